@@ -1,0 +1,56 @@
+import { isShroudError } from '../errors.js';
+import { EXIT, type CliIO, type Command } from './io.js';
+
+interface CommandEntry {
+  summary: string;
+  load: () => Promise<Command>;
+}
+
+/** Every `shroud <command>`, loaded on demand so `shroud check` never pays for the server. */
+const COMMANDS: Record<string, CommandEntry> = {
+};
+
+function usage(): string {
+  const width = Math.max(...Object.keys(COMMANDS).map((n) => n.length));
+  const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`);
+  return `Usage: shroud <command> [options]\n\nCommands:\n${lines.join('\n')}\n\nRun 'shroud <command> --help' for a command's options.\n`;
+}
+
+/**
+ * Runs one command line and returns its exit code: 0 ok, 1 violations, 2 usage,
+ * 3 input/config/crypto failure. Errors go to stderr as `CODE: message`.
+ */
+export async function run(argv: string[], io: CliIO): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === 'help' || name === '--help' || name === '-h') {
+    io.stdout.write(usage());
+    return name === undefined ? EXIT.USAGE : EXIT.OK;
+  }
+  const entry = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
+  if (entry === undefined) {
+    io.stderr.write(`CLI_USAGE: unknown command "${name}"\n\n${usage()}`);
+    return EXIT.USAGE;
+  }
+  try {
+    const command = await entry.load();
+    return await command(rest, io);
+  } catch (err) {
+    return reportError(err, io);
+  }
+}
+
+/** Prints an error as `CODE: message` and maps it to an exit code. */
+export function reportError(err: unknown, io: CliIO): number {
+  if (isShroudError(err)) {
+    io.stderr.write(`${err.code}: ${err.message}\n`);
+    return err.code === 'CLI_USAGE' ? EXIT.USAGE : EXIT.FAILURE;
+  }
+  // node:util parseArgs throws TypeErrors with codes like ERR_PARSE_ARGS_UNKNOWN_OPTION.
+  const code = (err as { code?: unknown } | null)?.code;
+  if (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS')) {
+    io.stderr.write(`CLI_USAGE: ${(err as Error).message}\n`);
+    return EXIT.USAGE;
+  }
+  io.stderr.write(`INTERNAL: ${err instanceof Error ? err.message : String(err)}\n`);
+  return EXIT.FAILURE;
+}

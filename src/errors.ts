@@ -1,0 +1,53 @@
+/**
+ * ShroudError and the registry of error codes.
+ *
+ * Every error Shroud raises on purpose carries a stable `code` (UPPER_SNAKE with a domain
+ * prefix). Callers branch on `code`, never on `message`. A released code is never renamed or
+ * reused; every code has a row in docs/errors.md (a test checks it).
+ */
+
+/** The registry: code -> one-line meaning. Add new codes in the section of their domain. */
+export const ERROR_CODES = {
+  // admission: decoding AdmissionReview requests and answering them
+  ADMISSION_CONTENT_TYPE: 'The request body is not declared as JSON (Content-Type must be application/json).',
+  ADMISSION_BODY_TOO_LARGE: 'The request body is larger than the webhook accepts.',
+  ADMISSION_BODY_INVALID_JSON: 'The request body is not valid JSON.',
+  ADMISSION_REVIEW_INVALID: 'The body is JSON but not an AdmissionReview the webhook can answer.',
+  ADMISSION_INTERNAL: 'The webhook failed while handling a review; the request id is in the log.',
+
+  // config: command-line flags, environment variables, files
+  CONFIG_INVALID: 'A configuration value (flag, environment variable or file) is not valid.',
+  CLI_USAGE: 'The command line could not be understood.',
+
+  // tls: certificates and keys
+  TLS_FILES_MISSING: 'A certificate or key file the server needs does not exist.',
+  TLS_PAIR_INVALID: 'A certificate and key could not be loaded as a matching pair.',
+  TLS_KEY_EXISTS: 'Key material already exists and would be overwritten without --force.',
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export interface ShroudErrorOptions {
+  /** The lower-level error, kept for logs; never shown to API clients. */
+  cause?: unknown;
+  /** Structured facts (file, line, path, policy...). Never secret values. */
+  details?: Record<string, unknown>;
+}
+
+/** An expected failure with a stable code and a message written for people. */
+export class ShroudError extends Error {
+  readonly code: ErrorCode;
+  readonly details: Record<string, unknown> | undefined;
+
+  constructor(code: ErrorCode, message: string, options: ShroudErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'ShroudError';
+    this.code = code;
+    this.details = options.details;
+  }
+}
+
+/** True when `err` is a ShroudError, optionally with the given code. */
+export function isShroudError(err: unknown, code?: ErrorCode): err is ShroudError {
+  return err instanceof ShroudError && (code === undefined || err.code === code);
+}
