@@ -72,6 +72,20 @@ export interface ReviewVerdict {
   auditAnnotations?: Record<string, string>;
   /** Names of the policies that had something to say (for the decision log line only). */
   policiesHit?: string[];
+  /**
+   * Things the operator should hear about that are not the verdict (an exception that has
+   * expired, a rule that could not be evaluated). The server logs each at info level with
+   * `fields` merged into the line. Never secret values.
+   */
+  notices?: ReviewNotice[];
+}
+
+/** A log-worthy fact produced by domain code, which itself never logs. */
+export interface ReviewNotice {
+  /** A fixed message string, e.g. 'exception expired'. */
+  message: string;
+  /** Names, paths, dates: never values taken from the object. */
+  fields?: Record<string, string | number | boolean>;
 }
 
 /** What a Mutator decides about one request: a verdict plus an optional patch. */
