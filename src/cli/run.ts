@@ -8,6 +8,14 @@ interface CommandEntry {
 
 /** Every `shroud <command>`, loaded on demand so `shroud check` never pays for the server. */
 const COMMANDS: Record<string, CommandEntry> = {
+  serve: {
+    summary: 'run the admission webhook over HTTPS (dev certificates made on first run)',
+    load: async () => (await import('./commands/serve.js')).serveCommand,
+  },
+  certs: {
+    summary: 'make a CA and a serving certificate for the webhook; print the caBundle',
+    load: async () => (await import('./commands/certs.js')).certsCommand,
+  },
 };
 
 function usage(): string {

@@ -1,0 +1,95 @@
+import { ShroudError } from '../errors.js';
+import type { AdmissionApiVersion, AdmissionRequest, DecodedReview, Operation } from './types.js';
+
+const API_VERSIONS: readonly AdmissionApiVersion[] = ['admission.k8s.io/v1', 'admission.k8s.io/v1beta1'];
+const OPERATIONS: readonly Operation[] = ['CREATE', 'UPDATE', 'DELETE', 'CONNECT'];
+
+/**
+ * Parses a request body as JSON without echoing any of it: V8's own message quotes the input,
+ * which may hold a secret, so only the position survives.
+ * @throws ShroudError ADMISSION_BODY_INVALID_JSON
+ */
+export function parseJsonBody(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    const position = /position (\d+)/.exec(String((err as Error).message))?.[1];
+    const where = text.trim() === '' ? 'the body is empty' : position ? `syntax error at byte ${position}` : 'syntax error';
+    throw new ShroudError('ADMISSION_BODY_INVALID_JSON', `request body is not valid JSON: ${where}`);
+  }
+}
+
+/** What decodeReview could learn before it failed, so a 400 can still echo the uid. */
+export interface PartialReview {
+  apiVersion?: AdmissionApiVersion;
+  uid?: string;
+}
+
+/** A decode failure, carrying whatever identified the review. */
+export class ReviewDecodeError extends ShroudError {
+  readonly partial: PartialReview;
+  constructor(message: string, partial: PartialReview) {
+    super('ADMISSION_REVIEW_INVALID', message);
+    this.partial = partial;
+  }
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/**
+ * Checks that a parsed body is an AdmissionReview request the webhook can answer and returns it
+ * typed. Checks only what Shroud relies on; unknown fields pass through untouched.
+ * @throws ReviewDecodeError (code ADMISSION_REVIEW_INVALID) naming the offending field.
+ */
+export function decodeReview(body: unknown): DecodedReview {
+  const partial: PartialReview = {};
+  const fail = (message: string): never => {
+    throw new ReviewDecodeError(message, partial);
+  };
+  if (!isPlainObject(body)) fail(`expected an AdmissionReview object, got ${Array.isArray(body) ? 'an array' : describe(body)}`);
+  const review = body as Record<string, unknown>;
+  if (review.kind !== 'AdmissionReview') fail(`kind must be "AdmissionReview", got ${describe(review.kind, true)}`);
+  if (!API_VERSIONS.includes(review.apiVersion as AdmissionApiVersion)) {
+    fail(`apiVersion must be one of ${API_VERSIONS.join(', ')}, got ${describe(review.apiVersion, true)}`);
+  }
+  partial.apiVersion = review.apiVersion as AdmissionApiVersion;
+  const request = review.request;
+  if (!isPlainObject(request)) fail(`request must be an object, got ${describe(request)}`);
+  const req = request as Record<string, unknown>;
+  if (typeof req.uid !== 'string' || req.uid === '') fail(`request.uid must be a non-empty string, got ${describe(req.uid)}`);
+  partial.uid = req.uid as string;
+
+  if (!isPlainObject(req.kind) || typeof req.kind.kind !== 'string') fail('request.kind must be an object with a string kind');
+  if (!isPlainObject(req.resource) || typeof req.resource.resource !== 'string') {
+    fail('request.resource must be an object with a string resource');
+  }
+  if (!OPERATIONS.includes(req.operation as Operation)) {
+    fail(`request.operation must be one of ${OPERATIONS.join(', ')}, got ${describe(req.operation, true)}`);
+  }
+  for (const field of ['object', 'oldObject', 'options'] as const) {
+    const v = req[field];
+    if (v !== undefined && v !== null && !isPlainObject(v)) fail(`request.${field} must be an object or null, got ${describe(v)}`);
+  }
+  if (req.userInfo !== undefined && !isPlainObject(req.userInfo)) fail('request.userInfo must be an object');
+  for (const field of ['name', 'namespace', 'subResource'] as const) {
+    if (req[field] !== undefined && typeof req[field] !== 'string') fail(`request.${field} must be a string`);
+  }
+  if (req.dryRun !== undefined && typeof req.dryRun !== 'boolean') fail('request.dryRun must be a boolean');
+  if (req.userInfo === undefined) req.userInfo = {};
+  return { apiVersion: partial.apiVersion as AdmissionApiVersion, request: req as unknown as AdmissionRequest };
+}
+
+/**
+ * Names a value's type for an error message. Only identifier fields (kind, apiVersion,
+ * operation) are ever quoted, and only when short and identifier-shaped: a value from the
+ * object itself could be a secret and is never echoed.
+ */
+function describe(v: unknown, quote = false): string {
+  if (v === undefined) return 'nothing';
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'an array';
+  if (typeof v === 'string') return quote && /^[A-Za-z0-9./]{1,48}$/.test(v) ? `"${v}"` : 'a string';
+  return `a ${typeof v}`;
+}

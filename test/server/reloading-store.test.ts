@@ -1,0 +1,118 @@
+import { strict as assert } from 'node:assert';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { formatIssue, InitialLoadError, openReloadingStore, type DirLoader } from '../../src/server/reloading-store.js';
+import { memoryLogger } from '../helpers/logs.js';
+
+/** A loader over *.txt files: each line "name" is a rule; a line "BAD" is an issue at that line. */
+const loadRules: DirLoader<readonly string[]> = async (dir) => {
+  const rules: string[] = [];
+  const issues: { code: string; message: string; file: string; line: number }[] = [];
+  const walk = (folder: string): void => {
+    for (const entry of readdirSync(folder, { withFileTypes: true })) {
+      if (entry.name.startsWith('.')) continue;
+      const path = join(folder, entry.name);
+      if (entry.isDirectory()) walk(path);
+      else if (entry.name.endsWith('.txt')) {
+        readFileSync(path, 'utf8')
+          .split('\n')
+          .forEach((l, i) => {
+            if (l === 'BAD') issues.push({ code: 'POLICY_INVALID', message: 'bad rule', file: path, line: i + 1 });
+            else if (l !== '') rules.push(l);
+          });
+      }
+    }
+  };
+  walk(dir);
+  return { value: Object.freeze(rules.sort()), issues };
+};
+
+async function until(check: () => boolean, ms = 8000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > end) assert.fail('timed out');
+    await sleep(25);
+  }
+}
+
+test('a change on disk is swapped in; a bad one is reported and the last good set stays', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'shroud-store-'));
+  const logs = memoryLogger();
+  try {
+    writeFileSync(join(dir, 'a.txt'), 'one\ntwo\n');
+    const store = await openReloadingStore({ dir, load: loadRules, logger: logs.logger, what: 'policies', pollMs: 100, debounceMs: 50 });
+    try {
+      assert.deepEqual(store.current(), ['one', 'two']);
+      assert.equal(store.generation(), 1);
+
+      mkdirSync(join(dir, 'team'));
+      writeFileSync(join(dir, 'team', 'b.txt'), 'three\n');
+      await until(() => store.generation() === 2);
+      assert.deepEqual(store.current(), ['one', 'three', 'two']);
+
+      writeFileSync(join(dir, 'team', 'b.txt'), 'four\nBAD\n');
+      await until(() => store.readiness().lastError !== null);
+      assert.deepEqual(store.current(), ['one', 'three', 'two'], 'the last good set stays in force');
+      assert.equal(store.generation(), 2);
+      const lastError = store.readiness().lastError as { issues: string[] };
+      assert.deepEqual(lastError.issues, [`${join(dir, 'team', 'b.txt')}:2: POLICY_INVALID: bad rule`]);
+      assert.ok(logs.lines().some((l) => l.msg === 'reload rejected; keeping the last good set' && l.line === 2));
+
+      writeFileSync(join(dir, 'team', 'b.txt'), 'four\n');
+      await until(() => store.generation() === 3);
+      assert.deepEqual(store.current(), ['four', 'one', 'two']);
+      assert.equal(store.readiness().lastError, null);
+    } finally {
+      store.close();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a ConfigMap volume update (the ..data symlink swap) is picked up', async () => {
+  // The kubelet's layout: files are links through ..data, which points at a timestamped folder;
+  // an update writes a new folder and renames a new link over ..data.
+  const dir = mkdtempSync(join(tmpdir(), 'shroud-cm-'));
+  try {
+    mkdirSync(join(dir, '..2026_01_01_00_00_00.1'));
+    writeFileSync(join(dir, '..2026_01_01_00_00_00.1', 'rules.txt'), 'old\n');
+    symlinkSync('..2026_01_01_00_00_00.1', join(dir, '..data'));
+    symlinkSync(join('..data', 'rules.txt'), join(dir, 'rules.txt'));
+    const store = await openReloadingStore({ dir, load: loadRules, logger: memoryLogger().logger, what: 'policies', pollMs: 100, debounceMs: 50 });
+    try {
+      assert.deepEqual(store.current(), ['old']);
+      mkdirSync(join(dir, '..2026_01_01_00_01_00.2'));
+      writeFileSync(join(dir, '..2026_01_01_00_01_00.2', 'rules.txt'), 'new\n');
+      symlinkSync('..2026_01_01_00_01_00.2', join(dir, '..data_tmp'));
+      renameSync(join(dir, '..data_tmp'), join(dir, '..data'));
+      await until(() => store.generation() === 2);
+      assert.deepEqual(store.current(), ['new']);
+    } finally {
+      store.close();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a first load with issues refuses to start and lists every issue', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'shroud-store-'));
+  try {
+    writeFileSync(join(dir, 'a.txt'), 'BAD\nok\nBAD\n');
+    await assert.rejects(
+      openReloadingStore({ dir, load: loadRules, logger: memoryLogger().logger, what: 'policies' }),
+      (err: unknown) => err instanceof InitialLoadError && err.issues.map((i) => i.line).join(',') === '1,3',
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('formatIssue reads file:line:column: CODE: message', () => {
+  assert.equal(formatIssue({ code: 'X_Y', message: 'm', file: 'p.yaml', line: 3, column: 7 }), 'p.yaml:3:7: X_Y: m');
+  assert.equal(formatIssue({ code: 'X_Y', message: 'm' }), 'X_Y: m');
+});
