@@ -1,0 +1,91 @@
+import { strict as assert } from 'node:assert';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { request } from 'node:https';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { httpsCall } from '../helpers/https.js';
+import { admissionReview, CANARY, podWithCanary } from '../helpers/reviews.js';
+
+const repo = resolve(import.meta.dirname, '..', '..');
+
+test('shroud serve (real process): dev certs on first run, serves, drains an in-flight request on SIGTERM, exits 0', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'shroud-serve-'));
+  const child = spawn(
+    process.execPath,
+    [join(repo, 'bin', 'shroud.js'), 'serve', '--listen', '127.0.0.1:0', '--cert-dir', join(dir, 'certs'), '--policies', join(repo, 'policies')],
+    { cwd: dir, env: { ...process.env, SHROUD_LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+  child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+  const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
+  try {
+    const deadline = Date.now() + 20_000;
+    let port = 0;
+    while (port === 0) {
+      const m = /listening on https:\/\/127\.0\.0\.1:(\d+)/.exec(stderr);
+      if (m) port = Number(m[1]);
+      else if (Date.now() > deadline || child.exitCode !== null) assert.fail(`serve did not start:\n${stderr}`);
+      else await sleep(50);
+    }
+    assert.equal(statSync(join(dir, 'certs', 'tls.key')).mode & 0o777, 0o600);
+    const ca = readFileSync(join(dir, 'certs', 'ca.crt'), 'utf8');
+    assert.equal((await httpsCall(port, ca, '/readyz')).status, 200);
+
+    // Send the headers and half the body, then SIGTERM: the request is in flight and must finish.
+    const body = JSON.stringify(admissionReview(podWithCanary()));
+    const half = Math.floor(body.length / 2);
+    const answer = new Promise<{ status: number; text: string }>((done, fail) => {
+      const req = request(
+        { host: '127.0.0.1', port, path: '/validate', method: 'POST', ca, servername: 'localhost', headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
+        (res) => {
+          let text = '';
+          res.on('data', (c: Buffer) => (text += c.toString()));
+          res.on('end', () => done({ status: res.statusCode ?? 0, text }));
+        },
+      );
+      req.on('error', fail);
+      req.write(body.slice(0, half));
+      setTimeout(() => {
+        child.kill('SIGTERM');
+        setTimeout(() => req.end(body.slice(half)), 300);
+      }, 200);
+    });
+    const r = await answer;
+    assert.equal(r.status, 200);
+    assert.equal(JSON.parse(r.text).response.uid, 'd9e4c7a1-0000-4000-8000-000000000001');
+    assert.equal(await exited, 0);
+    const lines = stdout.trim().split('\n').map((l) => JSON.parse(l) as { msg: string });
+    assert.ok(lines.some((l) => l.msg === 'generated dev certificates'));
+    assert.ok(lines.some((l) => l.msg === 'decision'));
+    const msgs = lines.map((l) => l.msg);
+    const stopping = msgs.indexOf('shutting down');
+    assert.ok(stopping >= 0 && msgs.lastIndexOf('decision') > stopping, 'the in-flight review was answered while draining');
+    assert.equal(msgs.at(-1), 'stopped');
+    assert.ok(!stdout.includes(CANARY) && !stderr.includes(CANARY), 'no secret value in the output');
+  } finally {
+    if (child.exitCode === null) child.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('shroud serve --no-dev-certs fails clearly when the certificates are missing', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'shroud-serve-'));
+  try {
+    const child = spawn(process.execPath, [join(repo, 'bin', 'shroud.js'), 'serve', '--listen', '127.0.0.1:0', '--no-dev-certs'], {
+      cwd: dir,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    const code = await new Promise<number | null>((done) => child.once('exit', done));
+    assert.equal(code, 3);
+    assert.match(stderr, /TLS_FILES_MISSING: no tls\.crt and tls\.key in /);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
