@@ -1,0 +1,55 @@
+/**
+ * Whole-webhook throughput: Shroud's /validate against a no-op express 5 HTTPS webhook on the
+ * same stack, both in a child process, driven from this process over 10 keep-alive connections
+ * with an ~8 KB Deployment review. Goal (DESIGN.md): Shroud >= 0.85x the baseline.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { writeCertFiles } from '../src/server/cert-files.js';
+import { generateCertBundle } from '../src/server/dev-certs.js';
+import { deploymentReview } from './support/deployment-review.js';
+import { runLoad, type LoadResult } from './support/load.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+
+async function measureTarget(mode: 'noop' | 'shroud', certDir: string, body: string): Promise<LoadResult> {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(here, 'support', 'webhook-target.ts'), mode, certDir], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  try {
+    const port = await new Promise<number>((resolve, reject) => {
+      let out = '';
+      child.stdout.on('data', (c: Buffer) => {
+        out += c.toString();
+        const m = /PORT (\d+)/.exec(out);
+        if (m) resolve(Number(m[1]));
+      });
+      child.once('exit', (code) => reject(new Error(`${mode} target exited with ${code}`)));
+    });
+    const load = { port, path: '/validate', body, connections: 10 };
+    await runLoad({ ...load, maxRequests: 3000, maxMs: 1500 }); // warm-up: JIT, TLS sessions
+    return await runLoad({ ...load, maxRequests: 60_000, maxMs: Number(process.env.BENCH_LOAD_MS ?? 4000) });
+  } finally {
+    child.kill('SIGTERM');
+  }
+}
+
+export async function run(): Promise<void> {
+  const certDir = mkdtempSync(join(tmpdir(), 'shroud-bench-'));
+  try {
+    await writeCertFiles(certDir, generateCertBundle({ names: ['localhost'], days: 1 }), { force: false });
+    const body = JSON.stringify(deploymentReview());
+    const noop = await measureTarget('noop', certDir, body);
+    const shroud = await measureTarget('shroud', certDir, body);
+    console.log(`\nwebhook throughput, ${(body.length / 1024).toFixed(1)} KB Deployment review, 10 connections, HTTPS`);
+    for (const [name, r] of [['no-op express 5 (baseline)', noop], ['shroud /validate', shroud]] as const) {
+      console.log(`  ${name.padEnd(28)} ${Math.round(r.reqPerSec).toLocaleString('en-US').padStart(8)} req/s  (${r.requests} requests, ${r.non200} non-200)`);
+    }
+    console.log(`  ratio shroud / baseline: ${(shroud.reqPerSec / noop.reqPerSec).toFixed(2)}x (goal >= 0.85x)`);
+  } finally {
+    rmSync(certDir, { recursive: true, force: true });
+  }
+}
