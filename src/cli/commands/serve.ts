@@ -57,9 +57,14 @@ export const serveCommand: Command = async (argv, io) => {
     pollIntervalMs: values['poll-interval-ms'],
   });
   const logger = createLogger({ level: config.logLevel });
+  // A webhook that exits takes every cluster write with it (failurePolicy Fail): a stray
+  // rejection is a bug to log and fix, not a reason to stop answering.
+  const onRejection = (err: unknown): void => logger.error({ err }, 'unhandled rejection');
+  process.on('unhandledRejection', onRejection);
   try {
     return await serve(config, io, logger);
   } finally {
+    process.off('unhandledRejection', onRejection);
     logger.flush();
   }
 };
