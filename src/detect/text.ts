@@ -1,0 +1,89 @@
+/**
+ * Small character-level helpers shared by the detectors. Everything here walks a string with an
+ * index that only moves forward, so callers can reason about linear cost.
+ */
+import { MAX_FINDINGS_PER_DETECTOR, type Detector, type Finding } from './types.js';
+
+/** True for ASCII letters and digits. */
+export function isAlnum(c: number): boolean {
+  return (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
+}
+
+/** True for the base64url alphabet without padding: letters, digits, `-` and `_`. */
+export function isBase64UrlChar(c: number): boolean {
+  return isAlnum(c) || c === 45 || c === 95;
+}
+
+/** True for space, tab, CR and LF. */
+export function isSpace(c: number): boolean {
+  return c === 32 || c === 9 || c === 10 || c === 13;
+}
+
+/**
+ * Returns the end of the run of characters accepted by `accept` that starts at `from`, looking at
+ * no more than `limit` characters (the returned index is at most `from + limit`).
+ */
+export function runEnd(value: string, from: number, accept: (c: number) => boolean, limit: number): number {
+  const stop = Math.min(value.length, from + limit);
+  let i = from;
+  while (i < stop && accept(value.charCodeAt(i))) i++;
+  return i;
+}
+
+/**
+ * Maps positions to 1-based line numbers for positions asked in increasing order, counting each
+ * newline once. Returns `undefined` for single-line values, where a line number adds nothing.
+ */
+export function lineLocator(value: string): (position: number) => number | undefined {
+  const firstNewline = value.indexOf('\n');
+  // A trailing newline (files made with `--from-file` end with one) does not make a second line.
+  const multiLine = firstNewline !== -1 && firstNewline < value.trimEnd().length;
+  let counted = 0;
+  let line = 1;
+  return (position) => {
+    if (!multiLine) return undefined;
+    if (position < counted) {
+      counted = 0;
+      line = 1;
+    }
+    for (let nl = value.indexOf('\n', counted); nl !== -1 && nl < position; nl = value.indexOf('\n', nl + 1)) line++;
+    counted = position;
+    return line;
+  };
+}
+
+/** Collects findings for one detector and one entry, stopping at the per-detector bound. */
+export class FindingList {
+  readonly findings: Finding[] = [];
+  private readonly locate: (position: number) => number | undefined;
+
+  constructor(
+    private readonly detector: Pick<Detector, 'name' | 'confidence' | 'description'>,
+    private readonly key: string,
+    value: string,
+    /** Report a line even for a single-line value (config-file-secret always names its line). */
+    alwaysLine = false,
+  ) {
+    const locate = lineLocator(value);
+    this.locate = alwaysLine ? (position) => locate(position) ?? 1 : locate;
+  }
+
+  /** True once the bound is reached; scanners stop looking then. */
+  get full(): boolean {
+    return this.findings.length >= MAX_FINDINGS_PER_DETECTOR;
+  }
+
+  /** Records a finding at `position` in the value (its line is derived, the value is not kept). */
+  add(position: number): void {
+    if (this.full) return;
+    const finding: Finding = {
+      detector: this.detector.name,
+      confidence: this.detector.confidence,
+      key: this.key,
+      description: this.detector.description,
+    };
+    const line = this.locate(position);
+    if (line !== undefined) finding.line = line;
+    this.findings.push(finding);
+  }
+}
