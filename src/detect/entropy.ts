@@ -115,20 +115,20 @@ function isRandomLooking(value: string, start: number, end: number): boolean {
 
 /** Judges one token, or each of its segments when it is path-like. */
 function judge(value: string, start: number, end: number, list: FindingList): void {
-  const slash = value.indexOf('/', start);
-  const pathLike = slash !== -1 && slash < end && !hasChar(value, start, end, 43);
+  const pathLike = hasChar(value, start, end, 47) && !hasChar(value, start, end, 43);
   if (!pathLike) {
     if (isRandomLooking(value, start, end)) list.add(start);
     return;
   }
-  for (let s = start; s < end && !list.full; ) {
-    let e = value.indexOf('/', s);
-    if (e === -1 || e > end) e = end;
-    if (isRandomLooking(value, s, e)) list.add(s);
-    s = e + 1;
+  let segmentStart = start;
+  for (let i = start; i <= end && !list.full; i++) {
+    if (i < end && value.charCodeAt(i) !== 47) continue;
+    if (isRandomLooking(value, segmentStart, i)) list.add(segmentStart);
+    segmentStart = i + 1;
   }
 }
 
+/** True when `value[start, end)` contains the character code `c` (bounded, unlike indexOf). */
 function hasChar(value: string, start: number, end: number, c: number): boolean {
   for (let i = start; i < end; i++) if (value.charCodeAt(i) === c) return true;
   return false;

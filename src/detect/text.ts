@@ -35,12 +35,11 @@ export function runEnd(value: string, from: number, accept: (c: number) => boole
  * newline once. Returns `undefined` for single-line values, where a line number adds nothing.
  */
 export function lineLocator(value: string): (position: number) => number | undefined {
-  const firstNewline = value.indexOf('\n');
-  // A trailing newline (files made with `--from-file` end with one) does not make a second line.
-  const multiLine = firstNewline !== -1 && firstNewline < value.trimEnd().length;
+  let multiLine: boolean | undefined;
   let counted = 0;
   let line = 1;
   return (position) => {
+    multiLine ??= hasSecondLine(value);
     if (!multiLine) return undefined;
     if (position < counted) {
       counted = 0;
@@ -50,6 +49,16 @@ export function lineLocator(value: string): (position: number) => number | undef
     counted = position;
     return line;
   };
+}
+
+/** True when something other than whitespace follows the first newline. */
+function hasSecondLine(value: string): boolean {
+  const firstNewline = value.indexOf('\n');
+  if (firstNewline === -1) return false;
+  // A trailing newline (files made with `--from-file` end with one) does not make a second line.
+  let last = value.length - 1;
+  while (last > firstNewline && isSpace(value.charCodeAt(last))) last--;
+  return last > firstNewline;
 }
 
 /** Collects findings for one detector and one entry, stopping at the per-detector bound. */
