@@ -8,6 +8,13 @@
 /** Key names longer than this are not examined (no real key name is). */
 const MAX_KEY_LENGTH = 256;
 
+/**
+ * Every secret word below contains one of these fragments; a name without any is rejected
+ * with one regex test (a case-insensitive alternation of literals: linear, no backtracking)
+ * before it is split into words.
+ */
+export const SECRET_HINT = /pass|pw|secret|token|key|cred/i;
+
 /** A word that is, or ends with, one of these names a secret (`dbpassword`, `clientsecret`). */
 const SECRET_WORD_ENDINGS: readonly string[] = [
   'password', 'passwd', 'passphrase', 'secret', 'token', 'apikey', 'privatekey', 'accesskey',
@@ -79,7 +86,10 @@ export function keyWords(key: string): string[] {
 /** True when a key name says its value is a secret (see the module comment for examples). */
 export function isSecretName(key: string): boolean {
   if (key.length === 0 || key.length > MAX_KEY_LENGTH) return false;
+  if (!SECRET_HINT.test(key)) return false;
   const words = keyWords(key);
+  // A numeric suffix (`PASSWORD_FILE_2`, `token.1`) numbers the setting; the word before it counts.
+  while (words.length > 0 && /^\d+$/.test(words[words.length - 1] as string)) words.pop();
   const last = words[words.length - 1];
   if (last === undefined) return false;
   // `secret_key`, `api_key` and `private_key` end in "key" yet hold the secret.

@@ -22,7 +22,7 @@ test('isSecretName: names that hold secrets', async (t) => {
     'token', 'GITHUB_TOKEN', 'authToken', 'access-token', 'api_key', 'apiKey', 'APIKey', 'x-api-key',
     'apikey', 'private_key', 'privateKey', 'credential', 'credentials', 'AWS_SECRET_ACCESS_KEY',
     'access_key', 'secret_key_base', 'signing-key', 'encryption_key', 'passphrase', 'password.txt',
-    'mysqlRootPassword', 'redis-creds',
+    'mysqlRootPassword', 'redis-creds', 'DB_PASSWORD_2', 'token.1',
   ];
   for (const key of keys) await t.test(key, () => assert.equal(isSecretName(key), true));
 });
@@ -34,6 +34,7 @@ test('isSecretName: names that describe a secret or are unrelated', async (t) =>
     'AWS_ACCESS_KEY_ID', 'api_key_header', 'password_min_length', 'passwordless', 'bypass',
     'pass_through', 'max_tokens', 'tokenizer', 'secretary', 'secret_store', 'credentials_file',
     'AWS_SHARED_CREDENTIALS_FILE', 'token_expiry', 'password_hash', 'ssh_key', 'x'.repeat(300),
+    'PASSWORD_FILE_6', 'secretName.2', '12345',
   ];
   for (const key of keys) await t.test(key || '(empty)', () => assert.equal(isSecretName(key), false));
 });
