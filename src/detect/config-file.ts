@@ -10,7 +10,7 @@
  * (placeholders.ts); the finding carries the 1-based line of the setting within the value.
  */
 import { isRealLookingSecret } from './placeholders.js';
-import { isSecretName } from './secret-names.js';
+import { isSecretName, SECRET_HINT } from './secret-names.js';
 import { FindingList, isSpace } from './text.js';
 import type { Detector, Finding } from './types.js';
 
@@ -18,12 +18,6 @@ import type { Detector, Finding } from './types.js';
 const MAX_NAME = 256;
 /** Only this much of a setting's value is examined (real-looking values are far shorter). */
 const MAX_SETTING_VALUE = 2048;
-
-/**
- * Cheap test before any line work: a value that mentions none of the secret words in a key
- * cannot contain a secret-named setting. A case-insensitive alternation of literals, linear.
- */
-const MENTIONS_SECRET_WORD = /pass|pwd|pw\b|secret|token|key|cred/i;
 
 function isNameChar(c: number): boolean {
   // letters, digits and . _ - [ ] @ $ / (properties, YAML paths, env names, flags)
@@ -131,17 +125,24 @@ function skipSpace(value: string, i: number): number {
 }
 
 function scanConfigFile(key: string, value: string): Finding[] {
-  if (!MENTIONS_SECRET_WORD.test(value)) return [];
+  if (!SECRET_HINT.test(value)) return [];
   const list = new FindingList(configFileSecretDetector, key, value, true);
   if (isJsonShaped(value)) {
     scanJson(value, list);
     return list.findings;
   }
-  for (let start = 0; start < value.length && !list.full; ) {
-    const newline = value.indexOf('\n', start);
+  // Only lines that mention a secret word can hold a secret-named setting, so the regex engine
+  // finds those (a global copy of SECRET_HINT, made per call so no lastIndex state is shared)
+  // and each such line is parsed once; the other lines are never walked in JavaScript.
+  let parsedUpTo = -1;
+  for (const hint of value.matchAll(new RegExp(SECRET_HINT.source, 'gi'))) {
+    if (hint.index <= parsedUpTo) continue;
+    const start = value.lastIndexOf('\n', hint.index) + 1;
+    const newline = value.indexOf('\n', hint.index);
     const end = newline === -1 ? value.length : newline;
+    parsedUpTo = end;
     if (isSecretLine(value, start, end)) list.add(start);
-    start = end + 1;
+    if (list.full) break;
   }
   return list.findings;
 }

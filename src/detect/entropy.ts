@@ -135,6 +135,7 @@ function hasChar(value: string, start: number, end: number, c: number): boolean 
 }
 
 function scanHighEntropy(key: string, value: string): Finding[] {
+  if (value.length < MIN_TOKEN) return [];
   const list = new FindingList(highEntropyDetector, key, value);
   // The next "-----END" at or after the cursor, found once and reused (see private-key.ts).
   let nextEnd = -2;
@@ -146,14 +147,14 @@ function scanHighEntropy(key: string, value: string): Finding[] {
     }
     const start = i;
     while (i < value.length && isTokenChar(value.charCodeAt(i))) i++;
-    if (value.startsWith('-----BEGIN', start)) {
+    if (value.charCodeAt(start) === 45 && value.startsWith('-----BEGIN', start)) {
       if (nextEnd !== -1 && nextEnd < i) nextEnd = value.indexOf('-----END', i);
       i = nextEnd === -1 ? value.length : nextEnd + 8;
       continue;
     }
-    // Base64 padding is not part of the token, but `=` also separates `key=value`; the token
-    // loop already stops at it, which gives both meanings.
-    judge(value, start, i, list);
+    // `=` is not a token character: it is base64 padding or the `key=value` separator, and
+    // either way it ends a token.
+    if (i - start >= MIN_TOKEN) judge(value, start, i, list);
   }
   return list.findings;
 }

@@ -28,6 +28,7 @@ function headerHasAlg(segment: string): boolean {
 }
 
 function scanJwts(key: string, value: string): Finding[] {
+  if (value.indexOf('eyJ') === -1) return [];
   const list = new FindingList(jwtDetector, key, value);
   let from = 0;
   while (!list.full) {

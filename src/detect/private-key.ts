@@ -43,6 +43,7 @@ function hasKeyMaterial(value: string, from: number, to: number): boolean {
 }
 
 function scanPrivateKeys(key: string, value: string): Finding[] {
+  if (value.indexOf(BEGIN) === -1) return [];
   const list = new FindingList(privateKeyDetector, key, value);
   // The next "-----END" at or after the cursor, found once and reused, so that many BEGIN lines
   // without an END do not each search to the end of the value.

@@ -76,16 +76,25 @@ export function findTokens(value: string, shapes: readonly TokenShape[], limit: 
   return positions.sort((a, b) => a - b);
 }
 
+function escapeRegExp(literal: string): string {
+  return literal.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+}
+
 function tokenDetector(
   name: string,
   description: string,
   shapes: readonly TokenShape[],
 ): Detector {
+  // One test for "any prefix occurs": an alternation of literals without quantifiers, so the
+  // work per start position is bounded. Not global, so it keeps no lastIndex state.
+  const anyPrefix = new RegExp(shapes.flatMap((s) => s.prefixes).map(escapeRegExp).join('|'));
+  const shortest = Math.min(...shapes.flatMap((s) => s.prefixes.map((p) => p.length + s.min)));
   const detector: Detector = {
     name,
     confidence: 'high',
     description,
     scan(key: string, value: string): Finding[] {
+      if (value.length < shortest || !anyPrefix.test(value)) return [];
       const list = new FindingList(detector, key, value);
       for (const position of findTokens(value, shapes, MAX_FINDINGS_PER_DETECTOR)) list.add(position);
       return list.findings;

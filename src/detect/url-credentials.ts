@@ -33,6 +33,7 @@ function decodePassword(raw: string): string {
 }
 
 function scanUrls(key: string, value: string): Finding[] {
+  if (value.indexOf('://') === -1) return [];
   const list = new FindingList(urlCredentialsDetector, key, value);
   let from = 0;
   while (!list.full) {
