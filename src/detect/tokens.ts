@@ -3,7 +3,9 @@
  * a known alphabet with a known length (AWS access key ids, GitHub, GitLab, Slack, Stripe and
  * Google API keys), plus Slack incoming-webhook URLs.
  *
- * Scanning is `indexOf(prefix)` and a forward walk over the run that follows; the search resumes
+ * A value in which no prefix occurs is rejected with one regex test (an alternation of literals,
+ * no quantifiers). Otherwise scanning is `indexOf(prefix)` and a forward walk over the run that
+ * follows; the search resumes
  * after the run, so each character is looked at a constant number of times per prefix. A run
  * longer than the shape allows is part of something else (a base64 blob) and is not reported.
  * A run with fewer than {@link MIN_DISTINCT} different characters is a placeholder

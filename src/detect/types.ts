@@ -17,7 +17,10 @@ export interface Finding {
   confidence: 'high' | 'low';
   /** The ConfigMap key that was scanned (a key name is not secret; its value may be). */
   key: string;
-  /** 1-based line inside the value, when the value has more than one line. */
+  /**
+   * 1-based line inside the value: always for `config-file-secret`, and for the other
+   * detectors when the value has more than one line (a trailing newline does not count).
+   */
   line?: number;
   /** What was found, written for people; constant per detector, never derived from the value. */
   description: string;
