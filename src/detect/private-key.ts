@@ -5,8 +5,8 @@
  * `ENCRYPTED PRIVATE KEY`, `RSA`, `EC`, `DSA`, `OPENSSH`, ...) or is `PGP PRIVATE KEY BLOCK`,
  * followed by key material. Certificates, public keys and CSRs have other labels and are never
  * reported. An armor line around placeholder text (`...`, `<your key here>`, `xxxx`) is not a
- * key: the body must carry at least {@link MIN_KEY_MATERIAL} base64 characters mixing letters and
- * digits (a real 256-bit EC key has over 150).
+ * key: the body must hold an unbroken run of at least {@link MIN_KEY_MATERIAL} base64 characters
+ * and mix letters and digits (every real key body has full 64-character lines).
  */
 import { FindingList, runEnd } from './text.js';
 import type { Detector, Finding } from './types.js';
@@ -17,6 +17,7 @@ const END = '-----END';
 const MAX_LABEL_LENGTH = 64;
 /** Key material looked at after the armor line; enough to tell a key from a placeholder. */
 const BODY_WINDOW = 4096;
+/** Shortest unbroken base64 run that counts as key material. */
 const MIN_KEY_MATERIAL = 40;
 
 function isLabelChar(c: number): boolean {
@@ -27,19 +28,26 @@ function isPrivateLabel(label: string): boolean {
   return label.endsWith('PRIVATE KEY') || label === 'PGP PRIVATE KEY BLOCK';
 }
 
-/** Counts base64 characters in [from, to) and checks they mix letters and digits. */
+/**
+ * True when [from, to) holds a run of at least MIN_KEY_MATERIAL base64 characters (PEM bodies
+ * are lines of 64 or 70) and the body mixes letters and digits. Words of a sentence are never
+ * that long, and masks (`xxxx...`) have no digits.
+ */
 function hasKeyMaterial(value: string, from: number, to: number): boolean {
-  let count = 0;
+  let run = 0;
+  let longest = 0;
   let digits = 0;
   let letters = 0;
   for (let i = from; i < to; i++) {
     const c = value.charCodeAt(i);
-    if (c >= 48 && c <= 57) digits++;
-    else if ((c >= 65 && c <= 90) || (c >= 97 && c <= 122)) letters++;
-    else if (c !== 43 && c !== 47 && c !== 61) continue;
-    count++;
+    const isDigit = c >= 48 && c <= 57;
+    const isLetter = (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
+    if (isDigit) digits++;
+    if (isLetter) letters++;
+    run = isDigit || isLetter || c === 43 || c === 47 || c === 61 ? run + 1 : 0;
+    if (run > longest) longest = run;
   }
-  return count >= MIN_KEY_MATERIAL && digits > 0 && letters > 0;
+  return longest >= MIN_KEY_MATERIAL && digits > 0 && letters > 0;
 }
 
 function scanPrivateKeys(key: string, value: string): Finding[] {

@@ -1,6 +1,7 @@
 /**
  * Small character-level helpers shared by the detectors. Everything here walks a string with an
- * index that only moves forward, so callers can reason about linear cost.
+ * index that only moves forward (the line locator starts over only if asked out of order, which
+ * no scanner does), so callers can reason about linear cost.
  */
 import { MAX_FINDINGS_PER_DETECTOR, type Detector, type Finding } from './types.js';
 

@@ -49,6 +49,7 @@ test('private-key does not flag certificates, public keys or placeholders', asyn
     { name: 'PGP public key block', pem: fake.pem('PGP PUBLIC KEY BLOCK') },
     { name: 'dots as body', pem: '-----BEGIN RSA PRIVATE KEY-----\n...\n-----END RSA PRIVATE KEY-----\n' },
     { name: 'placeholder body', pem: '-----BEGIN PRIVATE KEY-----\n<paste your private key here>\n-----END PRIVATE KEY-----' },
+    { name: 'instructions as body', pem: '-----BEGIN PRIVATE KEY-----\nReplace this text with the key from the team vault, entry 2024 Q3 (ask the SRE on call)\n-----END PRIVATE KEY-----' },
     { name: 'masked body', pem: join('-----BEGIN PRIVATE KEY-----\n', 'x'.repeat(64), '\n-----END PRIVATE KEY-----') },
     { name: 'armor words in prose', pem: 'Paste the block that starts with -----BEGIN PRIVATE KEY----- into the Secret.' },
     { name: 'lower-case label', pem: join('-----BEGIN private key-----\n', base64(128, 5), '\n-----END private key-----') },
