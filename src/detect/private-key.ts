@@ -7,12 +7,19 @@
  * reported. An armor line around placeholder text (`...`, `<your key here>`, `xxxx`) is not a
  * key: the body must hold an unbroken run of at least {@link MIN_KEY_MATERIAL} base64 characters
  * and mix letters and digits (every real key body has full 64-character lines).
+ *
+ * Also found: such a PEM key base64-encoded once more, as kubeconfigs (`client-key-data`) and
+ * some Helm values carry it.
  */
-import { FindingList, runEnd } from './text.js';
-import type { Detector, Finding } from './types.js';
+import { FindingList, isAlnum, runEnd } from './text.js';
+import { MAX_FINDINGS_PER_DETECTOR, type Detector, type Finding } from './types.js';
 
 const BEGIN = '-----BEGIN ';
 const END = '-----END';
+/** base64 of "-----BEGIN" when the PEM text starts the encoded data (as in kubeconfigs). */
+const ENCODED_BEGIN = 'LS0tLS1CRUdJTi';
+/** Encoded characters decoded per candidate: the armor line plus a few body lines. */
+const ENCODED_WINDOW = 512;
 /** The longest label we accept ("SSH2 ENCRYPTED PRIVATE KEY" is 26 characters). */
 const MAX_LABEL_LENGTH = 64;
 /** Key material looked at after the armor line; enough to tell a key from a placeholder. */
@@ -50,27 +57,60 @@ function hasKeyMaterial(value: string, from: number, to: number): boolean {
   return longest >= MIN_KEY_MATERIAL && digits > 0 && letters > 0;
 }
 
-function scanPrivateKeys(key: string, value: string): Finding[] {
-  if (value.indexOf(BEGIN) === -1) return [];
-  const list = new FindingList(privateKeyDetector, key, value);
+/** Positions of armored private keys in `text`, at most `limit` of them. */
+function findArmoredKeys(text: string, limit: number): number[] {
+  const positions: number[] = [];
   // The next "-----END" at or after the cursor, found once and reused, so that many BEGIN lines
   // without an END do not each search to the end of the value.
   let nextEnd = -2;
   let from = 0;
-  while (!list.full) {
-    const begin = value.indexOf(BEGIN, from);
+  while (positions.length < limit) {
+    const begin = text.indexOf(BEGIN, from);
     if (begin === -1) break;
     const labelStart = begin + BEGIN.length;
-    const labelEnd = runEnd(value, labelStart, isLabelChar, MAX_LABEL_LENGTH + 1);
+    const labelEnd = runEnd(text, labelStart, isLabelChar, MAX_LABEL_LENGTH + 1);
     from = labelEnd;
-    if (labelEnd - labelStart > MAX_LABEL_LENGTH || !value.startsWith('-----', labelEnd)) continue;
-    if (!isPrivateLabel(value.slice(labelStart, labelEnd))) continue;
+    if (labelEnd - labelStart > MAX_LABEL_LENGTH || !text.startsWith('-----', labelEnd)) continue;
+    if (!isPrivateLabel(text.slice(labelStart, labelEnd))) continue;
     const bodyStart = labelEnd + 5;
-    if (nextEnd !== -1 && nextEnd < bodyStart) nextEnd = value.indexOf(END, bodyStart);
-    const bodyStop = Math.min(nextEnd === -1 ? value.length : nextEnd, bodyStart + BODY_WINDOW);
-    if (hasKeyMaterial(value, bodyStart, bodyStop)) list.add(begin);
+    if (nextEnd !== -1 && nextEnd < bodyStart) nextEnd = text.indexOf(END, bodyStart);
+    const bodyStop = Math.min(nextEnd === -1 ? text.length : nextEnd, bodyStart + BODY_WINDOW);
+    if (hasKeyMaterial(text, bodyStart, bodyStop)) positions.push(begin);
     from = Math.max(from, bodyStop);
   }
+  return positions;
+}
+
+function isBase64Char(c: number): boolean {
+  return isAlnum(c) || c === 43 || c === 47 || c === 61;
+}
+
+/**
+ * Positions of base64-encoded PEM private keys, as kubeconfigs carry them
+ * (`client-key-data: LS0tLS1CRUdJTi...`). Only the first {@link ENCODED_WINDOW} characters of
+ * each run are decoded, which is enough for the armor line and the key material after it.
+ */
+function findEncodedKeys(value: string, limit: number): number[] {
+  const positions: number[] = [];
+  let from = 0;
+  while (positions.length < limit) {
+    const start = value.indexOf(ENCODED_BEGIN, from);
+    if (start === -1) break;
+    const end = runEnd(value, start, isBase64Char, ENCODED_WINDOW);
+    from = Math.max(end, start + 1);
+    if (start > 0 && isBase64Char(value.charCodeAt(start - 1))) continue;
+    const decoded = Buffer.from(value.slice(start, start + ((end - start) & ~3)), 'base64').toString('latin1');
+    if (findArmoredKeys(decoded, 1).length > 0) positions.push(start);
+  }
+  return positions;
+}
+
+function scanPrivateKeys(key: string, value: string): Finding[] {
+  const armored = value.indexOf(BEGIN) === -1 ? [] : findArmoredKeys(value, MAX_FINDINGS_PER_DETECTOR);
+  const encoded = value.indexOf(ENCODED_BEGIN) === -1 ? [] : findEncodedKeys(value, MAX_FINDINGS_PER_DETECTOR);
+  if (armored.length === 0 && encoded.length === 0) return [];
+  const list = new FindingList(privateKeyDetector, key, value);
+  for (const position of [...armored, ...encoded].sort((a, b) => a - b)) list.add(position);
   return list.findings;
 }
 

@@ -61,3 +61,20 @@ test('private-key stops at the per-detector bound', () => {
   const value = fake.pem('EC PRIVATE KEY').repeat(MAX_FINDINGS_PER_DETECTOR + 5);
   assert.equal(scan(value).length, MAX_FINDINGS_PER_DETECTOR);
 });
+
+test('private-key finds base64-encoded PEM keys (kubeconfig client-key-data)', async (t) => {
+  const b64 = (text: string): string => Buffer.from(text).toString('base64');
+  const keys = generatedPrivateKeys();
+  const kubeconfig = (cert: string, key: string): string =>
+    join('apiVersion: v1\nkind: Config\nusers:\n- name: admin\n  user:\n    client-certificate-data: ', cert, '\n    client-key-data: ', key, '\n');
+  const cases = [
+    { name: 'kubeconfig with client-key-data', value: kubeconfig(b64(fake.pem('CERTIFICATE')), b64(keys[0]!.pem)), lines: [7] },
+    { name: 'encoded Ed25519 key alone', value: b64(keys[3]!.pem), lines: [undefined] },
+    { name: 'plain and encoded in one value', value: join(keys[2]!.pem, 'encoded: ', b64(keys[2]!.pem), '\n'), lines: [1, 6] },
+    { name: 'encoded certificate only', value: kubeconfig(b64(fake.pem('CERTIFICATE')), ''), lines: [] },
+    { name: 'encoded public key', value: b64(generatedPublicKeys()[1]!.pem), lines: [] },
+    { name: 'encoded placeholder key', value: b64('-----BEGIN PRIVATE KEY-----\n...\n-----END PRIVATE KEY-----\n'), lines: [] },
+    { name: 'encoded armor inside a longer base64 run', value: join('QUJD', b64(keys[0]!.pem)), lines: [] },
+  ];
+  for (const c of cases) await t.test(c.name, () => assert.deepEqual(scan(c.value).map((f) => f.line), c.lines));
+});

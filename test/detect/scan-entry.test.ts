@@ -157,6 +157,8 @@ test('pathological inputs of 100 KB finish with bounded findings', async (t) => 
     { name: 'repeated token prefixes', value: fill('ghp_AKIAglpat-xoxb-1sk_live_AIza') },
     { name: 'BEGIN lines without END', value: fill('-----BEGIN RSA PRIVATE KEY-----\n') },
     { name: 'BEGIN without a closing dash run', value: fill('-----BEGIN ') },
+    { name: 'encoded BEGIN prefixes', value: fill('LS0tLS1CRUdJTi ') },
+    { name: 'encoded private-key armor lines', value: fill('LS0tLS1CRUdJTiBSU0EgUFJJVkFURSBLRVktLS0tLQ== ') },
     { name: 'eyJ runs', value: fill('eyJ') },
     { name: 'JWT-like dots', value: fill('eyJhbGciOiJIUzI1NiJ9.eyJ.') },
     { name: 'scheme separators', value: fill('a://') },
