@@ -11,12 +11,12 @@ import { jwtDetector } from './jwt.js';
 import { privateKeyDetector } from './private-key.js';
 import { secretNamedKeyDetector } from './secret-named-key.js';
 import {
-  awsAccessKeyIdDetector,
-  githubTokenDetector,
-  gitlabTokenDetector,
-  googleApiKeyDetector,
-  slackTokenDetector,
-  stripeKeyDetector,
+    awsAccessKeyIdDetector,
+    githubTokenDetector,
+    gitlabTokenDetector,
+    googleApiKeyDetector,
+    slackTokenDetector,
+    stripeKeyDetector,
 } from './tokens.js';
 import type { Detector, Finding } from './types.js';
 import { urlCredentialsDetector } from './url-credentials.js';
@@ -24,20 +24,23 @@ import { urlCredentialsDetector } from './url-credentials.js';
 export type { Detector, Finding } from './types.js';
 export { MAX_FINDINGS_PER_DETECTOR } from './types.js';
 
-const DETECTORS: readonly Detector[] = Object.freeze([
-  privateKeyDetector,
-  awsAccessKeyIdDetector,
-  githubTokenDetector,
-  gitlabTokenDetector,
-  slackTokenDetector,
-  stripeKeyDetector,
-  googleApiKeyDetector,
-  jwtDetector,
-  urlCredentialsDetector,
-  secretNamedKeyDetector,
-  configFileSecretDetector,
-  highEntropyDetector,
-]);
+// Frozen, detectors included, so no caller can change what every other caller runs.
+const DETECTORS: readonly Detector[] = Object.freeze(
+  [
+    privateKeyDetector,
+    awsAccessKeyIdDetector,
+    githubTokenDetector,
+    gitlabTokenDetector,
+    slackTokenDetector,
+    stripeKeyDetector,
+    googleApiKeyDetector,
+    jwtDetector,
+    urlCredentialsDetector,
+    secretNamedKeyDetector,
+    configFileSecretDetector,
+    highEntropyDetector,
+  ].map((d) => Object.freeze(d)),
+);
 
 const BY_NAME: ReadonlyMap<string, Detector> = new Map(DETECTORS.map((d) => [d.name, d]));
 

@@ -17,6 +17,7 @@ test('listDetectors returns every detector once, with its confidence', () => {
     ['high-entropy'],
   );
   assert.ok(Object.isFrozen(detectors));
+  for (const d of detectors) assert.ok(Object.isFrozen(d), d.name);
   for (const d of detectors) assert.ok(d.description.length > 10, d.name);
 });
 
