@@ -27,7 +27,7 @@ const TEMPLATE_PATTERNS: readonly RegExp[] = [
   /^@[A-Za-z0-9_.-]+@$/, // @db.password@: Maven resource filtering
   /^%\([A-Za-z0-9_]*\)s$|^%s$/, // printf-style
   /^ENC\([^]*\)$/, // ENC(...): jasypt ciphertext, not plaintext
-  /^shroud:v1:[A-Za-z0-9_-]*$/, // a Shroud sealed value
+  /^shroud:v1:[A-Za-z0-9_-]*=*$/, // a Shroud sealed value (base64url, padding tolerated)
   /^(?:vault|arn|ref\+[a-z0-9]+|secretref|awssm|gcpsm|azkv|op):/i, // secret-manager references
 ];
 

@@ -17,6 +17,7 @@ test('isPlaceholder recognises stand-ins', async (t) => {
     { name: 'printf', value: '%s' },
     { name: 'jasypt ciphertext', value: 'ENC(G6N718UuyPE5bHyWKyuLQSm02auQPUtm)' },
     { name: 'sealed value', value: 'shroud:v1:AAECAwQFBgcICQ' },
+    { name: 'sealed value with padding', value: 'shroud:v1:AAECAwQFBgcICQ==' },
     { name: 'vault reference', value: 'vault:secret/data/db#password' },
     { name: 'aws secrets manager arn', value: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:db' },
     { name: 'changeme', value: 'changeme' },
