@@ -20,7 +20,7 @@ const MIN_NUMERIC_SECRET_LENGTH = 10;
 const TEMPLATE_PATTERNS: readonly RegExp[] = [
   /^\$\{[^{}]*\}$/, // ${VAR}, ${VAR:-default}: shell, docker compose, Spring
   /^\$\([^()]*\)$/, // $(VAR): Kubernetes env expansion
-  /^\$[A-Za-z_][A-Za-z0-9_]*$/, // $VAR
+  /^\$[A-Za-z_][A-Za-z0-9_.:-]*$/, // $VAR; Argo CD's $dex.github.clientSecret, $secret-name:key
   /^\{\{[^]*\}\}$/, // {{ .Values.x }}: Helm, Go templates, Jinja
   /^<[^<>]*>$/, // <password>
   /^#\{[^{}]*\}$/, // #{...}: Spring EL, Ruby, Octopus

@@ -72,6 +72,7 @@ test('config-file-secret does not flag configs without secrets', async (t) => {
     { name: 'JSON with placeholder secret', value: '{"password": "${PW}", "api_key": ""}' },
     { name: 'names that describe secrets', value: join('PASSWORD_FILE=/run/secrets/pw\nTOKEN_URL=https://sso/token\nSECRET_NAME=db-creds\n') },
     { name: 'booleans and numbers', value: 'use_token_auth=true\ntoken_refresh=300\npassword_min_length=12\n' },
+    { name: 'Argo CD dex.config with a secret reference', value: 'connectors:\n  - type: github\n    config:\n      clientID: aabbccddeeff00112233\n      clientSecret: $dex.github.clientSecret\n' },
     { name: 'YAML block scalar start', value: 'password: |\n  see vault\n' },
     { name: 'prose with a colon', value: 'Note: the password is stored in Vault and rotated weekly.' },
     { name: 'no secret words at all', value: 'a=1\nb: 2\n' },

@@ -10,6 +10,8 @@ test('isPlaceholder recognises stand-ins', async (t) => {
     { name: 'shell variable with default', value: '${DB_PASSWORD:-dev}' },
     { name: 'kubernetes env expansion', value: '$(DB_PASSWORD)' },
     { name: 'bare shell variable', value: '$DB_PASSWORD' },
+    { name: 'argo cd secret reference', value: '$dex.github.clientSecret' },
+    { name: 'argo cd named secret reference', value: '$oidc-secret:oidc.clientSecret' },
     { name: 'helm template', value: '{{ .Values.db.password }}' },
     { name: 'angle brackets', value: '<password>' },
     { name: 'spring expression', value: '#{db.password}' },
