@@ -5,9 +5,10 @@
  * `export KEY=value`), Java properties (`key=value`, `key: value`), INI (`key = value`), YAML
  * (`key: value`, `- key: value`), command-line flags (`--db-password=value`) and pretty-printed
  * JSON (`"password": "value",`). A value that starts like a JSON document (`{`, or `[` followed by
- * a JSON value, unlike an INI `[section]`) is read as JSON instead, so that minified JSON with many members on one line is covered too. A setting is
- * reported when its name is secret-named (secret-names.ts) and its value looks real
- * (placeholders.ts); the finding carries the 1-based line of the setting within the value.
+ * a JSON value, unlike an INI `[section]`) is read as JSON instead, so that minified JSON with
+ * many members on one line is covered too. A setting is reported when its name is secret-named
+ * (secret-names.ts) and its value looks real (placeholders.ts); the finding carries the 1-based
+ * line of the setting within the value.
  */
 import { isRealLookingSecret } from './placeholders.js';
 import { isSecretName, SECRET_HINT } from './secret-names.js';

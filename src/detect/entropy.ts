@@ -16,7 +16,7 @@
  * - PEM blocks (certificates and public keys; private keys are the private-key detector's),
  *   SSH public keys (`ssh-ed25519 AAAAC3Nza...`), Subresource Integrity hashes (`sha384-...`),
  *   Shroud sealed values (`shroud:v1:...`).
- * - path-like tokens (`/` without `+` or `=`): each path segment is judged on its own.
+ * - path-like tokens (`/` without `+`): each path segment is judged on its own.
  * - tokens shorter than {@link MIN_TOKEN} or longer than {@link MAX_TOKEN} (binary blobs, fonts
  *   and images embedded as base64 are data, not credentials).
  */
@@ -25,6 +25,7 @@ import type { Detector, Finding } from './types.js';
 
 /** Shorter tokens cannot carry enough entropy to tell a secret from a word. */
 export const MIN_TOKEN = 20;
+/** Longer runs are embedded data (images, fonts, binary blobs), not credentials. */
 export const MAX_TOKEN = 512;
 /** Entropy ceiling for long tokens, in bits per character (random base64 reaches ~5.5). */
 const ENTROPY_CEILING = 4.5;

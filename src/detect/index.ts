@@ -78,7 +78,8 @@ function resolve(names: readonly string[]): Detector[] {
   for (const name of new Set(names)) {
     const detector = BY_NAME.get(name);
     if (detector === undefined) {
-      throw new ShroudError('DETECT_UNKNOWN_DETECTOR', `unknown detector "${name}"; known detectors: ${DETECTORS.map((d) => d.name).join(', ')}`, {
+      const known = DETECTORS.map((d) => d.name).join(', ');
+      throw new ShroudError('DETECT_UNKNOWN_DETECTOR', `unknown detector "${name}"; known detectors: ${known}`, {
         details: { detector: name },
       });
     }

@@ -21,7 +21,11 @@ function isSchemeChar(c: number): boolean {
 
 /** Characters that end an authority: `/ ? #`, whitespace, quotes, backslash (JSON escapes). */
 function endsAuthority(c: number): boolean {
-  return c === 47 || c === 63 || c === 35 || c === 32 || c === 9 || c === 10 || c === 13 || c === 34 || c === 39 || c === 96 || c === 92;
+  return (
+    c === 47 || c === 63 || c === 35 || // / ? #
+    c === 32 || c === 9 || c === 10 || c === 13 || // whitespace
+    c === 34 || c === 39 || c === 96 || c === 92 // " ' ` \
+  );
 }
 
 function decodePassword(raw: string): string {
