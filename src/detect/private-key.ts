@@ -11,7 +11,7 @@
  * Also found: such a PEM key base64-encoded once more, as kubeconfigs (`client-key-data`) and
  * some Helm values carry it.
  */
-import { FindingList, isAlnum, runEnd } from './text.js';
+import { byPosition, FindingList, isAlnum, runEnd } from './text.js';
 import { MAX_FINDINGS_PER_DETECTOR, type Detector, type Finding } from './types.js';
 
 const BEGIN = '-----BEGIN ';
@@ -110,7 +110,7 @@ function scanPrivateKeys(key: string, value: string): Finding[] {
   const encoded = value.indexOf(ENCODED_BEGIN) === -1 ? [] : findEncodedKeys(value, MAX_FINDINGS_PER_DETECTOR);
   if (armored.length === 0 && encoded.length === 0) return [];
   const list = new FindingList(privateKeyDetector, key, value);
-  for (const position of [...armored, ...encoded].sort((a, b) => a - b)) list.add(position);
+  for (const position of [...armored, ...encoded].sort(byPosition)) list.add(position);
   return list.findings;
 }
 

@@ -56,30 +56,24 @@ const METADATA_WORDS: ReadonlySet<string> = new Set([
  */
 export function keyWords(key: string): string[] {
   const words: string[] = [];
-  let word = '';
-  const flush = (): void => {
-    if (word.length > 0) words.push(word.toLowerCase());
-    word = '';
-  };
-  for (let i = 0; i < key.length; i++) {
-    const ch = key[i] as string;
-    const isUpper = ch >= 'A' && ch <= 'Z';
-    const isLower = ch >= 'a' && ch <= 'z';
-    const isDigit = ch >= '0' && ch <= '9';
-    if (!isUpper && !isLower && !isDigit) {
-      flush();
-      continue;
-    }
-    if (isUpper && word.length > 0) {
-      const prev = word[word.length - 1] as string;
-      const next = key[i + 1] ?? '';
-      const prevLower = (prev >= 'a' && prev <= 'z') || (prev >= '0' && prev <= '9');
+  let wordStart = -1;
+  for (let i = 0; i <= key.length; i++) {
+    const c = i < key.length ? key.charCodeAt(i) : 0;
+    const isUpper = c >= 65 && c <= 90;
+    const isWordChar = isUpper || (c >= 97 && c <= 122) || (c >= 48 && c <= 57);
+    let boundary = !isWordChar;
+    if (isUpper && wordStart !== -1 && i > wordStart) {
+      const prev = key.charCodeAt(i - 1);
+      const next = i + 1 < key.length ? key.charCodeAt(i + 1) : 0;
       // "dbPassword" splits before P; "APIKey" splits before K (an upper run ending in a word).
-      if (prevLower || (prev >= 'A' && prev <= 'Z' && next >= 'a' && next <= 'z')) flush();
+      boundary = !(prev >= 65 && prev <= 90) || (next >= 97 && next <= 122);
     }
-    word += ch;
+    if (boundary && wordStart !== -1) {
+      words.push(key.slice(wordStart, i).toLowerCase());
+      wordStart = -1;
+    }
+    if (isWordChar && wordStart === -1) wordStart = i;
   }
-  flush();
   return words;
 }
 

@@ -33,23 +33,29 @@ export function runEnd(value: string, from: number, accept: (c: number) => boole
 
 /**
  * Maps positions to 1-based line numbers for positions asked in increasing order, counting each
- * newline once. Returns `undefined` for single-line values, where a line number adds nothing.
+ * newline once. `lineAt` returns `undefined` for single-line values, where a line number adds
+ * nothing. (A class rather than a closure: closures made per scan are costly on the hot path.)
  */
-export function lineLocator(value: string): (position: number) => number | undefined {
-  let multiLine: boolean | undefined;
-  let counted = 0;
-  let line = 1;
-  return (position) => {
-    multiLine ??= hasSecondLine(value);
-    if (!multiLine) return undefined;
-    if (position < counted) {
-      counted = 0;
-      line = 1;
+export class LineLocator {
+  private multiLine: boolean | undefined;
+  private counted = 0;
+  private line = 1;
+
+  constructor(private readonly value: string) {}
+
+  /** The line of `position`, or undefined when the value has a single line. */
+  lineAt(position: number): number | undefined {
+    this.multiLine ??= hasSecondLine(this.value);
+    if (!this.multiLine) return undefined;
+    if (position < this.counted) {
+      this.counted = 0;
+      this.line = 1;
     }
-    for (let nl = value.indexOf('\n', counted); nl !== -1 && nl < position; nl = value.indexOf('\n', nl + 1)) line++;
-    counted = position;
-    return line;
-  };
+    const value = this.value;
+    for (let nl = value.indexOf('\n', this.counted); nl !== -1 && nl < position; nl = value.indexOf('\n', nl + 1)) this.line++;
+    this.counted = position;
+    return this.line;
+  }
 }
 
 /** True when something other than whitespace follows the first newline. */
@@ -62,20 +68,24 @@ function hasSecondLine(value: string): boolean {
   return last > firstNewline;
 }
 
+/** Orders positions ascending (a named comparator, so sorting makes no closure). */
+export function byPosition(a: number, b: number): number {
+  return a - b;
+}
+
 /** Collects findings for one detector and one entry, stopping at the per-detector bound. */
 export class FindingList {
   readonly findings: Finding[] = [];
-  private readonly locate: (position: number) => number | undefined;
+  private readonly lines: LineLocator;
 
   constructor(
     private readonly detector: Pick<Detector, 'name' | 'confidence' | 'description'>,
     private readonly key: string,
     value: string,
     /** Report a line even for a single-line value (config-file-secret always names its line). */
-    alwaysLine = false,
+    private readonly alwaysLine = false,
   ) {
-    const locate = lineLocator(value);
-    this.locate = alwaysLine ? (position) => locate(position) ?? 1 : locate;
+    this.lines = new LineLocator(value);
   }
 
   /** True once the bound is reached; scanners stop looking then. */
@@ -92,7 +102,7 @@ export class FindingList {
       key: this.key,
       description: this.detector.description,
     };
-    const line = this.locate(position);
+    const line = this.lines.lineAt(position) ?? (this.alwaysLine ? 1 : undefined);
     if (line !== undefined) finding.line = line;
     this.findings.push(finding);
   }

@@ -11,7 +11,7 @@
  * A run with fewer than {@link MIN_DISTINCT} different characters is a placeholder
  * (`ghp_xxxxxxxx...`, `AKIAXXXXXXXXXXXXXXXX`), not a token.
  */
-import { FindingList, isAlnum, isBase64UrlChar } from './text.js';
+import { byPosition, FindingList, isAlnum, isBase64UrlChar } from './text.js';
 import { MAX_FINDINGS_PER_DETECTOR, type Detector, type Finding } from './types.js';
 
 const MIN_DISTINCT = 6;
@@ -75,7 +75,7 @@ export function findTokens(value: string, shapes: readonly TokenShape[], limit: 
       }
     }
   }
-  return positions.sort((a, b) => a - b);
+  return positions.sort(byPosition);
 }
 
 function escapeRegExp(literal: string): string {
