@@ -19,6 +19,9 @@ export const ERROR_CODES = {
   CONFIG_INVALID: 'A configuration value (flag, environment variable or file) is not valid.',
   CLI_USAGE: 'The command line could not be understood.',
 
+  // detect: secret-value detectors
+  DETECT_UNKNOWN_DETECTOR: 'A policy or caller named a secret detector that does not exist.',
+
   // tls: certificates and keys
   TLS_FILES_MISSING: 'A certificate or key file the server needs does not exist.',
   TLS_PAIR_INVALID: 'A certificate and key could not be loaded as a matching pair.',

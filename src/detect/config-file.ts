@@ -1,0 +1,157 @@
+/**
+ * `config-file-secret`: secret-named settings inside a config-file-shaped value.
+ *
+ * Line-oriented formats are read one line at a time: `.env` and shell (`KEY=value`,
+ * `export KEY=value`), Java properties (`key=value`, `key: value`), INI (`key = value`), YAML
+ * (`key: value`, `- key: value`), command-line flags (`--db-password=value`) and pretty-printed
+ * JSON (`"password": "value",`). A value that starts like a JSON document (`{`, or `[` followed by
+ * a JSON value, unlike an INI `[section]`) is read as JSON instead, so that minified JSON with
+ * many members on one line is covered too. A setting is reported when its name is secret-named
+ * (secret-names.ts) and its value looks real (placeholders.ts); the finding carries the 1-based
+ * line of the setting within the value.
+ */
+import { isRealLookingSecret } from './placeholders.js';
+import { isSecretName, SECRET_HINT } from './secret-names.js';
+import { FindingList, isSpace } from './text.js';
+import type { Detector, Finding } from './types.js';
+
+/** Names longer than this are not setting names. */
+const MAX_NAME = 256;
+/** Only this much of a setting's value is examined (real-looking values are far shorter). */
+const MAX_SETTING_VALUE = 2048;
+
+function isNameChar(c: number): boolean {
+  // letters, digits and . _ - [ ] @ $ / (properties, YAML paths, env names, flags)
+  return (
+    (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) ||
+    c === 46 || c === 95 || c === 45 || c === 91 || c === 93 || c === 64 || c === 36 || c === 47
+  );
+}
+
+function skipBlanks(value: string, i: number, end: number): number {
+  while (i < end && (value.charCodeAt(i) === 32 || value.charCodeAt(i) === 9)) i++;
+  return i;
+}
+
+/** Reads a setting's value text from `start` to `end` (end of line): quotes, comments, commas. */
+function settingValue(value: string, start: number, end: number): string {
+  const text = value.slice(start, Math.min(end, start + MAX_SETTING_VALUE)).trim();
+  const q = text.charCodeAt(0);
+  if (q === 34 || q === 39) {
+    const close = text.indexOf(text[0] as string, 1);
+    return close === -1 ? text.slice(1) : text.slice(1, close);
+  }
+  // An inline comment needs a blank before it: `a#b` may be a password, `a #b` is a comment.
+  const comment = text.search(/\s[#;]/);
+  const bare = comment === -1 ? text : text.slice(0, comment);
+  return bare.endsWith(',') ? bare.slice(0, -1) : bare;
+}
+
+/** Parses one line as a setting; returns whether it is a secret-named one with a real value. */
+function isSecretLine(value: string, start: number, end: number): boolean {
+  let i = skipBlanks(value, start, end);
+  if (value.startsWith('- ', i)) i = skipBlanks(value, i + 2, end);
+  if (value.startsWith('export ', i)) i = skipBlanks(value, i + 7, end);
+  const first = value.charCodeAt(i);
+  if (i >= end || first === 35 || first === 59 || first === 33 || value.startsWith('//', i)) return false;
+  let name: string;
+  if (first === 34 || first === 39) {
+    const close = value.indexOf(value[i] as string, i + 1);
+    if (close === -1 || close >= end || close - i > MAX_NAME) return false;
+    name = value.slice(i + 1, close);
+    i = close + 1;
+  } else {
+    const nameStart = i;
+    while (i < end && i - nameStart <= MAX_NAME && isNameChar(value.charCodeAt(i))) i++;
+    if (i === nameStart || i - nameStart > MAX_NAME) return false;
+    name = value.slice(nameStart, i);
+  }
+  i = skipBlanks(value, i, end);
+  const sep = value.charCodeAt(i);
+  if (sep !== 61 && sep !== 58) return false;
+  return isSecretName(name) && isRealLookingSecret(settingValue(value, i + 1, end));
+}
+
+/** Reads a JSON string starting at the quote at `start`; returns the index after its closing quote. */
+function jsonStringEnd(value: string, start: number): number {
+  let i = start + 1;
+  while (i < value.length) {
+    const c = value.charCodeAt(i);
+    if (c === 92) i += 2;
+    else if (c === 34) return i + 1;
+    else i++;
+  }
+  return value.length;
+}
+
+/** Walks a JSON(-ish) document once, reporting `"name": "value"` members. */
+function scanJson(value: string, list: FindingList): void {
+  let i = value.indexOf('"');
+  while (i !== -1 && !list.full) {
+    const nameEnd = jsonStringEnd(value, i);
+    let j = skipSpace(value, nameEnd);
+    if (value.charCodeAt(j) !== 58) {
+      i = value.indexOf('"', nameEnd);
+      continue;
+    }
+    j = skipSpace(value, j + 1);
+    if (value.charCodeAt(j) !== 34) {
+      i = value.indexOf('"', j);
+      continue;
+    }
+    const valueEnd = jsonStringEnd(value, j);
+    const nameLength = nameEnd - i - 2;
+    if (nameLength > 0 && nameLength <= MAX_NAME && valueEnd - j - 2 <= MAX_SETTING_VALUE) {
+      if (isSecretName(value.slice(i + 1, nameEnd - 1)) && isRealLookingSecret(value.slice(j + 1, valueEnd - 1))) {
+        list.add(i);
+      }
+    }
+    i = value.indexOf('"', valueEnd);
+  }
+}
+
+/** `{...}`, or `[` followed by a JSON value; `[section]` starts an INI file, not JSON. */
+function isJsonShaped(value: string): boolean {
+  const first = value.search(/\S/);
+  if (first === -1) return false;
+  if (value.charCodeAt(first) === 123) return true;
+  if (value.charCodeAt(first) !== 91) return false;
+  const next = value.charCodeAt(skipSpace(value, first + 1));
+  return next === 123 || next === 91 || next === 34 || next === 93 || (next >= 48 && next <= 57);
+}
+
+function skipSpace(value: string, i: number): number {
+  while (i < value.length && isSpace(value.charCodeAt(i))) i++;
+  return i;
+}
+
+function scanConfigFile(key: string, value: string): Finding[] {
+  if (!SECRET_HINT.test(value)) return [];
+  const list = new FindingList(configFileSecretDetector, key, value, true);
+  if (isJsonShaped(value)) {
+    scanJson(value, list);
+    return list.findings;
+  }
+  // Only lines that mention a secret word can hold a secret-named setting, so the regex engine
+  // finds those (a global copy of SECRET_HINT, made per call so no lastIndex state is shared)
+  // and each such line is parsed once; the other lines are never walked in JavaScript.
+  let parsedUpTo = -1;
+  for (const hint of value.matchAll(new RegExp(SECRET_HINT.source, 'gi'))) {
+    if (hint.index <= parsedUpTo) continue;
+    const start = value.lastIndexOf('\n', hint.index) + 1;
+    const newline = value.indexOf('\n', hint.index);
+    const end = newline === -1 ? value.length : newline;
+    parsedUpTo = end;
+    if (isSecretLine(value, start, end)) list.add(start);
+    if (list.full) break;
+  }
+  return list.findings;
+}
+
+/** The `config-file-secret` detector. */
+export const configFileSecretDetector: Detector = {
+  name: 'config-file-secret',
+  confidence: 'high',
+  description: 'a secret-named setting with a real-looking value inside a config file',
+  scan: scanConfigFile,
+};

@@ -1,0 +1,89 @@
+/**
+ * Detectors for secret-looking values in ConfigMaps: pure functions, no I/O.
+ *
+ * The policy engine names detectors in policy files (`detector: private-key`) and calls
+ * {@link scanEntry} for each `data` entry. Findings never contain the value or any part of it.
+ */
+import { ShroudError } from '../errors.js';
+import { configFileSecretDetector } from './config-file.js';
+import { highEntropyDetector } from './entropy.js';
+import { jwtDetector } from './jwt.js';
+import { privateKeyDetector } from './private-key.js';
+import { secretNamedKeyDetector } from './secret-named-key.js';
+import {
+    awsAccessKeyIdDetector,
+    githubTokenDetector,
+    gitlabTokenDetector,
+    googleApiKeyDetector,
+    slackTokenDetector,
+    stripeKeyDetector,
+} from './tokens.js';
+import type { Detector, Finding } from './types.js';
+import { urlCredentialsDetector } from './url-credentials.js';
+
+export type { Detector, Finding } from './types.js';
+export { MAX_FINDINGS_PER_DETECTOR } from './types.js';
+
+// Frozen, detectors included, so no caller can change what every other caller runs.
+const DETECTORS: readonly Detector[] = Object.freeze(
+  [
+    privateKeyDetector,
+    awsAccessKeyIdDetector,
+    githubTokenDetector,
+    gitlabTokenDetector,
+    slackTokenDetector,
+    stripeKeyDetector,
+    googleApiKeyDetector,
+    jwtDetector,
+    urlCredentialsDetector,
+    secretNamedKeyDetector,
+    configFileSecretDetector,
+    highEntropyDetector,
+  ].map((d) => Object.freeze(d)),
+);
+
+const BY_NAME: ReadonlyMap<string, Detector> = new Map(DETECTORS.map((d) => [d.name, d]));
+
+/** Every built-in detector, high-confidence ones first; the list is frozen. */
+export function listDetectors(): readonly Detector[] {
+  return DETECTORS;
+}
+
+/** The detector called `name`, or undefined (policy loaders use this to validate names). */
+export function getDetector(name: string): Detector | undefined {
+  return BY_NAME.get(name);
+}
+
+/**
+ * Runs the named detectors (all when `names` is omitted) on one ConfigMap entry and returns
+ * their findings, in detector order. A `high-entropy` finding is dropped when a high-confidence
+ * detector already reported the same line of the same entry: the token then has a better
+ * explanation than "random-looking". Repeated names run once.
+ *
+ * @throws ShroudError `DETECT_UNKNOWN_DETECTOR` when a name is not a detector (check names with
+ *   {@link getDetector} when loading policies, so this never happens at admission time).
+ */
+export function scanEntry(key: string, value: string, names?: readonly string[]): Finding[] {
+  const selected = names === undefined ? DETECTORS : resolve(names);
+  const findings: Finding[] = [];
+  for (const detector of selected) findings.push(...detector.scan(key, value));
+  const explainedLines = new Set<number | undefined>();
+  for (const f of findings) if (f.confidence === 'high') explainedLines.add(f.line);
+  if (explainedLines.size === 0) return findings;
+  return findings.filter((f) => f.confidence === 'high' || !explainedLines.has(f.line));
+}
+
+function resolve(names: readonly string[]): Detector[] {
+  const selected: Detector[] = [];
+  for (const name of new Set(names)) {
+    const detector = BY_NAME.get(name);
+    if (detector === undefined) {
+      const known = DETECTORS.map((d) => d.name).join(', ');
+      throw new ShroudError('DETECT_UNKNOWN_DETECTOR', `unknown detector "${name}"; known detectors: ${known}`, {
+        details: { detector: name },
+      });
+    }
+    selected.push(detector);
+  }
+  return selected;
+}

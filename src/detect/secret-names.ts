@@ -1,0 +1,101 @@
+/**
+ * Recognising key names that say "this holds a secret": `password`, `DB_PASSWORD`,
+ * `spring.datasource.password`, `apiKey`, `x-api-key`, `client_secret`, `JWT_SECRET`,
+ * `AWS_SECRET_ACCESS_KEY`, `credentials`, and not `password_file`, `secretName`, `tokenUrl`,
+ * `access_key_id`, `token_ttl` (names that describe a secret without holding it).
+ */
+
+/** Key names longer than this are not examined (no real key name is). */
+const MAX_KEY_LENGTH = 256;
+
+/**
+ * Every secret word below contains one of these fragments; a name without any is rejected
+ * with one regex test (a case-insensitive alternation of literals: linear, no backtracking)
+ * before it is split into words.
+ */
+export const SECRET_HINT = /pass|pw|secret|token|key|cred/i;
+
+/** A word that is, or ends with, one of these names a secret (`dbpassword`, `clientsecret`). */
+const SECRET_WORD_ENDINGS: readonly string[] = [
+  'password', 'passwd', 'passphrase', 'secret', 'token', 'apikey', 'privatekey', 'accesskey',
+  'secretkey', 'credential', 'credentials', 'creds',
+];
+
+/** Whole words that name a secret on their own. `pass` only counts as the last word (`DB_PASS`). */
+const SECRET_WORDS: ReadonlySet<string> = new Set(['pwd', 'pw']);
+
+/** Two adjacent words that name a secret (`api_key`, `privateKey`, `signing-key`). */
+const SECRET_PAIRS: ReadonlySet<string> = new Set([
+  'api key', 'private key', 'access key', 'secret key', 'signing key', 'encryption key', 'hmac key',
+  'master key', 'auth key', 'client secret',
+]);
+
+/**
+ * A last word that makes the name describe a secret rather than hold it: where it is
+ * (`file`, `path`, `url`, `ref`, `name`), what it is like (`length`, `ttl`, `type`, `format`) or
+ * whether it is used (`enabled`, `required`).
+ */
+const METADATA_WORDS: ReadonlySet<string> = new Set([
+  'file', 'files', 'path', 'paths', 'dir', 'directory', 'url', 'uri', 'endpoint', 'host', 'name',
+  'names', 'ref', 'reference', 'id', 'ids', 'type', 'kind', 'header', 'length', 'len', 'min', 'max',
+  'ttl', 'expiry', 'expires', 'expiration', 'expire', 'timeout', 'lifetime', 'duration', 'age',
+  'rotation', 'interval', 'period', 'enabled', 'enable', 'disabled', 'required', 'policy', 'format',
+  'mode', 'regex', 'pattern', 'prefix', 'suffix', 'hint', 'label', 'field', 'count', 'size',
+  'location', 'mount', 'store', 'provider', 'source', 'version', 'algorithm', 'alg', 'hash',
+  'hashed', 'digest', 'salt', 'env', 'var', 'selector', 'namespace', 'audience', 'issuer', 'scope',
+  'scopes', 'usage', 'description', 'help', 'placeholder', 'method', 'strategy', 'backend',
+  'manager', 'service', 'class', 'template', 'param', 'parameter', 'arn', 'generator', 'validator',
+  'validation', 'at', 'time', 'seconds', 'ms', 'minutes', 'hours', 'days', 'limit', 'retries',
+  'attempts', 'cache', 'config', 'settings', 'key', 'keys', 'storage', 'secretref', 'lookup',
+]);
+
+/**
+ * Splits a key name into lower-case words on separators and camelCase boundaries:
+ * `spring.datasource.password` -> spring datasource password, `APIKey` -> api key,
+ * `--db-password` -> db password.
+ */
+export function keyWords(key: string): string[] {
+  const words: string[] = [];
+  let wordStart = -1;
+  for (let i = 0; i <= key.length; i++) {
+    const c = i < key.length ? key.charCodeAt(i) : 0;
+    const isUpper = c >= 65 && c <= 90;
+    const isWordChar = isUpper || (c >= 97 && c <= 122) || (c >= 48 && c <= 57);
+    let boundary = !isWordChar;
+    if (isUpper && wordStart !== -1 && i > wordStart) {
+      const prev = key.charCodeAt(i - 1);
+      const next = i + 1 < key.length ? key.charCodeAt(i + 1) : 0;
+      // "dbPassword" splits before P; "APIKey" splits before K (an upper run ending in a word).
+      boundary = !(prev >= 65 && prev <= 90) || (next >= 97 && next <= 122);
+    }
+    if (boundary && wordStart !== -1) {
+      words.push(key.slice(wordStart, i).toLowerCase());
+      wordStart = -1;
+    }
+    if (isWordChar && wordStart === -1) wordStart = i;
+  }
+  return words;
+}
+
+/** True when a key name says its value is a secret (see the module comment for examples). */
+export function isSecretName(key: string): boolean {
+  if (key.length === 0 || key.length > MAX_KEY_LENGTH) return false;
+  if (!SECRET_HINT.test(key)) return false;
+  const words = keyWords(key);
+  // A numeric suffix (`PASSWORD_FILE_2`, `token.1`) numbers the setting; the word before it counts.
+  while (words.length > 0 && /^\d+$/.test(words[words.length - 1] as string)) words.pop();
+  const last = words[words.length - 1];
+  if (last === undefined) return false;
+  // `secret_key`, `api_key` and `private_key` end in "key" yet hold the secret.
+  if (METADATA_WORDS.has(last) && !(last === 'key' && words.length >= 2 && SECRET_PAIRS.has(`${words[words.length - 2]} key`))) {
+    return false;
+  }
+  if (last === 'pass') return true;
+  for (let i = 0; i < words.length; i++) {
+    const w = words[i] as string;
+    if (SECRET_WORDS.has(w)) return true;
+    for (const ending of SECRET_WORD_ENDINGS) if (w.endsWith(ending)) return true;
+    if (i > 0 && SECRET_PAIRS.has(`${words[i - 1]} ${w}`)) return true;
+  }
+  return false;
+}

@@ -1,0 +1,109 @@
+/**
+ * Small character-level helpers shared by the detectors. Everything here walks a string with an
+ * index that only moves forward (the line locator starts over only if asked out of order, which
+ * no scanner does), so callers can reason about linear cost.
+ */
+import { MAX_FINDINGS_PER_DETECTOR, type Detector, type Finding } from './types.js';
+
+/** True for ASCII letters and digits. */
+export function isAlnum(c: number): boolean {
+  return (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
+}
+
+/** True for the base64url alphabet without padding: letters, digits, `-` and `_`. */
+export function isBase64UrlChar(c: number): boolean {
+  return isAlnum(c) || c === 45 || c === 95;
+}
+
+/** True for space, tab, CR and LF. */
+export function isSpace(c: number): boolean {
+  return c === 32 || c === 9 || c === 10 || c === 13;
+}
+
+/**
+ * Returns the end of the run of characters accepted by `accept` that starts at `from`, looking at
+ * no more than `limit` characters (the returned index is at most `from + limit`).
+ */
+export function runEnd(value: string, from: number, accept: (c: number) => boolean, limit: number): number {
+  const stop = Math.min(value.length, from + limit);
+  let i = from;
+  while (i < stop && accept(value.charCodeAt(i))) i++;
+  return i;
+}
+
+/**
+ * Maps positions to 1-based line numbers for positions asked in increasing order, counting each
+ * newline once. `lineAt` returns `undefined` for single-line values, where a line number adds
+ * nothing. (A class rather than a closure: closures made per scan are costly on the hot path.)
+ */
+export class LineLocator {
+  private multiLine: boolean | undefined;
+  private counted = 0;
+  private line = 1;
+
+  constructor(private readonly value: string) {}
+
+  /** The line of `position`, or undefined when the value has a single line. */
+  lineAt(position: number): number | undefined {
+    this.multiLine ??= hasSecondLine(this.value);
+    if (!this.multiLine) return undefined;
+    if (position < this.counted) {
+      this.counted = 0;
+      this.line = 1;
+    }
+    const value = this.value;
+    for (let nl = value.indexOf('\n', this.counted); nl !== -1 && nl < position; nl = value.indexOf('\n', nl + 1)) this.line++;
+    this.counted = position;
+    return this.line;
+  }
+}
+
+/** True when something other than whitespace follows the first newline. */
+function hasSecondLine(value: string): boolean {
+  const firstNewline = value.indexOf('\n');
+  if (firstNewline === -1) return false;
+  // A trailing newline (files made with `--from-file` end with one) does not make a second line.
+  let last = value.length - 1;
+  while (last > firstNewline && isSpace(value.charCodeAt(last))) last--;
+  return last > firstNewline;
+}
+
+/** Orders positions ascending (a named comparator, so sorting makes no closure). */
+export function byPosition(a: number, b: number): number {
+  return a - b;
+}
+
+/** Collects findings for one detector and one entry, stopping at the per-detector bound. */
+export class FindingList {
+  readonly findings: Finding[] = [];
+  private readonly lines: LineLocator;
+
+  constructor(
+    private readonly detector: Pick<Detector, 'name' | 'confidence' | 'description'>,
+    private readonly key: string,
+    value: string,
+    /** Report a line even for a single-line value (config-file-secret always names its line). */
+    private readonly alwaysLine = false,
+  ) {
+    this.lines = new LineLocator(value);
+  }
+
+  /** True once the bound is reached; scanners stop looking then. */
+  get full(): boolean {
+    return this.findings.length >= MAX_FINDINGS_PER_DETECTOR;
+  }
+
+  /** Records a finding at `position` in the value (its line is derived, the value is not kept). */
+  add(position: number): void {
+    if (this.full) return;
+    const finding: Finding = {
+      detector: this.detector.name,
+      confidence: this.detector.confidence,
+      key: this.key,
+      description: this.detector.description,
+    };
+    const line = this.lines.lineAt(position) ?? (this.alwaysLine ? 1 : undefined);
+    if (line !== undefined) finding.line = line;
+    this.findings.push(finding);
+  }
+}

@@ -1,0 +1,46 @@
+import { strict as assert } from 'node:assert';
+import { test } from 'node:test';
+import { secretNamedKeyDetector } from '../../src/detect/secret-named-key.js';
+import { join } from './fixtures.js';
+
+const pw = join('S3c', 'r3tPw!');
+
+test('secret-named-key flags real-looking values under secret names', async (t) => {
+  const cases = [
+    { name: 'DB_PASSWORD', key: 'DB_PASSWORD', value: pw },
+    { name: 'dotted spring key', key: 'spring.datasource.password', value: pw },
+    { name: 'api key with trailing newline', key: 'api-key', value: join(pw, 'x9\n') },
+    { name: 'client secret quoted', key: 'clientSecret', value: join('"', pw, '"') },
+    { name: 'lower-case word password', key: 'password', value: 'sunshine' },
+    { name: 'file name key', key: 'db-password.txt', value: pw },
+  ];
+  for (const c of cases) {
+    await t.test(c.name, () => {
+      assert.deepEqual(secretNamedKeyDetector.scan(c.key, c.value), [
+        { detector: 'secret-named-key', confidence: 'high', key: c.key, description: secretNamedKeyDetector.description },
+      ]);
+    });
+  }
+});
+
+test('secret-named-key leaves placeholders, settings and other names alone', async (t) => {
+  const cases = [
+    { name: 'empty', key: 'password', value: '' },
+    { name: 'env placeholder', key: 'password', value: '${DB_PASSWORD}' },
+    { name: 'helm placeholder', key: 'token', value: '{{ .Values.token }}' },
+    { name: 'angle placeholder', key: 'api_key', value: '<api-key>' },
+    { name: 'changeme', key: 'password', value: 'changeme' },
+    { name: 'REPLACE_ME', key: 'secret', value: 'REPLACE_ME' },
+    { name: 'xxx', key: 'token', value: 'xxx' },
+    { name: 'stars', key: 'password', value: '********' },
+    { name: 'boolean', key: 'enable_token_auth', value: 'true' },
+    { name: 'short number', key: 'token', value: '3600' },
+    { name: 'path', key: 'credentials', value: '/var/run/secrets/creds.json' },
+    { name: 'sealed value', key: 'password', value: join('shroud:v1:', 'AAECAwQFBgcICQoLDA0ODw') },
+    { name: 'name that describes', key: 'password_file', value: pw },
+    { name: 'secret name reference', key: 'secretName', value: 'db-credentials' },
+    { name: 'ordinary key', key: 'LOG_LEVEL', value: pw },
+    { name: 'multi-line file under a secret name', key: 'credentials', value: join('[default]\nregion = eu-west-1\n') },
+  ];
+  for (const c of cases) await t.test(c.name, () => assert.deepEqual(secretNamedKeyDetector.scan(c.key, c.value), []));
+});
