@@ -1,0 +1,227 @@
+/**
+ * The shroud:v1 envelope: its binary layout, its text form, and nothing else (no keys here).
+ *
+ * Layout (all integers big-endian; the README has the same table):
+ *
+ *   DEK-bound header (64 bytes): the AAD of the body AEAD
+ *     0   1  format version = 0x01
+ *     1   1  suite = 0x01 (AES-256-GCM body, HKDF-SHA256 key schedule with key commitment)
+ *     2   1  scope kind: 0x01 strict, 0x02 namespace, 0x03 cluster
+ *     3   1  flags = 0x00 (reserved)
+ *     4  32  key commitment (from the DEK)
+ *    36  16  scope binding: HMAC of the scope context under a DEK-derived key
+ *    52  12  body nonce
+ *   key slot (variable): replaced by a rewrap, everything else stays byte-identical
+ *    64   1  wrap method: 0x01 kek (wrapped by the provider), 0x02 x25519 (sealed to a public key)
+ *     .   1  provider id length P, then P bytes (ASCII)
+ *     .   1  key id length K, then K bytes (ASCII)
+ *     .   4  key version (u32, >= 1)
+ *     .   2  wrapped DEK length W, then W bytes
+ *   check
+ *     .   4  first 4 bytes of SHA-256(header || key slot): corruption check, not a MAC
+ *   body
+ *     .   n  ciphertext (n = plaintext length)
+ *     .  16  GCM tag
+ */
+import { createHash } from 'node:crypto';
+import { ShroudError } from '../errors.js';
+import { decodeBase64url, encodeBase64url } from './encoding.js';
+import { scopeKindCode, scopeKindFromCode, type ScopeKind } from './scope.js';
+
+/** Prefix of the text form; the `v1` is the same version as the binary version byte. */
+export const TEXT_PREFIX = 'shroud:v1:';
+export const FORMAT_VERSION = 1;
+export const SUITE_AES256GCM_HKDF = 1;
+export const HEADER_LEN = 64;
+export const COMMITMENT_LEN = 32;
+export const SCOPE_BINDING_LEN = 16;
+export const NONCE_LEN = 12;
+export const TAG_LEN = 16;
+export const CHECK_LEN = 4;
+const MAX_WRAPPED = 4096;
+const PROVIDER_ID = /^[a-z0-9][a-z0-9.-]{0,31}$/;
+const KEY_ID = /^[A-Za-z0-9._:/-]{1,128}$/;
+
+/** How the DEK in the key slot is wrapped. */
+export type WrapMethod = 'kek' | 'x25519';
+const WRAP_METHODS: readonly WrapMethod[] = ['kek', 'x25519'];
+
+/** Names one key version of one KEK provider. */
+export interface KeyRef {
+  /** Provider id, e.g. `local` for the keyring file. */
+  provider: string;
+  /** Key id inside the provider; for the local keyring, the keyring id. */
+  keyId: string;
+  /** Key version, from 1. */
+  version: number;
+}
+
+/** The wrapped DEK and what is needed to unwrap it. */
+export interface KeySlot {
+  method: WrapMethod;
+  ref: KeyRef;
+  wrapped: Buffer;
+}
+
+/** A parsed envelope. Buffers are views into the decoded bytes. */
+export interface Envelope {
+  scope: ScopeKind;
+  commitment: Buffer;
+  scopeBinding: Buffer;
+  nonce: Buffer;
+  slot: KeySlot;
+  ciphertext: Buffer;
+  tag: Buffer;
+  /** Bytes 0..64: the body's AAD and the DEK wrap's context. */
+  header: Buffer;
+  /** SHA-256 of header || key slot: the DEK cache key. */
+  digest: Buffer;
+}
+
+function malformed(message: string): ShroudError {
+  return new ShroudError('CRYPTO_MALFORMED', message);
+}
+
+/** Checks the identifier rules of a key reference. @throws CRYPTO_MALFORMED */
+export function assertKeyRef(ref: KeyRef): void {
+  if (!PROVIDER_ID.test(ref.provider)) throw malformed('provider id is not valid');
+  if (!KEY_ID.test(ref.keyId)) throw malformed('key id is not valid');
+  if (!Number.isInteger(ref.version) || ref.version < 1 || ref.version > 0xffffffff) {
+    throw malformed('key version is not valid');
+  }
+}
+
+/** Builds the 64-byte DEK-bound header. */
+export function encodeHeader(scope: ScopeKind, commitment: Buffer, scopeBinding: Buffer, nonce: Buffer): Buffer {
+  if (commitment.length !== COMMITMENT_LEN || scopeBinding.length !== SCOPE_BINDING_LEN || nonce.length !== NONCE_LEN) {
+    throw new RangeError('header field has the wrong length');
+  }
+  const header = Buffer.alloc(HEADER_LEN);
+  header[0] = FORMAT_VERSION;
+  header[1] = SUITE_AES256GCM_HKDF;
+  header[2] = scopeKindCode(scope);
+  header[3] = 0;
+  commitment.copy(header, 4);
+  scopeBinding.copy(header, 36);
+  nonce.copy(header, 52);
+  return header;
+}
+
+/** The key reference as bytes, without the wrapped DEK: part of the wrap's associated data. */
+export function encodeKeyRef(method: WrapMethod, ref: KeyRef): Buffer {
+  assertKeyRef(ref);
+  const provider = Buffer.from(ref.provider, 'ascii');
+  const keyId = Buffer.from(ref.keyId, 'ascii');
+  const out = Buffer.alloc(1 + 1 + provider.length + 1 + keyId.length + 4);
+  let o = 0;
+  out[o++] = WRAP_METHODS.indexOf(method) + 1;
+  out[o++] = provider.length;
+  o += provider.copy(out, o);
+  out[o++] = keyId.length;
+  o += keyId.copy(out, o);
+  out.writeUInt32BE(ref.version, o);
+  return out;
+}
+
+function encodeSlot(slot: KeySlot): Buffer {
+  if (slot.wrapped.length === 0 || slot.wrapped.length > MAX_WRAPPED) throw malformed('wrapped DEK has a bad length');
+  const len = Buffer.alloc(2);
+  len.writeUInt16BE(slot.wrapped.length, 0);
+  return Buffer.concat([encodeKeyRef(slot.method, slot.ref), len, slot.wrapped]);
+}
+
+/** Assembles an envelope's bytes: header, key slot, check, ciphertext and tag. */
+export function encodeEnvelope(header: Buffer, slot: KeySlot, ciphertext: Buffer, tag: Buffer): Buffer {
+  const slotBytes = encodeSlot(slot);
+  const check = createHash('sha256').update(header).update(slotBytes).digest().subarray(0, CHECK_LEN);
+  return Buffer.concat([header, slotBytes, check, ciphertext, tag]);
+}
+
+/** The text form: `shroud:v1:` + base64url(bytes). */
+export function formatSealedValue(bytes: Buffer): string {
+  return TEXT_PREFIX + encodeBase64url(bytes);
+}
+
+/** True when a string looks like a sealed value (cheap prefix test, no parsing). */
+export function isSealedValue(text: string): boolean {
+  return text.startsWith(TEXT_PREFIX);
+}
+
+/**
+ * Parses the text form. Never needs a key.
+ * @throws CRYPTO_MALFORMED when the text is not a shroud value or is corrupted
+ * @throws CRYPTO_UNSUPPORTED_VERSION for `shroud:vN:` with N != 1, or unknown suite/method bytes
+ */
+export function decodeSealedValue(text: string): Envelope {
+  if (typeof text !== 'string') throw malformed('sealed value is not a string');
+  if (!text.startsWith(TEXT_PREFIX)) {
+    if (/^shroud:v[0-9]+:/.test(text)) {
+      throw new ShroudError('CRYPTO_UNSUPPORTED_VERSION', `sealed value version ${text.split(':')[1]} is not supported`);
+    }
+    throw malformed(`sealed value does not start with "${TEXT_PREFIX}"`);
+  }
+  return decodeEnvelope(decodeBase64url(text.slice(TEXT_PREFIX.length), 'CRYPTO_MALFORMED', 'sealed value'));
+}
+
+/**
+ * Parses envelope bytes: first the structure (lengths), then the check over header and key
+ * slot, and only then the meaning of the bytes, so a corrupted header is reported as
+ * CRYPTO_MALFORMED rather than as a misleading version, scope or key error.
+ * @throws CRYPTO_MALFORMED, CRYPTO_UNSUPPORTED_VERSION
+ */
+export function decodeEnvelope(bytes: Buffer): Envelope {
+  const minimum = HEADER_LEN + 1 + 2 + 1 + 4 + 2 + 1 + CHECK_LEN + TAG_LEN;
+  if (bytes.length < minimum) throw malformed('sealed value is truncated');
+  let o = HEADER_LEN + 1;
+  const providerLen = bytes[o++]!;
+  const providerAt = o;
+  o += providerLen;
+  if (o >= bytes.length) throw malformed('sealed value is truncated');
+  const keyIdLen = bytes[o++]!;
+  const keyIdAt = o;
+  o += keyIdLen;
+  if (o + 6 > bytes.length) throw malformed('sealed value is truncated');
+  const version = bytes.readUInt32BE(o);
+  o += 4;
+  const wrappedLen = bytes.readUInt16BE(o);
+  o += 2;
+  const wrappedAt = o;
+  o += wrappedLen;
+  const slotEnd = o;
+  if (slotEnd + CHECK_LEN + TAG_LEN > bytes.length) throw malformed('sealed value is truncated');
+  const digest = createHash('sha256').update(bytes.subarray(0, slotEnd)).digest();
+  if (!digest.subarray(0, CHECK_LEN).equals(bytes.subarray(slotEnd, slotEnd + CHECK_LEN))) {
+    throw malformed('sealed value header is corrupted (check mismatch)');
+  }
+  if (bytes[0] !== FORMAT_VERSION) {
+    throw new ShroudError('CRYPTO_UNSUPPORTED_VERSION', `envelope format ${bytes[0]} is not supported`);
+  }
+  if (bytes[1] !== SUITE_AES256GCM_HKDF) {
+    throw new ShroudError('CRYPTO_UNSUPPORTED_VERSION', `algorithm suite ${bytes[1]} is not supported`);
+  }
+  const scope = scopeKindFromCode(bytes[2]!);
+  if (scope === undefined || bytes[3] !== 0) throw malformed('sealed value header has unknown scope or flags');
+  const method = WRAP_METHODS[bytes[HEADER_LEN]! - 1];
+  if (method === undefined) {
+    throw new ShroudError('CRYPTO_UNSUPPORTED_VERSION', `key wrap method ${bytes[HEADER_LEN]} is not supported`);
+  }
+  const ref: KeyRef = {
+    provider: bytes.toString('latin1', providerAt, providerAt + providerLen),
+    keyId: bytes.toString('latin1', keyIdAt, keyIdAt + keyIdLen),
+    version,
+  };
+  assertKeyRef(ref);
+  if (wrappedLen === 0) throw malformed('wrapped DEK is empty');
+  const bodyAt = slotEnd + CHECK_LEN;
+  return {
+    scope,
+    commitment: bytes.subarray(4, 36),
+    scopeBinding: bytes.subarray(36, 52),
+    nonce: bytes.subarray(52, 64),
+    slot: { method, ref, wrapped: bytes.subarray(wrappedAt, wrappedAt + wrappedLen) },
+    ciphertext: bytes.subarray(bodyAt, bytes.length - TAG_LEN),
+    tag: bytes.subarray(bytes.length - TAG_LEN),
+    header: bytes.subarray(0, HEADER_LEN),
+    digest,
+  };
+}
