@@ -116,9 +116,18 @@ export async function callProvider<T>(
   operation: (signal: AbortSignal) => Promise<T>,
   options: ProviderCallOptions = {},
 ): Promise<T> {
-  const timeout = AbortSignal.timeout(options.timeoutMs ?? DEFAULT_PROVIDER_TIMEOUT_MS);
-  const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
-  if (signal.aborted) throw abortError(provider, signal.reason);
+  // A referenced timer, not AbortSignal.timeout(): that one is unref'd, so a provider that
+  // never answers (and holds no socket) would let the process exit with the call unsettled.
+  const timeout = new AbortController();
+  const timer = setTimeout(
+    () => timeout.abort(new DOMException('KEK provider call timed out', 'TimeoutError')),
+    options.timeoutMs ?? DEFAULT_PROVIDER_TIMEOUT_MS,
+  );
+  const signal = options.signal ? AbortSignal.any([options.signal, timeout.signal]) : timeout.signal;
+  if (signal.aborted) {
+    clearTimeout(timer);
+    throw abortError(provider, signal.reason);
+  }
   let onAbort: (() => void) | undefined;
   const aborted = new Promise<never>((_, reject) => {
     onAbort = () => reject(abortError(provider, signal.reason));
@@ -141,6 +150,7 @@ export async function callProvider<T>(
       details: { provider },
     });
   } finally {
+    clearTimeout(timer);
     if (onAbort) signal.removeEventListener('abort', onAbort);
   }
 }
