@@ -97,7 +97,7 @@ async function main(): Promise<void> {
   // Failure vectors: codes that must not change.
   vectors.push({ name: 'scope-moved-to-other-key', context: { ...moved.context, key: 'OTHER_KEY' }, sealed: moved.sealed, expectError: 'CRYPTO_SCOPE_MISMATCH' });
   const body = Buffer.from(moved.sealed.slice('shroud:v1:'.length), 'base64url');
-  body[body.length - 20] ^= 0x01;
+  body[body.length - 20]! ^= 0x01;
   vectors.push({ name: 'tampered-body', context: strict, sealed: `shroud:v1:${body.toString('base64url')}`, expectError: 'CRYPTO_INTEGRITY' });
   vectors.push({ name: 'malformed-text', context: strict, sealed: 'shroud:v1:not*base64url', expectError: 'CRYPTO_MALFORMED' });
   vectors.push({ name: 'future-version', context: strict, sealed: 'shroud:v2:AAAA', expectError: 'CRYPTO_UNSUPPORTED_VERSION' });
