@@ -8,6 +8,18 @@ interface CommandEntry {
 
 /** Every `shroud <command>`, loaded on demand so `shroud check` never pays for the server. */
 const COMMANDS: Record<string, CommandEntry> = {
+  encrypt: {
+    summary: 'seal values into a ConfigMap manifest that is safe to commit',
+    load: async () => (await import('./commands/encrypt.js')).encrypt,
+  },
+  decrypt: {
+    summary: 'print the plaintext of sealed values (administrators holding the keyring)',
+    load: async () => (await import('./commands/decrypt.js')).decrypt,
+  },
+  keys: {
+    summary: 'manage the keyring: init, rotate, retire, shred, status, export-public, rewrap',
+    load: async () => (await import('./commands/keys.js')).keys,
+  },
 };
 
 function usage(): string {
