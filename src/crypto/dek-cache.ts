@@ -47,11 +47,12 @@ export class DekCache {
   }
 
   /**
-   * The keys for an envelope digest, or undefined (missing or expired). The returned buffers
+   * The keys for an envelope digest (the binary-string SHA-256 of its header and key slot,
+   * as parsed envelopes carry it), or undefined (missing or expired). The returned buffers
    * stay valid until the next call that changes this cache; use them synchronously.
    */
-  get(digest: Uint8Array): DerivedKeys | undefined {
-    const id = Buffer.from(digest.buffer, digest.byteOffset, digest.byteLength).toString('latin1');
+  get(digest: string): DerivedKeys | undefined {
+    const id = digest;
     const entry = this.entries.get(id);
     if (entry === undefined) return undefined;
     this.entries.delete(id);
@@ -64,8 +65,8 @@ export class DekCache {
   }
 
   /** Stores keys (the cache takes ownership and zeroes them on eviction). */
-  set(digest: Uint8Array, ref: KeyRef, keys: DerivedKeys): void {
-    const id = Buffer.from(digest.buffer, digest.byteOffset, digest.byteLength).toString('latin1');
+  set(digest: string, ref: KeyRef, keys: DerivedKeys): void {
+    const id = digest;
     const old = this.entries.get(id);
     if (old !== undefined) {
       this.entries.delete(id);

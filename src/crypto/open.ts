@@ -90,10 +90,13 @@ export async function openValue(text: string, options: OpenOptions): Promise<Ope
   const keys = cached ?? (await unwrapEnvelopeKeys(env, options.provider, options));
   let plaintext: Buffer;
   try {
-    if (fromCache && !timingSafeEqual(keys.commitment, env.commitment)) throw integrity();
+    // A cache hit needs no commitment check: the digest covers the header with its commitment,
+    // and the entry was stored after that commitment verified.
     // The header (scope binding included) is the AAD: if the tag verifies, the binding is authentic.
     plaintext = gcmDecrypt(keys.encKey, env.nonce, env.header, env.ciphertext, env.tag);
-    if (!timingSafeEqual(bindScope(keys.scopeKey, scopeBytes), env.scopeBinding)) {
+    const memo = keys.verifiedScope;
+    const remembered = fromCache && memo !== undefined && memo.length === scopeBytes.length && timingSafeEqual(memo, scopeBytes);
+    if (!remembered && !timingSafeEqual(bindScope(keys.scopeKey, scopeBytes), env.scopeBinding)) {
       zero(plaintext);
       throw new ShroudError('CRYPTO_SCOPE_MISMATCH', scopeMessage(env.scope), { details: { scope: env.scope } });
     }
@@ -101,9 +104,11 @@ export async function openValue(text: string, options: OpenOptions): Promise<Ope
     if (!fromCache) zeroKeys(keys);
     throw err;
   }
-  if (!fromCache) {
-    if (options.cache !== undefined) options.cache.set(env.digest, env.slot.ref, keys);
-    else zeroKeys(keys);
+  if (options.cache !== undefined) {
+    keys.verifiedScope = scopeBytes;
+    if (!fromCache) options.cache.set(env.digest, env.slot.ref, keys);
+  } else {
+    zeroKeys(keys);
   }
   return { plaintext, key: { ...env.slot.ref }, scope: env.scope };
 }

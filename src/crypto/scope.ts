@@ -5,7 +5,6 @@
  * was asked for) and never reads it from the envelope.
  */
 import { ShroudError } from '../errors.js';
-import { lengthPrefixed } from './encoding.js';
 
 /** `strict`: namespace + service account + ConfigMap name + key; `namespace`; `cluster`: anywhere. */
 export type ScopeKind = 'strict' | 'namespace' | 'cluster';
@@ -25,6 +24,12 @@ export interface ScopeContext {
 
 /** Longest accepted field (bytes); Kubernetes names and ConfigMap keys are at most 253 characters. */
 const MAX_FIELD = 253;
+
+const LABELS: Readonly<Record<ScopeKind, Buffer>> = {
+  strict: Buffer.from('shroud:v1:scope:strict', 'ascii'),
+  namespace: Buffer.from('shroud:v1:scope:namespace', 'ascii'),
+  cluster: Buffer.from('shroud:v1:scope:cluster', 'ascii'),
+};
 
 /** The fields each scope kind binds, in their fixed encoding order. */
 export const SCOPE_FIELDS: Readonly<Record<ScopeKind, readonly (keyof ScopeContext)[]>> = {
@@ -55,20 +60,33 @@ export function isScopeKind(value: unknown): value is ScopeKind {
  * @throws CRYPTO_SCOPE_INVALID when a bound field is missing, empty or longer than 253 bytes.
  */
 export function encodeScope(kind: ScopeKind, context: ScopeContext): Buffer {
-  const parts: Buffer[] = [Buffer.from(`shroud:v1:scope:${kind}`, 'ascii')];
-  for (const field of SCOPE_FIELDS[kind]) {
+  const label = LABELS[kind];
+  const fields = SCOPE_FIELDS[kind];
+  const values: string[] = [];
+  let size = label.length;
+  for (const field of fields) {
     const value = context[field];
     if (typeof value !== 'string' || value.length === 0) {
       throw new ShroudError('CRYPTO_SCOPE_INVALID', `scope "${kind}" needs a non-empty ${field}`, {
         details: { scope: kind, field },
       });
     }
-    if (Buffer.byteLength(value, 'utf8') > MAX_FIELD) {
+    const length = Buffer.byteLength(value, 'utf8');
+    if (length > MAX_FIELD) {
       throw new ShroudError('CRYPTO_SCOPE_INVALID', `scope field ${field} is longer than ${MAX_FIELD} bytes`, {
         details: { scope: kind, field },
       });
     }
-    parts.push(lengthPrefixed(value));
+    values.push(value);
+    size += 2 + length;
   }
-  return Buffer.concat(parts);
+  // One allocation, written in place: this runs on every open, cached or not.
+  const out = Buffer.allocUnsafe(size);
+  let o = label.copy(out, 0);
+  for (const value of values) {
+    const length = out.write(value, o + 2, 'utf8');
+    out.writeUInt16BE(length, o);
+    o += 2 + length;
+  }
+  return out;
 }

@@ -55,16 +55,16 @@ test('evicted, expired, evictKey-ed and cleared entries have their key buffers z
   const other = { ...ref, version: 2 };
   const all = [1, 2, 3, 4, 5].map((i) => deriveKeys(Buffer.alloc(32, i)));
   const zeroed = (i: number) => [all[i]!.encKey, all[i]!.commitment, all[i]!.scopeKey].every((b) => b.every((x) => x === 0));
-  cache.set(Buffer.from('d1'), ref, all[0]!);
-  cache.set(Buffer.from('d2'), other, all[1]!);
-  cache.set(Buffer.from('d3'), ref, all[2]!); // evicts d1
+  cache.set('d1', ref, all[0]!);
+  cache.set('d2', other, all[1]!);
+  cache.set('d3', ref, all[2]!); // evicts d1
   assert.deepEqual([zeroed(0), zeroed(1), zeroed(2)], [true, false, false]);
   assert.equal(cache.evictKey(other), 1);
   assert.equal(zeroed(1), true);
   now = 10;
-  assert.equal(cache.get(Buffer.from('d3')), undefined);
+  assert.equal(cache.get('d3'), undefined);
   assert.equal(zeroed(2), true);
-  cache.set(Buffer.from('d4'), ref, all[3]!);
+  cache.set('d4', ref, all[3]!);
   cache.clear();
   assert.equal(zeroed(3), true);
   assert.equal(cache.size, 0);
