@@ -3,10 +3,30 @@
  * same size measured in the same run, plus public-key sealing. The budget (DESIGN.md): a
  * cached unseal of 1 KiB within 2x a raw AES-GCM decrypt. Seal/unseal are async (the KEK
  * provider interface is), so their figures include an await per operation; raw GCM does not.
+ *
+ * The machine is shared and its load swings (other test runs), so each case is measured in
+ * several short rounds interleaved with its baseline, and the fastest round of each is kept:
+ * the ratio then compares both at the same (least disturbed) moment of the run.
  */
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { createKeyring, DekCache, exportPublicKey, LocalKeyringProvider, openValue, parsePublicKey, sealValue } from '../src/crypto/index.js';
 import { measure, measureAsync, printTable, type Measurement } from './harness.js';
+
+const ROUNDS = 5;
+type Case = { name: string; sync?: () => unknown; async?: () => Promise<unknown> };
+
+/** Measures the cases in ROUNDS interleaved rounds and keeps each one's fastest round. */
+async function bestOf(cases: Case[]): Promise<Measurement[]> {
+  const best = new Map<string, Measurement>();
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const c of cases) {
+      const m = c.sync !== undefined ? measure(c.name, c.sync, { timeMs: 150, warmupMs: 30 }) : await measureAsync(c.name, c.async!, { timeMs: 150, warmupMs: 30 });
+      const prev = best.get(c.name);
+      if (prev === undefined || m.usPerOp < prev.usPerOp) best.set(c.name, m);
+    }
+  }
+  return cases.map((c) => best.get(c.name)!);
+}
 
 const SIZES: [string, number][] = [
   ['64 B', 64],
@@ -54,13 +74,13 @@ export async function run(): Promise<void> {
     const sealed = await sealValue(plaintext, { scope: 'strict', context, provider });
     const cache = new DekCache();
     await openValue(sealed, { provider, expected: context, cache });
-    const rows: Measurement[] = [
-      measure(`raw aes-256-gcm decrypt ${label}`, raw.decrypt),
-      measure(`raw aes-256-gcm encrypt ${label}`, raw.encrypt),
-      await measureAsync(`unseal cached DEK ${label}`, () => openValue(sealed, { provider, expected: context, cache })),
-      await measureAsync(`unseal uncached ${label}`, () => openValue(sealed, { provider, expected: context })),
-      await measureAsync(`seal (local KEK) ${label}`, () => sealValue(plaintext, { scope: 'strict', context, provider })),
-    ];
+    const rows = await bestOf([
+      { name: `raw aes-256-gcm decrypt ${label}`, sync: raw.decrypt },
+      { name: `raw aes-256-gcm encrypt ${label}`, sync: raw.encrypt },
+      { name: `unseal cached DEK ${label}`, async: () => openValue(sealed, { provider, expected: context, cache }) },
+      { name: `unseal uncached ${label}`, async: () => openValue(sealed, { provider, expected: context }) },
+      { name: `seal (local KEK) ${label}`, async: () => sealValue(plaintext, { scope: 'strict', context, provider }) },
+    ]);
     printTable(`seal/unseal ${label} (x = time relative to raw AES-256-GCM decrypt of the same size)`, rows, `raw aes-256-gcm decrypt ${label}`);
     if (size === 1024) budget = { ratio: rows[2]!.usPerOp / rows[0]!.usPerOp };
   }
@@ -70,11 +90,11 @@ export async function run(): Promise<void> {
   const pubSealed = await sealValue(plain1k, { scope: 'strict', context, publicKey });
   printTable(
     'public-key sealing 1 KiB (offline, X25519 + HKDF-SHA256)',
-    [
-      measure('raw aes-256-gcm encrypt 1 KiB', raw1k.encrypt),
-      await measureAsync('seal (public key) 1 KiB', () => sealValue(plain1k, { scope: 'strict', context, publicKey })),
-      await measureAsync('unseal uncached (x25519 slot) 1 KiB', () => openValue(pubSealed, { provider, expected: context })),
-    ],
+    await bestOf([
+      { name: 'raw aes-256-gcm encrypt 1 KiB', sync: raw1k.encrypt },
+      { name: 'seal (public key) 1 KiB', async: () => sealValue(plain1k, { scope: 'strict', context, publicKey }) },
+      { name: 'unseal uncached (x25519 slot) 1 KiB', async: () => openValue(pubSealed, { provider, expected: context }) },
+    ]),
     'raw aes-256-gcm encrypt 1 KiB',
   );
   if (budget !== undefined) {

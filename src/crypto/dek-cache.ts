@@ -20,9 +20,20 @@ export interface DekCacheOptions {
   now?: () => number;
 }
 
-interface Entry {
-  keys: DerivedKeys;
-  ref: KeyRef;
+/** A cache entry: one envelope's derived keys and what openValue remembers about it. */
+export interface CachedKeys {
+  readonly keys: DerivedKeys;
+  /** The key version the envelope names (its bytes are identical for every hit). */
+  readonly ref: KeyRef;
+  /**
+   * The scope field values whose binding last verified for this envelope (an entry belongs to
+   * one header): an open with the same values skips encoding and HMAC; anything else is
+   * checked in full. Not secret.
+   */
+  verifiedScope: readonly string[] | undefined;
+}
+
+interface Entry extends CachedKeys {
   expiresAt: number;
 }
 
@@ -51,7 +62,7 @@ export class DekCache {
    * as parsed envelopes carry it), or undefined (missing or expired). The returned buffers
    * stay valid until the next call that changes this cache; use them synchronously.
    */
-  get(digest: string): DerivedKeys | undefined {
+  get(digest: string): CachedKeys | undefined {
     const id = digest;
     const entry = this.entries.get(id);
     if (entry === undefined) return undefined;
@@ -61,23 +72,25 @@ export class DekCache {
       return undefined;
     }
     this.entries.set(id, entry); // most recently used goes last
-    return entry.keys;
+    return entry;
   }
 
-  /** Stores keys (the cache takes ownership and zeroes them on eviction). */
-  set(digest: string, ref: KeyRef, keys: DerivedKeys): void {
+  /** Stores keys (the cache takes ownership and zeroes them on eviction) and returns the entry. */
+  set(digest: string, ref: KeyRef, keys: DerivedKeys): CachedKeys {
     const id = digest;
     const old = this.entries.get(id);
     if (old !== undefined) {
       this.entries.delete(id);
       if (old.keys !== keys) zeroKeys(old.keys);
     }
-    this.entries.set(id, { keys, ref: { ...ref }, expiresAt: this.now() + this.ttlMs });
+    const entry: Entry = { keys, ref: { ...ref }, verifiedScope: undefined, expiresAt: this.now() + this.ttlMs };
+    this.entries.set(id, entry);
     while (this.entries.size > this.maxEntries) {
-      const [oldest, entry] = this.entries.entries().next().value as [string, Entry];
+      const [oldest, evicted] = this.entries.entries().next().value as [string, Entry];
       this.entries.delete(oldest);
-      zeroKeys(entry.keys);
+      zeroKeys(evicted.keys);
     }
+    return entry;
   }
 
   /** Drops every entry under a key version (call after shredding or revoking it). Returns how many. */

@@ -147,10 +147,15 @@ export function decodeSealedValue(text: string): Envelope {
   return decodeEnvelope(decodeBase64url(text.slice(TEXT_PREFIX.length), 'CRYPTO_MALFORMED', 'sealed value'));
 }
 
-function validIdBytes(bytes: Buffer, at: number, length: number, first: RegExp, rest: RegExp, max: number): boolean {
+const isLowerAlnum = (c: number) => (c >= 0x61 && c <= 0x7a) || (c >= 0x30 && c <= 0x39);
+const isProviderChar = (c: number) => isLowerAlnum(c) || c === 0x2e || c === 0x2d; // . -
+const isKeyIdChar = (c: number) => isLowerAlnum(c) || (c >= 0x41 && c <= 0x5a) || c === 0x2e || c === 0x5f || c === 0x3a || c === 0x2f || c === 0x2d; // A-Z . _ : / -
+
+/** PROVIDER_ID and KEY_ID rules checked on bytes, so no strings are made on the hot path. */
+function validIdBytes(bytes: Buffer, at: number, length: number, first: (c: number) => boolean, rest: (c: number) => boolean, max: number): boolean {
   if (length < 1 || length > max) return false;
   for (let i = 0; i < length; i++) {
-    if (!(i === 0 ? first : rest).test(String.fromCharCode(bytes[at + i]!))) return false;
+    if (!(i === 0 ? first : rest)(bytes[at + i]!)) return false;
   }
   return true;
 }
@@ -255,8 +260,8 @@ export function decodeEnvelope(bytes: Buffer): Envelope {
     throw new ShroudError('CRYPTO_UNSUPPORTED_VERSION', `key wrap method ${bytes[HEADER_LEN]} is not supported`);
   }
   // The same rules as assertKeyRef, on the bytes, so no strings are made unless needed.
-  if (!validIdBytes(bytes, providerAt, providerLen, /[a-z0-9]/, /[a-z0-9.-]/, 32)) throw malformed('provider id is not valid');
-  if (!validIdBytes(bytes, keyIdAt, keyIdLen, /[A-Za-z0-9._:/-]/, /[A-Za-z0-9._:/-]/, 128)) throw malformed('key id is not valid');
+  if (!validIdBytes(bytes, providerAt, providerLen, isLowerAlnum, isProviderChar, 32)) throw malformed('provider id is not valid');
+  if (!validIdBytes(bytes, keyIdAt, keyIdLen, isKeyIdChar, isKeyIdChar, 128)) throw malformed('key id is not valid');
   if (version < 1) throw malformed('key version is not valid');
   if (wrappedLen === 0) throw malformed('wrapped DEK is empty');
   return new Envelope(bytes, scope, method, digest, {

@@ -26,12 +26,6 @@ export interface DerivedKeys {
   commitment: Buffer;
   /** HMAC key for the scope binding. */
   scopeKey: Buffer;
-  /**
-   * Set by openValue on cached keys: the scope encoding whose binding was last verified for this
-   * envelope (a cache entry belongs to one header). An open with identical scope bytes skips the
-   * HMAC; anything else is checked in full. Not secret.
-   */
-  verifiedScope?: Buffer;
 }
 
 /** Expands a 32-byte DEK with HKDF-SHA256 into the body key, the commitment and the scope key. */

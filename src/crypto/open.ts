@@ -4,10 +4,10 @@ import { ShroudError } from '../errors.js';
 import { gcmDecrypt } from './aead.js';
 import { zero } from './encoding.js';
 import { decodeSealedValue, type Envelope, type KeyRef } from './envelope.js';
-import type { DekCache } from './dek-cache.js';
+import type { CachedKeys, DekCache } from './dek-cache.js';
 import { DEK_LEN, bindScope, deriveKeys, zeroKeys, type DerivedKeys } from './key-schedule.js';
 import { callProvider, type KekProvider, type ProviderCallOptions } from './provider.js';
-import { encodeScope, type ScopeContext, type ScopeKind } from './scope.js';
+import { encodeScope, hasScopeValues, scopeValues, type ScopeContext, type ScopeKind } from './scope.js';
 
 /** How to open a value, and the context the opener has verified. */
 export interface OpenOptions extends ProviderCallOptions {
@@ -81,36 +81,49 @@ export async function openValue(text: string, options: OpenOptions): Promise<Ope
       details: { scope: env.scope },
     });
   }
+  // A hit is used without an await in between: another open's cache.set may evict and zero
+  // its keys at the next await.
+  const hit = options.cache?.get(env.digest);
+  if (hit !== undefined) return openWithKeys(env, hit.keys, options.expected, hit);
   // Validate the opener's context before spending a provider call on it.
   const scopeBytes = encodeScope(env.scope, options.expected);
-  // Cached keys are used without an await in between: another open's cache.set may evict and
-  // zero them at the next await.
-  const cached = options.cache?.get(env.digest);
-  const fromCache = cached !== undefined;
-  const keys = cached ?? (await unwrapEnvelopeKeys(env, options.provider, options));
-  let plaintext: Buffer;
+  const keys = await unwrapEnvelopeKeys(env, options.provider, options);
+  let opened: OpenedValue;
   try {
-    // A cache hit needs no commitment check: the digest covers the header with its commitment,
-    // and the entry was stored after that commitment verified.
-    // The header (scope binding included) is the AAD: if the tag verifies, the binding is authentic.
-    plaintext = gcmDecrypt(keys.encKey, env.nonce, env.header, env.ciphertext, env.tag);
-    const memo = keys.verifiedScope;
-    const remembered = fromCache && memo !== undefined && memo.length === scopeBytes.length && timingSafeEqual(memo, scopeBytes);
-    if (!remembered && !timingSafeEqual(bindScope(keys.scopeKey, scopeBytes), env.scopeBinding)) {
-      zero(plaintext);
-      throw new ShroudError('CRYPTO_SCOPE_MISMATCH', scopeMessage(env.scope), { details: { scope: env.scope } });
-    }
+    opened = openWithKeys(env, keys, options.expected, undefined, scopeBytes);
   } catch (err) {
-    if (!fromCache) zeroKeys(keys);
+    zeroKeys(keys);
     throw err;
   }
   if (options.cache !== undefined) {
-    keys.verifiedScope = scopeBytes;
-    if (!fromCache) options.cache.set(env.digest, env.slot.ref, keys);
+    options.cache.set(env.digest, env.slot.ref, keys).verifiedScope = scopeValues(env.scope, options.expected);
   } else {
     zeroKeys(keys);
   }
-  return { plaintext, key: { ...env.slot.ref }, scope: env.scope };
+  return opened;
+}
+
+/**
+ * Decrypts the body and checks the scope binding. The header (scope binding included) is the
+ * AAD, so once the tag verifies the binding is authentic and a mismatch means a wrong scope,
+ * not tampering. A cache hit needs no commitment check: the digest covers the header with its
+ * commitment, and the entry was stored after that commitment verified.
+ */
+function openWithKeys(env: Envelope, keys: DerivedKeys, expected: ScopeContext, hit?: CachedKeys, scopeBytes?: Buffer): OpenedValue {
+  const plaintext = gcmDecrypt(keys.encKey, env.nonce, env.header, env.ciphertext, env.tag);
+  if (hit === undefined || !hasScopeValues(hit.verifiedScope, env.scope, expected)) {
+    try {
+      const bytes = scopeBytes ?? encodeScope(env.scope, expected);
+      if (!timingSafeEqual(bindScope(keys.scopeKey, bytes), env.scopeBinding)) {
+        throw new ShroudError('CRYPTO_SCOPE_MISMATCH', scopeMessage(env.scope), { details: { scope: env.scope } });
+      }
+    } catch (err) {
+      zero(plaintext);
+      throw err;
+    }
+    if (hit !== undefined) hit.verifiedScope = scopeValues(env.scope, expected);
+  }
+  return { plaintext, key: { ...(hit?.ref ?? env.slot.ref) }, scope: env.scope };
 }
 
 function scopeMessage(scope: ScopeKind): string {

@@ -90,3 +90,16 @@ export function encodeScope(kind: ScopeKind, context: ScopeContext): Buffer {
   }
   return out;
 }
+
+/** The values of the fields a kind binds, in order (after encodeScope has validated them). */
+export function scopeValues(kind: ScopeKind, context: ScopeContext): string[] {
+  return SCOPE_FIELDS[kind].map((field) => context[field] as string);
+}
+
+/** True when `context` has exactly `values` in the fields `kind` binds. */
+export function hasScopeValues(values: readonly string[] | undefined, kind: ScopeKind, context: ScopeContext): boolean {
+  if (values === undefined) return false;
+  const fields = SCOPE_FIELDS[kind];
+  for (let i = 0; i < fields.length; i++) if (values[i] !== context[fields[i]!]) return false;
+  return true;
+}

@@ -78,6 +78,9 @@ test('a wrong scope does not poison the cache', async () => {
   await assert.rejects(openValue(sealed, { provider, expected: { ...ctx, key: 'other' }, cache }));
   assert.equal((await openValue(sealed, { provider, expected: ctx, cache })).plaintext.toString(), 'x');
   await assert.rejects(openValue(sealed, { provider, expected: { ...ctx, key: 'other' }, cache }), { code: 'CRYPTO_SCOPE_MISMATCH' });
+  await assert.rejects(openValue(sealed, { provider, expected: { namespace: 'n', serviceAccount: 's', name: 'c' }, cache }), { code: 'CRYPTO_SCOPE_INVALID' });
+  const hit = await openValue(sealed, { provider, expected: ctx, cache });
+  assert.deepEqual([hit.plaintext.toString(), hit.key.keyId, provider.unwraps], ['x', keyring.keyringId, 2]);
 });
 
 test('DekCache rejects nonsense limits', () => {
