@@ -113,3 +113,13 @@ test('an env file error names the file and line, not the content', async () => {
   assert.match(r.stderr, /^CLI_USAGE: x\.env:2: not a KEY=VALUE line/);
   assert.ok(!r.stderr.includes('no equals sign'));
 });
+
+test('an unreadable input file is CONFIG_INVALID (exit 3) naming the file as given', async () => {
+  const { cwd } = await setup();
+  const r = await runCli([...BASE, '--from-file', 'K=missing.txt'], { cwd });
+  assert.equal(r.code, 3);
+  assert.equal(r.stderr, 'CONFIG_INVALID: cannot read missing.txt (ENOENT)\n');
+  const k = await runCli(['keys', 'rewrap', 'nope.yaml'], { cwd });
+  assert.equal(k.code, 3);
+  assert.equal(k.stderr, 'CONFIG_INVALID: cannot read nope.yaml (ENOENT)\n');
+});

@@ -5,14 +5,13 @@
  * (namespace, name, key, and the shroud.dev/service-account annotation or --service-account),
  * so a value copied into the wrong ConfigMap fails here as it would in the cluster.
  */
-import { readFile } from 'node:fs/promises';
-import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { isMap, isScalar, LineCounter, parseAllDocuments, stringify, type Document } from 'yaml';
 import { DekCache, isSealedValue, loadKeyring, LocalKeyringProvider, openValue } from '../../crypto/index.js';
 import { isShroudError, ShroudError } from '../../errors.js';
-import { EXIT, type CliIO, type Command } from '../io.js';
+import { EXIT, type Command } from '../io.js';
 import { keyringPath } from '../keyring-path.js';
+import { readInputText } from '../read-input.js';
 
 const USAGE = `Usage: shroud decrypt [--keyring FILE] [--service-account SA] MANIFEST...
 
@@ -25,13 +24,6 @@ const OPTIONS = {
   'service-account': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
-
-async function readInput(file: string, io: CliIO): Promise<string> {
-  if (file !== '-') return readFile(resolve(io.cwd, file), 'utf8');
-  let text = '';
-  for await (const chunk of io.stdin) text += typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8');
-  return text;
-}
 
 function stringAt(doc: Document, path: string[]): string | undefined {
   const v = doc.getIn(path);
@@ -53,7 +45,7 @@ export const decrypt: Command = async (argv, io) => {
   let opened = 0;
   for (const file of positionals) {
     const lineCounter = new LineCounter();
-    const docs = parseAllDocuments(await readInput(file, io), { lineCounter });
+    const docs = parseAllDocuments(await readInputText(file, io), { lineCounter });
     for (const doc of Array.isArray(docs) ? docs : []) {
       if (doc.errors.length > 0) {
         failed++;

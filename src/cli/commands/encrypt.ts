@@ -5,8 +5,7 @@
  * message of this command repeats an argument, because arguments carry the secrets
  * (`--from-literal KEY=VALUE`). Even parse errors are reported by position, not content.
  */
-import { readFile } from 'node:fs/promises';
-import { basename, resolve } from 'node:path';
+import { basename } from 'node:path';
 import { parseArgs } from 'node:util';
 import { stringify } from 'yaml';
 import {
@@ -22,13 +21,15 @@ import { ShroudError } from '../../errors.js';
 import { EXIT, type Command } from '../io.js';
 import { isConfigMapKey, isDnsLabel, isDnsSubdomain } from '../k8s-names.js';
 import { keyringPath } from '../keyring-path.js';
+import { readInputFile } from '../read-input.js';
 
 const USAGE = `Usage: shroud encrypt --namespace NS --service-account SA --name NAME [--scope strict|namespace|cluster]
          (--from-literal KEY=VALUE | --from-file KEY=PATH | --from-file PATH | --from-env-file PATH)...
          (--public-key FILE | --keyring FILE)
 
 Prints a ConfigMap manifest whose values are sealed (label shroud.dev/sealed: "true"), safe to commit.
---public-key seals offline with an exported public key (CI, developers); --keyring uses the keyring.
+--public-key seals offline with an exported public key (CI, developers); --keyring uses the keyring
+(without either: $SHROUD_KEYRING, else .shroud/keyring.json).
 Scopes: strict (default) binds namespace, service account, ConfigMap name and key;
 namespace binds the namespace; cluster binds nothing.
 `;
@@ -103,9 +104,9 @@ export const encrypt: Command = async (argv, io) => {
   for (const spec of values['from-file'] ?? []) {
     const eq = spec.indexOf('=');
     const [key, file] = eq > 0 ? [spec.slice(0, eq), spec.slice(eq + 1)] : [basename(spec), spec];
-    items.push([key, await readFile(resolve(io.cwd, file))]);
+    items.push([key, await readInputFile(file, io)]);
   }
-  for (const file of values['from-env-file'] ?? []) items.push(...parseEnvFile(await readFile(resolve(io.cwd, file), 'utf8'), file));
+  for (const file of values['from-env-file'] ?? []) items.push(...parseEnvFile((await readInputFile(file, io)).toString('utf8'), file));
   if (items.length === 0) throw usage('nothing to seal: give --from-literal, --from-file or --from-env-file');
   const seen = new Set<string>();
   for (const [key] of items) {
@@ -116,7 +117,7 @@ export const encrypt: Command = async (argv, io) => {
 
   const target =
     values['public-key'] !== undefined
-      ? { publicKey: parsePublicKey(await readFile(resolve(io.cwd, values['public-key']), 'utf8')) }
+      ? { publicKey: parsePublicKey((await readInputFile(values['public-key'], io)).toString('utf8')) }
       : { provider: new LocalKeyringProvider(await loadKeyring(keyringPath(values.keyring, io))) };
   const data: Record<string, string> = {};
   for (const [key, plaintext] of [...items].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {

@@ -3,7 +3,7 @@
  * lifecycle. Every subcommand takes `--keyring FILE` (else SHROUD_KEYRING, else
  * .shroud/keyring.json under the working directory).
  */
-import { readFile, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import {
@@ -22,6 +22,7 @@ import {
 import { ShroudError } from '../../errors.js';
 import { EXIT, type CliIO, type Command } from '../io.js';
 import { keyringPath } from '../keyring-path.js';
+import { readInputFile } from '../read-input.js';
 import { findSealedScalars } from '../sealed-tokens.js';
 import { rewrapFiles } from './rewrap-files.js';
 
@@ -149,7 +150,7 @@ async function shred(path: string, version: number, yes: boolean, files: string[
 async function scanForVersion(keyring: Keyring, version: number, files: string[], io: CliIO): Promise<string[]> {
   const found: string[] = [];
   for (const file of files) {
-    const { scalars } = findSealedScalars(await readFile(resolve(io.cwd, file), 'utf8'));
+    const { scalars } = findSealedScalars((await readInputFile(file, io)).toString('utf8'));
     for (const s of scalars) {
       try {
         const { key } = parseEnvelope(s.value);

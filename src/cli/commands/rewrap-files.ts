@@ -3,10 +3,10 @@
  * version, replacing only each value's token (see sealed-tokens.ts). A file is rewritten
  * whole or not at all: if any value in it fails, it is left as it was and the failure reported.
  */
-import { readFile } from 'node:fs/promises';
 import { rewrapValue, type KekProvider } from '../../crypto/index.js';
 import { isShroudError } from '../../errors.js';
 import { EXIT, type CliIO } from '../io.js';
+import { readInputFile } from '../read-input.js';
 import { findSealedScalars, replaceSealedScalars, type SealedScalar } from '../sealed-tokens.js';
 import { writeFileAtomic } from '../write-file-atomic.js';
 
@@ -15,7 +15,7 @@ export async function rewrapFiles(paths: string[], names: string[], provider: Ke
   let failed = false;
   for (const [i, path] of paths.entries()) {
     const name = names[i]!;
-    const text = await readFile(path, 'utf8');
+    const text = (await readInputFile(name, io)).toString('utf8');
     const { scalars, issues } = findSealedScalars(text);
     for (const issue of issues) io.stderr.write(`CRYPTO_MALFORMED: ${name}:${issue.line}: ${issue.message}\n`);
     if (issues.length > 0) {
