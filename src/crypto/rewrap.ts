@@ -4,6 +4,7 @@
  * header, which does not contain the key slot), so rotation never re-encrypts data and the
  * diff of a rewritten file is the key slot of each value.
  */
+import { ShroudError } from '../errors.js';
 import { gcmDecrypt } from './aead.js';
 import { zero } from './encoding.js';
 import { decodeSealedValue, encodeEnvelope, formatSealedValue, type KeyRef } from './envelope.js';
@@ -54,6 +55,9 @@ export async function rewrapValue(text: string, options: RewrapOptions): Promise
   }
   try {
     const result = await callProvider(provider.id, (signal) => provider.wrap({ dek, context: env.header, signal }), options);
+    if (result.ref.provider !== provider.id) {
+      throw new ShroudError('CRYPTO_PROVIDER_UNAVAILABLE', `KEK provider "${provider.id}" answered for another provider`);
+    }
     const to = { ...result.ref };
     if (sameRef(from, to) && result.method === env.slot.method) return { value: text, changed: false, from, to };
     const bytes = encodeEnvelope(env.header, { method: result.method, ref: to, wrapped: Buffer.from(result.wrapped) }, env.ciphertext, env.tag);
