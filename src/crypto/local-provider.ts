@@ -13,7 +13,7 @@ import { TAG_LEN, type KeyRef } from './envelope.js';
 import { DEK_LEN, wrapAad } from './key-schedule.js';
 import { describeKeyring, findVersion, keyRefOf, LOCAL_PROVIDER_ID, primaryVersion, type Keyring, type KeyMaterial } from './keyring.js';
 import type { KekProvider, ProviderStatus, UnwrapRequest, WrapRequest, WrapResult } from './provider.js';
-import { openDekWithPrivateKey } from './x25519.js';
+import { importX25519Private, openDekWithPrivateKey, type X25519Recipient } from './x25519.js';
 
 const KEK_WRAPPED_LEN = 12 + DEK_LEN + TAG_LEN;
 
@@ -21,6 +21,8 @@ const KEK_WRAPPED_LEN = 12 + DEK_LEN + TAG_LEN;
 export class LocalKeyringProvider implements KekProvider {
   readonly id = LOCAL_PROVIDER_ID;
   readonly keyring: Keyring;
+  /** Imported private sealing keys by version: parsing one costs more than the X25519 itself. */
+  private readonly recipients = new Map<number, X25519Recipient>();
 
   constructor(keyring: Keyring) {
     this.keyring = keyring;
@@ -42,7 +44,7 @@ export class LocalKeyringProvider implements KekProvider {
   async unwrap(request: UnwrapRequest): Promise<Uint8Array> {
     const { slot, context } = request;
     const material = this.materialFor(slot.ref);
-    if (slot.method === 'x25519') return openDekWithPrivateKey(material.seal, slot.ref, slot.wrapped, context);
+    if (slot.method === 'x25519') return openDekWithPrivateKey(this.recipient(slot.ref.version, material), slot.ref, slot.wrapped, context);
     if (slot.wrapped.length !== KEK_WRAPPED_LEN) throw new ShroudError('CRYPTO_INTEGRITY', 'sealed value failed authentication');
     const w = Buffer.from(slot.wrapped.buffer, slot.wrapped.byteOffset, slot.wrapped.byteLength);
     return gcmDecrypt(material.kek, w.subarray(0, 12), wrapAad(context, 'kek', slot.ref), w.subarray(12, 12 + DEK_LEN), w.subarray(12 + DEK_LEN));
@@ -56,6 +58,15 @@ export class LocalKeyringProvider implements KekProvider {
       primary: keyRefOf(this.keyring, primaryVersion(this.keyring).version),
       versions: describeKeyring(this.keyring),
     };
+  }
+
+  private recipient(version: number, material: KeyMaterial): X25519Recipient {
+    let recipient = this.recipients.get(version);
+    if (recipient === undefined) {
+      recipient = { privateKey: importX25519Private(material.seal.privateKey), publicKey: material.seal.publicKey };
+      this.recipients.set(version, recipient);
+    }
+    return recipient;
   }
 
   private materialFor(ref: KeyRef): KeyMaterial {

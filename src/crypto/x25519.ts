@@ -44,7 +44,8 @@ export function importX25519Public(raw: Uint8Array): KeyObject {
 // PKCS#8 DER prefix of an X25519 private key (RFC 8410 §7): the 32-byte scalar follows it.
 const PKCS8_X25519_PREFIX = Buffer.from('302e020100300506032b656e04220420', 'hex');
 
-function importPrivateRaw(privateKey: Uint8Array): KeyObject {
+/** Imports a raw private key as a KeyObject (parse once and reuse: it costs more than the ECDH). */
+export function importX25519Private(privateKey: Uint8Array): KeyObject {
   if (privateKey.length !== X25519_KEY_LEN) throw new RangeError('X25519 private key must be 32 bytes');
   const der = Buffer.concat([PKCS8_X25519_PREFIX, privateKey]);
   try {
@@ -56,7 +57,7 @@ function importPrivateRaw(privateKey: Uint8Array): KeyObject {
 
 /** The public half of a raw private key (used to check a keyring's pairs at load). */
 export function x25519PublicOf(privateKey: Uint8Array): Buffer {
-  return Buffer.from(createPublicKey(importPrivateRaw(privateKey)).export({ format: 'jwk' }).x!, 'base64url');
+  return Buffer.from(createPublicKey(importX25519Private(privateKey)).export({ format: 'jwk' }).x!, 'base64url');
 }
 
 function wrapKeyAndNonce(shared: Buffer, ephemeralPublic: Buffer, recipientPublic: Buffer): { key: Buffer; nonce: Buffer } {
@@ -81,17 +82,23 @@ export function sealDekToPublicKey(recipientPublic: Buffer, ref: KeyRef, dek: Ui
   return Buffer.concat([ephemeralPublic, ciphertext, tag]);
 }
 
+/** The recipient side: its private key (imported once) and its raw public key. */
+export interface X25519Recipient {
+  privateKey: KeyObject;
+  publicKey: Buffer;
+}
+
 /**
  * Opens a DEK sealed by sealDekToPublicKey with the recipient's key pair.
  * @throws CRYPTO_INTEGRITY when the slot does not authenticate (altered, or another key)
  */
-export function openDekWithPrivateKey(recipient: X25519KeyPair, ref: KeyRef, wrapped: Uint8Array, context: Uint8Array): Buffer {
+export function openDekWithPrivateKey(recipient: X25519Recipient, ref: KeyRef, wrapped: Uint8Array, context: Uint8Array): Buffer {
   if (wrapped.length !== X25519_WRAPPED_LEN) throw new ShroudError('CRYPTO_INTEGRITY', 'sealed value failed authentication');
   const slot = Buffer.from(wrapped);
   const ephemeralPublic = slot.subarray(0, X25519_KEY_LEN);
   let shared: Buffer;
   try {
-    shared = diffieHellman({ privateKey: importPrivateRaw(recipient.privateKey), publicKey: importX25519Public(ephemeralPublic) });
+    shared = diffieHellman({ privateKey: recipient.privateKey, publicKey: importX25519Public(ephemeralPublic) });
   } catch (cause) {
     throw new ShroudError('CRYPTO_INTEGRITY', 'sealed value failed authentication', { cause });
   }
