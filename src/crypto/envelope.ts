@@ -29,6 +29,7 @@ import { scopeKindCode, scopeKindFromCode, type ScopeKind } from './scope.js';
 
 /** Prefix of the text form; the `v1` is the same version as the binary version byte. */
 export const TEXT_PREFIX = 'shroud:v1:';
+/** Byte values and field sizes of the v1 layout (the table above). Frozen by test/vectors. */
 export const FORMAT_VERSION = 1;
 export const SUITE_AES256GCM_HKDF = 1;
 export const HEADER_LEN = 64;

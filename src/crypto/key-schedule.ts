@@ -14,6 +14,7 @@ import { createHmac, hkdfSync } from 'node:crypto';
 import { zero } from './encoding.js';
 import { COMMITMENT_LEN, SCOPE_BINDING_LEN, encodeKeyRef, type KeyRef, type WrapMethod } from './envelope.js';
 
+/** A DEK is 32 random bytes (AES-256 strength), fresh for every sealed value. */
 export const DEK_LEN = 32;
 const SALT = Buffer.from('shroud:v1:hkdf-salt', 'ascii');
 const INFO = Buffer.from('shroud:v1:aes-256-gcm-key|commitment|scope-key', 'ascii');

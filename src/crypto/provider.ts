@@ -86,6 +86,7 @@ export interface ProviderCallOptions {
   signal?: AbortSignal;
 }
 
+/** Default provider call timeout: well under kube-apiserver's 10 s webhook default, long enough for a remote HSM or KMS round trip. */
 export const DEFAULT_PROVIDER_TIMEOUT_MS = 5000;
 
 /** Provider error codes passed through as they are; anything else is "unavailable". */

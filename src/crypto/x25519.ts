@@ -14,6 +14,7 @@ import { encodeBase64url, zero } from './encoding.js';
 import { TAG_LEN, type KeyRef } from './envelope.js';
 import { DEK_LEN, wrapAad } from './key-schedule.js';
 
+/** Raw X25519 key size, and the size of an x25519 key slot's wrapped DEK. */
 export const X25519_KEY_LEN = 32;
 export const X25519_WRAPPED_LEN = X25519_KEY_LEN + DEK_LEN + TAG_LEN;
 const INFO = Buffer.from('shroud:v1:x25519-wrap', 'ascii');
