@@ -1,13 +1,13 @@
 import { strict as assert } from 'node:assert';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { tempDir } from '../helpers/temp-dir.js';
 import { parseAllDocuments } from 'yaml';
 import { runCli } from '../helpers/cli.js';
 
 async function sealedManifest() {
-  const cwd = mkdtempSync(join(tmpdir(), 'shroud-cli-dec-'));
+  const cwd = tempDir();
   await runCli(['keys', 'init'], { cwd });
   writeFileSync(join(cwd, 'bin'), Buffer.from([0xff, 0x00, 0xfe]));
   const enc = await runCli(['encrypt', '--namespace', 'shop', '--service-account', 'web', '--name', 'web', '--from-literal', 'A=alpha', '--from-file', 'B=bin'], { cwd });

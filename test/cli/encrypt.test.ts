@@ -1,15 +1,15 @@
 import { strict as assert } from 'node:assert';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { tempDir } from '../helpers/temp-dir.js';
 import { parse } from 'yaml';
 import { LocalKeyringProvider, openValue, parseEnvelope, parseKeyring } from '../../src/crypto/index.js';
 import { runCli } from '../helpers/cli.js';
 
 async function setup() {
-  const cwd = mkdtempSync(join(tmpdir(), 'shroud-cli-enc-'));
+  const cwd = tempDir();
   await runCli(['keys', 'init'], { cwd });
   const provider = new LocalKeyringProvider(parseKeyring(readFileSync(join(cwd, '.shroud/keyring.json'), 'utf8')));
   return { cwd, provider };

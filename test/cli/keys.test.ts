@@ -1,14 +1,13 @@
 import { strict as assert } from 'node:assert';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { tempDir } from '../helpers/temp-dir.js';
 import { fileURLToPath } from 'node:url';
 import { parseEnvelope, parseKeyring } from '../../src/crypto/index.js';
 import { runCli } from '../helpers/cli.js';
 
-const tempDir = () => mkdtempSync(join(tmpdir(), 'shroud-cli-keys-'));
 
 test('keys init creates .shroud/keyring.json under the working directory, mode 0600, and refuses a second time', async () => {
   const cwd = tempDir();

@@ -1,13 +1,12 @@
 import { strict as assert } from 'node:assert';
-import { chmodSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { tempDir } from '../helpers/temp-dir.js';
 import { createKeyring, ensureKeyring, loadKeyring, rotateKeyring, saveKeyring, serializeKeyring } from '../../src/crypto/index.js';
 import { rejectsWithCode } from '../helpers/crypto.js';
 
 const posix = process.platform !== 'win32';
-const tempDir = () => mkdtempSync(join(tmpdir(), 'shroud-keyring-'));
 
 test('saveKeyring creates the directory 0700 and the file 0600, and loadKeyring reads it back', async () => {
   const dir = join(tempDir(), '.shroud');
