@@ -53,6 +53,7 @@ test('a value moved to another ConfigMap fails with CRYPTO_SCOPE_MISMATCH and ex
   assert.match(m.stdout, /A: alpha/);
   assert.match(m.stderr, /CRYPTO_SCOPE_MISMATCH: mixed\.yaml:\d+: B of ConfigMap shop\/other/);
   assert.match(m.stderr, /2 value\(s\) opened, 1 failed/);
+  for (const r2 of [r, m]) assert.ok(!r2.stderr.includes('alpha') && !r2.stderr.includes('/wD+'), 'plaintext goes to stdout only');
 });
 
 test('decrypt with --service-account overrides the annotation', async () => {
