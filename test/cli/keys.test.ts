@@ -31,6 +31,8 @@ test('SHROUD_KEYRING picks the keyring, --keyring overrides it', async () => {
   await runCli(['keys', 'init', '--keyring', 'flag.json'], { cwd, env: { SHROUD_KEYRING: 'env.json' } });
   assert.ok(existsSync(join(cwd, 'flag.json')));
   assert.ok(!existsSync(join(cwd, '.shroud')));
+  await runCli(['keys', 'init'], { cwd, env: { SHROUD_KEYRING: '' } });
+  assert.ok(existsSync(join(cwd, '.shroud', 'keyring.json')), 'an empty SHROUD_KEYRING counts as unset');
 });
 
 test('keys rotate, status and export-public follow the versions', async () => {
