@@ -26,6 +26,23 @@ export const ERROR_CODES = {
   TLS_FILES_MISSING: 'A certificate or key file the server needs does not exist.',
   TLS_PAIR_INVALID: 'A certificate and key could not be loaded as a matching pair.',
   TLS_KEY_EXISTS: 'Key material already exists and would be overwritten without --force.',
+
+  // crypto: sealed values (envelopes), keyrings and KEK providers
+  CRYPTO_MALFORMED: 'A sealed value is not a well-formed shroud:v1 envelope (bad text, truncated or corrupted header).',
+  CRYPTO_UNSUPPORTED_VERSION: 'A sealed value uses an envelope version or algorithm this build does not know.',
+  CRYPTO_UNKNOWN_KEY: 'A sealed value names a key (provider, key id or version) the KEK provider does not have.',
+  CRYPTO_KEY_DESTROYED: 'A sealed value names a key version that was shredded; it can never be opened again.',
+  CRYPTO_SCOPE_MISMATCH: 'A sealed value was sealed for another namespace, service account, ConfigMap or key.',
+  CRYPTO_SCOPE_INVALID: 'A scope given for sealing or opening is incomplete or not valid.',
+  CRYPTO_INTEGRITY: 'A sealed value failed authentication: it was altered, or it was sealed under another key.',
+  CRYPTO_PUBLIC_KEY_INVALID: 'A public sealing key file is not valid.',
+  CRYPTO_KEYRING_NOT_FOUND: 'The keyring file does not exist.',
+  CRYPTO_KEYRING_EXISTS: 'A keyring file already exists and would be overwritten.',
+  CRYPTO_KEYRING_PERMISSIONS: 'The keyring file is readable or writable by group or others, so it is refused.',
+  CRYPTO_KEYRING_CORRUPT: 'The keyring file is damaged: not valid JSON, wrong structure, or checksum mismatch.',
+  CRYPTO_KEYRING_STATE: 'A key operation is not allowed in the key version\'s current state.',
+  CRYPTO_PROVIDER_TIMEOUT: 'The KEK provider did not answer in time.',
+  CRYPTO_PROVIDER_UNAVAILABLE: 'The KEK provider failed or is unreachable.',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -16,6 +16,18 @@ const COMMANDS: Record<string, CommandEntry> = {
     summary: 'make a CA and a serving certificate for the webhook; print the caBundle',
     load: async () => (await import('./commands/certs.js')).certsCommand,
   },
+  encrypt: {
+    summary: 'seal values into a ConfigMap manifest that is safe to commit',
+    load: async () => (await import('./commands/encrypt.js')).encrypt,
+  },
+  decrypt: {
+    summary: 'print the plaintext of sealed values (administrators holding the keyring)',
+    load: async () => (await import('./commands/decrypt.js')).decrypt,
+  },
+  keys: {
+    summary: 'manage the keyring: init, rotate, retire, shred, status, export-public, rewrap',
+    load: async () => (await import('./commands/keys.js')).keys,
+  },
 };
 
 function usage(): string {

@@ -1,0 +1,92 @@
+/**
+ * `shroud decrypt --keyring FILE MANIFEST...`: for administrators holding the keyring. Opens
+ * every sealed value in ConfigMap manifests and prints them as plaintext ConfigMaps, with a
+ * warning on stderr. Each value is opened in the scope of the manifest that holds it
+ * (namespace, name, key, and the shroud.dev/service-account annotation or --service-account),
+ * so a value copied into the wrong ConfigMap fails here as it would in the cluster.
+ */
+import { parseArgs } from 'node:util';
+import { isMap, isScalar, LineCounter, parseAllDocuments, stringify, type Document } from 'yaml';
+import { DekCache, isSealedValue, loadKeyring, LocalKeyringProvider, openValue } from '../../crypto/index.js';
+import { isShroudError, ShroudError } from '../../errors.js';
+import { EXIT, type Command } from '../io.js';
+import { keyringPath } from '../keyring-path.js';
+import { readInputText } from '../read-input.js';
+
+const USAGE = `Usage: shroud decrypt [--keyring FILE] [--service-account SA] MANIFEST...
+
+Prints the plaintext of every sealed value in the ConfigMap manifests ('-' reads stdin).
+For administrators holding the keyring; the output holds secrets. Exit 3 if any value fails to open.
+`;
+
+const OPTIONS = {
+  keyring: { type: 'string' },
+  'service-account': { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+function stringAt(doc: Document, path: string[]): string | undefined {
+  const v = doc.getIn(path);
+  return typeof v === 'string' ? v : undefined;
+}
+
+/** Runs `shroud decrypt`. */
+export const decrypt: Command = async (argv, io) => {
+  const { values, positionals } = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
+  if (values.help === true) {
+    io.stdout.write(USAGE);
+    return EXIT.OK;
+  }
+  if (positionals.length === 0) throw new ShroudError('CLI_USAGE', `give at least one manifest\n\n${USAGE}`);
+  const provider = new LocalKeyringProvider(await loadKeyring(keyringPath(values.keyring, io)));
+  const cache = new DekCache();
+  io.stderr.write('WARNING: printing decrypted secrets. Do not commit, paste or log this output.\n');
+  let failed = 0;
+  let opened = 0;
+  for (const file of positionals) {
+    const lineCounter = new LineCounter();
+    const docs = parseAllDocuments(await readInputText(file, io), { lineCounter });
+    for (const doc of Array.isArray(docs) ? docs : []) {
+      if (doc.errors.length > 0) {
+        failed++;
+        io.stderr.write(`CLI_USAGE: ${file}:${doc.errors[0]!.linePos?.[0]?.line ?? 0}: not valid YAML (${doc.errors[0]!.code})\n`);
+        continue;
+      }
+      const data = doc.get('data');
+      if (!isMap(data)) continue;
+      const namespace = stringAt(doc, ['metadata', 'namespace']);
+      const name = stringAt(doc, ['metadata', 'name']);
+      const serviceAccount = values['service-account'] ?? stringAt(doc, ['metadata', 'annotations', 'shroud.dev/service-account']);
+      const plain: Record<string, string> = {};
+      const binary: Record<string, string> = {};
+      for (const pair of data.items) {
+        if (!isScalar(pair.key) || !isScalar(pair.value) || typeof pair.value.value !== 'string' || !isSealedValue(pair.value.value)) continue;
+        const key = String(pair.key.value);
+        const line = lineCounter.linePos(pair.value.range?.[0] ?? 0).line;
+        try {
+          const { plaintext } = await openValue(pair.value.value, { provider, cache, expected: { namespace, serviceAccount, name, key } });
+          const text = plaintext.toString('utf8');
+          if (Buffer.from(text, 'utf8').equals(plaintext)) plain[key] = text;
+          else binary[key] = plaintext.toString('base64');
+          plaintext.fill(0);
+          opened++;
+        } catch (err) {
+          if (!isShroudError(err)) throw err;
+          failed++;
+          io.stderr.write(`${err.code}: ${file}:${line}: ${key} of ConfigMap ${namespace ?? '-'}/${name ?? '-'}: ${err.message}\n`);
+        }
+      }
+      if (Object.keys(plain).length + Object.keys(binary).length === 0) continue;
+      const out = {
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        metadata: { name, ...(namespace !== undefined ? { namespace } : {}) },
+        ...(Object.keys(plain).length > 0 ? { data: plain } : {}),
+        ...(Object.keys(binary).length > 0 ? { binaryData: binary } : {}),
+      };
+      io.stdout.write(`---\n${stringify(out, { lineWidth: 0 })}`);
+    }
+  }
+  io.stderr.write(`${opened} value(s) opened, ${failed} failed\n`);
+  return failed > 0 ? EXIT.FAILURE : EXIT.OK;
+};

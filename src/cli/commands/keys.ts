@@ -1,0 +1,185 @@
+/**
+ * `shroud keys init|rotate|retire|shred|status|export-public|rewrap`: the local keyring's
+ * lifecycle. Every subcommand takes `--keyring FILE` (else SHROUD_KEYRING, else
+ * .shroud/keyring.json under the working directory).
+ */
+import { writeFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import {
+  createKeyring,
+  exportPublicKey,
+  loadKeyring,
+  LocalKeyringProvider,
+  parseEnvelope,
+  publicKeyFingerprint,
+  retireKeyVersion,
+  rotateKeyring,
+  saveKeyring,
+  shredKeyVersion,
+  type Keyring,
+} from '../../crypto/index.js';
+import { ShroudError } from '../../errors.js';
+import { EXIT, type CliIO, type Command } from '../io.js';
+import { keyringPath } from '../keyring-path.js';
+import { readInputFile } from '../read-input.js';
+import { findSealedScalars } from '../sealed-tokens.js';
+import { rewrapFiles } from './rewrap-files.js';
+
+const USAGE = `Usage: shroud keys <subcommand> [--keyring FILE]
+
+  init                      create a keyring (refuses to overwrite one)
+  rotate                    add a new primary version; older versions keep opening
+  retire --version N        mark an active version for removal (it still opens)
+  shred --version N --yes [FILE...]
+                            destroy a retired version: its values become unreadable forever
+                            (FILE...: YAML files to scan for values that would be lost)
+  status [--output json]    versions, states, creation times, public key fingerprints
+  export-public [--out F]   print (or write) the primary version's public sealing key
+  rewrap FILE...            rewrap every sealed value in these YAML files to the primary version
+
+--keyring FILE defaults to $SHROUD_KEYRING, else .shroud/keyring.json.
+`;
+
+const OPTIONS = {
+  keyring: { type: 'string' },
+  version: { type: 'string' },
+  yes: { type: 'boolean' },
+  output: { type: 'string' },
+  out: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+function usageError(message: string): ShroudError {
+  return new ShroudError('CLI_USAGE', `${message}\n\n${USAGE}`);
+}
+
+function versionFlag(value: string | undefined): number {
+  if (value === undefined || !/^[1-9][0-9]*$/.test(value)) throw usageError('--version N (a key version number) is required');
+  return Number(value);
+}
+
+/** Runs `shroud keys ...`. */
+export const keys: Command = async (argv, io) => {
+  const { values, positionals } = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
+  const [sub, ...files] = positionals;
+  if (values.help === true || sub === undefined) {
+    io.stdout.write(USAGE);
+    return values.help === true ? EXIT.OK : EXIT.USAGE;
+  }
+  const path = keyringPath(values.keyring, io);
+  const noFiles = () => {
+    if (files.length > 0) throw usageError(`keys ${sub} takes no file arguments`);
+  };
+  switch (sub) {
+    case 'init': {
+      noFiles();
+      const keyring = createKeyring();
+      await saveKeyring(path, keyring);
+      io.stdout.write(
+        `Created keyring ${keyring.keyringId} at ${path} (mode 0600), version 1 primary.\n` +
+          `Back it up offline now: if it is lost, every value sealed to it is lost.\n` +
+          `Give CI and developers the public key: shroud keys export-public --keyring ${path} --out shroud-public-key.json\n`,
+      );
+      return EXIT.OK;
+    }
+    case 'rotate': {
+      noFiles();
+      const rotated = rotateKeyring(await loadKeyring(path));
+      await saveKeyring(path, rotated, { overwrite: true });
+      const primary = rotated.versions[rotated.versions.length - 1]!;
+      io.stdout.write(
+        `Version ${primary.version} is now primary; version ${primary.version - 1} stays active and still opens its values.\n` +
+          `Next: export the new public key (shroud keys export-public), then move values over with shroud keys rewrap FILE...\n`,
+      );
+      return EXIT.OK;
+    }
+    case 'retire': {
+      noFiles();
+      const version = versionFlag(values.version);
+      await saveKeyring(path, retireKeyVersion(await loadKeyring(path), version), { overwrite: true });
+      io.stdout.write(`Version ${version} is retired: it still opens its values. Rewrap them, then shred it: shroud keys shred --version ${version} --yes\n`);
+      return EXIT.OK;
+    }
+    case 'shred':
+      return shred(path, versionFlag(values.version), values.yes === true, files, io);
+    case 'status':
+      noFiles();
+      return status(path, await loadKeyring(path), values.output ?? 'text', io);
+    case 'export-public': {
+      noFiles();
+      const text = exportPublicKey(await loadKeyring(path));
+      if (values.out === undefined) {
+        io.stdout.write(text);
+      } else {
+        await writeFile(resolve(io.cwd, values.out), text);
+        io.stdout.write(`Wrote the public sealing key to ${values.out}. It holds no secret: commit it or give it to CI.\n`);
+      }
+      return EXIT.OK;
+    }
+    case 'rewrap': {
+      if (files.length === 0) throw usageError('keys rewrap needs at least one YAML file');
+      const provider = new LocalKeyringProvider(await loadKeyring(path));
+      return rewrapFiles(files.map((f) => resolve(io.cwd, f)), files, provider, io);
+    }
+    default:
+      throw usageError(`unknown keys subcommand "${sub}"`);
+  }
+};
+
+async function shred(path: string, version: number, yes: boolean, files: string[], io: CliIO): Promise<number> {
+  const keyring = await loadKeyring(path);
+  const doomed = await scanForVersion(keyring, version, files, io);
+  const lines = [
+    `Shredding version ${version} of keyring ${keyring.keyringId} deletes its KEK and private sealing key.`,
+    `Every value sealed under version ${version} (with the keyring or with its public key) becomes unreadable forever,`,
+    `including copies in git history, backups and clusters. Backups of the keyring file still hold the key: destroy them too.`,
+    ...(files.length > 0 ? [`In the given files, ${doomed.length} value(s) would become unreadable${doomed.length > 0 ? ':' : '.'}`, ...doomed.map((d) => `  ${d}`)] : []),
+  ];
+  if (!yes) {
+    io.stderr.write(`${lines.join('\n')}\nCLI_USAGE: nothing was changed; re-run with --yes to shred.\n`);
+    return EXIT.USAGE;
+  }
+  await saveKeyring(path, shredKeyVersion(keyring, version), { overwrite: true });
+  io.stderr.write(`${lines.join('\n')}\n`);
+  io.stdout.write(`Version ${version} is destroyed.\n`);
+  return EXIT.OK;
+}
+
+/** Lists `file:line key` of each sealed value under `version` of this keyring in the files. */
+async function scanForVersion(keyring: Keyring, version: number, files: string[], io: CliIO): Promise<string[]> {
+  const found: string[] = [];
+  for (const file of files) {
+    const { scalars } = findSealedScalars((await readInputFile(file, io)).toString('utf8'));
+    for (const s of scalars) {
+      try {
+        const { key } = parseEnvelope(s.value);
+        if (key.keyId === keyring.keyringId && key.version === version) found.push(`${file}:${s.line}${s.key ? ` ${s.key}` : ''}`);
+      } catch {
+        /* not readable as an envelope: not this version's problem */
+      }
+    }
+  }
+  return found;
+}
+
+function status(path: string, keyring: Keyring, output: string, io: CliIO): number {
+  const rows = keyring.versions.map((v) => ({
+    version: v.version,
+    state: v.state,
+    createdAt: v.createdAt,
+    ...(v.destroyedAt !== undefined ? { destroyedAt: v.destroyedAt } : {}),
+    ...(v.material !== undefined ? { publicKeyFingerprint: publicKeyFingerprint(v.material.seal.publicKey) } : {}),
+  }));
+  if (output === 'json') {
+    io.stdout.write(`${JSON.stringify({ file: path, keyringId: keyring.keyringId, createdAt: keyring.createdAt, versions: rows }, null, 2)}\n`);
+    return EXIT.OK;
+  }
+  if (output !== 'text') throw usageError('--output must be text or json');
+  const lines = [`keyring ${keyring.keyringId} (${path})`, `${'version'.padStart(7)}  ${'state'.padEnd(9)}  ${'created'.padEnd(24)}  public key / destroyed`];
+  for (const r of rows) {
+    lines.push(`${String(r.version).padStart(7)}  ${r.state.padEnd(9)}  ${r.createdAt.padEnd(24)}  ${r.publicKeyFingerprint ?? `destroyed ${r.destroyedAt ?? ''}`}`);
+  }
+  io.stdout.write(`${lines.join('\n')}\n`);
+  return EXIT.OK;
+}

@@ -1,0 +1,42 @@
+/**
+ * The envelope-crypto library: seal values for git, open them where their scope allows, manage
+ * the local keyring, and plug in other KEK providers. See README "Keys and sealed secrets".
+ */
+export { sealValue, type SealOptions } from './seal.js';
+export { openValue, type OpenOptions, type OpenedValue } from './open.js';
+export { rewrapValue, type RewrapOptions, type RewrapResult } from './rewrap.js';
+export { parseEnvelope, type EnvelopeInfo } from './inspect.js';
+export { isSealedValue, TEXT_PREFIX, type KeyRef, type WrapMethod } from './envelope.js';
+export { SCOPE_KINDS, isScopeKind, type ScopeContext, type ScopeKind } from './scope.js';
+export {
+  callProvider,
+  DEFAULT_PROVIDER_TIMEOUT_MS,
+  type KekProvider,
+  type KeyState,
+  type KeyVersionStatus,
+  type ProviderCallOptions,
+  type ProviderStatus,
+  type UnwrapRequest,
+  type WrapRequest,
+  type WrapResult,
+} from './provider.js';
+export {
+  createKeyring,
+  describeKeyring,
+  findVersion,
+  LOCAL_PROVIDER_ID,
+  primaryVersion,
+  retireKeyVersion,
+  rotateKeyring,
+  shredKeyVersion,
+  type KeyMaterial,
+  type Keyring,
+  type KeyringOptions,
+  type KeyVersion,
+} from './keyring.js';
+export { parseKeyring, serializeKeyring } from './keyring-codec.js';
+export { ensureKeyring, loadKeyring, saveKeyring, type SaveKeyringOptions } from './keyring-file.js';
+export { exportPublicKey, parsePublicKey, publicKeyFingerprint, publicKeyOf, type PublicSealingKey } from './public-key.js';
+export { LocalKeyringProvider } from './local-provider.js';
+export { DekCache, type CachedKeys, type DekCacheOptions } from './dek-cache.js';
+export type { DerivedKeys } from './key-schedule.js';
