@@ -78,7 +78,10 @@ function compileFilter(segment: string): Predicate | undefined {
   if (cmp !== null) {
     const keys = cmp[1]!.slice(1).split('.');
     const literal = parseLiteral(cmp[3]!);
-    const equal = literal === null ? (v: unknown) => v === null || v === undefined : (v: unknown) => v === literal;
+    // Same meaning as JavaScript (and jsonpath-plus): `==` is loose, `===` strict.
+    const strict = cmp[2]!.length === 3;
+    // eslint-disable-next-line eqeqeq
+    const equal = strict ? (v: unknown) => v === literal : (v: unknown) => v == literal;
     const negate = cmp[2]!.startsWith('!');
     return (item) => {
       const v = readPath(item, keys);
