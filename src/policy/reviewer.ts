@@ -1,0 +1,38 @@
+/** The webhook's validating Reviewer, backed by whatever PolicySet is current. */
+import type { AdmissionRequest, Reviewer, ReviewVerdict } from '../admission/types.js';
+import { evaluateObject } from './engine.js';
+import type { PolicySet } from './types.js';
+import { toVerdict } from './verdict.js';
+
+/** Options for createPolicyReviewer. */
+export interface PolicyReviewerOptions {
+  /** The clock for exception expiry; default: the system clock. */
+  now?: () => Date;
+}
+
+/**
+ * Creates a Reviewer that evaluates each request against `current()`, read once per request,
+ * so a set swapped during a review never mixes with the old one.
+ */
+export function createPolicyReviewer(current: () => PolicySet, options: PolicyReviewerOptions = {}): Reviewer {
+  const now = options.now ?? (() => new Date());
+  return {
+    review(request: AdmissionRequest): ReviewVerdict {
+      const set = current();
+      const evaluation = evaluateObject(
+        set,
+        {
+          object: request.object ?? undefined,
+          oldObject: request.oldObject ?? undefined,
+          operation: request.operation,
+          kind: request.kind.kind,
+          namespace: request.namespace,
+          name: request.name,
+          userInfo: request.userInfo,
+        },
+        { now: now() },
+      );
+      return toVerdict(evaluation);
+    },
+  };
+}
