@@ -149,7 +149,8 @@ export function compileCondition(operator: Operator, arg: unknown, path: Selecto
       try {
         re = new RegExp(arg as string);
       } catch (err) {
-        return { error: `invalid regular expression: ${(err as Error).message}`, code: 'POLICY_REGEX_INVALID', field: operator };
+        const reason = (err as Error).message.replace(/^Invalid regular expression: /, '');
+        return { error: `invalid regular expression ${reason}`, code: 'POLICY_REGEX_INVALID', field: operator };
       }
       test = (item, itemPath) => values(path, item, itemPath).some((v) => typeof v === 'string' && re.test(v));
       break;

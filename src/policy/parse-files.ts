@@ -41,13 +41,16 @@ export function parseYamlDocuments(file: string, text: string, issues: PolicyIss
   for (const doc of Array.isArray(docs) ? docs : []) {
     if (doc.errors.length > 0) {
       for (const err of doc.errors) {
-        const pos = err.linePos?.[0];
-        issues.push({ code, message: err.message.split('\n')[0]!, file, line: pos?.line, column: pos?.col });
+        const pos = lineCounter.linePos(err.pos[0]);
+        issues.push({ code, message: err.message.split('\n')[0]!, file, line: pos.line, column: pos.col });
       }
       continue;
     }
     if (doc.contents === null) continue;
-    out.push({ value: doc.toJS({ maxAliasCount: 1000 }), source: sourceDocument(file, doc, lineCounter) });
+    const value: unknown = doc.toJS({ maxAliasCount: 1000 });
+    // `---` followed by nothing but comments is an empty document, not a null object.
+    if (value === null || value === undefined) continue;
+    out.push({ value, source: sourceDocument(file, doc, lineCounter) });
   }
   return out;
 }
