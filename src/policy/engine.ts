@@ -121,6 +121,7 @@ function runRule(
         rule: rule.name,
         enforcement: rule.enforcement,
         path: where === '' ? '(object)' : where,
+        location: path.slice(),
         message: rule.message.render({
           policy: policy.name,
           rule: rule.name,

@@ -2,7 +2,7 @@
  * The policy engine's public API: load policy files, evaluate objects, review admission
  * requests. Everything here is pure except loadPolicyDir, which reads the file system.
  */
-export { loadPolicyDir } from './load-dir.js';
+export { loadPolicyDir, readPolicyFiles } from './load-dir.js';
 export { parsePolicyFiles, type PolicyFile, type LoadResult } from './parse-files.js';
 export { evaluateObject, type EvaluateOptions } from './engine.js';
 export { createPolicyReviewer, type PolicyReviewerOptions } from './reviewer.js';
@@ -10,6 +10,8 @@ export { toVerdict, formatViolation, fitWarnings, MAX_WARNING_BYTES, MAX_WARNING
 export { emptyPolicySet } from './policy-set.js';
 export { formatIssue, selectorReport, policiesForKind, type SelectorReportRow } from './inspect.js';
 export { POD_TEMPLATE_PATHS } from './pod-templates.js';
+export { sourceDocument, type SourceDocument, type Position } from './source-map.js';
+export { formatPath, type PathSegment } from './selector.js';
 export type {
   Enforcement,
   Evaluation,

@@ -42,22 +42,30 @@ async function listPolicyFiles(dir: string, issues: PolicyIssue[]): Promise<stri
 }
 
 /**
- * Loads every policy and exception below `dir`. Never throws: unreadable paths and invalid
- * documents become issues (`POLICY_DIR_UNREADABLE`, `POLICY_PARSE_FAILED`, ...), and the value
- * holds whatever was valid. Keep the previous set in force when `issues` is not empty.
+ * Reads the text of every policy file below `dir` (see loadPolicyDir for which files).
+ * Unreadable paths become `POLICY_DIR_UNREADABLE` issues.
  */
-export async function loadPolicyDir(dir: string): Promise<LoadResult<PolicySet>> {
+export async function readPolicyFiles(dir: string): Promise<LoadResult<PolicyFile[]>> {
   const issues: PolicyIssue[] = [];
-  const names = await listPolicyFiles(dir, issues);
-  if (issues.length > 0 && names.length === 0) return { value: emptyPolicySet(), issues };
   const files: PolicyFile[] = [];
-  for (const file of names) {
+  for (const file of await listPolicyFiles(dir, issues)) {
     try {
       files.push({ file, text: await readFile(file, 'utf8') });
     } catch (err) {
       issues.push({ code: 'POLICY_DIR_UNREADABLE', message: `cannot read file: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, file });
     }
   }
-  const result = parsePolicyFiles(files);
-  return { value: result.value, issues: [...issues, ...result.issues] };
+  return { value: files, issues };
+}
+
+/**
+ * Loads every policy and exception below `dir`. Never throws: unreadable paths and invalid
+ * documents become issues (`POLICY_DIR_UNREADABLE`, `POLICY_PARSE_FAILED`, ...), and the value
+ * holds whatever was valid. Keep the previous set in force when `issues` is not empty.
+ */
+export async function loadPolicyDir(dir: string): Promise<LoadResult<PolicySet>> {
+  const read = await readPolicyFiles(dir);
+  if (read.issues.length > 0 && read.value.length === 0) return { value: emptyPolicySet(), issues: read.issues };
+  const result = parsePolicyFiles(read.value);
+  return { value: result.value, issues: [...read.issues, ...result.issues] };
 }

@@ -163,6 +163,8 @@ export interface Violation {
   path: string;
   /** The rendered message: what is wrong and how to fix it. Never a secret value. */
   message: string;
+  /** `path` as segments (keys and indexes), to find the line in a manifest. */
+  location: readonly PathSegment[];
 }
 
 export interface Evaluation {
