@@ -8,6 +8,10 @@ interface CommandEntry {
 
 /** Every `shroud <command>`, loaded on demand so `shroud check` never pays for the server. */
 const COMMANDS: Record<string, CommandEntry> = {
+  check: {
+    summary: 'evaluate manifests against the policies offline (CI); exit 1 if anything would be denied',
+    load: async () => (await import('./commands/check.js')).check,
+  },
 };
 
 function usage(): string {
