@@ -39,12 +39,6 @@ function collect(path: Selector, item: unknown, itemPath: PathSegment[]): Array<
   return out;
 }
 
-function values(path: Selector, item: unknown, itemPath: PathSegment[]): unknown[] {
-  const out: unknown[] = [];
-  path.visit(item, itemPath, (value) => out.push(value));
-  return out;
-}
-
 /** True when `value` equals `prefix` or continues it after a `/` (`/var/log` covers `/var/log/app`, not `/var/logs`). */
 export function isUnderPrefix(value: string, prefix: string): boolean {
   const p = prefix.length > 1 ? prefix.replace(/\/+$/, '') : prefix;
@@ -83,6 +77,8 @@ function scannableText(value: string, path: readonly PathSegment[]): string | un
 }
 
 function findingsFor(names: string[]): (item: unknown, itemPath: PathSegment[], path: Selector, scope: ItemScope) => boolean {
+  // `low` or `high` may resolve to no detector at all: then nothing can be found.
+  if (names.length === 0) return () => false;
   return (item, itemPath, path, scope) => {
     let found = false;
     for (const m of collect(path, item, itemPath)) {
@@ -128,19 +124,16 @@ export function compileCondition(operator: Operator, arg: unknown, path: Selecto
     case 'exists':
     case 'absent': {
       const wantPresent = (operator === 'exists') === (arg === true);
-      test = (item, itemPath) => {
-        const present = values(path, item, itemPath).some((v) => v !== null && v !== undefined);
-        return present === wantPresent;
-      };
+      test = (item) => path.some(item, (v) => v !== null && v !== undefined) === wantPresent;
       break;
     }
     case 'equals':
-      test = (item, itemPath) => values(path, item, itemPath).some((v) => v === arg);
+      test = (item) => path.some(item, (v) => v === arg);
       break;
     case 'anyOf':
     case 'noneOf': {
       const set = new Set(arg as unknown[]);
-      const any: Test = (item, itemPath) => values(path, item, itemPath).some((v) => set.has(v));
+      const any: Test = (item) => path.some(item, (v) => set.has(v));
       test = operator === 'anyOf' ? any : (item, itemPath, scope) => !any(item, itemPath, scope);
       break;
     }
@@ -152,7 +145,7 @@ export function compileCondition(operator: Operator, arg: unknown, path: Selecto
         const reason = (err as Error).message.replace(/^Invalid regular expression: /, '');
         return { error: `invalid regular expression ${reason}`, code: 'POLICY_REGEX_INVALID', field: operator };
       }
-      test = (item, itemPath) => values(path, item, itemPath).some((v) => typeof v === 'string' && re.test(v));
+      test = (item) => path.some(item, (v) => typeof v === 'string' && re.test(v));
       break;
     }
     case 'under':
@@ -163,8 +156,8 @@ export function compileCondition(operator: Operator, arg: unknown, path: Selecto
       const isUnder = (v: string): boolean => prefixes.some((p) => isUnderPrefix(v, p));
       test =
         operator === 'under'
-          ? (item, itemPath) => values(path, item, itemPath).some((v) => typeof v === 'string' && isUnder(v))
-          : (item, itemPath) => values(path, item, itemPath).some((v) => typeof v === 'string' && !isUnder(v));
+          ? (item) => path.some(item, (v) => typeof v === 'string' && isUnder(v))
+          : (item) => path.some(item, (v) => typeof v === 'string' && !isUnder(v));
       break;
     }
     case 'detector':
@@ -181,11 +174,7 @@ export function compileCondition(operator: Operator, arg: unknown, path: Selecto
     }
     case 'writableMount': {
       const want = arg === true;
-      test = (item, itemPath, scope) => {
-        const names = values(path, item, itemPath).filter((v): v is string => typeof v === 'string');
-        const writable = names.some((n) => isVolumeMountWritable(scope.root, n));
-        return writable === want;
-      };
+      test = (item, _itemPath, scope) => path.some(item, (n) => typeof n === 'string' && isVolumeMountWritable(scope.root, n)) === want;
       break;
     }
   }

@@ -22,6 +22,8 @@ export interface Selector {
   readonly names: readonly string[];
   /** Visits every match below `root`, with paths that start with `base`. */
   visit(root: unknown, base: PathSegment[], visitor: MatchVisitor): void;
+  /** True when `predicate` holds for some match; stops at the first, builds no paths. */
+  some(root: unknown, predicate: (value: unknown) => boolean): boolean;
 }
 
 type Predicate = (item: unknown) => boolean;
@@ -132,6 +134,30 @@ function walk(steps: readonly Step[], i: number, value: unknown, path: PathSegme
   }
 }
 
+/** Like walk, but path-free and stopping at the first value the predicate accepts. */
+function walkSome(steps: readonly Step[], i: number, value: unknown, predicate: (value: unknown) => boolean): boolean {
+  if (i === steps.length) return predicate(value);
+  if (!isObject(value)) return false;
+  const step = steps[i]!;
+  if (step.kind === 'child') {
+    if (Array.isArray(value)) return step.index >= 0 && step.index < value.length && walkSome(steps, i + 1, value[step.index], predicate);
+    return Object.hasOwn(value, step.name) && walkSome(steps, i + 1, value[step.name], predicate);
+  }
+  const filter = step.predicate;
+  if (Array.isArray(value)) {
+    for (let k = 0; k < value.length; k++) {
+      const child: unknown = value[k];
+      if ((filter === undefined || filter(child)) && walkSome(steps, i + 1, child, predicate)) return true;
+    }
+    return false;
+  }
+  for (const key of Object.keys(value)) {
+    const child = value[key];
+    if ((filter === undefined || filter(child)) && walkSome(steps, i + 1, child, predicate)) return true;
+  }
+  return false;
+}
+
 /** Result of parsing an expression: a selector or a sentence saying what is wrong. */
 export type SelectorParse = { selector: Selector } | { error: string };
 
@@ -185,6 +211,9 @@ function compiledSelector(source: string, steps: Step[], names: string[]): Selec
     visit(root, base, visitor) {
       walk(frozen, 0, root, base.slice(), visitor);
     },
+    some(root, predicate) {
+      return walkSome(frozen, 0, root, predicate);
+    },
   };
 }
 
@@ -235,6 +264,13 @@ function fallbackSelector(source: string, names: string[]): Selector {
         pointer: string;
       }>;
       for (const r of results) visitor(r.value, [...base, ...pointerToPath(root, r.pointer)]);
+    },
+    some(root, predicate) {
+      let found = false;
+      this.visit(root, [], (value) => {
+        if (!found && predicate(value)) found = true;
+      });
+      return found;
     },
   };
 }

@@ -138,6 +138,7 @@ test('selector: compiled subset agrees with jsonpath-plus on random documents', 
         const actual: Array<[string, unknown]> = [];
         s.visit(doc, [], (value, path) => actual.push([path.map((p) => `/${p}`).join(''), value]));
         assert.deepEqual(actual, expected, s.source);
+        assert.equal(s.some(doc, () => true), expected.length > 0, `${s.source} some`);
       }
     }),
     { numRuns: 300 },
