@@ -5,6 +5,7 @@
  */
 import { compileCondition, OPERATORS, type Operator } from './conditions.js';
 import { compileGlobs } from './glob.js';
+import { freezeCollection } from './freeze.js';
 import { compileSelector, formatPath, type PathSegment, type Selector } from './selector.js';
 import { fieldName } from './schema-check.js';
 import type { SourceDocument } from './source-map.js';
@@ -141,7 +142,7 @@ function compileRule(rule: RuleDoc, at: PathSegment[], policyEnforcement: Enforc
   return Object.freeze({
     name: rule.name,
     enforcement: rule.enforcement ?? policyEnforcement,
-    kinds: rule.kinds === undefined ? undefined : new Set(rule.kinds),
+    kinds: rule.kinds === undefined ? undefined : freezeCollection(new Set(rule.kinds)),
     select: Object.freeze(select),
     when: Object.freeze(when),
     message: tpl.template,
@@ -165,8 +166,8 @@ export function compilePolicy(doc: PolicyDoc, source: SourceDocument, issues: Po
   if (sink.issues.length > 0) return undefined;
   const m = spec.match;
   const match: PolicyMatch = Object.freeze({
-    kinds: new Set(m.kinds),
-    operations: new Set(m.operations ?? ['CREATE', 'UPDATE']),
+    kinds: freezeCollection(new Set(m.kinds)),
+    operations: freezeCollection(new Set(m.operations ?? ['CREATE', 'UPDATE'])),
     namespacesInclude: m.namespaces?.include === undefined ? undefined : compileGlobs(m.namespaces.include),
     namespacesExclude: compileGlobs(m.namespaces?.exclude ?? []),
     objectSelector: labelSelector(m.objectSelector),
@@ -208,12 +209,12 @@ export function compileException(doc: ExceptionDoc, source: SourceDocument, issu
   issues.push(...sink.issues);
   if (sink.issues.length > 0) return undefined;
   const policies = new Map<string, ReadonlySet<string> | undefined>();
-  for (const p of spec.policies) policies.set(p.name, p.rules === undefined ? undefined : new Set(p.rules));
+  for (const p of spec.policies) policies.set(p.name, p.rules === undefined ? undefined : freezeCollection(new Set(p.rules)));
   return Object.freeze({
     name: doc.metadata.name,
     file: source.file,
     reason: spec.reason,
-    policies,
+    policies: freezeCollection(policies),
     namespaces: spec.match.namespaces === undefined ? undefined : compileGlobs(spec.match.namespaces),
     kinds: spec.match.kinds === undefined ? undefined : compileGlobs(spec.match.kinds),
     names: spec.match.names === undefined ? undefined : compileGlobs(spec.match.names),

@@ -1,4 +1,5 @@
 /** Builds the immutable, kind-indexed PolicySet from compiled policies and exceptions. */
+import { freezeCollection } from './freeze.js';
 import { POD_TEMPLATE_PATHS } from './pod-templates.js';
 import type { CompiledException, CompiledPolicy, PolicySet, PolicyTarget } from './types.js';
 
@@ -38,12 +39,13 @@ export function buildPolicySet(policies: readonly CompiledPolicy[], exceptions: 
       else list.push(e);
     }
   }
+  for (const list of exceptionsByPolicy.values()) Object.freeze(list);
   return Object.freeze({
     policies: Object.freeze([...policies]),
     exceptions: Object.freeze([...exceptions]),
-    byKind,
+    byKind: freezeCollection(byKind),
     anyKind: Object.freeze(anyKind),
-    exceptionsByPolicy,
+    exceptionsByPolicy: freezeCollection(exceptionsByPolicy),
   });
 }
 

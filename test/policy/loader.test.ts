@@ -195,4 +195,6 @@ test('parsePolicyFiles: pure, names files as given, and the set is frozen', () =
   assert.ok(Object.isFrozen(r.value));
   assert.ok(Object.isFrozen(r.value.policies));
   assert.ok(Object.isFrozen(r.value.policies[0]!.rules[0]));
+  assert.throws(() => (r.value.byKind as Map<string, unknown>).set('Pod', []), /immutable/);
+  assert.throws(() => (r.value.policies[0]!.match.kinds as Set<string>).add('Secret'), /immutable/);
 });
