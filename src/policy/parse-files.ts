@@ -6,6 +6,7 @@ import { LineCounter, parseAllDocuments } from 'yaml';
 import { compileException, compilePolicy, type ExceptionDoc, type PolicyDoc } from './compile-document.js';
 import { buildPolicySet } from './policy-set.js';
 import { checkSchema } from './schema-check.js';
+import { formatPath } from './selector.js';
 import { sourceDocument, type SourceDocument } from './source-map.js';
 import { didYouMean } from './suggest.js';
 import type { CompiledException, CompiledPolicy, PolicyIssue, PolicySet } from './types.js';
@@ -62,7 +63,7 @@ function issueAt(
   message: string,
 ): PolicyIssue {
   const pos = source.locate(path);
-  return { code, message, file: source.file, line: pos.line, column: pos.column, path: path.join('.') };
+  return { code, message, file: source.file, line: pos.line, column: pos.column, path: formatPath(path) };
 }
 
 /**
