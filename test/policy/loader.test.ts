@@ -198,3 +198,11 @@ test('parsePolicyFiles: pure, names files as given, and the set is frozen', () =
   assert.throws(() => (r.value.byKind as Map<string, unknown>).set('Pod', []), /immutable/);
   assert.throws(() => (r.value.policies[0]!.match.kinds as Set<string>).add('Secret'), /immutable/);
 });
+
+test('loader: issues carry the field path inside the document', async () => {
+  const paths = async (dir: string) => (await loadPolicyDir(join(FIXTURES, dir))).issues.map((i) => i.path);
+  assert.deepEqual(await paths('unknown-operator'), ['spec.rules[2].when[0]']);
+  assert.deepEqual(await paths('unknown-reference'), ['spec.policies[0].name']);
+  assert.deepEqual(await paths('bad-regex'), ['spec.rules[0].when[0].matches']);
+  assert.deepEqual(await paths('duplicate-name'), ['metadata.name']);
+});
