@@ -81,7 +81,8 @@ function findingsFor(names: string[]): (item: unknown, itemPath: PathSegment[], 
   if (names.length === 0) return () => false;
   return (item, itemPath, path, scope) => {
     let found = false;
-    for (const m of collect(path, item, itemPath)) {
+    const matches = path.isRoot ? [{ value: item, path: itemPath }] : collect(path, item, itemPath);
+    for (const m of matches) {
       if (typeof m.value !== 'string') continue;
       const text = scannableText(m.value, m.path);
       if (text === undefined) continue;

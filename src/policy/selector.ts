@@ -18,6 +18,8 @@ export interface Selector {
   readonly source: string;
   /** True when it runs as compiled traversal, false when it falls back to jsonpath-plus. */
   readonly compiled: boolean;
+  /** True for `$` alone: the match is the root itself, so callers can skip the walk. */
+  readonly isRoot: boolean;
   /** Literal child names along the way, for template safety checks ('*' for anything else). */
   readonly names: readonly string[];
   /** Visits every match below `root`, with paths that start with `base`. */
@@ -207,6 +209,7 @@ function compiledSelector(source: string, steps: Step[], names: string[]): Selec
   return {
     source,
     compiled: true,
+    isRoot: steps.length === 0,
     names: Object.freeze(names),
     visit(root, base, visitor) {
       walk(frozen, 0, root, base.slice(), visitor);
@@ -256,6 +259,7 @@ function fallbackSelector(source: string, names: string[]): Selector {
   return {
     source,
     compiled: false,
+    isRoot: false,
     names: Object.freeze(names),
     visit(root, base, visitor) {
       // A filter that throws (`@.a.b` where `a` is missing) means "no match", as in the compiled subset.
