@@ -103,3 +103,16 @@ test('canaries (property): no verdict for any generated Pod or ConfigMap contain
     { numRuns: 300 },
   );
 });
+
+test('robustness (property): any JSON object of any kind is answered, never thrown on', async () => {
+  const kinds = fc.constantFrom('Pod', 'Deployment', 'CronJob', 'PodTemplate', 'ConfigMap', 'Role', 'ClusterRole', 'PersistentVolume', 'Service');
+  await fc.assert(
+    fc.asyncProperty(kinds, fc.jsonValue(), fc.jsonValue(), async (kind, spec, data) => {
+      const object = { kind, metadata: { name: 'x' }, spec, data, rules: spec, binaryData: data, template: spec } as KubeObject;
+      const verdict = await reviewer.review(request(object));
+      assert.equal(typeof verdict.allowed, 'boolean');
+      for (const n of verdict.notices ?? []) assert.notEqual(n.message, 'rule error', JSON.stringify(n));
+    }),
+    { numRuns: 500 },
+  );
+});
