@@ -138,6 +138,9 @@ function compileRule(rule: RuleDoc, at: PathSegment[], policyEnforcement: Enforc
     select.map((s) => s.names),
   );
   if ('errors' in tpl) for (const e of tpl.errors) sink.add('POLICY_TEMPLATE_INVALID', [...at, 'message'], e);
+  else if (/\{\{\s*finding\./.test(rule.message) && !when.some((c) => c.operator === 'detector')) {
+    sink.add('POLICY_TEMPLATE_INVALID', [...at, 'message'], '{{finding.*}} needs a `detector` condition in this rule; without one it is always empty');
+  }
   if (sink.issues.length > before || 'errors' in tpl) return undefined;
   return Object.freeze({
     name: rule.name,

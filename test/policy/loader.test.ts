@@ -206,3 +206,16 @@ test('loader: issues carry the field path inside the document', async () => {
   assert.deepEqual(await paths('bad-regex'), ['spec.rules[0].when[0].matches']);
   assert.deepEqual(await paths('duplicate-name'), ['metadata.name']);
 });
+
+test('loader: {{finding.*}} in a rule without a detector condition is rejected', () => {
+  const r = parsePolicyFiles([
+    {
+      file: 'p.yaml',
+      text: 'apiVersion: policy.shroud.dev/v1\nkind: Policy\nmetadata: {name: x}\nspec:\n  enforcement: deny\n  match: {kinds: [ConfigMap]}\n  rules:\n    - name: r\n      select: "$.data.*"\n      message: "{{key}} {{finding.detector}}"\n',
+    },
+  ]);
+  assert.deepEqual(
+    r.issues.map((i) => `${i.code} ${formatIssue(i)}`),
+    ['POLICY_TEMPLATE_INVALID p.yaml:10:16: rules[0].message: {{finding.*}} needs a `detector` condition in this rule; without one it is always empty'],
+  );
+});
