@@ -39,8 +39,14 @@ function collect(path: Selector, item: unknown, itemPath: PathSegment[]): Array<
   return out;
 }
 
-/** True when `value` equals `prefix` or continues it after a `/` (`/var/log` covers `/var/log/app`, not `/var/logs`). */
+/**
+ * True when `value` equals `prefix` or continues it after a `/` (`/var/log` covers
+ * `/var/log/app`, not `/var/logs`). A path with a `..` segment is under nothing.
+ */
 export function isUnderPrefix(value: string, prefix: string): boolean {
+  // `/var/log/../../etc` is not under /var/log. kube-apiserver rejects hostPath back-steps, but
+  // `shroud check` sees manifests that were never validated.
+  if (value.split('/').includes('..')) return false;
   const p = prefix.length > 1 ? prefix.replace(/\/+$/, '') : prefix;
   if (p === '/') return value.startsWith('/');
   return value === p || value.startsWith(`${p}/`);

@@ -59,7 +59,7 @@ test('condition writableMount: readOnly must be the boolean true in every contai
   assert.equal(check('writableMount', false, '$.name', { name: 'ro' }, podRoot), true);
 });
 
-test('isUnderPrefix: segment-wise, "/" covers every absolute path', () => {
+test('isUnderPrefix: segment-wise, "/" covers every absolute path, back-steps cover nothing', () => {
   assert.deepEqual(
     [
       isUnderPrefix('/var/log', '/var/log'),
@@ -68,8 +68,9 @@ test('isUnderPrefix: segment-wise, "/" covers every absolute path', () => {
       isUnderPrefix('/var', '/var/log'),
       isUnderPrefix('/anything', '/'),
       isUnderPrefix('/etc/ssl', '/etc/ssl//'),
+      isUnderPrefix('/var/log/../../etc', '/var/log'),
     ],
-    [true, true, false, false, true, true],
+    [true, true, false, false, true, true, false],
   );
 });
 
