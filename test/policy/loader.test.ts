@@ -3,7 +3,8 @@ import { mkdtemp, mkdir, rm, symlink, writeFile, readFile } from 'node:fs/promis
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { formatIssue, loadPolicyDir, parsePolicyFiles } from '../../src/policy/index.js';
+import { isShroudError } from '../../src/errors.js';
+import { formatIssue, loadPolicyDir, parsePolicyFiles, valueOrThrow } from '../../src/policy/index.js';
 
 const FIXTURES = 'test/fixtures/policy';
 
@@ -217,5 +218,17 @@ test('loader: {{finding.*}} in a rule without a detector condition is rejected',
   assert.deepEqual(
     r.issues.map((i) => `${i.code} ${formatIssue(i)}`),
     ['POLICY_TEMPLATE_INVALID p.yaml:10:16: rules[0].message: {{finding.*}} needs a `detector` condition in this rule; without one it is always empty'],
+  );
+});
+
+test('valueOrThrow: the value when clean, else the first issue as a ShroudError with all issues in details', async () => {
+  assert.equal((valueOrThrow(await loadPolicyDir('policies'))).policies.length, 4);
+  const bad = await loadPolicyDir(join(FIXTURES, 'unknown-operator'));
+  assert.throws(
+    () => valueOrThrow(bad),
+    (err: unknown) =>
+      isShroudError(err, 'POLICY_SCHEMA_INVALID') &&
+      err.message === 'test/fixtures/policy/unknown-operator/policy.yaml:18:11: rules[2].when[0]: unknown operator "anyof" (did you mean "anyOf"?)' &&
+      (err.details?.issues as unknown[]).length === 1,
   );
 });
