@@ -116,3 +116,16 @@ test('robustness (property): any JSON object of any kind is answered, never thro
     { numRuns: 500 },
   );
 });
+
+test('reviewer: pods/ephemeralcontainers is judged, pods/status is not', async () => {
+  const pod: KubeObject = {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name: 'web', namespace: 'shop' },
+    spec: { containers: [{ name: 'app' }], ephemeralContainers: [{ name: 'debug', envFrom: [{ secretRef: { name: 'db' } }] }] },
+  };
+  const ephemeral = await reviewer.review({ ...request(pod, 'UPDATE'), subResource: 'ephemeralcontainers' });
+  assert.equal(ephemeral.allowed, false);
+  assert.match(ephemeral.message!, /^\[disallow-secret-env\/secret-env-from\] spec\.ephemeralContainers\[0\]\.envFrom\[0\]: /);
+  assert.deepEqual(await reviewer.review({ ...request(pod, 'UPDATE'), subResource: 'status' }), { allowed: true });
+});
