@@ -162,7 +162,9 @@ export function compileTemplate(source: string, selectNames: ReadonlyArray<reado
       render(ctx) {
         let out = '';
         for (const p of frozen) out += typeof p === 'string' ? p : p(ctx);
-        return out;
+        // One line: deny messages list one violation per line, and warnings become HTTP
+        // Warning headers, which cannot hold control characters.
+        return out.replace(/[\u0000-\u001f\u007f]+/g, ' ').replace(/ {2,}/g, ' ').trim();
       },
     },
   };

@@ -85,6 +85,13 @@ const rendered: Array<{ name: string; select: string; template: string; ctx: Mes
     ctx: context(['data'], { password: 'CANARY-0d3f' }),
     expected: '[hidden]',
   },
+  {
+    name: 'a multi-line template renders as one line',
+    select: '$.rules[*]',
+    template: 'first line\n  second\tline\r\n',
+    ctx: context(['rules', 0], {}),
+    expected: 'first line second line',
+  },
 ];
 for (const c of rendered) {
   test(`template renders: ${c.name}`, () => {
