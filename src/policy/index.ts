@@ -1,6 +1,7 @@
 /**
  * The policy engine's public API: load policy files, evaluate objects, review admission
- * requests. Everything here is pure except loadPolicyDir, which reads the file system.
+ * requests. Everything here is pure except loadPolicyDir and readPolicyFiles, which read the
+ * file system.
  */
 export { loadPolicyDir, readPolicyFiles } from './load-dir.js';
 export { parsePolicyFiles, type PolicyFile, type LoadResult } from './parse-files.js';
