@@ -7,7 +7,7 @@ import { readFile, readdir } from 'node:fs/promises';
 import { JSONPath } from 'jsonpath-plus';
 import { createPolicyReviewer, evaluateObject, parsePolicyFiles, selectorReport, type PolicyFile, type PolicySet } from '../src/policy/index.js';
 import type { AdmissionRequest } from '../src/admission/types.js';
-import { scanEntry } from '../src/detect/index.js';
+import { listDetectors, scanEntry } from '../src/detect/index.js';
 import { measure, printTable, type Measurement } from './harness.js';
 
 const NOW = new Date('2026-11-23T00:00:00Z');
@@ -140,11 +140,15 @@ export async function run(): Promise<void> {
     printTable(`${name} (review body ${Buffer.byteLength(body)} bytes)`, [parse, engine, review], parse.name);
   }
 
-  // Context for the ConfigMap row: how much of it is the detectors themselves (src/detect).
+  // Context for the ConfigMap row: how much of it is the detectors themselves (src/detect),
+  // called as the built-in's `detector: high` condition calls them.
   const entries = Object.entries(configMap.data);
-  const detectors = measure('ConfigMap 200 keys: scanEntry alone', () => {
+  const high = listDetectors()
+    .filter((d) => d.confidence === 'high')
+    .map((d) => d.name);
+  const detectors = measure('ConfigMap 200 keys: scanEntry(high) alone', () => {
     let n = 0;
-    for (const [k, v] of entries) n += scanEntry(k, v).length;
+    for (const [k, v] of entries) n += scanEntry(k, v, high).length;
     return n;
   });
   printTable('Detectors over the same 200 values, without the engine', [detectors]);
