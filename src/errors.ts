@@ -22,6 +22,20 @@ export const ERROR_CODES = {
   // detect: secret-value detectors
   DETECT_UNKNOWN_DETECTOR: 'A policy or caller named a secret detector that does not exist.',
 
+  // policy: policy files, exceptions, evaluation, `shroud check` and `shroud policy test`
+  POLICY_DIR_UNREADABLE: 'The policy directory (or a file in it) could not be read.',
+  POLICY_PARSE_FAILED: 'A policy file is not valid YAML.',
+  POLICY_SCHEMA_INVALID: 'A policy or exception document does not match the policy file format.',
+  POLICY_SELECTOR_INVALID: 'A JSONPath selector in a policy cannot be parsed.',
+  POLICY_REGEX_INVALID: 'A regular expression in a `matches` condition cannot be compiled.',
+  POLICY_TEMPLATE_INVALID: 'A message template uses an unknown variable or one that could reveal a secret value.',
+  POLICY_DETECTOR_UNKNOWN: 'A `detector` condition names a detector that does not exist.',
+  POLICY_DUPLICATE_NAME: 'Two policies, two exceptions or two rules of one policy share a name.',
+  POLICY_REFERENCE_UNKNOWN: 'An exception names a policy or rule that is not loaded.',
+  POLICY_RULE_ERROR: 'A rule could not be evaluated against an object; it did not decide the verdict.',
+  POLICY_INPUT_INVALID: 'A file given to `shroud check` or `shroud policy test` cannot be read or parsed.',
+  POLICY_TEST_INVALID: 'A `shroud policy test` case folder is incomplete or its expected.yaml is malformed.',
+
   // tls: certificates and keys
   TLS_FILES_MISSING: 'A certificate or key file the server needs does not exist.',
   TLS_PAIR_INVALID: 'A certificate and key could not be loaded as a matching pair.',

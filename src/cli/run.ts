@@ -28,6 +28,14 @@ const COMMANDS: Record<string, CommandEntry> = {
     summary: 'manage the keyring: init, rotate, retire, shred, status, export-public, rewrap',
     load: async () => (await import('./commands/keys.js')).keys,
   },
+  check: {
+    summary: 'evaluate manifests against the policies offline (CI); exit 1 if anything would be denied',
+    load: async () => (await import('./commands/check.js')).check,
+  },
+  policy: {
+    summary: 'work with policy files: `shroud policy test DIR` runs policy test cases',
+    load: async () => (await import('./commands/policy.js')).policy,
+  },
 };
 
 function usage(): string {

@@ -61,6 +61,9 @@ const ORDINARY_WORDS: ReadonlySet<string> = new Set([
   'kubernetes', 'secret', 'plain', 'plaintext', 'none', 'random', 'generated', 'header', 'cookie',
 ]);
 
+const UUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
+const DIGEST = /^(?:sha256:[0-9a-f]{64}|sha384:[0-9a-f]{96}|sha512:[0-9a-f]{128})$/;
+
 function compact(value: string): string {
   return value.toLowerCase().replace(/[-_./\s]/g, '');
 }
@@ -112,6 +115,9 @@ export function isRealLookingSecret(value: string): boolean {
   if (isPlaceholder(v)) return false;
   if (ORDINARY_WORDS.has(v.toLowerCase())) return false;
   if (/^\d+$/.test(v) && v.length < MIN_NUMERIC_SECRET_LENGTH) return false;
+  // Identifiers, not credentials (the product contract: UUIDs and digests are never flagged).
+  // Known miss: services whose tokens are bare UUIDs (Consul ACL tokens).
+  if (UUID.test(v) || DIGEST.test(v)) return false;
   // A URL is an address; credentials inside one are the url-credentials detector's business.
   if (/^[A-Za-z][A-Za-z0-9+.-]{0,31}:\/\//.test(v)) return false;
   if (/^(?:\/|\.\.?\/|~\/)\S*$/.test(v)) return false;

@@ -1,0 +1,171 @@
+/**
+ * Renders `shroud check` results as text (for terminals and CI logs), JSON (a contract for
+ * scripts) or SARIF 2.1.0 (for code-scanning tools).
+ */
+import type { Enforcement, PolicySet } from '../policy/index.js';
+
+/** One violation in check output; `line` is where the path sits in the file, when known. */
+export interface CheckViolation {
+  policy: string;
+  rule: string;
+  enforcement: Enforcement;
+  path: string;
+  message: string;
+  line: number | undefined;
+}
+
+/** One object's verdict. */
+export interface CheckResult {
+  file: string;
+  document: number;
+  item: number | null;
+  apiVersion: string | null;
+  kind: string | null;
+  namespace: string | null;
+  name: string | null;
+  allowed: boolean;
+  violations: CheckViolation[];
+}
+
+/** A file (or part of one) that could not be read or parsed. */
+export interface CheckError {
+  file: string;
+  line: number | null;
+  column: number | null;
+  code: 'POLICY_INPUT_INVALID';
+  message: string;
+}
+
+export interface CheckSummary {
+  files: number;
+  objects: number;
+  denied: number;
+  warned: number;
+  passed: number;
+  violations: number;
+  skippedDocuments: number;
+  errors: number;
+}
+
+export interface CheckReport {
+  results: CheckResult[];
+  errors: CheckError[];
+  summary: CheckSummary;
+}
+
+function objectName(r: CheckResult): string {
+  const name = r.name ?? '(no name)';
+  return r.namespace === null ? `${r.kind} ${name}` : `${r.kind} ${r.namespace}/${name}`;
+}
+
+function where(r: CheckResult): string {
+  return r.item === null ? `document ${r.document}` : `document ${r.document}, item ${r.item}`;
+}
+
+/**
+ * Text grouped by file; only objects with something to say, then one summary line. Files that
+ * cannot be parsed are counted here and listed on stderr as `POLICY_INPUT_INVALID: file:line:col: ...`.
+ */
+export function renderText(report: CheckReport): string {
+  const lines: string[] = [];
+  let lastFile: string | undefined;
+  for (const r of report.results) {
+    if (r.violations.length === 0) continue;
+    if (r.file !== lastFile) {
+      if (lastFile !== undefined) lines.push('');
+      lines.push(r.file);
+      lastFile = r.file;
+    }
+    const verdict = r.allowed ? (r.violations.some((v) => v.enforcement === 'warn') ? 'allowed with warnings' : 'allowed (audit)') : 'DENIED';
+    lines.push(`  ${objectName(r)} (${where(r)}): ${verdict}`);
+    for (const v of r.violations) {
+      const at = v.line === undefined ? '' : ` (line ${v.line})`;
+      lines.push(`    ${v.enforcement.padEnd(5)} [${v.policy}/${v.rule}] ${v.path}${at}`);
+      lines.push(`          ${v.message}`);
+    }
+  }
+  const s = report.summary;
+  const parts = [`${s.denied} denied`, `${s.warned} allowed with warnings`, `${s.passed} passed`];
+  let summary = `Checked ${s.objects} object${s.objects === 1 ? '' : 's'} in ${s.files} file${s.files === 1 ? '' : 's'}: ${parts.join(', ')}.`;
+  if (s.skippedDocuments > 0) summary += ` ${s.skippedDocuments} document${s.skippedDocuments === 1 ? ' was' : 's were'} not Kubernetes objects.`;
+  if (s.errors > 0) summary += ` ${s.errors} input error${s.errors === 1 ? '' : 's'} (on stderr).`;
+  if (lines.length > 0) lines.push('');
+  lines.push(summary);
+  return `${lines.join('\n')}\n`;
+}
+
+/** The JSON contract: results (with the documented fields only), errors, summary. */
+export function renderJson(report: CheckReport): string {
+  const results = report.results.map((r) => ({
+    file: r.file,
+    document: r.document,
+    item: r.item,
+    apiVersion: r.apiVersion,
+    kind: r.kind,
+    namespace: r.namespace,
+    name: r.name,
+    allowed: r.allowed,
+    violations: r.violations.map((v) => ({ policy: v.policy, rule: v.rule, enforcement: v.enforcement, path: v.path, message: v.message })),
+  }));
+  return `${JSON.stringify({ results, errors: report.errors, summary: report.summary }, null, 2)}\n`;
+}
+
+const LEVEL: Record<Enforcement, 'error' | 'warning' | 'note'> = { deny: 'error', warn: 'warning', audit: 'note' };
+
+function uri(file: string): string {
+  return file === '-' ? 'stdin' : file.split('\\').join('/');
+}
+
+/** SARIF 2.1.0: one run, a reporting rule per policy rule, a result per violation. */
+export function renderSarif(report: CheckReport, set: PolicySet): string {
+  const rules = set.policies.flatMap((p) =>
+    p.rules.map((r) => ({
+      id: `${p.name}/${r.name}`,
+      name: `${p.name}/${r.name}`,
+      shortDescription: { text: p.description ?? p.name },
+      defaultConfiguration: { level: LEVEL[r.enforcement] },
+    })),
+  );
+  const index = new Map(rules.map((r, i) => [r.id, i]));
+  const results = report.results.flatMap((r) =>
+    r.violations.map((v) => ({
+      ruleId: `${v.policy}/${v.rule}`,
+      ruleIndex: index.get(`${v.policy}/${v.rule}`) ?? -1,
+      level: LEVEL[v.enforcement],
+      message: { text: `${objectName(r)} ${v.path}: ${v.message}` },
+      locations: [
+        {
+          physicalLocation: {
+            artifactLocation: { uri: uri(r.file) },
+            ...(v.line === undefined ? {} : { region: { startLine: v.line } }),
+          },
+          logicalLocations: [{ fullyQualifiedName: `${objectName(r)}/${v.path}`, kind: 'object' }],
+        },
+      ],
+    })),
+  );
+  const notifications = report.errors.map((e) => ({
+    level: 'error',
+    message: { text: `${e.code}: ${e.message}` },
+    locations: [
+      {
+        physicalLocation: {
+          artifactLocation: { uri: uri(e.file) },
+          ...(e.line === null ? {} : { region: { startLine: e.line, startColumn: e.column ?? 1 } }),
+        },
+      },
+    ],
+  }));
+  const sarif = {
+    $schema: 'https://json.schemastore.org/sarif-2.1.0.json',
+    version: '2.1.0',
+    runs: [
+      {
+        tool: { driver: { name: 'shroud', informationUri: 'https://shroud.dev', rules } },
+        invocations: [{ executionSuccessful: report.errors.length === 0, toolExecutionNotifications: notifications }],
+        results,
+      },
+    ],
+  };
+  return `${JSON.stringify(sarif, null, 2)}\n`;
+}

@@ -1,0 +1,137 @@
+/**
+ * `shroud check [--policies DIR] [--output text|json|sarif] PATH...`: offline verdicts for
+ * manifests, each object evaluated as a CREATE with the same engine as the webhook.
+ */
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { ShroudError } from '../../errors.js';
+import { evaluateObject, formatIssue, loadPolicyDir, type PolicySet } from '../../policy/index.js';
+import { renderJson, renderSarif, renderText, type CheckError, type CheckReport, type CheckResult } from '../check-report.js';
+import { expandInputs, readInputs } from '../inputs.js';
+import { EXIT, type CliIO, type Command } from '../io.js';
+import { parseManifest } from '../manifests.js';
+
+const HELP = `Usage: shroud check [--policies DIR] [--output text|json|sarif] PATH...
+
+Evaluates every Kubernetes object in PATH (files, directories, or - for standard input;
+YAML or JSON; multi-document; kind: List items) as a CREATE against the policies.
+
+Options:
+  --policies DIR   policy directory (default: ./policies)
+  --output FORMAT  text (default), json or sarif
+  -h, --help       show this help
+
+Exit codes: 0 nothing would be denied, 1 something would be denied,
+2 usage error or a file that cannot be parsed, 3 the policies cannot be loaded.
+`;
+
+const OUTPUTS = ['text', 'json', 'sarif'] as const;
+type Output = (typeof OUTPUTS)[number];
+
+function str(v: unknown): string | null {
+  return typeof v === 'string' ? v : null;
+}
+
+/** Evaluates every object of one file's text into results and errors. */
+export function checkText(set: PolicySet, file: string, text: string, now: Date, report: CheckReport): void {
+  const parsed = parseManifest(file, text);
+  report.summary.skippedDocuments += parsed.skipped;
+  for (const e of parsed.errors) {
+    report.errors.push({ file, line: e.line, column: e.column, code: 'POLICY_INPUT_INVALID', message: e.message });
+  }
+  for (const m of parsed.objects) {
+    const meta = (m.object.metadata ?? {}) as Record<string, unknown>;
+    const kind = str(m.object.kind);
+    const ev = evaluateObject(
+      set,
+      { object: m.object, operation: 'CREATE', kind: kind ?? '', namespace: str(meta.namespace) ?? undefined, name: str(meta.name) ?? undefined },
+      { now },
+    );
+    const result: CheckResult = {
+      file,
+      document: m.document,
+      item: m.item,
+      apiVersion: str(m.object.apiVersion),
+      kind,
+      namespace: str(meta.namespace),
+      name: str(meta.name),
+      allowed: !ev.violations.some((v) => v.enforcement === 'deny'),
+      violations: ev.violations.map((v) => ({
+        policy: v.policy,
+        rule: v.rule,
+        enforcement: v.enforcement,
+        path: v.path,
+        message: v.message,
+        line: m.lineOf(v.location),
+      })),
+    };
+    report.results.push(result);
+    const s = report.summary;
+    s.objects++;
+    s.violations += result.violations.length;
+    if (!result.allowed) s.denied++;
+    else if (result.violations.some((v) => v.enforcement === 'warn')) s.warned++;
+    else s.passed++;
+  }
+}
+
+/** Runs `shroud check`. */
+export const check: Command = async (argv: string[], io: CliIO): Promise<number> => {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    options: {
+      policies: { type: 'string' },
+      output: { type: 'string', short: 'o', default: 'text' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    allowPositionals: true,
+    strict: true,
+  });
+  if (values.help === true) {
+    io.stdout.write(HELP);
+    return EXIT.OK;
+  }
+  const output = values.output as Output;
+  if (!OUTPUTS.includes(output)) throw new ShroudError('CLI_USAGE', `--output must be one of ${OUTPUTS.join(', ')} (got "${values.output}")`);
+  if (positionals.length === 0) throw new ShroudError('CLI_USAGE', 'give at least one file, directory or - (standard input) to check');
+
+  const policyDir = resolve(io.cwd, values.policies ?? 'policies');
+  const loaded = await loadPolicyDir(policyDir);
+  if (loaded.issues.length > 0) {
+    for (const issue of loaded.issues) io.stderr.write(`${issue.code}: ${formatIssue(issue)}\n`);
+    io.stderr.write(`The policies in ${values.policies ?? 'policies'} have ${loaded.issues.length} problem(s); nothing was checked.\n`);
+    return EXIT.FAILURE;
+  }
+  const set = loaded.value;
+  const report: CheckReport = {
+    results: [],
+    errors: [],
+    summary: { files: 0, objects: 0, denied: 0, warned: 0, passed: 0, violations: 0, skippedDocuments: 0, errors: 0 },
+  };
+  const { files, problems } = await expandInputs(positionals, io.cwd);
+  for (const p of problems) report.errors.push({ file: p.name, line: null, column: null, code: 'POLICY_INPUT_INVALID', message: p.message });
+  const now = new Date();
+  await readInputs(files, io, (file, text) => {
+    report.summary.files++;
+    if (text instanceof Error) {
+      const code = (text as NodeJS.ErrnoException).code;
+      report.errors.push({ file: file.name, line: null, column: null, code: 'POLICY_INPUT_INVALID', message: `cannot read (${code ?? text.message})` });
+      return;
+    }
+    checkText(set, file.name, text, now, report);
+  });
+  report.summary.errors = report.errors.length;
+
+  if (output === 'json') io.stdout.write(renderJson(report));
+  else if (output === 'sarif') io.stdout.write(renderSarif(report, set));
+  else io.stdout.write(renderText(report));
+  for (const e of report.errors) io.stderr.write(`${e.code}: ${formatError(e)}\n`);
+  if (report.errors.length > 0) return EXIT.USAGE;
+  return report.summary.denied > 0 ? EXIT.VIOLATIONS : EXIT.OK;
+};
+
+function formatError(e: CheckError): string {
+  return e.line === null ? `${e.file}: ${e.message}` : `${e.file}:${e.line}:${e.column}: ${e.message}`;
+}
+
+export default check;

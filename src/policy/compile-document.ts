@@ -1,0 +1,229 @@
+/**
+ * Compiles one schema-valid document into a CompiledPolicy or CompiledException: selectors,
+ * conditions, regular expressions, templates, globs and dates. Problems become issues located
+ * in the source document.
+ */
+import { compileCondition, OPERATORS, type Operator } from './conditions.js';
+import { compileGlobs } from './glob.js';
+import { freezeCollection } from './freeze.js';
+import { compileSelector, formatPath, type PathSegment, type Selector } from './selector.js';
+import { fieldName } from './schema-check.js';
+import type { SourceDocument } from './source-map.js';
+import { compileTemplate } from './template.js';
+import type {
+  CompiledException,
+  CompiledPolicy,
+  CompiledRule,
+  Condition,
+  Enforcement,
+  PolicyIssue,
+  PolicyMatch,
+} from './types.js';
+
+interface RuleDoc {
+  name: string;
+  enforcement?: Enforcement;
+  kinds?: string[];
+  select?: string | string[];
+  when?: Array<Record<string, unknown>>;
+  message: string;
+}
+
+interface PolicyDoc {
+  metadata: { name: string; description?: string };
+  spec: {
+    enforcement: Enforcement;
+    match: {
+      kinds: string[];
+      operations?: string[];
+      namespaces?: { include?: string[]; exclude?: string[] };
+      objectSelector?: {
+        matchLabels?: Record<string, string>;
+        matchExpressions?: Array<{ key: string; operator: string; values?: string[] }>;
+      };
+      excludeUsers?: string[];
+      excludeGroups?: string[];
+    };
+    rules: RuleDoc[];
+  };
+}
+
+interface ExceptionDoc {
+  metadata: { name: string };
+  spec: {
+    policies: Array<{ name: string; rules?: string[] }>;
+    match: { namespaces?: string[]; kinds?: string[]; names?: string[] };
+    reason: string;
+    expires?: string;
+  };
+}
+
+/** Collects issues for one document. */
+class IssueSink {
+  readonly issues: PolicyIssue[] = [];
+  constructor(private readonly source: SourceDocument) {}
+
+  add(code: PolicyIssue['code'], path: PathSegment[], text: string, key = false): void {
+    const pos = this.source.locate(path, key);
+    this.issues.push({
+      code,
+      message: `${fieldName(path)}: ${text}`,
+      file: this.source.file,
+      line: pos.line,
+      column: pos.column,
+      path: formatPath(path),
+    });
+  }
+}
+
+function selectorOrIssue(source: string, path: PathSegment[], sink: IssueSink): Selector | undefined {
+  const r = compileSelector(source);
+  if ('error' in r) {
+    sink.add('POLICY_SELECTOR_INVALID', path, r.error);
+    return undefined;
+  }
+  return r.selector;
+}
+
+function labelSelector(sel: PolicyDoc['spec']['match']['objectSelector']): PolicyMatch['objectSelector'] {
+  if (sel === undefined) return undefined;
+  const required = Object.entries(sel.matchLabels ?? {});
+  const expressions = (sel.matchExpressions ?? []).map((e) => ({ ...e, values: new Set(e.values ?? []) }));
+  return (labels) => {
+    for (const [k, v] of required) if (labels[k] !== v) return false;
+    for (const e of expressions) {
+      const has = Object.hasOwn(labels, e.key);
+      if (e.operator === 'Exists' && !has) return false;
+      if (e.operator === 'DoesNotExist' && has) return false;
+      if (e.operator === 'In' && !(has && e.values.has(labels[e.key]!))) return false;
+      if (e.operator === 'NotIn' && has && e.values.has(labels[e.key]!)) return false;
+    }
+    return true;
+  };
+}
+
+function compileRule(rule: RuleDoc, at: PathSegment[], policyEnforcement: Enforcement, sink: IssueSink): CompiledRule | undefined {
+  const before = sink.issues.length;
+  const sources = rule.select === undefined ? ['$'] : Array.isArray(rule.select) ? rule.select : [rule.select];
+  const select: Selector[] = [];
+  sources.forEach((s, i) => {
+    const sel = selectorOrIssue(s, Array.isArray(rule.select) ? [...at, 'select', i] : [...at, 'select'], sink);
+    if (sel !== undefined) select.push(sel);
+  });
+  const when: Condition[] = [];
+  (rule.when ?? []).forEach((cond, i) => {
+    const condAt = [...at, 'when', i];
+    const ops = Object.keys(cond).filter((k): k is Operator => (OPERATORS as readonly string[]).includes(k));
+    if (ops.length !== 1) {
+      const text =
+        ops.length === 0
+          ? `has no operator; use one of ${OPERATORS.join(', ')}`
+          : `has ${ops.length} operators (${ops.join(', ')}); put each in its own condition (all conditions must hold)`;
+      sink.add('POLICY_SCHEMA_INVALID', condAt, text);
+      return;
+    }
+    const operator = ops[0]!;
+    const pathSource = typeof cond.path === 'string' ? cond.path : '$';
+    const path = selectorOrIssue(pathSource, [...condAt, 'path'], sink);
+    if (path === undefined) return;
+    const compiled = compileCondition(operator, cond[operator], path);
+    if ('error' in compiled) {
+      sink.add(compiled.code, [...condAt, compiled.field], compiled.error);
+      return;
+    }
+    when.push(compiled.condition);
+  });
+  const tpl = compileTemplate(
+    rule.message,
+    select.map((s) => s.names),
+  );
+  if ('errors' in tpl) for (const e of tpl.errors) sink.add('POLICY_TEMPLATE_INVALID', [...at, 'message'], e);
+  else if (/\{\{\s*finding\./.test(rule.message) && !when.some((c) => c.operator === 'detector')) {
+    sink.add('POLICY_TEMPLATE_INVALID', [...at, 'message'], '{{finding.*}} needs a `detector` condition in this rule; without one it is always empty');
+  }
+  if (sink.issues.length > before || 'errors' in tpl) return undefined;
+  return Object.freeze({
+    name: rule.name,
+    enforcement: rule.enforcement ?? policyEnforcement,
+    kinds: rule.kinds === undefined ? undefined : freezeCollection(new Set(rule.kinds)),
+    select: Object.freeze(select),
+    when: Object.freeze(when),
+    message: tpl.template,
+  });
+}
+
+/** Compiles a schema-valid `kind: Policy` document; undefined when it has issues (added to `issues`). */
+export function compilePolicy(doc: PolicyDoc, source: SourceDocument, issues: PolicyIssue[]): CompiledPolicy | undefined {
+  const sink = new IssueSink(source);
+  const { spec } = doc;
+  const rules: CompiledRule[] = [];
+  const seen = new Set<string>();
+  spec.rules.forEach((rule, i) => {
+    const at: PathSegment[] = ['spec', 'rules', i];
+    if (seen.has(rule.name)) sink.add('POLICY_DUPLICATE_NAME', [...at, 'name'], `another rule of this policy is already named "${rule.name}"`);
+    seen.add(rule.name);
+    const compiled = compileRule(rule, at, spec.enforcement, sink);
+    if (compiled !== undefined) rules.push(compiled);
+  });
+  issues.push(...sink.issues);
+  if (sink.issues.length > 0) return undefined;
+  const m = spec.match;
+  const match: PolicyMatch = Object.freeze({
+    kinds: freezeCollection(new Set(m.kinds)),
+    operations: freezeCollection(new Set(m.operations ?? ['CREATE', 'UPDATE'])),
+    namespacesInclude: m.namespaces?.include === undefined ? undefined : compileGlobs(m.namespaces.include),
+    namespacesExclude: compileGlobs(m.namespaces?.exclude ?? []),
+    objectSelector: labelSelector(m.objectSelector),
+    excludeUsers: compileGlobs(m.excludeUsers ?? []),
+    excludeGroups: compileGlobs(m.excludeGroups ?? []),
+  });
+  return Object.freeze({
+    name: doc.metadata.name,
+    file: source.file,
+    description: doc.metadata.description,
+    enforcement: spec.enforcement,
+    match,
+    rules: Object.freeze(rules),
+  });
+}
+
+/** The first instant an `expires` value no longer covers: a date lasts through its whole UTC day. */
+function expiryInstant(text: string): Date | undefined {
+  const date = /^(\d{4})-(\d{2})-(\d{2})$/.exec(text);
+  if (date === null) {
+    const d = new Date(text);
+    return Number.isNaN(d.getTime()) ? undefined : d;
+  }
+  const [y, m, day] = [Number(date[1]), Number(date[2]), Number(date[3])];
+  const start = new Date(Date.UTC(y, m - 1, day));
+  if (start.getUTCMonth() !== m - 1 || start.getUTCDate() !== day) return undefined;
+  return new Date(start.getTime() + 86_400_000);
+}
+
+/** Compiles a schema-valid `kind: PolicyException` document; undefined when it has issues. */
+export function compileException(doc: ExceptionDoc, source: SourceDocument, issues: PolicyIssue[]): CompiledException | undefined {
+  const sink = new IssueSink(source);
+  const { spec } = doc;
+  let expiresAt: Date | undefined;
+  if (spec.expires !== undefined) {
+    expiresAt = expiryInstant(spec.expires);
+    if (expiresAt === undefined) sink.add('POLICY_SCHEMA_INVALID', ['spec', 'expires'], `"${spec.expires}" is not a real date`);
+  }
+  issues.push(...sink.issues);
+  if (sink.issues.length > 0) return undefined;
+  const policies = new Map<string, ReadonlySet<string> | undefined>();
+  for (const p of spec.policies) policies.set(p.name, p.rules === undefined ? undefined : freezeCollection(new Set(p.rules)));
+  return Object.freeze({
+    name: doc.metadata.name,
+    file: source.file,
+    reason: spec.reason,
+    policies: freezeCollection(policies),
+    namespaces: spec.match.namespaces === undefined ? undefined : compileGlobs(spec.match.namespaces),
+    kinds: spec.match.kinds === undefined ? undefined : compileGlobs(spec.match.kinds),
+    names: spec.match.names === undefined ? undefined : compileGlobs(spec.match.names),
+    expires: spec.expires,
+    expiresAt,
+  });
+}
+
+export type { PolicyDoc, ExceptionDoc };

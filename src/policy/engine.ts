@@ -1,0 +1,201 @@
+/**
+ * The policy engine: a pure function from (policy set, object, clock) to per-rule results,
+ * violations and notices. The webhook and `shroud check` both call it.
+ */
+import type { ReviewNotice } from '../admission/types.js';
+import { matchesAny } from './glob.js';
+import { readAt } from './pod-templates.js';
+import { formatPath, type PathSegment } from './selector.js';
+import type {
+  CompiledException,
+  CompiledPolicy,
+  CompiledRule,
+  Evaluation,
+  EvaluationInput,
+  ItemScope,
+  PolicySet,
+  RuleResult,
+  RuleStatus,
+  Violation,
+} from './types.js';
+
+/** Options for evaluateObject. */
+export interface EvaluateOptions {
+  /** The instant exceptions are compared with (expiry). */
+  now: Date;
+}
+
+const RANK: Record<RuleStatus, number> = { skip: 0, pass: 1, error: 2, warn: 3, fail: 4 };
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function stringMap(v: unknown): Record<string, string> {
+  if (!isRecord(v)) return {};
+  const out: Record<string, string> = {};
+  for (const [k, val] of Object.entries(v)) if (typeof val === 'string') out[k] = val;
+  return out;
+}
+
+interface Subject {
+  kind: string;
+  name: string;
+  namespace: string;
+  labels: Record<string, string>;
+}
+
+/** Why a policy does not apply to this request, or undefined when it does. */
+function matchSkipReason(policy: CompiledPolicy, input: EvaluationInput, subject: Subject): string | undefined {
+  const m = policy.match;
+  if (!m.operations.has(input.operation)) return `operation ${input.operation} is not matched`;
+  // Namespace filters apply to namespaced objects; cluster-scoped ones have no namespace.
+  if (subject.namespace !== '') {
+    if (m.namespacesInclude !== undefined && !matchesAny(m.namespacesInclude, subject.namespace)) return 'namespace is not included';
+    if (matchesAny(m.namespacesExclude, subject.namespace)) return 'namespace is excluded';
+  }
+  if (m.objectSelector !== undefined && !m.objectSelector(subject.labels)) return 'labels do not match objectSelector';
+  const user = input.userInfo;
+  if (user?.username !== undefined && matchesAny(m.excludeUsers, user.username)) return 'user is excluded';
+  if (user?.groups?.some((g) => matchesAny(m.excludeGroups, g))) return 'group is excluded';
+  return undefined;
+}
+
+function exceptionMatches(e: CompiledException, subject: Subject): boolean {
+  if (e.namespaces !== undefined && !matchesAny(e.namespaces, subject.namespace)) return false;
+  if (e.kinds !== undefined && !matchesAny(e.kinds, subject.kind)) return false;
+  if (e.names !== undefined && !matchesAny(e.names, subject.name)) return false;
+  return true;
+}
+
+/** Rule name -> exception name for rules exempted on this object ('*' = every rule). */
+function exemptions(
+  set: PolicySet,
+  policy: CompiledPolicy,
+  subject: Subject,
+  now: Date,
+  notices: ReviewNotice[],
+  noticed: Set<string>,
+): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const e of set.exceptionsByPolicy.get(policy.name) ?? []) {
+    if (!exceptionMatches(e, subject)) continue;
+    if (e.expiresAt !== undefined && now.getTime() >= e.expiresAt.getTime()) {
+      if (!noticed.has(e.name)) {
+        noticed.add(e.name);
+        notices.push({ message: 'exception expired', fields: { exception: e.name, file: e.file, expires: e.expires ?? '', policy: policy.name } });
+      }
+      continue;
+    }
+    const rules = e.policies.get(policy.name);
+    if (rules === undefined) out.set('*', e.name);
+    else for (const r of rules) if (!out.has(r)) out.set(r, e.name);
+  }
+  return out;
+}
+
+function runRule(
+  rule: CompiledRule,
+  policy: CompiledPolicy,
+  root: unknown,
+  base: PathSegment[],
+  input: EvaluationInput,
+  subject: Subject,
+  violations: Violation[],
+): number {
+  const scope: ItemScope = { root, findings: [] };
+  const seen = rule.select.length > 1 ? new Set<string>() : undefined;
+  let count = 0;
+  for (const selector of rule.select) {
+    selector.visit(root, base, (item, path) => {
+      scope.findings = [];
+      for (const c of rule.when) if (!c.test(item, path, scope)) return;
+      const where = formatPath(path);
+      if (seen !== undefined) {
+        if (seen.has(where)) return;
+        seen.add(where);
+      }
+      count++;
+      violations.push({
+        policy: policy.name,
+        rule: rule.name,
+        enforcement: rule.enforcement,
+        path: where === '' ? '(object)' : where,
+        location: path.slice(),
+        message: rule.message.render({
+          policy: policy.name,
+          rule: rule.name,
+          kind: subject.kind,
+          name: subject.name,
+          namespace: subject.namespace,
+          operation: input.operation,
+          object: input.object,
+          item,
+          itemPath: path,
+          findings: scope.findings,
+        }),
+      });
+    });
+  }
+  return count;
+}
+
+/**
+ * Evaluates every policy that matches the object's kind (directly, or through its pod
+ * template). Returns a result for each rule of those policies, every violation (not just the
+ * first) and notices for the log. Pure: no I/O, and the clock comes from `options.now`.
+ */
+export function evaluateObject(set: PolicySet, input: EvaluationInput, options: EvaluateOptions): Evaluation {
+  const results: RuleResult[] = [];
+  const violations: Violation[] = [];
+  const notices: ReviewNotice[] = [];
+  const targets = set.byKind.get(input.kind) ?? set.anyKind;
+  if (targets.length === 0) return { results, violations, notices };
+  const meta = isRecord(input.object) ? input.object.metadata : undefined;
+  const subject: Subject = {
+    kind: input.kind,
+    name: input.name ?? (isRecord(meta) && typeof meta.name === 'string' ? meta.name : ''),
+    namespace: input.namespace ?? (isRecord(meta) && typeof meta.namespace === 'string' ? meta.namespace : ''),
+    labels: stringMap(isRecord(meta) ? meta.labels : undefined),
+  };
+  const index = new Map<string, number>();
+  const noticed = new Set<string>();
+  for (const target of targets) {
+    const { policy } = target;
+    let skip = matchSkipReason(policy, input, subject);
+    const root = target.templatePath === undefined ? input.object : readAt(input.object, target.templatePath);
+    if (skip === undefined && !isRecord(root)) skip = target.templatePath === undefined ? 'no object' : 'no pod template';
+    const exempt = skip === undefined ? exemptions(set, policy, subject, options.now, notices, noticed) : new Map<string, string>();
+    const base: PathSegment[] = target.templatePath === undefined ? [] : [...target.templatePath];
+    const targetKind = target.templatePath === undefined ? input.kind : 'Pod';
+    for (const rule of policy.rules) {
+      let result: RuleResult;
+      const exception = exempt.get('*') ?? exempt.get(rule.name);
+      if (skip !== undefined) result = { policy: policy.name, rule: rule.name, enforcement: rule.enforcement, status: 'skip', reason: skip };
+      else if (exception !== undefined)
+        result = { policy: policy.name, rule: rule.name, enforcement: rule.enforcement, status: 'skip', reason: `exception ${exception}` };
+      else if (rule.kinds !== undefined && !rule.kinds.has(targetKind))
+        result = { policy: policy.name, rule: rule.name, enforcement: rule.enforcement, status: 'skip', reason: `rule does not apply to ${targetKind}` };
+      else {
+        try {
+          const n = runRule(rule, policy, root, base, input, subject, violations);
+          const status: RuleStatus = n === 0 ? 'pass' : rule.enforcement === 'warn' ? 'warn' : 'fail';
+          result = { policy: policy.name, rule: rule.name, enforcement: rule.enforcement, status };
+        } catch (err) {
+          const reason = err instanceof Error ? err.message : String(err);
+          result = { policy: policy.name, rule: rule.name, enforcement: rule.enforcement, status: 'error', reason };
+          notices.push({ message: 'rule error', fields: { code: 'POLICY_RULE_ERROR', policy: policy.name, rule: rule.name, reason } });
+        }
+      }
+      const key = `${policy.name}\u0000${rule.name}`;
+      const at = index.get(key);
+      if (at === undefined) {
+        index.set(key, results.length);
+        results.push(result);
+      } else if (RANK[result.status] > RANK[results[at]!.status]) {
+        results[at] = result;
+      }
+    }
+  }
+  return { results, violations, notices };
+}

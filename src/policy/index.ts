@@ -1,0 +1,30 @@
+/**
+ * The policy engine's public API: load policy files, evaluate objects, review admission
+ * requests. Everything here is pure except loadPolicyDir and readPolicyFiles, which read the
+ * file system.
+ */
+export { loadPolicyDir, readPolicyFiles } from './load-dir.js';
+export { parsePolicyFiles, type PolicyFile, type LoadResult } from './parse-files.js';
+export { evaluateObject, type EvaluateOptions } from './engine.js';
+export { createPolicyReviewer, type PolicyReviewerOptions } from './reviewer.js';
+export { toVerdict, formatViolation, fitWarnings, MAX_WARNING_BYTES, MAX_WARNINGS_TOTAL_BYTES } from './verdict.js';
+export { emptyPolicySet } from './policy-set.js';
+export { valueOrThrow } from './value-or-throw.js';
+export { formatIssue, selectorReport, policiesForKind, type SelectorReportRow } from './inspect.js';
+export { POD_TEMPLATE_PATHS } from './pod-templates.js';
+export { sourceDocument, type SourceDocument, type Position } from './source-map.js';
+export { formatPath, type PathSegment } from './selector.js';
+export type {
+  Enforcement,
+  Evaluation,
+  EvaluationInput,
+  PolicyIssue,
+  PolicySet,
+  RuleResult,
+  RuleStatus,
+  Violation,
+  CompiledPolicy,
+  CompiledRule,
+  CompiledException,
+  PolicyTarget,
+} from './types.js';

@@ -1,0 +1,47 @@
+/** The webhook's validating Reviewer, backed by whatever PolicySet is current. */
+import type { AdmissionRequest, Reviewer, ReviewVerdict } from '../admission/types.js';
+import { evaluateObject } from './engine.js';
+import type { PolicySet } from './types.js';
+import { toVerdict } from './verdict.js';
+
+/** Options for createPolicyReviewer. */
+export interface PolicyReviewerOptions {
+  /** The clock for exception expiry; default: the system clock. */
+  now?: () => Date;
+}
+
+/**
+ * Subresources whose object is the whole pod spec a policy should judge. Other subresources
+ * (`pods/status`, `deployments/scale`, ...) change no field the policies look at; denying
+ * them would, for example, stop the kubelet from reporting the status of an existing pod.
+ */
+const EVALUATED_SUBRESOURCES = new Set(['', 'ephemeralcontainers']);
+
+/**
+ * Creates a Reviewer that evaluates each request against `current()`, read once per request,
+ * so a set swapped during a review never mixes with the old one. Requests for subresources
+ * other than `pods/ephemeralcontainers` are allowed without evaluation.
+ */
+export function createPolicyReviewer(current: () => PolicySet, options: PolicyReviewerOptions = {}): Reviewer {
+  const now = options.now ?? (() => new Date());
+  return {
+    review(request: AdmissionRequest): ReviewVerdict {
+      if (!EVALUATED_SUBRESOURCES.has(request.subResource ?? '')) return { allowed: true };
+      const set = current();
+      const evaluation = evaluateObject(
+        set,
+        {
+          object: request.object ?? undefined,
+          oldObject: request.oldObject ?? undefined,
+          operation: request.operation,
+          kind: request.kind.kind,
+          namespace: request.namespace,
+          name: request.name,
+          userInfo: request.userInfo,
+        },
+        { now: now() },
+      );
+      return toVerdict(evaluation);
+    },
+  };
+}

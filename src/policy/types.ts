@@ -1,0 +1,176 @@
+/**
+ * The compiled, immutable shapes of policies and exceptions, and what evaluation returns.
+ * A PolicySet is a frozen value: the server can swap one for another atomically.
+ */
+import type { ReviewNotice, UserInfo } from '../admission/types.js';
+import type { ErrorCode } from '../errors.js';
+import type { Finding } from '../detect/index.js';
+import type { PathSegment, Selector } from './selector.js';
+
+/** What a violated rule does: deny the request, warn (kubectl prints it), or audit (log only). */
+export type Enforcement = 'deny' | 'warn' | 'audit';
+
+/**
+ * Outcome of one rule on one object: `fail` = broken with deny or audit enforcement, `warn` =
+ * broken with warn enforcement, `error` = could not be evaluated, `skip` = did not apply.
+ */
+export type RuleStatus = 'pass' | 'fail' | 'warn' | 'error' | 'skip';
+
+/** A problem found while loading policy files; the CLI prints all, the server logs all. */
+export interface PolicyIssue {
+  code: ErrorCode;
+  /** A sentence for a platform engineer, starting with the field (`rules[2].when[0]: ...`). */
+  message: string;
+  file?: string;
+  /** 1-based. */
+  line?: number;
+  /** 1-based. */
+  column?: number;
+  /** The field inside the document, e.g. `spec.rules[2].when[0]`. */
+  path?: string;
+}
+
+/** Per-item state the conditions of one rule share while it is checked. */
+export interface ItemScope {
+  /** The object (or pod template) the rule runs on. */
+  readonly root: unknown;
+  /** Detector findings of the item, collected by `detector` conditions for the message. */
+  findings: Finding[];
+}
+
+/** A compiled `when` condition. */
+export interface Condition {
+  readonly operator: string;
+  /** Relative to the selected item (`$` is the item). */
+  readonly path: Selector;
+  test(item: unknown, itemPath: PathSegment[], scope: ItemScope): boolean;
+}
+
+/** Everything a message template can show about one violation. */
+export interface MessageContext {
+  policy: string;
+  rule: string;
+  kind: string;
+  name: string;
+  namespace: string;
+  operation: string;
+  /** The full object (to find the container name); never printed as a whole. */
+  object: unknown;
+  item: unknown;
+  itemPath: readonly PathSegment[];
+  findings: readonly Finding[];
+}
+
+/** A compiled `message`. */
+export interface MessageTemplate {
+  readonly source: string;
+  render(context: MessageContext): string;
+}
+
+export interface CompiledRule {
+  readonly name: string;
+  /** The rule's own enforcement, or the policy's. */
+  readonly enforcement: Enforcement;
+  /** When set, the rule runs only on these kinds (`Pod` also covers pod templates). */
+  readonly kinds: ReadonlySet<string> | undefined;
+  readonly select: readonly Selector[];
+  readonly when: readonly Condition[];
+  readonly message: MessageTemplate;
+}
+
+/** A compiled glob (`*`, `?`). */
+export type GlobList = readonly RegExp[];
+
+export interface PolicyMatch {
+  readonly kinds: ReadonlySet<string>;
+  readonly operations: ReadonlySet<string>;
+  readonly namespacesInclude: GlobList | undefined;
+  readonly namespacesExclude: GlobList;
+  readonly objectSelector: ((labels: Record<string, string>) => boolean) | undefined;
+  readonly excludeUsers: GlobList;
+  readonly excludeGroups: GlobList;
+}
+
+export interface CompiledPolicy {
+  readonly name: string;
+  readonly file: string;
+  readonly description: string | undefined;
+  readonly enforcement: Enforcement;
+  readonly match: PolicyMatch;
+  readonly rules: readonly CompiledRule[];
+}
+
+export interface CompiledException {
+  readonly name: string;
+  readonly file: string;
+  readonly reason: string;
+  /** Policy name -> rule names (undefined = every rule of the policy). */
+  readonly policies: ReadonlyMap<string, ReadonlySet<string> | undefined>;
+  readonly namespaces: GlobList | undefined;
+  readonly kinds: GlobList | undefined;
+  readonly names: GlobList | undefined;
+  /** The source text of `expires`, for messages. */
+  readonly expires: string | undefined;
+  /** The first instant at which the exception no longer applies. */
+  readonly expiresAt: Date | undefined;
+}
+
+/** Where a policy applies on an object of some kind: the object itself, or its pod template. */
+export interface PolicyTarget {
+  readonly policy: CompiledPolicy;
+  /** Path of the pod template inside the object, or undefined for the object itself. */
+  readonly templatePath: readonly string[] | undefined;
+}
+
+/** An immutable set of compiled policies and exceptions, indexed by kind. */
+export interface PolicySet {
+  readonly policies: readonly CompiledPolicy[];
+  readonly exceptions: readonly CompiledException[];
+  /** Kind -> where each policy applies on that kind, in policy order. */
+  readonly byKind: ReadonlyMap<string, readonly PolicyTarget[]>;
+  /** Policies matching every kind (`kinds: ["*"]`), for kinds not in byKind. */
+  readonly anyKind: readonly PolicyTarget[];
+  /** Policy name -> exceptions naming it. */
+  readonly exceptionsByPolicy: ReadonlyMap<string, readonly CompiledException[]>;
+}
+
+/** The request facts evaluation needs. */
+export interface EvaluationInput {
+  object: unknown;
+  /** Accepted for symmetry with AdmissionRequest; rules judge `object` as it will be stored. */
+  oldObject?: unknown;
+  operation: string;
+  kind: string;
+  namespace?: string;
+  name?: string;
+  userInfo?: UserInfo;
+}
+
+export interface RuleResult {
+  policy: string;
+  rule: string;
+  enforcement: Enforcement;
+  status: RuleStatus;
+  /** Why a rule was skipped or errored, in words (never a value from the object). */
+  reason?: string;
+}
+
+export interface Violation {
+  policy: string;
+  rule: string;
+  enforcement: Enforcement;
+  /** Where on the real object, e.g. `spec.template.spec.containers[0].env[2]`. */
+  path: string;
+  /** The rendered message: what is wrong and how to fix it. Never a secret value. */
+  message: string;
+  /** `path` as segments (keys and indexes), to find the line in a manifest. */
+  location: readonly PathSegment[];
+}
+
+export interface Evaluation {
+  /** One result per rule of every policy that matched the kind, in policy and rule order. */
+  results: RuleResult[];
+  violations: Violation[];
+  /** Log-worthy facts: expired exceptions, rule errors. */
+  notices: ReviewNotice[];
+}
