@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -57,7 +57,11 @@ test('shroud serve (real process): dev certs on first run, serves, drains an in-
     });
     const r = await answer;
     assert.equal(r.status, 200);
-    assert.equal(JSON.parse(r.text).response.uid, 'd9e4c7a1-0000-4000-8000-000000000001');
+    const response = JSON.parse(r.text).response;
+    assert.equal(response.uid, 'd9e4c7a1-0000-4000-8000-000000000001');
+    assert.equal(response.allowed, false, 'the built-in policies are enforced');
+    assert.match(response.status.message, /\[disallow-secret-env\/secret-env-var\] spec\.containers\[0\]\.env\[1\]/);
+    assert.ok(!r.text.includes(CANARY));
     assert.equal(await exited, 0);
     const lines = stdout.trim().split('\n').map((l) => JSON.parse(l) as { msg: string });
     assert.ok(lines.some((l) => l.msg === 'generated dev certificates'));
@@ -73,10 +77,33 @@ test('shroud serve (real process): dev certs on first run, serves, drains an in-
   }
 });
 
+test('shroud serve refuses to start on a bad policy file and names its file and line', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'shroud-serve-'));
+  try {
+    mkdirSync(join(dir, 'policies'));
+    writeFileSync(
+      join(dir, 'policies', 'broken.yaml'),
+      'apiVersion: policy.shroud.dev/v1\nkind: Policy\nmetadata: {name: broken}\nspec:\n  enforcement: deny\n  match: {kinds: [Pod]}\n  rules:\n    - name: r\n      select: "$.spec"\n      when:\n        - {path: "$.x", anyof: [a]}\n      message: m\n',
+    );
+    const child = spawn(process.execPath, [join(repo, 'bin', 'shroud.js'), 'serve', '--listen', '127.0.0.1:0'], {
+      cwd: dir,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    const code = await new Promise<number | null>((done) => child.once('exit', done));
+    assert.equal(code, 3);
+    assert.match(stderr, /broken\.yaml:11:\d+: .*anyof.*anyOf/);
+    assert.match(stderr, /not starting/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('shroud serve --no-dev-certs fails clearly when the certificates are missing', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'shroud-serve-'));
   try {
-    const child = spawn(process.execPath, [join(repo, 'bin', 'shroud.js'), 'serve', '--listen', '127.0.0.1:0', '--no-dev-certs'], {
+    const child = spawn(process.execPath, [join(repo, 'bin', 'shroud.js'), 'serve', '--listen', '127.0.0.1:0', '--no-dev-certs', '--policies', join(repo, 'policies')], {
       cwd: dir,
       stdio: ['ignore', 'pipe', 'pipe'],
     });

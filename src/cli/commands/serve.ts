@@ -1,11 +1,13 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { allowAllReviewer, noChangeMutator } from '../../admission/index.js';
+import { noChangeMutator } from '../../admission/index.js';
 import { resolveServeConfig, settingsFromEnv, type ServeConfig } from '../../config/serve-config.js';
 import { ShroudError } from '../../errors.js';
 import { createLogger, type Logger } from '../../log/logger.js';
 import { hasServingPair, writeCertFiles } from '../../server/cert-files.js';
 import { DEFAULT_CERT_NAMES, generateCertBundle } from '../../server/dev-certs.js';
+import { createPolicyReviewer, loadPolicyDir, type PolicySet } from '../../policy/index.js';
+import { formatIssue, InitialLoadError, openReloadingStore, type ReloadingStore } from '../../server/reloading-store.js';
 import { startWebhookServer } from '../../server/webhook-server.js';
 import { EXIT, type CliIO, type Command } from '../io.js';
 
@@ -71,16 +73,20 @@ export const serveCommand: Command = async (argv, io) => {
 
 async function serve(config: Readonly<ServeConfig>, io: CliIO, logger: Logger): Promise<number> {
   const certDir = resolve(io.cwd, config.certDir);
+  const policiesDir = resolve(io.cwd, config.policiesDir);
+  const policies = await openPolicies(policiesDir, config, io, logger);
+  if (policies === undefined) return EXIT.FAILURE;
   await ensureCertificates(certDir, config, io, logger);
 
   const server = await startWebhookServer({
     host: config.host,
     port: config.port,
     certDir,
-    reviewer: allowAllReviewer,
+    reviewer: createPolicyReviewer(policies.current),
     mutator: noChangeMutator,
     logger,
     pollIntervalMs: config.pollIntervalMs,
+    readiness: { policies: () => ({ ...policies.readiness(), dir: policiesDir, count: policies.current().policies.length }) },
   });
   const url = `https://${server.host.includes(':') ? `[${server.host}]` : server.host}:${server.port}`;
   logger.info({ url, certDir }, 'listening');
@@ -98,8 +104,32 @@ async function serve(config: Readonly<ServeConfig>, io: CliIO, logger: Logger): 
   });
   logger.info({ signal, drainTimeoutMs: config.drainTimeoutMs }, 'shutting down');
   await server.shutdown(config.drainTimeoutMs);
+  policies.close();
   logger.info('stopped');
   return EXIT.OK;
+}
+
+/**
+ * Loads the policy folder and keeps watching it. The first load must be clean: there is no
+ * last good set to fall back on, so every issue is printed (file:line:column) and serve stops.
+ */
+async function openPolicies(
+  dir: string,
+  config: Readonly<ServeConfig>,
+  io: CliIO,
+  logger: Logger,
+): Promise<ReloadingStore<PolicySet> | undefined> {
+  try {
+    return await openReloadingStore({ dir, load: loadPolicyDir, logger, what: 'policies', pollMs: config.pollIntervalMs });
+  } catch (err) {
+    if (!(err instanceof InitialLoadError)) throw err;
+    for (const issue of err.issues) {
+      logger.error({ ...issue }, 'policy file rejected');
+      io.stderr.write(`${formatIssue(issue)}\n`);
+    }
+    io.stderr.write(`shroud: ${err.issues.length} problem(s) in ${dir}; not starting\n`);
+    return undefined;
+  }
 }
 
 /** Makes dev certificates on first run; in production (--no-dev-certs) a missing pair is an error. */
