@@ -1,3 +1,6 @@
-/** Shroud's library API (policy, admission, crypto). Nothing from server/ or cli/. */
+/** Shroud's library API (policy, admission, detectors, crypto). Nothing from server/ or cli/. */
+export * from './admission/index.js';
 export * from './crypto/index.js';
+export * from './detect/index.js';
+export * from './policy/index.js';
 export { ERROR_CODES, ShroudError, isShroudError, type ErrorCode } from './errors.js';
