@@ -11,6 +11,15 @@ import { admissionReview, CANARY, podWithCanary } from '../helpers/reviews.js';
 
 const repo = resolve(import.meta.dirname, '..', '..');
 
+/** Runs the real bin in `cwd` until it exits by itself (a start-up failure). */
+async function runToExit(argv: string[], cwd: string): Promise<{ code: number | null; stderr: string }> {
+  const child = spawn(process.execPath, [join(repo, 'bin', 'shroud.js'), ...argv], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+  const code = await new Promise<number | null>((done) => child.once('exit', done));
+  return { code, stderr };
+}
+
 test('shroud serve (real process): dev certs on first run, serves, drains an in-flight request on SIGTERM, exits 0', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'shroud-serve-'));
   const child = spawn(
@@ -85,13 +94,7 @@ test('shroud serve refuses to start on a bad policy file and names its file and 
       join(dir, 'policies', 'broken.yaml'),
       'apiVersion: policy.shroud.dev/v1\nkind: Policy\nmetadata: {name: broken}\nspec:\n  enforcement: deny\n  match: {kinds: [Pod]}\n  rules:\n    - name: r\n      select: "$.spec"\n      when:\n        - {path: "$.x", anyof: [a]}\n      message: m\n',
     );
-    const child = spawn(process.execPath, [join(repo, 'bin', 'shroud.js'), 'serve', '--listen', '127.0.0.1:0'], {
-      cwd: dir,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stderr = '';
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    const code = await new Promise<number | null>((done) => child.once('exit', done));
+    const { code, stderr } = await runToExit(['serve', '--listen', '127.0.0.1:0'], dir);
     assert.equal(code, 3);
     assert.match(stderr, /broken\.yaml:11:\d+: .*anyof.*anyOf/);
     assert.match(stderr, /not starting/);
@@ -103,13 +106,7 @@ test('shroud serve refuses to start on a bad policy file and names its file and 
 test('shroud serve --no-dev-certs fails clearly when the certificates are missing', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'shroud-serve-'));
   try {
-    const child = spawn(process.execPath, [join(repo, 'bin', 'shroud.js'), 'serve', '--listen', '127.0.0.1:0', '--no-dev-certs', '--policies', join(repo, 'policies')], {
-      cwd: dir,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stderr = '';
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    const code = await new Promise<number | null>((done) => child.once('exit', done));
+    const { code, stderr } = await runToExit(['serve', '--listen', '127.0.0.1:0', '--no-dev-certs', '--policies', join(repo, 'policies')], dir);
     assert.equal(code, 3);
     assert.match(stderr, /TLS_FILES_MISSING: no tls\.crt and tls\.key in /);
   } finally {
