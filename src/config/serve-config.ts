@@ -20,6 +20,13 @@ export interface ServeConfig {
    * mounted Secret is an error instead of a silently self-signed server.
    */
   devCerts: boolean;
+  /** The keyring file. Default `.shroud/keyring.json` (`SHROUD_KEYRING` / `--keyring`). */
+  keyringPath: string;
+  /**
+   * Create a dev keyring at keyringPath when none exists. Default true; clusters set
+   * `SHROUD_DEV_KEYRING=false` / `--no-dev-keyring` so a missing mounted keyring is an error.
+   */
+  devKeyring: boolean;
   /** pino level. Default `info` (`SHROUD_LOG_LEVEL` / `--log-level`). */
   logLevel: LogLevel;
   /** How long SIGTERM waits for in-flight requests before closing connections. Default 10000 ms. */
@@ -34,6 +41,8 @@ export const SERVE_DEFAULTS: Readonly<ServeConfig> = Object.freeze({
   policiesDir: 'policies',
   certDir: 'certs',
   devCerts: true,
+  keyringPath: '.shroud/keyring.json',
+  devKeyring: true,
   logLevel: 'info',
   drainTimeoutMs: 10_000,
   pollIntervalMs: 10_000,
@@ -48,6 +57,8 @@ const ENV_NAMES = {
   policiesDir: 'SHROUD_POLICIES',
   certDir: 'SHROUD_CERT_DIR',
   devCerts: 'SHROUD_DEV_CERTS',
+  keyringPath: 'SHROUD_KEYRING',
+  devKeyring: 'SHROUD_DEV_KEYRING',
   logLevel: 'SHROUD_LOG_LEVEL',
   drainTimeoutMs: 'SHROUD_DRAIN_TIMEOUT_MS',
   pollIntervalMs: 'SHROUD_POLL_INTERVAL_MS',
@@ -76,6 +87,8 @@ export function resolveServeConfig(env: RawServeSettings, flags: RawServeSetting
   if (merged.policiesDir !== undefined) config.policiesDir = nonEmpty('policies', merged.policiesDir);
   if (merged.certDir !== undefined) config.certDir = nonEmpty('cert-dir', merged.certDir);
   if (merged.devCerts !== undefined) config.devCerts = parseBool('dev-certs', merged.devCerts);
+  if (merged.keyringPath !== undefined) config.keyringPath = nonEmpty('keyring', merged.keyringPath);
+  if (merged.devKeyring !== undefined) config.devKeyring = parseBool('dev-keyring', merged.devKeyring);
   if (merged.logLevel !== undefined) config.logLevel = parseLevel(String(merged.logLevel));
   if (merged.drainTimeoutMs !== undefined) config.drainTimeoutMs = parseMs('drain-timeout-ms', merged.drainTimeoutMs);
   if (merged.pollIntervalMs !== undefined) config.pollIntervalMs = parseMs('poll-interval-ms', merged.pollIntervalMs);

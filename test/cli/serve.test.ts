@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -43,7 +43,14 @@ test('shroud serve (real process): dev certs on first run, serves, drains an in-
     }
     assert.equal(statSync(join(dir, 'certs', 'tls.key')).mode & 0o777, 0o600);
     const ca = readFileSync(join(dir, 'certs', 'ca.crt'), 'utf8');
-    assert.equal((await httpsCall(port, ca, '/readyz')).status, 200);
+    const readyz = await httpsCall(port, ca, '/readyz');
+    assert.equal(readyz.status, 200);
+    const keyringCheck = JSON.parse(readyz.body).checks.keyring;
+    assert.equal(keyringCheck.primaryVersion, 1);
+    assert.deepEqual(keyringCheck.versions, [{ version: 1, state: 'primary' }]);
+    assert.equal(statSync(join(dir, '.shroud', 'keyring.json')).mode & 0o777, 0o600, 'dev keyring made on first run, 0600');
+    const keyringFile = JSON.parse(readFileSync(join(dir, '.shroud', 'keyring.json'), 'utf8')) as unknown;
+    assert.ok(JSON.stringify(keyringFile).length > readyz.body.length, 'the keyring file exists and /readyz is only a summary');
 
     // Send the headers and half the body, then SIGTERM: the request is in flight and must finish.
     const body = JSON.stringify(admissionReview(podWithCanary()));
@@ -98,6 +105,26 @@ test('shroud serve refuses to start on a bad policy file and names its file and 
     assert.equal(code, 3);
     assert.match(stderr, /broken\.yaml:11:\d+: .*anyof.*anyOf/);
     assert.match(stderr, /not starting/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('shroud serve checks the keyring at start-up: missing (dev keyring off) or world-readable is refused', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'shroud-serve-'));
+  try {
+    const base = ['serve', '--listen', '127.0.0.1:0', '--policies', join(repo, 'policies')];
+    const missing = await runToExit([...base, '--no-dev-keyring'], dir);
+    assert.equal(missing.code, 3);
+    assert.match(missing.stderr, /CRYPTO_KEYRING_NOT_FOUND: /);
+
+    mkdirSync(join(dir, 'keys'));
+    const init = await runToExit(['keys', 'init', '--keyring', join(dir, 'keys', 'k.json')], dir);
+    assert.equal(init.code, 0, init.stderr);
+    chmodSync(join(dir, 'keys', 'k.json'), 0o644);
+    const open = await runToExit([...base, '--keyring', join(dir, 'keys', 'k.json')], dir);
+    assert.equal(open.code, 3);
+    assert.match(open.stderr, /CRYPTO_KEYRING_PERMISSIONS: /);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

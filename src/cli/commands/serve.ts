@@ -2,11 +2,13 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { noChangeMutator } from '../../admission/index.js';
 import { resolveServeConfig, settingsFromEnv, type ServeConfig } from '../../config/serve-config.js';
+import { ensureKeyring, loadKeyring, primaryVersion, type Keyring } from '../../crypto/index.js';
 import { ShroudError } from '../../errors.js';
 import { createLogger, type Logger } from '../../log/logger.js';
 import { hasServingPair, writeCertFiles } from '../../server/cert-files.js';
 import { DEFAULT_CERT_NAMES, generateCertBundle } from '../../server/dev-certs.js';
 import { createPolicyReviewer, loadPolicyDir, type PolicySet } from '../../policy/index.js';
+import type { ReadinessCheck } from '../../server/readiness.js';
 import { formatIssue, InitialLoadError, openReloadingStore, type ReloadingStore } from '../../server/reloading-store.js';
 import { startWebhookServer } from '../../server/webhook-server.js';
 import { EXIT, type CliIO, type Command } from '../io.js';
@@ -22,6 +24,9 @@ Options:
   --cert-dir DIR           tls.crt, tls.key, ca.crt (SHROUD_CERT_DIR, default ./certs)
   --no-dev-certs           fail instead of generating dev certificates when tls.* are missing
                            (SHROUD_DEV_CERTS=false)
+  --keyring FILE           the keyring (SHROUD_KEYRING, default .shroud/keyring.json)
+  --no-dev-keyring         fail instead of creating a dev keyring when FILE is missing
+                           (SHROUD_DEV_KEYRING=false)
   --log-level LEVEL        trace|debug|info|warn|error|fatal|silent (SHROUD_LOG_LEVEL, default info)
   --drain-timeout-ms N     how long SIGTERM waits for in-flight reviews (SHROUD_DRAIN_TIMEOUT_MS, default 10000)
   --poll-interval-ms N     re-check interval for the certificate and policy folders (SHROUD_POLL_INTERVAL_MS, default 10000)
@@ -37,6 +42,8 @@ export const serveCommand: Command = async (argv, io) => {
       'cert-dir': { type: 'string' },
       'dev-certs': { type: 'boolean' },
       'no-dev-certs': { type: 'boolean' },
+      keyring: { type: 'string' },
+      'no-dev-keyring': { type: 'boolean' },
       'log-level': { type: 'string' },
       'drain-timeout-ms': { type: 'string' },
       'poll-interval-ms': { type: 'string' },
@@ -54,6 +61,8 @@ export const serveCommand: Command = async (argv, io) => {
     policiesDir: values.policies,
     certDir: values['cert-dir'],
     devCerts: values['no-dev-certs'] ? false : values['dev-certs'],
+    keyringPath: values.keyring,
+    devKeyring: values['no-dev-keyring'] ? false : undefined,
     logLevel: values['log-level'],
     drainTimeoutMs: values['drain-timeout-ms'],
     pollIntervalMs: values['poll-interval-ms'],
@@ -77,6 +86,7 @@ async function serve(config: Readonly<ServeConfig>, io: CliIO, logger: Logger): 
   const policies = await openPolicies(policiesDir, config, io, logger);
   if (policies === undefined) return EXIT.FAILURE;
   await ensureCertificates(certDir, config, io, logger);
+  const keyring = await openKeyring(resolve(io.cwd, config.keyringPath), config, io, logger);
 
   const server = await startWebhookServer({
     host: config.host,
@@ -86,7 +96,10 @@ async function serve(config: Readonly<ServeConfig>, io: CliIO, logger: Logger): 
     mutator: noChangeMutator,
     logger,
     pollIntervalMs: config.pollIntervalMs,
-    readiness: { policies: () => ({ ...policies.readiness(), dir: policiesDir, count: policies.current().policies.length }) },
+    readiness: {
+      policies: () => ({ ...policies.readiness(), dir: policiesDir, count: policies.current().policies.length }),
+      keyring: () => keyring,
+    },
   });
   const url = `https://${server.host.includes(':') ? `[${server.host}]` : server.host}:${server.port}`;
   logger.info({ url, certDir }, 'listening');
@@ -130,6 +143,34 @@ async function openPolicies(
     io.stderr.write(`shroud: ${err.issues.length} problem(s) in ${dir}; not starting\n`);
     return undefined;
   }
+}
+
+/**
+ * Checks the keyring at start-up (permissions, integrity, a primary version) so a broken one is
+ * found now, not at the first unseal; creates a dev keyring on first run unless told not to.
+ * Returns the /readyz facts: versions and states, never key material.
+ * @throws ShroudError CRYPTO_KEYRING_* when the keyring is missing (dev keyring off), unreadable or corrupt.
+ */
+async function openKeyring(path: string, config: Readonly<ServeConfig>, io: CliIO, logger: Logger): Promise<ReadinessCheck> {
+  let keyring: Keyring;
+  if (config.devKeyring) {
+    const ensured = await ensureKeyring(path);
+    keyring = ensured.keyring;
+    if (ensured.created) {
+      logger.info({ keyring: path }, 'generated dev keyring');
+      io.stderr.write(`shroud: generated a dev keyring at ${path} (mode 0600; back it up before sealing anything real)\n`);
+    }
+  } else {
+    keyring = await loadKeyring(path);
+  }
+  const primary = primaryVersion(keyring);
+  return {
+    ok: true,
+    path,
+    keyringId: keyring.keyringId,
+    primaryVersion: primary.version,
+    versions: keyring.versions.map((v) => ({ version: v.version, state: v.state })),
+  };
 }
 
 /** Makes dev certificates on first run; in production (--no-dev-certs) a missing pair is an error. */
