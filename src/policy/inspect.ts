@@ -2,7 +2,7 @@
 import type { PolicyIssue, PolicySet, PolicyTarget } from './types.js';
 
 /** `file:line:column: message` (or as much of the location as is known). */
-export function formatIssue(issue: PolicyIssue): string {
+export function formatIssue(issue: Pick<PolicyIssue, 'message' | 'file' | 'line' | 'column'>): string {
   const where = [issue.file, issue.line, issue.column].filter((p) => p !== undefined).join(':');
   return where === '' ? issue.message : `${where}: ${issue.message}`;
 }

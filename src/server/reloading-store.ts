@@ -19,7 +19,7 @@ export interface ReloadingStore<T> {
   current(): T;
   /** How many sets have been put in force (1 after the first load). */
   generation(): number;
-  /** For /readyz: the generation, when it loaded, and the issues of the last failed load. */
+  /** For /readyz: the generation, when it loaded, and the issues (as data) of the last failed load. */
   readiness(): ReadinessCheck;
   /** Loads the folder again now; true when the new set is in force. */
   reload(): Promise<boolean>;
@@ -34,12 +34,6 @@ export interface ReloadingStoreOptions<T> {
   what: string;
   pollMs?: number;
   debounceMs?: number;
-}
-
-/** Formats an issue as `file:line:column: CODE message` for logs and the CLI. */
-export function formatIssue(issue: LoadIssue): string {
-  const where = issue.file === undefined ? '' : `${issue.file}${issue.line === undefined ? '' : `:${issue.line}${issue.column === undefined ? '' : `:${issue.column}`}`}: `;
-  return `${where}${issue.code}: ${issue.message}`;
 }
 
 /** Thrown by openReloadingStore when the first load has issues: there is no good set to fall back on. */
@@ -66,7 +60,7 @@ export async function openReloadingStore<T>(options: ReloadingStoreOptions<T>): 
   let value = first.value;
   let generation = 1;
   let loadedAt = new Date().toISOString();
-  let lastError: { at: string; issues: string[] } | undefined;
+  let lastError: { at: string; issues: readonly LoadIssue[] } | undefined;
   logger.info({ what, dir: options.dir, generation }, 'loaded');
 
   const reload = async (): Promise<boolean> => {
@@ -77,7 +71,7 @@ export async function openReloadingStore<T>(options: ReloadingStoreOptions<T>): 
       result = { value, issues: [{ code: 'INTERNAL', message: (err as Error).message }] };
     }
     if (result.issues.length > 0) {
-      lastError = { at: new Date().toISOString(), issues: result.issues.map(formatIssue) };
+      lastError = { at: new Date().toISOString(), issues: result.issues };
       for (const issue of result.issues) logger.error({ what, ...issue }, 'reload rejected; keeping the last good set');
       return false;
     }

@@ -143,10 +143,9 @@ function admissionRoute(endpoint: 'validate' | 'mutate', handle: Handler, logger
       if (request.operation === 'DELETE' || request.operation === 'CONNECT') {
         response = allowedResponse(request.uid);
       } else {
-        const deadline = decisionDeadline(req.query.timeout);
-        const outcome = await withDeadline(handle(request), deadline);
+        const outcome = await withDeadline(handle(request), () => decisionDeadline(req.query.timeout));
         if (outcome === TIMED_OUT) {
-          logger.warn({ ...context, deadlineMs: deadline }, 'review timed out');
+          logger.warn({ ...context, timeout: req.query.timeout }, 'review timed out');
           response = errorResponse(
             request.uid,
             504,
@@ -196,9 +195,13 @@ function decisionDeadline(timeoutParam: unknown): number {
 
 const TIMED_OUT = Symbol('timed out');
 
-/** Awaits a value only when it is a promise (the engine is synchronous; no timer for it). */
-async function withDeadline<T>(value: T | Promise<T>, ms: number): Promise<T | typeof TIMED_OUT> {
+/**
+ * Awaits a value only when it is a promise: the engine is synchronous, so its reviews pay for
+ * neither a timer nor parsing the timeout.
+ */
+async function withDeadline<T>(value: T | Promise<T>, deadlineMs: () => number): Promise<T | typeof TIMED_OUT> {
   if (!(value instanceof Promise)) return value;
+  const ms = deadlineMs();
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<typeof TIMED_OUT>((resolve) => {
     timer = setTimeout(() => resolve(TIMED_OUT), ms);

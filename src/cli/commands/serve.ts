@@ -7,9 +7,9 @@ import { ShroudError } from '../../errors.js';
 import { createLogger, type Logger } from '../../log/logger.js';
 import { hasServingPair, writeCertFiles } from '../../server/cert-files.js';
 import { DEFAULT_CERT_NAMES, generateCertBundle } from '../../server/dev-certs.js';
-import { createPolicyReviewer, loadPolicyDir, type PolicySet } from '../../policy/index.js';
+import { createPolicyReviewer, formatIssue, loadPolicyDir, type PolicySet } from '../../policy/index.js';
 import type { ReadinessCheck } from '../../server/readiness.js';
-import { formatIssue, InitialLoadError, openReloadingStore, type ReloadingStore } from '../../server/reloading-store.js';
+import { InitialLoadError, openReloadingStore, type ReloadingStore } from '../../server/reloading-store.js';
 import { startWebhookServer } from '../../server/webhook-server.js';
 import { EXIT, type CliIO, type Command } from '../io.js';
 
@@ -138,7 +138,7 @@ async function openPolicies(
     if (!(err instanceof InitialLoadError)) throw err;
     for (const issue of err.issues) {
       logger.error({ ...issue }, 'policy file rejected');
-      io.stderr.write(`${formatIssue(issue)}\n`);
+      io.stderr.write(`${issue.code}: ${formatIssue(issue)}\n`);
     }
     io.stderr.write(`shroud: ${err.issues.length} problem(s) in ${dir}; not starting\n`);
     return undefined;
