@@ -1,7 +1,8 @@
 import { existsSync } from 'node:fs';
-import { chmod, mkdir, rename, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ShroudError } from '../errors.js';
+import { writeFileAtomic } from '../fs/write-file-atomic.js';
 import type { CertBundle } from './dev-certs.js';
 
 /** File names inside a cert dir: the same keys a kubernetes.io/tls Secret (plus ca.crt) mounts. */
@@ -10,13 +11,6 @@ export const CERT_FILES = { cert: 'tls.crt', key: 'tls.key', ca: 'ca.crt' } as c
 /** True when the serving pair exists in `dir`. */
 export function hasServingPair(dir: string): boolean {
   return existsSync(join(dir, CERT_FILES.cert)) && existsSync(join(dir, CERT_FILES.key));
-}
-
-async function writeAtomic(path: string, data: string, mode: number): Promise<void> {
-  const tmp = `${path}.${process.pid}.tmp`;
-  await writeFile(tmp, data, { mode });
-  await chmod(tmp, mode); // the umask may have narrowed or, on some systems, not applied mode
-  await rename(tmp, path);
 }
 
 /**
@@ -31,7 +25,7 @@ export async function writeCertFiles(dir: string, bundle: CertBundle, options: {
       details: { dir },
     });
   }
-  await writeAtomic(join(dir, CERT_FILES.ca), bundle.caCert, 0o644);
-  await writeAtomic(join(dir, CERT_FILES.cert), bundle.cert, 0o644);
-  await writeAtomic(join(dir, CERT_FILES.key), bundle.key, 0o600);
+  await writeFileAtomic(join(dir, CERT_FILES.ca), bundle.caCert, 0o644);
+  await writeFileAtomic(join(dir, CERT_FILES.cert), bundle.cert, 0o644);
+  await writeFileAtomic(join(dir, CERT_FILES.key), bundle.key, 0o600);
 }

@@ -8,7 +8,7 @@ import { isShroudError } from '../../errors.js';
 import { EXIT, type CliIO } from '../io.js';
 import { readInputFile } from '../read-input.js';
 import { findSealedScalars, replaceSealedScalars, type SealedScalar } from '../sealed-tokens.js';
-import { writeFileAtomic } from '../write-file-atomic.js';
+import { writeFileAtomic } from '../../fs/write-file-atomic.js';
 
 /** Rewraps the files (absolute `paths`, shown as `names`) and returns the exit code. */
 export async function rewrapFiles(paths: string[], names: string[], provider: KekProvider, io: CliIO): Promise<number> {
