@@ -9,7 +9,15 @@
  * the ratio then compares both at the same (least disturbed) moment of the run.
  */
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import { createKeyring, DekCache, exportPublicKey, LocalKeyringProvider, openValue, parsePublicKey, sealValue } from '../src/crypto/index.js';
+import {
+  createKeyring,
+  DekCache,
+  exportPublicKey,
+  LocalKeyringProvider,
+  openValue,
+  parsePublicKey,
+  sealValue,
+} from '../src/crypto/index.js';
 import { measure, measureAsync, printTable, type Measurement } from './harness.js';
 
 const ROUNDS = 5;
@@ -20,7 +28,10 @@ async function bestOf(cases: Case[]): Promise<Measurement[]> {
   const best = new Map<string, Measurement>();
   for (let round = 0; round < ROUNDS; round++) {
     for (const c of cases) {
-      const m = c.sync !== undefined ? measure(c.name, c.sync, { timeMs: 150, warmupMs: 30 }) : await measureAsync(c.name, c.async!, { timeMs: 150, warmupMs: 30 });
+      const m =
+        c.sync !== undefined
+          ? measure(c.name, c.sync, { timeMs: 150, warmupMs: 30 })
+          : await measureAsync(c.name, c.async!, { timeMs: 150, warmupMs: 30 });
       const prev = best.get(c.name);
       if (prev === undefined || m.usPerOp < prev.usPerOp) best.set(c.name, m);
     }
@@ -81,7 +92,11 @@ export async function run(): Promise<void> {
       { name: `unseal uncached ${label}`, async: () => openValue(sealed, { provider, expected: context }) },
       { name: `seal (local KEK) ${label}`, async: () => sealValue(plaintext, { scope: 'strict', context, provider }) },
     ]);
-    printTable(`seal/unseal ${label} (x = time relative to raw AES-256-GCM decrypt of the same size)`, rows, `raw aes-256-gcm decrypt ${label}`);
+    printTable(
+      `seal/unseal ${label} (x = time relative to raw AES-256-GCM decrypt of the same size)`,
+      rows,
+      `raw aes-256-gcm decrypt ${label}`,
+    );
     if (size === 1024) budget = { ratio: rows[2]!.usPerOp / rows[0]!.usPerOp };
   }
 
@@ -93,11 +108,16 @@ export async function run(): Promise<void> {
     await bestOf([
       { name: 'raw aes-256-gcm encrypt 1 KiB', sync: raw1k.encrypt },
       { name: 'seal (public key) 1 KiB', async: () => sealValue(plain1k, { scope: 'strict', context, publicKey }) },
-      { name: 'unseal uncached (x25519 slot) 1 KiB', async: () => openValue(pubSealed, { provider, expected: context }) },
+      {
+        name: 'unseal uncached (x25519 slot) 1 KiB',
+        async: () => openValue(pubSealed, { provider, expected: context }),
+      },
     ]),
     'raw aes-256-gcm encrypt 1 KiB',
   );
   if (budget !== undefined) {
-    console.log(`\nbudget: cached unseal of 1 KiB = ${budget.ratio.toFixed(2)}x raw AES-256-GCM decrypt (target <= 2x): ${budget.ratio <= 2 ? 'within' : 'OVER'}`);
+    console.log(
+      `\nbudget: cached unseal of 1 KiB = ${budget.ratio.toFixed(2)}x raw AES-256-GCM decrypt (target <= 2x): ${budget.ratio <= 2 ? 'within' : 'OVER'}`,
+    );
   }
 }

@@ -5,7 +5,14 @@
  */
 import { readFile, readdir } from 'node:fs/promises';
 import { JSONPath } from 'jsonpath-plus';
-import { createPolicyReviewer, evaluateObject, parsePolicyFiles, selectorReport, type PolicyFile, type PolicySet } from '../src/policy/index.js';
+import {
+  createPolicyReviewer,
+  evaluateObject,
+  parsePolicyFiles,
+  selectorReport,
+  type PolicyFile,
+  type PolicySet,
+} from '../src/policy/index.js';
 import type { AdmissionRequest } from '../src/admission/types.js';
 import { listDetectors, scanEntry } from '../src/detect/index.js';
 import { measure, printTable, type Measurement } from './harness.js';
@@ -14,14 +21,17 @@ const NOW = new Date('2026-11-23T00:00:00Z');
 
 async function builtinFiles(): Promise<PolicyFile[]> {
   const names = (await readdir('policies')).filter((f) => f.endsWith('.yaml')).sort();
-  return Promise.all(names.map(async (f) => ({ file: `policies/${f}`, text: await readFile(`policies/${f}`, 'utf8') })));
+  return Promise.all(
+    names.map(async (f) => ({ file: `policies/${f}`, text: await readFile(`policies/${f}`, 'utf8') })),
+  );
 }
 
 /** `copies` renamed copies of every built-in (4 x copies policies). */
 function copiesOf(files: PolicyFile[], copies: number): PolicySet {
   const all: PolicyFile[] = [];
   for (let c = 0; c < copies; c++) {
-    for (const f of files) all.push({ file: `${f.file}#${c}`, text: f.text.replace(/^(metadata:\n {2}name: )(\S+)/m, `$1$2-c${c}`) });
+    for (const f of files)
+      all.push({ file: `${f.file}#${c}`, text: f.text.replace(/^(metadata:\n {2}name: )(\S+)/m, `$1$2-c${c}`) });
   }
   const r = parsePolicyFiles(all);
   if (r.issues.length > 0) throw new Error(`policy copies do not load: ${r.issues[0]!.message}`);
@@ -29,7 +39,10 @@ function copiesOf(files: PolicyFile[], copies: number): PolicySet {
 }
 
 function container(i: number, secretEnv: boolean): Record<string, unknown> {
-  const env: unknown[] = Array.from({ length: 18 }, (_, k) => ({ name: `SETTING_${i}_${k}`, value: `value-${k}-${'x'.repeat(12)}` }));
+  const env: unknown[] = Array.from({ length: 18 }, (_, k) => ({
+    name: `SETTING_${i}_${k}`,
+    value: `value-${k}-${'x'.repeat(12)}`,
+  }));
   env.push({ name: 'POD_IP', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } });
   env.push(
     secretEnv
@@ -79,14 +92,19 @@ const pod = {
   apiVersion: 'v1',
   kind: 'Pod',
   metadata: { name: 'web-1', namespace: 'shop' },
-  spec: { containers: [{ name: 'app', image: 'app:1', env: [{ name: 'A', value: 'b' }] }], volumes: [{ name: 'tmp', emptyDir: {} }] },
+  spec: {
+    containers: [{ name: 'app', image: 'app:1', env: [{ name: 'A', value: 'b' }] }],
+    volumes: [{ name: 'tmp', emptyDir: {} }],
+  },
 };
 
 const configMap = {
   apiVersion: 'v1',
   kind: 'ConfigMap',
   metadata: { name: 'settings', namespace: 'shop' },
-  data: Object.fromEntries(Array.from({ length: 200 }, (_, i) => [`setting_${i}`, `value for setting ${i}: enabled=true; limit=${i * 10}`])),
+  data: Object.fromEntries(
+    Array.from({ length: 200 }, (_, i) => [`setting_${i}`, `value for setting ${i}: enabled=true; limit=${i * 10}`]),
+  ),
 };
 
 const clusterRole = {
@@ -128,11 +146,24 @@ export async function run(): Promise<void> {
     ['ConfigMap 200 keys', configMap],
     ['ClusterRole', clusterRole],
   ];
-  const engineRows: Array<{ name: string; engine: Measurement; review: Measurement; parse: Measurement; bytes: number }> = [];
+  const engineRows: Array<{
+    name: string;
+    engine: Measurement;
+    review: Measurement;
+    parse: Measurement;
+    bytes: number;
+  }> = [];
   for (const [name, object] of objects) {
     const body = reviewBody(object);
     const request = (JSON.parse(body) as { request: AdmissionRequest }).request;
-    const input = { object: request.object, operation: 'CREATE', kind: request.kind.kind, namespace: 'shop', name: 'x', userInfo: request.userInfo };
+    const input = {
+      object: request.object,
+      operation: 'CREATE',
+      kind: request.kind.kind,
+      namespace: 'shop',
+      name: 'x',
+      userInfo: request.userInfo,
+    };
     const parse = measure(`${name}: JSON.parse`, () => JSON.parse(body));
     const engine = measure(`${name}: evaluateObject`, () => evaluateObject(set, input, { now: NOW }));
     const review = measure(`${name}: reviewer.review`, () => reviewer.review(request));
@@ -173,13 +204,18 @@ export async function run(): Promise<void> {
     console.log(`  ${g.name.padEnd(14)} ${(g.usPerOp / n).toFixed(3)} µs per policy`);
   }
 
-  const noPolicy = measure('Service (no policy for the kind)', () => evaluateObject(set, { object: { kind: 'Service' }, operation: 'CREATE', kind: 'Service' }, { now: NOW }));
+  const noPolicy = measure('Service (no policy for the kind)', () =>
+    evaluateObject(set, { object: { kind: 'Service' }, operation: 'CREATE', kind: 'Service' }, { now: NOW }),
+  );
   printTable('A kind no policy matches', [noPolicy]);
 
   const rows = selectorReport(set);
   const fallback = rows.filter((r) => !r.compiled);
-  console.log(`\nSelectors of the built-ins: ${rows.length - fallback.length} compiled, ${fallback.length} through jsonpath-plus (eval "safe")`);
-  for (const r of rows) console.log(`  ${r.compiled ? 'compiled ' : 'fallback '} ${r.policy}/${r.rule} ${r.where}: ${r.source}`);
+  console.log(
+    `\nSelectors of the built-ins: ${rows.length - fallback.length} compiled, ${fallback.length} through jsonpath-plus (eval "safe")`,
+  );
+  for (const r of rows)
+    console.log(`  ${r.compiled ? 'compiled ' : 'fallback '} ${r.policy}/${r.rule} ${r.where}: ${r.source}`);
 
   // The same select expressions on the Deployment's template, hand-compiled vs jsonpath-plus.
   const template = (dep.spec as { template: unknown }).template;
@@ -191,8 +227,21 @@ export async function run(): Promise<void> {
   });
   const viaLibrary = measure(`${selects.length} selects, jsonpath-plus`, () => {
     let n = 0;
-    for (const s of selects) n += (JSONPath({ path: s.source, json: template as object, eval: 'safe', ignoreEvalErrors: true, wrap: true }) as unknown[]).length;
+    for (const s of selects)
+      n += (
+        JSONPath({
+          path: s.source,
+          json: template as object,
+          eval: 'safe',
+          ignoreEvalErrors: true,
+          wrap: true,
+        }) as unknown[]
+      ).length;
     return n;
   });
-  printTable('Pod-template selectors on the Deployment: compiled traversal vs jsonpath-plus', [compiled, viaLibrary], compiled.name);
+  printTable(
+    'Pod-template selectors on the Deployment: compiled traversal vs jsonpath-plus',
+    [compiled, viaLibrary],
+    compiled.name,
+  );
 }

@@ -17,10 +17,19 @@ import { runLoad, type LoadResult } from './support/load.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
-async function measureTarget(mode: 'noop' | 'shroud', certDir: string, body: string, loadMs: number): Promise<LoadResult> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(here, 'support', 'webhook-target.ts'), mode, certDir], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+async function measureTarget(
+  mode: 'noop' | 'shroud',
+  certDir: string,
+  body: string,
+  loadMs: number,
+): Promise<LoadResult> {
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', join(here, 'support', 'webhook-target.ts'), mode, certDir],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
   try {
     const port = await new Promise<number>((resolve, reject) => {
       let out = '';
@@ -54,9 +63,16 @@ export async function run(): Promise<void> {
       shroud = best(shroud, await measureTarget('shroud', certDir, body, loadMs));
     }
     if (!noop || !shroud) return;
-    console.log(`\nwebhook throughput, ${(body.length / 1024).toFixed(1)} KB Deployment review, 10 connections, HTTPS, best of ${rounds} alternating rounds`);
-    for (const [name, r] of [['no-op express 5 (baseline)', noop], ['shroud /validate', shroud]] as const) {
-      console.log(`  ${name.padEnd(28)} ${Math.round(r.reqPerSec).toLocaleString('en-US').padStart(8)} req/s  (${r.requests} requests, ${r.non200} non-200)`);
+    console.log(
+      `\nwebhook throughput, ${(body.length / 1024).toFixed(1)} KB Deployment review, 10 connections, HTTPS, best of ${rounds} alternating rounds`,
+    );
+    for (const [name, r] of [
+      ['no-op express 5 (baseline)', noop],
+      ['shroud /validate', shroud],
+    ] as const) {
+      console.log(
+        `  ${name.padEnd(28)} ${Math.round(r.reqPerSec).toLocaleString('en-US').padStart(8)} req/s  (${r.requests} requests, ${r.non200} non-200)`,
+      );
     }
     console.log(`  ratio shroud / baseline: ${(shroud.reqPerSec / noop.reqPerSec).toFixed(2)}x (goal >= 0.85x)`);
   } finally {

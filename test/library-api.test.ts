@@ -22,9 +22,16 @@ test('the library API evaluates, seals and decodes without the server or the CLI
     },
   ]);
   assert.deepEqual(issues, []);
-  const pod = { kind: 'Pod', metadata: { name: 'p' }, spec: { containers: [], volumes: [{ name: 'root', hostPath: { path: '/' } }] } };
+  const pod = {
+    kind: 'Pod',
+    metadata: { name: 'p' },
+    spec: { containers: [], volumes: [{ name: 'root', hostPath: { path: '/' } }] },
+  };
   const evaluation = shroud.evaluateObject(set, { object: pod, kind: 'Pod', operation: 'CREATE' }, { now: new Date() });
-  assert.deepEqual(evaluation.violations.map((v) => [v.policy, v.rule]), [['no-host-path', 'host-path']]);
+  assert.deepEqual(
+    evaluation.violations.map((v) => [v.policy, v.rule]),
+    [['no-host-path', 'host-path']],
+  );
 
   const keyring = shroud.createKeyring();
   const provider = new shroud.LocalKeyringProvider(keyring);
@@ -34,5 +41,8 @@ test('the library API evaluates, seals and decodes without the server or the CLI
   const opened = await shroud.openValue(sealed, { provider, expected: context });
   assert.equal(opened.plaintext.toString('utf8'), 'hunter2-but-longer');
 
-  assert.throws(() => shroud.decodeReview([]), (err: unknown) => shroud.isShroudError(err, 'ADMISSION_REVIEW_INVALID'));
+  assert.throws(
+    () => shroud.decodeReview([]),
+    (err: unknown) => shroud.isShroudError(err, 'ADMISSION_REVIEW_INVALID'),
+  );
 });

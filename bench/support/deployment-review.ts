@@ -25,9 +25,19 @@ export function deploymentReview(): Record<string, unknown> {
     ],
     envFrom: [{ configMapRef: { name: 'shop-env' } }],
     resources: { requests: { cpu: '250m', memory: '256Mi' }, limits: { cpu: '1', memory: '512Mi' } },
-    livenessProbe: { httpGet: { path: '/healthz', port }, initialDelaySeconds: 10, periodSeconds: 10, failureThreshold: 3 },
+    livenessProbe: {
+      httpGet: { path: '/healthz', port },
+      initialDelaySeconds: 10,
+      periodSeconds: 10,
+      failureThreshold: 3,
+    },
     readinessProbe: { httpGet: { path: '/readyz', port }, initialDelaySeconds: 5, periodSeconds: 5 },
-    securityContext: { runAsNonRoot: true, readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } },
+    securityContext: {
+      runAsNonRoot: true,
+      readOnlyRootFilesystem: true,
+      allowPrivilegeEscalation: false,
+      capabilities: { drop: ['ALL'] },
+    },
     volumeMounts: [
       { name: 'config', mountPath: '/etc/shop', readOnly: true },
       { name: 'tmp', mountPath: '/tmp' },
@@ -40,7 +50,13 @@ export function deploymentReview(): Record<string, unknown> {
     metadata: {
       name: 'storefront',
       namespace: 'shop',
-      labels: { app: 'storefront', tier: 'web', team: 'checkout', 'app.kubernetes.io/part-of': 'shop', 'app.kubernetes.io/version': '4.12.0' },
+      labels: {
+        app: 'storefront',
+        tier: 'web',
+        team: 'checkout',
+        'app.kubernetes.io/part-of': 'shop',
+        'app.kubernetes.io/version': '4.12.0',
+      },
       annotations: {
         'deployment.kubernetes.io/revision': '42',
         'shop.example.com/owner': 'checkout-team@example.com',
@@ -63,7 +79,12 @@ export function deploymentReview(): Record<string, unknown> {
         spec: {
           serviceAccountName: 'storefront',
           terminationGracePeriodSeconds: 30,
-          securityContext: { runAsUser: 10001, runAsGroup: 10001, fsGroup: 10001, seccompProfile: { type: 'RuntimeDefault' } },
+          securityContext: {
+            runAsUser: 10001,
+            runAsGroup: 10001,
+            fsGroup: 10001,
+            seccompProfile: { type: 'RuntimeDefault' },
+          },
           initContainers: [{ ...container('migrate', 8081), args: ['migrate', '--wait'] }],
           containers: [container('web', 8080), container('worker', 8082)],
           volumes: [
@@ -74,7 +95,13 @@ export function deploymentReview(): Record<string, unknown> {
           affinity: {
             podAntiAffinity: {
               preferredDuringSchedulingIgnoredDuringExecution: [
-                { weight: 100, podAffinityTerm: { topologyKey: 'kubernetes.io/hostname', labelSelector: { matchLabels: { app: 'storefront' } } } },
+                {
+                  weight: 100,
+                  podAffinityTerm: {
+                    topologyKey: 'kubernetes.io/hostname',
+                    labelSelector: { matchLabels: { app: 'storefront' } },
+                  },
+                },
               ],
             },
           },
@@ -95,7 +122,11 @@ export function deploymentReview(): Record<string, unknown> {
       name: 'storefront',
       namespace: 'shop',
       operation: 'CREATE',
-      userInfo: { username: 'system:serviceaccount:argocd:argocd-application-controller', uid: 'f2d1', groups: ['system:serviceaccounts', 'system:serviceaccounts:argocd', 'system:authenticated'] },
+      userInfo: {
+        username: 'system:serviceaccount:argocd:argocd-application-controller',
+        uid: 'f2d1',
+        groups: ['system:serviceaccounts', 'system:serviceaccounts:argocd', 'system:authenticated'],
+      },
       object,
       oldObject: null,
       dryRun: false,

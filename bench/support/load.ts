@@ -34,7 +34,12 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
 
   const worker = (): Promise<void> =>
     new Promise((resolve, reject) => {
-      const socket: TLSSocket = connect({ host: '127.0.0.1', port: options.port, rejectUnauthorized: false, servername: 'localhost' });
+      const socket: TLSSocket = connect({
+        host: '127.0.0.1',
+        port: options.port,
+        rejectUnauthorized: false,
+        servername: 'localhost',
+      });
       let buffered: Buffer = Buffer.alloc(0);
       socket.setNoDelay(true);
       const next = (): void => {

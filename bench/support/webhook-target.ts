@@ -14,7 +14,8 @@ import { pino } from 'pino';
 import { createWebhookApp } from '../../src/server/webhook-app.js';
 
 const [mode, certDir] = process.argv.slice(2);
-if (certDir === undefined || (mode !== 'noop' && mode !== 'shroud')) throw new Error('usage: webhook-target noop|shroud CERT_DIR');
+if (certDir === undefined || (mode !== 'noop' && mode !== 'shroud'))
+  throw new Error('usage: webhook-target noop|shroud CERT_DIR');
 
 let app: express.Express;
 if (mode === 'noop') {
@@ -25,7 +26,10 @@ if (mode === 'noop') {
     res.json({ apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', response: { uid, allowed: true } });
   });
 } else {
-  const logger = createLogger({ level: process.env.BENCH_LOG_LEVEL ?? 'info', destination: pino.destination({ dest: '/dev/null', sync: false }) });
+  const logger = createLogger({
+    level: process.env.BENCH_LOG_LEVEL ?? 'info',
+    destination: pino.destination({ dest: '/dev/null', sync: false }),
+  });
   app = createWebhookApp({
     reviewer: process.env.BENCH_ALLOW_ALL ? { review: () => ({ allowed: true }) } : await createBenchReviewer(),
     mutator: noChangeMutator,

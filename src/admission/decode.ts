@@ -14,7 +14,8 @@ export function parseJsonBody(text: string): unknown {
     return JSON.parse(text);
   } catch (err) {
     const position = /position (\d+)/.exec(String((err as Error).message))?.[1];
-    const where = text.trim() === '' ? 'the body is empty' : position ? `syntax error at byte ${position}` : 'syntax error';
+    const where =
+      text.trim() === '' ? 'the body is empty' : position ? `syntax error at byte ${position}` : 'syntax error';
     throw new ShroudError('ADMISSION_BODY_INVALID_JSON', `request body is not valid JSON: ${where}`);
   }
 }
@@ -48,7 +49,8 @@ export function decodeReview(body: unknown): DecodedReview {
   const fail = (message: string): never => {
     throw new ReviewDecodeError(message, partial);
   };
-  if (!isPlainObject(body)) fail(`expected an AdmissionReview object, got ${Array.isArray(body) ? 'an array' : describe(body)}`);
+  if (!isPlainObject(body))
+    fail(`expected an AdmissionReview object, got ${Array.isArray(body) ? 'an array' : describe(body)}`);
   const review = body as Record<string, unknown>;
   if (review.kind !== 'AdmissionReview') fail(`kind must be "AdmissionReview", got ${describe(review.kind, true)}`);
   if (!API_VERSIONS.includes(review.apiVersion as AdmissionApiVersion)) {
@@ -58,10 +60,12 @@ export function decodeReview(body: unknown): DecodedReview {
   const request = review.request;
   if (!isPlainObject(request)) fail(`request must be an object, got ${describe(request)}`);
   const req = request as Record<string, unknown>;
-  if (typeof req.uid !== 'string' || req.uid === '') fail(`request.uid must be a non-empty string, got ${describe(req.uid)}`);
+  if (typeof req.uid !== 'string' || req.uid === '')
+    fail(`request.uid must be a non-empty string, got ${describe(req.uid)}`);
   partial.uid = req.uid as string;
 
-  if (!isPlainObject(req.kind) || typeof req.kind.kind !== 'string') fail('request.kind must be an object with a string kind');
+  if (!isPlainObject(req.kind) || typeof req.kind.kind !== 'string')
+    fail('request.kind must be an object with a string kind');
   if (!isPlainObject(req.resource) || typeof req.resource.resource !== 'string') {
     fail('request.resource must be an object with a string resource');
   }
@@ -70,7 +74,8 @@ export function decodeReview(body: unknown): DecodedReview {
   }
   for (const field of ['object', 'oldObject', 'options'] as const) {
     const v = req[field];
-    if (v !== undefined && v !== null && !isPlainObject(v)) fail(`request.${field} must be an object or null, got ${describe(v)}`);
+    if (v !== undefined && v !== null && !isPlainObject(v))
+      fail(`request.${field} must be an object or null, got ${describe(v)}`);
   }
   if (req.userInfo !== undefined && !isPlainObject(req.userInfo)) fail('request.userInfo must be an object');
   for (const field of ['name', 'namespace', 'subResource'] as const) {

@@ -76,7 +76,11 @@ export function renderText(report: CheckReport): string {
       lines.push(r.file);
       lastFile = r.file;
     }
-    const verdict = r.allowed ? (r.violations.some((v) => v.enforcement === 'warn') ? 'allowed with warnings' : 'allowed (audit)') : 'DENIED';
+    const verdict = r.allowed
+      ? r.violations.some((v) => v.enforcement === 'warn')
+        ? 'allowed with warnings'
+        : 'allowed (audit)'
+      : 'DENIED';
     lines.push(`  ${objectName(r)} (${where(r)}): ${verdict}`);
     for (const v of r.violations) {
       const at = v.line === undefined ? '' : ` (line ${v.line})`;
@@ -87,7 +91,8 @@ export function renderText(report: CheckReport): string {
   const s = report.summary;
   const parts = [`${s.denied} denied`, `${s.warned} allowed with warnings`, `${s.passed} passed`];
   let summary = `Checked ${s.objects} object${s.objects === 1 ? '' : 's'} in ${s.files} file${s.files === 1 ? '' : 's'}: ${parts.join(', ')}.`;
-  if (s.skippedDocuments > 0) summary += ` ${s.skippedDocuments} document${s.skippedDocuments === 1 ? ' was' : 's were'} not Kubernetes objects.`;
+  if (s.skippedDocuments > 0)
+    summary += ` ${s.skippedDocuments} document${s.skippedDocuments === 1 ? ' was' : 's were'} not Kubernetes objects.`;
   if (s.errors > 0) summary += ` ${s.errors} input error${s.errors === 1 ? '' : 's'} (on stderr).`;
   if (lines.length > 0) lines.push('');
   lines.push(summary);
@@ -105,7 +110,13 @@ export function renderJson(report: CheckReport): string {
     namespace: r.namespace,
     name: r.name,
     allowed: r.allowed,
-    violations: r.violations.map((v) => ({ policy: v.policy, rule: v.rule, enforcement: v.enforcement, path: v.path, message: v.message })),
+    violations: r.violations.map((v) => ({
+      policy: v.policy,
+      rule: v.rule,
+      enforcement: v.enforcement,
+      path: v.path,
+      message: v.message,
+    })),
   }));
   return `${JSON.stringify({ results, errors: report.errors, summary: report.summary }, null, 2)}\n`;
 }

@@ -31,12 +31,16 @@ async function walk(shown: string, absolute: string, out: InputFile[]): Promise<
     const childShown = join(shown, e.name);
     const childAbs = join(absolute, e.name);
     if (e.isDirectory()) await walk(childShown, childAbs, out);
-    else if ((e.isFile() || e.isSymbolicLink()) && MANIFEST.test(e.name)) out.push({ name: childShown, path: childAbs });
+    else if ((e.isFile() || e.isSymbolicLink()) && MANIFEST.test(e.name))
+      out.push({ name: childShown, path: childAbs });
   }
 }
 
 /** Expands command-line paths; directories recursively (.yaml, .yml, .json; dot-folders skipped). */
-export async function expandInputs(paths: readonly string[], cwd: string): Promise<{ files: InputFile[]; problems: InputProblem[] }> {
+export async function expandInputs(
+  paths: readonly string[],
+  cwd: string,
+): Promise<{ files: InputFile[]; problems: InputProblem[] }> {
   const files: InputFile[] = [];
   const problems: InputProblem[] = [];
   let stdinSeen = false;
@@ -53,7 +57,10 @@ export async function expandInputs(paths: readonly string[], cwd: string): Promi
       else files.push({ name: p, path: absolute });
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
-      problems.push({ name: p, message: code === 'ENOENT' ? 'no such file or directory' : `cannot read (${code ?? String(err)})` });
+      problems.push({
+        name: p,
+        message: code === 'ENOENT' ? 'no such file or directory' : `cannot read (${code ?? String(err)})`,
+      });
     }
   }
   return { files, problems };
@@ -62,7 +69,8 @@ export async function expandInputs(paths: readonly string[], cwd: string): Promi
 /** Reads all of standard input as UTF-8. */
 export async function readStdin(io: CliIO): Promise<string> {
   let text = '';
-  for await (const chunk of io.stdin) text += typeof chunk === 'string' ? chunk : Buffer.from(chunk as Uint8Array).toString('utf8');
+  for await (const chunk of io.stdin)
+    text += typeof chunk === 'string' ? chunk : Buffer.from(chunk as Uint8Array).toString('utf8');
   return text;
 }
 
@@ -76,8 +84,10 @@ export async function readInputs(
   for (let i = 0; i < files.length; i += WINDOW) {
     const batch = files.slice(i, i + WINDOW);
     const texts = await Promise.all(
-      batch.map((f) => (f.path === undefined ? readStdin(io) : readFile(f.path, 'utf8')).catch((err: unknown) => err as Error)),
+      batch.map((f) =>
+        (f.path === undefined ? readStdin(io) : readFile(f.path, 'utf8')).catch((err: unknown) => err as Error),
+      ),
     );
-    batch.forEach((f, k) => each(f, texts[k]!));
+    for (const [k, f] of batch.entries()) each(f, texts[k]!);
   }
 }

@@ -67,7 +67,8 @@ function readExpected(text: string): Expected | string {
   }
   if (typeof doc !== 'object' || doc === null) return 'expected.yaml must be a mapping with "results"';
   const { operation = 'CREATE', now, results } = doc as { operation?: unknown; now?: unknown; results?: unknown };
-  if (typeof operation !== 'string' || !OPERATIONS.includes(operation)) return `expected.yaml: operation must be one of ${OPERATIONS.join(', ')}`;
+  if (typeof operation !== 'string' || !OPERATIONS.includes(operation))
+    return `expected.yaml: operation must be one of ${OPERATIONS.join(', ')}`;
   const clock = now === undefined ? new Date() : new Date(String(now));
   if (Number.isNaN(clock.getTime())) return `expected.yaml: now "${String(now)}" is not a date`;
   if (typeof results !== 'object' || results === null || Object.keys(results).length === 0) {
@@ -75,7 +76,8 @@ function readExpected(text: string): Expected | string {
   }
   const out: Expected['results'] = [];
   for (const [policy, rules] of Object.entries(results)) {
-    if (typeof rules !== 'object' || rules === null) return `expected.yaml: results.${policy} must map rule names to results`;
+    if (typeof rules !== 'object' || rules === null)
+      return `expected.yaml: results.${policy} must map rule names to results`;
     for (const [name, expected] of Object.entries(rules)) {
       if (typeof expected !== 'string' || !STATUSES.includes(expected)) {
         return `expected.yaml: results.${policy}.${name} must be one of ${STATUSES.join(', ')}`;
@@ -112,7 +114,11 @@ export async function runPolicyTests(dir: string, base: readonly PolicyFile[]): 
     }
     const parsed = parseManifest(join(caseDir, 'resource.yaml'), resourceText);
     if (parsed.errors.length > 0 || parsed.objects.length !== 1) {
-      fail(parsed.errors[0] ? `resource.yaml:${parsed.errors[0].line}: ${parsed.errors[0].message}` : `resource.yaml must hold exactly one Kubernetes object (found ${parsed.objects.length})`);
+      fail(
+        parsed.errors[0]
+          ? `resource.yaml:${parsed.errors[0].line}: ${parsed.errors[0].message}`
+          : `resource.yaml must hold exactly one Kubernetes object (found ${parsed.objects.length})`,
+      );
       continue;
     }
     let set = baseSet;
@@ -149,7 +155,13 @@ export async function runPolicyTests(dir: string, base: readonly PolicyFile[]): 
 /** The table printed by `shroud policy test`. */
 export function renderTestTable(run: TestRun): string {
   const header = { case: 'CASE', rule: 'POLICY/RULE', expected: 'EXPECTED', actual: 'ACTUAL', result: 'RESULT' };
-  const rows = run.checks.map((c) => ({ case: c.case, rule: c.rule, expected: c.expected, actual: c.actual, result: c.ok ? 'ok' : 'MISMATCH' }));
+  const rows = run.checks.map((c) => ({
+    case: c.case,
+    rule: c.rule,
+    expected: c.expected,
+    actual: c.actual,
+    result: c.ok ? 'ok' : 'MISMATCH',
+  }));
   const all = [header, ...rows];
   const w = (k: keyof typeof header) => Math.max(...all.map((r) => r[k].length));
   const widths = { case: w('case'), rule: w('rule'), expected: w('expected'), actual: w('actual') };
@@ -160,7 +172,9 @@ export function renderTestTable(run: TestRun): string {
   out.push('');
   out.push(
     `${run.cases} case${run.cases === 1 ? '' : 's'}, ${run.checks.length} check${run.checks.length === 1 ? '' : 's'}: ${run.checks.length - failed} passed, ${failed} failed` +
-      (run.invalid.length > 0 ? `, ${run.invalid.length} case${run.invalid.length === 1 ? '' : 's'} could not run` : ''),
+      (run.invalid.length > 0
+        ? `, ${run.invalid.length} case${run.invalid.length === 1 ? '' : 's'} could not run`
+        : ''),
   );
   return `${out.join('\n')}\n`;
 }

@@ -21,6 +21,7 @@ export async function readInputFile(file: string, io: CliIO): Promise<Buffer> {
 export async function readInputText(file: string, io: CliIO): Promise<string> {
   if (file !== '-') return (await readInputFile(file, io)).toString('utf8');
   let text = '';
-  for await (const chunk of io.stdin) text += typeof chunk === 'string' ? chunk : Buffer.from(chunk as Uint8Array).toString('utf8');
+  for await (const chunk of io.stdin)
+    text += typeof chunk === 'string' ? chunk : Buffer.from(chunk as Uint8Array).toString('utf8');
   return text;
 }

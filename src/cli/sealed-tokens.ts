@@ -60,12 +60,21 @@ export function findSealedScalars(text: string): { scalars: SealedScalar[]; issu
           }
         }
         if (found === undefined) {
-          issues.push({ line: lineOf(start), message: 'a sealed value is not written as one unbroken token (folded or escaped); rewrite it on one line' });
+          issues.push({
+            line: lineOf(start),
+            message: 'a sealed value is not written as one unbroken token (folded or escaped); rewrite it on one line',
+          });
           return;
         }
         const parent = path[path.length - 1];
-        const pairKey = parent !== undefined && 'key' in (parent as object) ? (parent as { key: unknown }).key : undefined;
-        scalars.push({ value: node.value, offset: found, line: lineOf(found), key: isScalar(pairKey) ? String(pairKey.value) : undefined });
+        const pairKey =
+          parent !== undefined && 'key' in (parent as object) ? (parent as { key: unknown }).key : undefined;
+        scalars.push({
+          value: node.value,
+          offset: found,
+          line: lineOf(found),
+          key: isScalar(pairKey) ? String(pairKey.value) : undefined,
+        });
       },
     });
   }
@@ -78,7 +87,10 @@ export function findSealedScalars(text: string): { scalars: SealedScalar[]; issu
  * exactly the new values.
  * @returns the new text, or an issue when the check fails
  */
-export function replaceSealedScalars(text: string, replacements: { scalar: SealedScalar; value: string }[]): { text: string } | { issue: TokenIssue } {
+export function replaceSealedScalars(
+  text: string,
+  replacements: { scalar: SealedScalar; value: string }[],
+): { text: string } | { issue: TokenIssue } {
   let out = text;
   for (const { scalar, value } of [...replacements].sort((a, b) => b.scalar.offset - a.scalar.offset)) {
     out = out.slice(0, scalar.offset) + value + out.slice(scalar.offset + scalar.value.length);
@@ -86,6 +98,11 @@ export function replaceSealedScalars(text: string, replacements: { scalar: Seale
   const map = new Map(replacements.map((r) => [r.scalar.offset, r.value]));
   const expected = findSealedScalars(text).scalars.map((s) => map.get(s.offset) ?? s.value);
   const after = findSealedScalars(out);
-  const same = after.issues.length === 0 && after.scalars.length === expected.length && after.scalars.every((s, i) => s.value === expected[i]);
-  return same ? { text: out } : { issue: { line: 0, message: 'the rewritten file did not parse back to the same values; left unchanged' } };
+  const same =
+    after.issues.length === 0 &&
+    after.scalars.length === expected.length &&
+    after.scalars.every((s, i) => s.value === expected[i]);
+  return same
+    ? { text: out }
+    : { issue: { line: 0, message: 'the rewritten file did not parse back to the same values; left unchanged' } };
 }

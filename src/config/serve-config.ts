@@ -112,7 +112,9 @@ export function parseListen(value: string): { host: string; port: number } {
 
 function nonEmpty(name: string, value: string | boolean): string {
   if (typeof value !== 'string' || value.trim() === '') {
-    throw new ShroudError('CONFIG_INVALID', `--${name}: expected a path, got an empty value`, { details: { setting: name } });
+    throw new ShroudError('CONFIG_INVALID', `--${name}: expected a path, got an empty value`, {
+      details: { setting: name },
+    });
   }
   return value;
 }
@@ -122,7 +124,9 @@ function parseBool(name: string, value: string | boolean): boolean {
   const v = value.trim().toLowerCase();
   if (['true', '1', 'yes', 'on'].includes(v)) return true;
   if (['false', '0', 'no', 'off'].includes(v)) return false;
-  throw new ShroudError('CONFIG_INVALID', `--${name}: expected true or false, got "${value}"`, { details: { setting: name } });
+  throw new ShroudError('CONFIG_INVALID', `--${name}: expected true or false, got "${value}"`, {
+    details: { setting: name },
+  });
 }
 
 function parseLevel(value: string): LogLevel {
@@ -135,9 +139,13 @@ function parseLevel(value: string): LogLevel {
 function parseMs(name: string, value: string | boolean): number {
   const n = typeof value === 'string' && /^\d+$/.test(value.trim()) ? Number(value) : NaN;
   if (!Number.isSafeInteger(n)) {
-    throw new ShroudError('CONFIG_INVALID', `--${name}: expected a whole number of milliseconds, got "${String(value)}"`, {
-      details: { setting: name },
-    });
+    throw new ShroudError(
+      'CONFIG_INVALID',
+      `--${name}: expected a whole number of milliseconds, got "${String(value)}"`,
+      {
+        details: { setting: name },
+      },
+    );
   }
   return n;
 }

@@ -48,7 +48,8 @@ export class DekCache {
     this.maxEntries = options.maxEntries ?? 1024;
     this.ttlMs = options.ttlMs ?? 300_000;
     this.now = options.now ?? Date.now;
-    if (!Number.isInteger(this.maxEntries) || this.maxEntries < 1) throw new RangeError('maxEntries must be a positive integer');
+    if (!Number.isInteger(this.maxEntries) || this.maxEntries < 1)
+      throw new RangeError('maxEntries must be a positive integer');
     if (!(this.ttlMs > 0)) throw new RangeError('ttlMs must be positive');
   }
 

@@ -35,16 +35,28 @@ export function decodeBase64url(text: string, code: ErrorCode, what: string): Bu
 }
 
 // crypto.hash (one-shot, no Hash object) exists from Node 20.12; engines allow 20.6.
-const oneShot = (nodeCrypto as { hash?: <E extends 'buffer' | 'latin1'>(algorithm: string, data: Uint8Array, encoding: E) => E extends 'buffer' ? Buffer : string }).hash;
+const oneShot = (
+  nodeCrypto as {
+    hash?: <E extends 'buffer' | 'latin1'>(
+      algorithm: string,
+      data: Uint8Array,
+      encoding: E,
+    ) => E extends 'buffer' ? Buffer : string;
+  }
+).hash;
 
 /** SHA-256 of one buffer, with the one-shot API where Node has it (about 1.6x faster for short input). */
 export function sha256(data: Uint8Array): Buffer {
-  return oneShot !== undefined ? oneShot('sha256', data, 'buffer') : nodeCrypto.createHash('sha256').update(data).digest();
+  return oneShot !== undefined
+    ? oneShot('sha256', data, 'buffer')
+    : nodeCrypto.createHash('sha256').update(data).digest();
 }
 
 /** SHA-256 as a binary (latin1) string: one char per byte, usable directly as a Map key. */
 export function sha256Binary(data: Uint8Array): string {
-  return oneShot !== undefined ? oneShot('sha256', data, 'latin1') : nodeCrypto.createHash('sha256').update(data).digest().toString('latin1');
+  return oneShot !== undefined
+    ? oneShot('sha256', data, 'latin1')
+    : nodeCrypto.createHash('sha256').update(data).digest().toString('latin1');
 }
 
 /** Encodes bytes as unpadded base64url. */

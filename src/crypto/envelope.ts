@@ -141,7 +141,10 @@ export function decodeSealedValue(text: string): Envelope {
   if (typeof text !== 'string') throw malformed('sealed value is not a string');
   if (!text.startsWith(TEXT_PREFIX)) {
     if (/^shroud:v[0-9]+:/.test(text)) {
-      throw new ShroudError('CRYPTO_UNSUPPORTED_VERSION', `sealed value version ${text.split(':')[1]} is not supported`);
+      throw new ShroudError(
+        'CRYPTO_UNSUPPORTED_VERSION',
+        `sealed value version ${text.split(':')[1]} is not supported`,
+      );
     }
     throw malformed(`sealed value does not start with "${TEXT_PREFIX}"`);
   }
@@ -150,10 +153,18 @@ export function decodeSealedValue(text: string): Envelope {
 
 const isLowerAlnum = (c: number) => (c >= 0x61 && c <= 0x7a) || (c >= 0x30 && c <= 0x39);
 const isProviderChar = (c: number) => isLowerAlnum(c) || c === 0x2e || c === 0x2d; // . -
-const isKeyIdChar = (c: number) => isLowerAlnum(c) || (c >= 0x41 && c <= 0x5a) || c === 0x2e || c === 0x5f || c === 0x3a || c === 0x2f || c === 0x2d; // A-Z . _ : / -
+const isKeyIdChar = (c: number) =>
+  isLowerAlnum(c) || (c >= 0x41 && c <= 0x5a) || c === 0x2e || c === 0x5f || c === 0x3a || c === 0x2f || c === 0x2d; // A-Z . _ : / -
 
 /** PROVIDER_ID and KEY_ID rules checked on bytes, so no strings are made on the hot path. */
-function validIdBytes(bytes: Buffer, at: number, length: number, first: (c: number) => boolean, rest: (c: number) => boolean, max: number): boolean {
+function validIdBytes(
+  bytes: Buffer,
+  at: number,
+  length: number,
+  first: (c: number) => boolean,
+  rest: (c: number) => boolean,
+  max: number,
+): boolean {
   if (length < 1 || length > max) return false;
   for (let i = 0; i < length; i++) {
     if (!(i === 0 ? first : rest)(bytes[at + i]!)) return false;
@@ -172,7 +183,16 @@ export class Envelope {
   readonly digest: string;
   readonly bytes: Buffer;
   private readonly method: WrapMethod;
-  private readonly at: { provider: number; providerLen: number; keyId: number; keyIdLen: number; version: number; wrapped: number; wrappedLen: number; body: number };
+  private readonly at: {
+    provider: number;
+    providerLen: number;
+    keyId: number;
+    keyIdLen: number;
+    version: number;
+    wrapped: number;
+    wrappedLen: number;
+    body: number;
+  };
   private memoSlot: KeySlot | undefined;
 
   /** Use decodeEnvelope. */
@@ -246,7 +266,8 @@ export function decodeEnvelope(bytes: Buffer): Envelope {
   if (slotEnd + CHECK_LEN + TAG_LEN > bytes.length) throw malformed('sealed value is truncated');
   const digest = sha256Binary(bytes.subarray(0, slotEnd));
   for (let i = 0; i < CHECK_LEN; i++) {
-    if (digest.charCodeAt(i) !== bytes[slotEnd + i]) throw malformed('sealed value header is corrupted (check mismatch)');
+    if (digest.charCodeAt(i) !== bytes[slotEnd + i])
+      throw malformed('sealed value header is corrupted (check mismatch)');
   }
   if (bytes[0] !== FORMAT_VERSION) {
     throw new ShroudError('CRYPTO_UNSUPPORTED_VERSION', `envelope format ${bytes[0]} is not supported`);
@@ -261,7 +282,8 @@ export function decodeEnvelope(bytes: Buffer): Envelope {
     throw new ShroudError('CRYPTO_UNSUPPORTED_VERSION', `key wrap method ${bytes[HEADER_LEN]} is not supported`);
   }
   // The same rules as assertKeyRef, on the bytes, so no strings are made unless needed.
-  if (!validIdBytes(bytes, providerAt, providerLen, isLowerAlnum, isProviderChar, 32)) throw malformed('provider id is not valid');
+  if (!validIdBytes(bytes, providerAt, providerLen, isLowerAlnum, isProviderChar, 32))
+    throw malformed('provider id is not valid');
   if (!validIdBytes(bytes, keyIdAt, keyIdLen, isKeyIdChar, isKeyIdChar, 128)) throw malformed('key id is not valid');
   if (version < 1) throw malformed('key version is not valid');
   if (wrappedLen === 0) throw malformed('wrapped DEK is empty');

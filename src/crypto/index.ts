@@ -36,7 +36,13 @@ export {
 } from './keyring.js';
 export { parseKeyring, serializeKeyring } from './keyring-codec.js';
 export { ensureKeyring, loadKeyring, saveKeyring, type SaveKeyringOptions } from './keyring-file.js';
-export { exportPublicKey, parsePublicKey, publicKeyFingerprint, publicKeyOf, type PublicSealingKey } from './public-key.js';
+export {
+  exportPublicKey,
+  parsePublicKey,
+  publicKeyFingerprint,
+  publicKeyOf,
+  type PublicSealingKey,
+} from './public-key.js';
 export { LocalKeyringProvider } from './local-provider.js';
 export { DekCache, type CachedKeys, type DekCacheOptions } from './dek-cache.js';
 export type { DerivedKeys } from './key-schedule.js';

@@ -54,7 +54,15 @@ function versionToJson(v: KeyVersion): VersionJson {
 export function serializeKeyring(keyring: Keyring): string {
   const versions = keyring.versions.map(versionToJson);
   const checksum = checksumOf(canonicalBody(keyring.keyringId, keyring.createdAt, versions));
-  const file = { kind: KIND, formatVersion: FILE_FORMAT, warning: WARNING, keyringId: keyring.keyringId, createdAt: keyring.createdAt, versions, checksum };
+  const file = {
+    kind: KIND,
+    formatVersion: FILE_FORMAT,
+    warning: WARNING,
+    keyringId: keyring.keyringId,
+    createdAt: keyring.createdAt,
+    versions,
+    checksum,
+  };
   return `${JSON.stringify(file, null, 2)}\n`;
 }
 
@@ -79,12 +87,14 @@ function parseVersion(raw: unknown, index: number): { json: VersionJson; version
   if (typeof version !== 'number' || !Number.isInteger(version) || version < 1 || version > 0xffffffff) {
     throw corrupt(`versions[${index}].version is not a positive integer`);
   }
-  if (typeof state !== 'string' || !(STATES as readonly string[]).includes(state)) throw corrupt(`version ${version} has an unknown state`);
+  if (typeof state !== 'string' || !(STATES as readonly string[]).includes(state))
+    throw corrupt(`version ${version} has an unknown state`);
   if (!isIsoDate(createdAt)) throw corrupt(`version ${version} has no valid createdAt`);
   const json: VersionJson = { version, state: state as KeyState, createdAt };
   if (state === 'destroyed') {
     if (!isIsoDate(destroyedAt)) throw corrupt(`version ${version} is destroyed but has no valid destroyedAt`);
-    if (raw.kek !== undefined || raw.sealPrivateKey !== undefined) throw corrupt(`destroyed version ${version} still holds key material`);
+    if (raw.kek !== undefined || raw.sealPrivateKey !== undefined)
+      throw corrupt(`destroyed version ${version} still holds key material`);
     json.destroyedAt = destroyedAt;
     return { json, version: { version, state: 'destroyed', createdAt, destroyedAt } };
   }
@@ -92,7 +102,10 @@ function parseVersion(raw: unknown, index: number): { json: VersionJson; version
   const privateKey = key32(raw.sealPrivateKey, 'sealPrivateKey', version);
   const publicKey = key32(raw.sealPublicKey, 'sealPublicKey', version);
   Object.assign(json, { kek: raw.kek, sealPrivateKey: raw.sealPrivateKey, sealPublicKey: raw.sealPublicKey });
-  return { json, version: { version, state: state as KeyState, createdAt, material: { kek, seal: { privateKey, publicKey } } } };
+  return {
+    json,
+    version: { version, state: state as KeyState, createdAt, material: { kek, seal: { privateKey, publicKey } } },
+  };
 }
 
 /**
@@ -116,9 +129,18 @@ export function parseKeyring(text: string): Keyring {
   if (!Array.isArray(versions) || versions.length === 0) throw corrupt('versions is missing or empty');
   const parsed = versions.map(parseVersion);
   if (typeof checksum !== 'string') throw corrupt('checksum is missing');
-  const expected = Buffer.from(checksumOf(canonicalBody(keyringId, createdAt, parsed.map((p) => p.json))));
+  const expected = Buffer.from(
+    checksumOf(
+      canonicalBody(
+        keyringId,
+        createdAt,
+        parsed.map((p) => p.json),
+      ),
+    ),
+  );
   const actual = Buffer.from(checksum);
-  if (expected.length !== actual.length || !timingSafeEqual(expected, actual)) throw corrupt('checksum does not match its content');
+  if (expected.length !== actual.length || !timingSafeEqual(expected, actual))
+    throw corrupt('checksum does not match its content');
   let previous = 0;
   for (const { version } of parsed) {
     if (version.version <= previous) throw corrupt('versions are not in ascending order');
@@ -128,6 +150,7 @@ export function parseKeyring(text: string): Keyring {
       throw corrupt(`version ${version.version} sealing key pair does not match`);
     }
   }
-  if (parsed.filter((p) => p.version.state === 'primary').length !== 1) throw corrupt('there must be exactly one primary version');
+  if (parsed.filter((p) => p.version.state === 'primary').length !== 1)
+    throw corrupt('there must be exactly one primary version');
   return { keyringId, createdAt, versions: parsed.map((p) => p.version) };
 }

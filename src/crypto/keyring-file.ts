@@ -7,7 +7,7 @@
  * others can access, the way ssh refuses a private key with loose permissions.
  */
 import { randomBytes } from 'node:crypto';
-import { constants } from 'node:fs';
+import { constants, type Stats } from 'node:fs';
 import { chmod, link, mkdir, open, readFile, rename, stat, unlink } from 'node:fs/promises';
 import { platform } from 'node:os';
 import { basename, dirname, join } from 'node:path';
@@ -25,16 +25,19 @@ function errno(err: unknown): string | undefined {
  *   CRYPTO_KEYRING_CORRUPT
  */
 export async function loadKeyring(path: string): Promise<Keyring> {
-  let info;
+  let info: Stats;
   try {
     info = await stat(path);
   } catch (err) {
     if (errno(err) === 'ENOENT') {
-      throw new ShroudError('CRYPTO_KEYRING_NOT_FOUND', `no keyring at ${path}; create one with "shroud keys init"`, { details: { file: path } });
+      throw new ShroudError('CRYPTO_KEYRING_NOT_FOUND', `no keyring at ${path}; create one with "shroud keys init"`, {
+        details: { file: path },
+      });
     }
     throw err;
   }
-  if (!info.isFile()) throw new ShroudError('CRYPTO_KEYRING_CORRUPT', `${path} is not a regular file`, { details: { file: path } });
+  if (!info.isFile())
+    throw new ShroudError('CRYPTO_KEYRING_CORRUPT', `${path} is not a regular file`, { details: { file: path } });
   // POSIX modes are not meaningful on Windows (ACLs), where Node reports 0o666.
   if (platform() !== 'win32' && (info.mode & 0o077) !== 0) {
     throw new ShroudError(
@@ -47,7 +50,8 @@ export async function loadKeyring(path: string): Promise<Keyring> {
   try {
     return parseKeyring(text);
   } catch (err) {
-    if (err instanceof ShroudError) throw new ShroudError(err.code, `${path}: ${err.message}`, { details: { file: path } });
+    if (err instanceof ShroudError)
+      throw new ShroudError(err.code, `${path}: ${err.message}`, { details: { file: path } });
     throw err;
   }
 }
@@ -83,7 +87,9 @@ export async function saveKeyring(path: string, keyring: Keyring, options: SaveK
         await link(temp, path);
       } catch (err) {
         if (errno(err) === 'EEXIST') {
-          throw new ShroudError('CRYPTO_KEYRING_EXISTS', `a keyring already exists at ${path}; it is not overwritten`, { details: { file: path } });
+          throw new ShroudError('CRYPTO_KEYRING_EXISTS', `a keyring already exists at ${path}; it is not overwritten`, {
+            details: { file: path },
+          });
         }
         throw err;
       }
@@ -113,7 +119,10 @@ async function syncDir(dir: string): Promise<void> {
  * what `shroud serve` calls on first run. Two processes racing both end up with the same file.
  * @throws CRYPTO_KEYRING_PERMISSIONS, CRYPTO_KEYRING_CORRUPT for an existing bad file
  */
-export async function ensureKeyring(path: string, options: KeyringOptions = {}): Promise<{ keyring: Keyring; created: boolean }> {
+export async function ensureKeyring(
+  path: string,
+  options: KeyringOptions = {},
+): Promise<{ keyring: Keyring; created: boolean }> {
   try {
     return { keyring: await loadKeyring(path), created: false };
   } catch (err) {
@@ -124,7 +133,8 @@ export async function ensureKeyring(path: string, options: KeyringOptions = {}):
     await saveKeyring(path, keyring);
     return { keyring, created: true };
   } catch (err) {
-    if (err instanceof ShroudError && err.code === 'CRYPTO_KEYRING_EXISTS') return { keyring: await loadKeyring(path), created: false };
+    if (err instanceof ShroudError && err.code === 'CRYPTO_KEYRING_EXISTS')
+      return { keyring: await loadKeyring(path), created: false };
     throw err;
   }
 }

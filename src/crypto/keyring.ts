@@ -69,7 +69,8 @@ export function createKeyring(options: KeyringOptions = {}): Keyring {
 /** The primary version. @throws CRYPTO_KEYRING_CORRUPT if there is none (a loaded keyring always has one). */
 export function primaryVersion(keyring: Keyring): KeyVersion & { material: KeyMaterial } {
   const primary = keyring.versions.find((v) => v.state === 'primary');
-  if (primary?.material === undefined) throw new ShroudError('CRYPTO_KEYRING_CORRUPT', 'keyring has no primary version');
+  if (primary?.material === undefined)
+    throw new ShroudError('CRYPTO_KEYRING_CORRUPT', 'keyring has no primary version');
   return primary as KeyVersion & { material: KeyMaterial };
 }
 
@@ -94,9 +95,13 @@ function requireVersion(keyring: Keyring, version: number): KeyVersion {
 }
 
 function stateError(version: KeyVersion, action: string, hint: string): ShroudError {
-  return new ShroudError('CRYPTO_KEYRING_STATE', `cannot ${action} version ${version.version}: it is ${version.state}; ${hint}`, {
-    details: { version: version.version, state: version.state },
-  });
+  return new ShroudError(
+    'CRYPTO_KEYRING_STATE',
+    `cannot ${action} version ${version.version}: it is ${version.state}; ${hint}`,
+    {
+      details: { version: version.version, state: version.state },
+    },
+  );
 }
 
 function replace(keyring: Keyring, changed: KeyVersion): Keyring {
@@ -107,7 +112,10 @@ function replace(keyring: Keyring, changed: KeyVersion): Keyring {
 export function rotateKeyring(keyring: Keyring, options: KeyringOptions = {}): Keyring {
   const next = Math.max(...keyring.versions.map((v) => v.version)) + 1;
   const versions = keyring.versions.map((v): KeyVersion => (v.state === 'primary' ? { ...v, state: 'active' } : v));
-  return { ...keyring, versions: [...versions, { version: next, state: 'primary', createdAt: iso(options), material: freshMaterial() }] };
+  return {
+    ...keyring,
+    versions: [...versions, { version: next, state: 'primary', createdAt: iso(options), material: freshMaterial() }],
+  };
 }
 
 /**
@@ -117,7 +125,8 @@ export function rotateKeyring(keyring: Keyring, options: KeyringOptions = {}): K
  */
 export function retireKeyVersion(keyring: Keyring, version: number): Keyring {
   const v = requireVersion(keyring, version);
-  if (v.state !== 'active') throw stateError(v, 'retire', v.state === 'primary' ? 'rotate first' : 'only active versions can be retired');
+  if (v.state !== 'active')
+    throw stateError(v, 'retire', v.state === 'primary' ? 'rotate first' : 'only active versions can be retired');
   return replace(keyring, { ...v, state: 'retired' });
 }
 
@@ -129,8 +138,14 @@ export function retireKeyVersion(keyring: Keyring, version: number): Keyring {
  */
 export function shredKeyVersion(keyring: Keyring, version: number, options: KeyringOptions = {}): Keyring {
   const v = requireVersion(keyring, version);
-  if (v.state !== 'retired') throw stateError(v, 'shred', v.state === 'destroyed' ? 'it is already gone' : 'retire it first');
-  return replace(keyring, { version: v.version, state: 'destroyed', createdAt: v.createdAt, destroyedAt: iso(options) });
+  if (v.state !== 'retired')
+    throw stateError(v, 'shred', v.state === 'destroyed' ? 'it is already gone' : 'retire it first');
+  return replace(keyring, {
+    version: v.version,
+    state: 'destroyed',
+    createdAt: v.createdAt,
+    destroyedAt: iso(options),
+  });
 }
 
 /** Versions and states for status displays; never key material. */

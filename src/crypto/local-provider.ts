@@ -11,7 +11,15 @@ import { ShroudError } from '../errors.js';
 import { gcmDecrypt, gcmEncrypt } from './aead.js';
 import { TAG_LEN, type KeyRef } from './envelope.js';
 import { DEK_LEN, wrapAad } from './key-schedule.js';
-import { describeKeyring, findVersion, keyRefOf, LOCAL_PROVIDER_ID, primaryVersion, type Keyring, type KeyMaterial } from './keyring.js';
+import {
+  describeKeyring,
+  findVersion,
+  keyRefOf,
+  LOCAL_PROVIDER_ID,
+  primaryVersion,
+  type Keyring,
+  type KeyMaterial,
+} from './keyring.js';
 import type { KekProvider, ProviderStatus, UnwrapRequest, WrapRequest, WrapResult } from './provider.js';
 import { importX25519Private, openDekWithPrivateKey, type X25519Recipient } from './x25519.js';
 
@@ -33,7 +41,12 @@ export class LocalKeyringProvider implements KekProvider {
     const primary = primaryVersion(this.keyring);
     const ref = keyRefOf(this.keyring, primary.version);
     const nonce = randomBytes(12);
-    const { ciphertext, tag } = gcmEncrypt(primary.material.kek, nonce, wrapAad(request.context, 'kek', ref), request.dek);
+    const { ciphertext, tag } = gcmEncrypt(
+      primary.material.kek,
+      nonce,
+      wrapAad(request.context, 'kek', ref),
+      request.dek,
+    );
     return { method: 'kek', ref, wrapped: Buffer.concat([nonce, ciphertext, tag]) };
   }
 
@@ -44,10 +57,18 @@ export class LocalKeyringProvider implements KekProvider {
   async unwrap(request: UnwrapRequest): Promise<Uint8Array> {
     const { slot, context } = request;
     const material = this.materialFor(slot.ref);
-    if (slot.method === 'x25519') return openDekWithPrivateKey(this.recipient(slot.ref.version, material), slot.ref, slot.wrapped, context);
-    if (slot.wrapped.length !== KEK_WRAPPED_LEN) throw new ShroudError('CRYPTO_INTEGRITY', 'sealed value failed authentication');
+    if (slot.method === 'x25519')
+      return openDekWithPrivateKey(this.recipient(slot.ref.version, material), slot.ref, slot.wrapped, context);
+    if (slot.wrapped.length !== KEK_WRAPPED_LEN)
+      throw new ShroudError('CRYPTO_INTEGRITY', 'sealed value failed authentication');
     const w = Buffer.from(slot.wrapped.buffer, slot.wrapped.byteOffset, slot.wrapped.byteLength);
-    return gcmDecrypt(material.kek, w.subarray(0, 12), wrapAad(context, 'kek', slot.ref), w.subarray(12, 12 + DEK_LEN), w.subarray(12 + DEK_LEN));
+    return gcmDecrypt(
+      material.kek,
+      w.subarray(0, 12),
+      wrapAad(context, 'kek', slot.ref),
+      w.subarray(12, 12 + DEK_LEN),
+      w.subarray(12 + DEK_LEN),
+    );
   }
 
   /** Always healthy (the keyring is in memory); lists versions and states. */
@@ -79,7 +100,9 @@ export class LocalKeyringProvider implements KekProvider {
     }
     const version = findVersion(this.keyring, ref.version);
     if (version === undefined) {
-      throw new ShroudError('CRYPTO_UNKNOWN_KEY', `keyring ${ref.keyId} has no version ${ref.version}`, { details: { ...ref } });
+      throw new ShroudError('CRYPTO_UNKNOWN_KEY', `keyring ${ref.keyId} has no version ${ref.version}`, {
+        details: { ...ref },
+      });
     }
     if (version.material === undefined) {
       throw new ShroudError(

@@ -33,19 +33,32 @@ export interface OpenedValue {
   scope: ScopeKind;
 }
 
-const integrity = () => new ShroudError('CRYPTO_INTEGRITY', 'sealed value failed authentication (altered, or sealed under another key)');
+const integrity = () =>
+  new ShroudError('CRYPTO_INTEGRITY', 'sealed value failed authentication (altered, or sealed under another key)');
 
 /**
  * Unwraps an envelope's DEK with the provider and derives its keys, checked against the key
  * commitment. The caller owns (and zeroes) both.
  * @throws CRYPTO_UNKNOWN_KEY, CRYPTO_KEY_DESTROYED, CRYPTO_INTEGRITY, CRYPTO_PROVIDER_*
  */
-export async function unwrapEnvelopeDek(env: Envelope, provider: KekProvider, options: ProviderCallOptions): Promise<{ dek: Buffer; keys: DerivedKeys }> {
+export async function unwrapEnvelopeDek(
+  env: Envelope,
+  provider: KekProvider,
+  options: ProviderCallOptions,
+): Promise<{ dek: Buffer; keys: DerivedKeys }> {
   const { ref } = env.slot;
   if (ref.provider !== provider.id) {
-    throw new ShroudError('CRYPTO_UNKNOWN_KEY', `sealed with KEK provider "${ref.provider}", but this one is "${provider.id}"`, { details: { ...ref } });
+    throw new ShroudError(
+      'CRYPTO_UNKNOWN_KEY',
+      `sealed with KEK provider "${ref.provider}", but this one is "${provider.id}"`,
+      { details: { ...ref } },
+    );
   }
-  const unwrapped = await callProvider(provider.id, (signal) => provider.unwrap({ slot: env.slot, context: env.header, signal }), options);
+  const unwrapped = await callProvider(
+    provider.id,
+    (signal) => provider.unwrap({ slot: env.slot, context: env.header, signal }),
+    options,
+  );
   const dek = Buffer.from(unwrapped.buffer, unwrapped.byteOffset, unwrapped.byteLength);
   if (dek.length !== DEK_LEN) {
     zero(dek);
@@ -61,7 +74,11 @@ export async function unwrapEnvelopeDek(env: Envelope, provider: KekProvider, op
   return { dek, keys };
 }
 
-async function unwrapEnvelopeKeys(env: Envelope, provider: KekProvider, options: ProviderCallOptions): Promise<DerivedKeys> {
+async function unwrapEnvelopeKeys(
+  env: Envelope,
+  provider: KekProvider,
+  options: ProviderCallOptions,
+): Promise<DerivedKeys> {
   const { dek, keys } = await unwrapEnvelopeDek(env, provider, options);
   zero(dek);
   return keys;
@@ -77,9 +94,13 @@ async function unwrapEnvelopeKeys(env: Envelope, provider: KekProvider, options:
 export async function openValue(text: string, options: OpenOptions): Promise<OpenedValue> {
   const env = decodeSealedValue(text);
   if (options.allowedScopes !== undefined && !options.allowedScopes.includes(env.scope)) {
-    throw new ShroudError('CRYPTO_SCOPE_MISMATCH', `sealed value has scope "${env.scope}", which is not accepted here`, {
-      details: { scope: env.scope },
-    });
+    throw new ShroudError(
+      'CRYPTO_SCOPE_MISMATCH',
+      `sealed value has scope "${env.scope}", which is not accepted here`,
+      {
+        details: { scope: env.scope },
+      },
+    );
   }
   // A hit is used without an await in between: another open's cache.set may evict and zero
   // its keys at the next await.
@@ -109,7 +130,13 @@ export async function openValue(text: string, options: OpenOptions): Promise<Ope
  * not tampering. A cache hit needs no commitment check: the digest covers the header with its
  * commitment, and the entry was stored after that commitment verified.
  */
-function openWithKeys(env: Envelope, keys: DerivedKeys, expected: ScopeContext, hit?: CachedKeys, scopeBytes?: Buffer): OpenedValue {
+function openWithKeys(
+  env: Envelope,
+  keys: DerivedKeys,
+  expected: ScopeContext,
+  hit?: CachedKeys,
+  scopeBytes?: Buffer,
+): OpenedValue {
   const plaintext = gcmDecrypt(keys.encKey, env.nonce, env.header, env.ciphertext, env.tag);
   if (hit === undefined || !hasScopeValues(hit.verifiedScope, env.scope, expected)) {
     try {

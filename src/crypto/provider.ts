@@ -102,8 +102,12 @@ const TYPED: ReadonlySet<string> = new Set([
 function abortError(provider: string, reason: unknown): ShroudError {
   const timedOut = reason instanceof Error && reason.name === 'TimeoutError';
   return timedOut
-    ? new ShroudError('CRYPTO_PROVIDER_TIMEOUT', `KEK provider "${provider}" did not answer in time`, { details: { provider } })
-    : new ShroudError('CRYPTO_PROVIDER_UNAVAILABLE', `call to KEK provider "${provider}" was cancelled`, { details: { provider } });
+    ? new ShroudError('CRYPTO_PROVIDER_TIMEOUT', `KEK provider "${provider}" did not answer in time`, {
+        details: { provider },
+      })
+    : new ShroudError('CRYPTO_PROVIDER_UNAVAILABLE', `call to KEK provider "${provider}" was cancelled`, {
+        details: { provider },
+      });
 }
 
 /**

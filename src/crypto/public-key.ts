@@ -62,10 +62,16 @@ export function parsePublicKey(text: string): PublicSealingKey {
   } catch {
     throw invalid('not valid JSON');
   }
-  if (typeof doc !== 'object' || doc === null || (doc as { kind?: unknown }).kind !== KIND) throw invalid(`not a ${KIND} document`);
+  if (typeof doc !== 'object' || doc === null || (doc as { kind?: unknown }).kind !== KIND)
+    throw invalid(`not a ${KIND} document`);
   const d = doc as Record<string, unknown>;
   if (d.formatVersion !== 1) throw invalid('unsupported formatVersion');
-  if (typeof d.provider !== 'string' || typeof d.keyId !== 'string' || typeof d.version !== 'number' || typeof d.publicKey !== 'string') {
+  if (
+    typeof d.provider !== 'string' ||
+    typeof d.keyId !== 'string' ||
+    typeof d.version !== 'number' ||
+    typeof d.publicKey !== 'string'
+  ) {
     throw invalid('provider, keyId, version and publicKey are required');
   }
   const ref: KeyRef = { provider: d.provider, keyId: d.keyId, version: d.version };
@@ -76,6 +82,7 @@ export function parsePublicKey(text: string): PublicSealingKey {
   }
   const publicKey = decodeBase64url(d.publicKey, 'CRYPTO_PUBLIC_KEY_INVALID', 'public key');
   importX25519Public(publicKey);
-  if (d.fingerprint !== undefined && d.fingerprint !== publicKeyFingerprint(publicKey)) throw invalid('fingerprint does not match the key');
+  if (d.fingerprint !== undefined && d.fingerprint !== publicKeyFingerprint(publicKey))
+    throw invalid('fingerprint does not match the key');
   return { ref, publicKey };
 }

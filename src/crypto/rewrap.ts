@@ -42,7 +42,8 @@ export async function rewrapValue(text: string, options: RewrapOptions): Promise
   const env = decodeSealedValue(text);
   const status = await callProvider(provider.id, (signal) => provider.status({ signal }), options);
   const from = { ...env.slot.ref };
-  if (status.primary !== undefined && sameRef(from, status.primary)) return { value: text, changed: false, from, to: from };
+  if (status.primary !== undefined && sameRef(from, status.primary))
+    return { value: text, changed: false, from, to: from };
   const { dek, keys } = await unwrapEnvelopeDek(env, provider, options);
   try {
     // The tag covers the header and body; the scope context is not needed to check it.
@@ -54,13 +55,25 @@ export async function rewrapValue(text: string, options: RewrapOptions): Promise
     zeroKeys(keys);
   }
   try {
-    const result = await callProvider(provider.id, (signal) => provider.wrap({ dek, context: env.header, signal }), options);
+    const result = await callProvider(
+      provider.id,
+      (signal) => provider.wrap({ dek, context: env.header, signal }),
+      options,
+    );
     if (result.ref.provider !== provider.id) {
-      throw new ShroudError('CRYPTO_PROVIDER_UNAVAILABLE', `KEK provider "${provider.id}" answered for another provider`);
+      throw new ShroudError(
+        'CRYPTO_PROVIDER_UNAVAILABLE',
+        `KEK provider "${provider.id}" answered for another provider`,
+      );
     }
     const to = { ...result.ref };
     if (sameRef(from, to) && result.method === env.slot.method) return { value: text, changed: false, from, to };
-    const bytes = encodeEnvelope(env.header, { method: result.method, ref: to, wrapped: Buffer.from(result.wrapped) }, env.ciphertext, env.tag);
+    const bytes = encodeEnvelope(
+      env.header,
+      { method: result.method, ref: to, wrapped: Buffer.from(result.wrapped) },
+      env.ciphertext,
+      env.tag,
+    );
     return { value: formatSealedValue(bytes), changed: true, from, to };
   } finally {
     zero(dek);

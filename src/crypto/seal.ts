@@ -43,9 +43,16 @@ export async function sealValue(plaintext: string | Uint8Array, options: SealOpt
       slot = { method: 'x25519', ref, wrapped: sealDekToPublicKey(publicKey, ref, dek, header) };
     } else {
       const provider = options.provider!;
-      const result = await callProvider(provider.id, (signal) => provider.wrap({ dek, context: header, signal }), options);
+      const result = await callProvider(
+        provider.id,
+        (signal) => provider.wrap({ dek, context: header, signal }),
+        options,
+      );
       if (result.ref.provider !== provider.id) {
-        throw new ShroudError('CRYPTO_PROVIDER_UNAVAILABLE', `KEK provider "${provider.id}" answered for another provider`);
+        throw new ShroudError(
+          'CRYPTO_PROVIDER_UNAVAILABLE',
+          `KEK provider "${provider.id}" answered for another provider`,
+        );
       }
       slot = { method: result.method, ref: result.ref, wrapped: Buffer.from(result.wrapped) };
     }

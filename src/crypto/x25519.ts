@@ -7,7 +7,14 @@
  * encrypted with AES-256-GCM under the same associated data a provider wrap binds (header +
  * key reference). Key slot bytes: ephemeral public key (32) || encrypted DEK (32) || tag (16).
  */
-import { createPrivateKey, createPublicKey, diffieHellman, generateKeyPairSync, hkdfSync, type KeyObject } from 'node:crypto';
+import {
+  createPrivateKey,
+  createPublicKey,
+  diffieHellman,
+  generateKeyPairSync,
+  hkdfSync,
+  type KeyObject,
+} from 'node:crypto';
 import { ShroudError } from '../errors.js';
 import { gcmDecrypt, gcmEncrypt } from './aead.js';
 import { encodeBase64url, zero } from './encoding.js';
@@ -34,7 +41,8 @@ export function generateX25519(): X25519KeyPair {
 
 /** Imports a raw public key. @throws CRYPTO_PUBLIC_KEY_INVALID */
 export function importX25519Public(raw: Uint8Array): KeyObject {
-  if (raw.length !== X25519_KEY_LEN) throw new ShroudError('CRYPTO_PUBLIC_KEY_INVALID', 'X25519 public key must be 32 bytes');
+  if (raw.length !== X25519_KEY_LEN)
+    throw new ShroudError('CRYPTO_PUBLIC_KEY_INVALID', 'X25519 public key must be 32 bytes');
   try {
     return createPublicKey({ key: { kty: 'OKP', crv: 'X25519', x: encodeBase64url(raw) }, format: 'jwk' });
   } catch (cause) {
@@ -61,7 +69,11 @@ export function x25519PublicOf(privateKey: Uint8Array): Buffer {
   return Buffer.from(createPublicKey(importX25519Private(privateKey)).export({ format: 'jwk' }).x!, 'base64url');
 }
 
-function wrapKeyAndNonce(shared: Buffer, ephemeralPublic: Buffer, recipientPublic: Buffer): { key: Buffer; nonce: Buffer } {
+function wrapKeyAndNonce(
+  shared: Buffer,
+  ephemeralPublic: Buffer,
+  recipientPublic: Buffer,
+): { key: Buffer; nonce: Buffer } {
   // RFC 7748 §6.1: an all-zero shared secret means a low-order public key; refuse it.
   if (shared.every((b) => b === 0)) throw new ShroudError('CRYPTO_INTEGRITY', 'sealed value failed authentication');
   const okm = Buffer.from(hkdfSync('sha256', shared, Buffer.concat([ephemeralPublic, recipientPublic]), INFO, 32 + 12));
@@ -93,8 +105,14 @@ export interface X25519Recipient {
  * Opens a DEK sealed by sealDekToPublicKey with the recipient's key pair.
  * @throws CRYPTO_INTEGRITY when the slot does not authenticate (altered, or another key)
  */
-export function openDekWithPrivateKey(recipient: X25519Recipient, ref: KeyRef, wrapped: Uint8Array, context: Uint8Array): Buffer {
-  if (wrapped.length !== X25519_WRAPPED_LEN) throw new ShroudError('CRYPTO_INTEGRITY', 'sealed value failed authentication');
+export function openDekWithPrivateKey(
+  recipient: X25519Recipient,
+  ref: KeyRef,
+  wrapped: Uint8Array,
+  context: Uint8Array,
+): Buffer {
+  if (wrapped.length !== X25519_WRAPPED_LEN)
+    throw new ShroudError('CRYPTO_INTEGRITY', 'sealed value failed authentication');
   const slot = Buffer.from(wrapped);
   const ephemeralPublic = slot.subarray(0, X25519_KEY_LEN);
   let shared: Buffer;
@@ -105,7 +123,13 @@ export function openDekWithPrivateKey(recipient: X25519Recipient, ref: KeyRef, w
   }
   const { key, nonce } = wrapKeyAndNonce(shared, ephemeralPublic, recipient.publicKey);
   try {
-    return gcmDecrypt(key, nonce, wrapAad(context, 'x25519', ref), slot.subarray(X25519_KEY_LEN, X25519_KEY_LEN + DEK_LEN), slot.subarray(X25519_KEY_LEN + DEK_LEN));
+    return gcmDecrypt(
+      key,
+      nonce,
+      wrapAad(context, 'x25519', ref),
+      slot.subarray(X25519_KEY_LEN, X25519_KEY_LEN + DEK_LEN),
+      slot.subarray(X25519_KEY_LEN + DEK_LEN),
+    );
   } finally {
     zero(shared, key);
   }

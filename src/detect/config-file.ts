@@ -23,8 +23,17 @@ const MAX_SETTING_VALUE = 2048;
 function isNameChar(c: number): boolean {
   // letters, digits and . _ - [ ] @ $ / (properties, YAML paths, env names, flags)
   return (
-    (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) ||
-    c === 46 || c === 95 || c === 45 || c === 91 || c === 93 || c === 64 || c === 36 || c === 47
+    (c >= 48 && c <= 57) ||
+    (c >= 65 && c <= 90) ||
+    (c >= 97 && c <= 122) ||
+    c === 46 ||
+    c === 95 ||
+    c === 45 ||
+    c === 91 ||
+    c === 93 ||
+    c === 64 ||
+    c === 36 ||
+    c === 47
   );
 }
 

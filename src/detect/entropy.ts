@@ -41,7 +41,15 @@ const SEALED_PREFIX = 'shroud:v1:';
 
 /** letters, digits, `+ / _ -`: the base64 and base64url alphabets without padding. */
 function isTokenChar(c: number): boolean {
-  return (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 43 || c === 47 || c === 95 || c === 45;
+  return (
+    (c >= 48 && c <= 57) ||
+    (c >= 65 && c <= 90) ||
+    (c >= 97 && c <= 122) ||
+    c === 43 ||
+    c === 47 ||
+    c === 95 ||
+    c === 45
+  );
 }
 
 /** Share of `value[start, end)` covered by runs of an optional capital and 3+ lower-case letters. */

@@ -11,12 +11,12 @@ import { jwtDetector } from './jwt.js';
 import { privateKeyDetector } from './private-key.js';
 import { secretNamedKeyDetector } from './secret-named-key.js';
 import {
-    awsAccessKeyIdDetector,
-    githubTokenDetector,
-    gitlabTokenDetector,
-    googleApiKeyDetector,
-    slackTokenDetector,
-    stripeKeyDetector,
+  awsAccessKeyIdDetector,
+  githubTokenDetector,
+  gitlabTokenDetector,
+  googleApiKeyDetector,
+  slackTokenDetector,
+  stripeKeyDetector,
 } from './tokens.js';
 import type { Detector, Finding } from './types.js';
 import { urlCredentialsDetector } from './url-credentials.js';

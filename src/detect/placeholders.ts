@@ -21,12 +21,12 @@ const TEMPLATE_PATTERNS: readonly RegExp[] = [
   /^\$\{[^{}]*\}$/, // ${VAR}, ${VAR:-default}: shell, docker compose, Spring
   /^\$\([^()]*\)$/, // $(VAR): Kubernetes env expansion
   /^\$[A-Za-z_][A-Za-z0-9_.:-]*$/, // $VAR; Argo CD's $dex.github.clientSecret, $secret-name:key
-  /^\{\{[^]*\}\}$/, // {{ .Values.x }}: Helm, Go templates, Jinja
+  /^\{\{[\s\S]*\}\}$/, // {{ .Values.x }}: Helm, Go templates, Jinja
   /^<[^<>]*>$/, // <password>
   /^#\{[^{}]*\}$/, // #{...}: Spring EL, Ruby, Octopus
   /^@[A-Za-z0-9_.-]+@$/, // @db.password@: Maven resource filtering
   /^%\([A-Za-z0-9_]*\)s$|^%s$/, // printf-style
-  /^ENC\([^]*\)$/, // ENC(...): jasypt ciphertext, not plaintext
+  /^ENC\([\s\S]*\)$/, // ENC(...): jasypt ciphertext, not plaintext
   /^shroud:v1:[A-Za-z0-9_-]*=*$/, // a Shroud sealed value (base64url, padding tolerated)
   /^(?:vault|arn|ref\+[a-z0-9]+|secretref|awssm|gcpsm|azkv|op):/i, // secret-manager references
 ];
@@ -39,26 +39,123 @@ const TEMPLATE_PATTERNS: readonly RegExp[] = [
  * weak-password problem, which is not what this detector is for.
  */
 const PLACEHOLDER_WORDS: ReadonlySet<string> = new Set([
-  'changeme', 'changeit', 'changethis', 'replaceme', 'replace', 'todo', 'tbd', 'fixme', 'none', 'null',
-  'nil', 'undefined', 'empty', 'blank', 'redacted', 'hidden', 'masked', 'removed', 'secret', 'secrets',
-  'password', 'passwd', 'pass', 'pwd', 'token', 'apikey', 'key', 'credentials', 'example', 'sample',
-  'dummy', 'placeholder', 'default', 'notset', 'unset', 'na', 'notapplicable', 'yourpassword',
-  'yoursecret', 'yourtoken', 'yourapikey', 'yourkey', 'mypassword', 'mysecret', 'secretvalue',
-  'value', 'string', 'xxx', 'foo', 'foobar', 'bar', 'test', 'testing',
+  'changeme',
+  'changeit',
+  'changethis',
+  'replaceme',
+  'replace',
+  'todo',
+  'tbd',
+  'fixme',
+  'none',
+  'null',
+  'nil',
+  'undefined',
+  'empty',
+  'blank',
+  'redacted',
+  'hidden',
+  'masked',
+  'removed',
+  'secret',
+  'secrets',
+  'password',
+  'passwd',
+  'pass',
+  'pwd',
+  'token',
+  'apikey',
+  'key',
+  'credentials',
+  'example',
+  'sample',
+  'dummy',
+  'placeholder',
+  'default',
+  'notset',
+  'unset',
+  'na',
+  'notapplicable',
+  'yourpassword',
+  'yoursecret',
+  'yourtoken',
+  'yourapikey',
+  'yourkey',
+  'mypassword',
+  'mysecret',
+  'secretvalue',
+  'value',
+  'string',
+  'xxx',
+  'foo',
+  'foobar',
+  'bar',
+  'test',
+  'testing',
 ]);
 
 /** Stand-ins that start like an instruction: `your-token-here`, `INSERT_KEY`, `REPLACE_WITH_...`. */
 const PLACEHOLDER_PREFIXES: readonly string[] = [
-  'your', 'insert', 'enter', 'putyour', 'replace', 'changeme', 'changeit', 'todo', 'fixme', 'tbd',
-  'placeholder', 'redacted', 'dummy', 'example', 'sample', 'fake',
+  'your',
+  'insert',
+  'enter',
+  'putyour',
+  'replace',
+  'changeme',
+  'changeit',
+  'todo',
+  'fixme',
+  'tbd',
+  'placeholder',
+  'redacted',
+  'dummy',
+  'example',
+  'sample',
+  'fake',
 ];
 
 /** Ordinary setting values that may sit under a secret-sounding key (`token_auth: bearer`). */
 const ORDINARY_WORDS: ReadonlySet<string> = new Set([
-  'true', 'false', 'yes', 'no', 'on', 'off', 'enabled', 'disabled', 'enable', 'disable', 'optional',
-  'required', 'always', 'never', 'auto', 'automatic', 'manual', 'internal', 'external', 'basic',
-  'bearer', 'oauth', 'oauth2', 'jwt', 'hmac', 'sha256', 'rs256', 'hs256', 'file', 'env', 'vault',
-  'kubernetes', 'secret', 'plain', 'plaintext', 'none', 'random', 'generated', 'header', 'cookie',
+  'true',
+  'false',
+  'yes',
+  'no',
+  'on',
+  'off',
+  'enabled',
+  'disabled',
+  'enable',
+  'disable',
+  'optional',
+  'required',
+  'always',
+  'never',
+  'auto',
+  'automatic',
+  'manual',
+  'internal',
+  'external',
+  'basic',
+  'bearer',
+  'oauth',
+  'oauth2',
+  'jwt',
+  'hmac',
+  'sha256',
+  'rs256',
+  'hs256',
+  'file',
+  'env',
+  'vault',
+  'kubernetes',
+  'secret',
+  'plain',
+  'plaintext',
+  'none',
+  'random',
+  'generated',
+  'header',
+  'cookie',
 ]);
 
 const UUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;

@@ -52,7 +52,8 @@ export class LineLocator {
       this.line = 1;
     }
     const value = this.value;
-    for (let nl = value.indexOf('\n', this.counted); nl !== -1 && nl < position; nl = value.indexOf('\n', nl + 1)) this.line++;
+    for (let nl = value.indexOf('\n', this.counted); nl !== -1 && nl < position; nl = value.indexOf('\n', nl + 1))
+      this.line++;
     this.counted = position;
     return this.line;
   }

@@ -82,14 +82,15 @@ function escapeRegExp(literal: string): string {
   return literal.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 }
 
-function tokenDetector(
-  name: string,
-  description: string,
-  shapes: readonly TokenShape[],
-): Detector {
+function tokenDetector(name: string, description: string, shapes: readonly TokenShape[]): Detector {
   // One test for "any prefix occurs": an alternation of literals without quantifiers, so the
   // work per start position is bounded. Not global, so it keeps no lastIndex state.
-  const anyPrefix = new RegExp(shapes.flatMap((s) => s.prefixes).map(escapeRegExp).join('|'));
+  const anyPrefix = new RegExp(
+    shapes
+      .flatMap((s) => s.prefixes)
+      .map(escapeRegExp)
+      .join('|'),
+  );
   const shortest = Math.min(...shapes.flatMap((s) => s.prefixes.map((p) => p.length + s.min)));
   const detector: Detector = {
     name,
@@ -134,52 +135,42 @@ export const githubTokenDetector = tokenDetector(
 );
 
 /** GitLab tokens: personal/project/group (`glpat-`), deploy (`gldt-`), runner, trigger. */
-export const gitlabTokenDetector = tokenDetector(
-  'gitlab-token',
-  'a GitLab access token',
-  [{ prefixes: ['glpat-', 'gldt-', 'glrt-', 'glptt-'], body: isBase64UrlChar, min: 20, max: 255 }],
-);
+export const gitlabTokenDetector = tokenDetector('gitlab-token', 'a GitLab access token', [
+  { prefixes: ['glpat-', 'gldt-', 'glrt-', 'glptt-'], body: isBase64UrlChar, min: 20, max: 255 },
+]);
 
 /**
  * Slack tokens (`xoxb-`, `xoxa-`, `xoxp-`, `xoxr-`, `xoxs-`, app-level `xapp-`) always continue
  * with a numeric team or app part, which rules out `xoxb-your-token`. Incoming-webhook URLs
  * (`hooks.slack.com/services/T…/B…/<secret>`) post to a channel with no other credential.
  */
-export const slackTokenDetector = tokenDetector(
-  'slack-token',
-  'a Slack token or incoming-webhook URL',
-  [
-    {
-      prefixes: ['xoxb-', 'xoxa-', 'xoxp-', 'xoxr-', 'xoxs-', 'xapp-'],
-      body: isAlnumOrDash,
-      min: 10,
-      max: 255,
-      check: (body) => body.charCodeAt(0) >= 48 && body.charCodeAt(0) <= 57,
+export const slackTokenDetector = tokenDetector('slack-token', 'a Slack token or incoming-webhook URL', [
+  {
+    prefixes: ['xoxb-', 'xoxa-', 'xoxp-', 'xoxr-', 'xoxs-', 'xapp-'],
+    body: isAlnumOrDash,
+    min: 10,
+    max: 255,
+    check: (body) => body.charCodeAt(0) >= 48 && body.charCodeAt(0) <= 57,
+  },
+  {
+    prefixes: ['hooks.slack.com/services/'],
+    body: isAlnumOrSlash,
+    min: 20,
+    max: 255,
+    check: (body) => {
+      const parts = body.split('/');
+      const secret = parts[2] ?? '';
+      return parts.length === 3 && secret.length >= 16 && distinctCount(secret) >= MIN_DISTINCT;
     },
-    {
-      prefixes: ['hooks.slack.com/services/'],
-      body: isAlnumOrSlash,
-      min: 20,
-      max: 255,
-      check: (body) => {
-        const parts = body.split('/');
-        const secret = parts[2] ?? '';
-        return parts.length === 3 && secret.length >= 16 && distinctCount(secret) >= MIN_DISTINCT;
-      },
-    },
-  ],
-);
+  },
+]);
 
 /** Stripe secret and restricted keys, live and test (`pk_` publishable keys are public). */
-export const stripeKeyDetector = tokenDetector(
-  'stripe-key',
-  'a Stripe secret or restricted API key',
-  [{ prefixes: ['sk_live_', 'rk_live_', 'sk_test_', 'rk_test_'], body: isAlnum, min: 16, max: 255 }],
-);
+export const stripeKeyDetector = tokenDetector('stripe-key', 'a Stripe secret or restricted API key', [
+  { prefixes: ['sk_live_', 'rk_live_', 'sk_test_', 'rk_test_'], body: isAlnum, min: 16, max: 255 },
+]);
 
 /** Google API keys: `AIza` and exactly 35 base64url characters. */
-export const googleApiKeyDetector = tokenDetector(
-  'google-api-key',
-  'a Google API key',
-  [{ prefixes: ['AIza'], body: isBase64UrlChar, min: 35, max: 35 }],
-);
+export const googleApiKeyDetector = tokenDetector('google-api-key', 'a Google API key', [
+  { prefixes: ['AIza'], body: isBase64UrlChar, min: 35, max: 35 },
+]);

@@ -22,9 +22,17 @@ function isSchemeChar(c: number): boolean {
 /** Characters that end an authority: `/ ? #`, whitespace, quotes, backslash (JSON escapes). */
 function endsAuthority(c: number): boolean {
   return (
-    c === 47 || c === 63 || c === 35 || // / ? #
-    c === 32 || c === 9 || c === 10 || c === 13 || // whitespace
-    c === 34 || c === 39 || c === 96 || c === 92 // " ' ` \
+    c === 47 ||
+    c === 63 ||
+    c === 35 || // / ? #
+    c === 32 ||
+    c === 9 ||
+    c === 10 ||
+    c === 13 || // whitespace
+    c === 34 ||
+    c === 39 ||
+    c === 96 ||
+    c === 92 // " ' ` \
   );
 }
 
@@ -44,7 +52,8 @@ function scanUrls(key: string, value: string): Finding[] {
     const sep = value.indexOf('://', from);
     if (sep === -1) break;
     let schemeStart = sep;
-    while (schemeStart > 0 && sep - schemeStart < MAX_SCHEME && isSchemeChar(value.charCodeAt(schemeStart - 1))) schemeStart--;
+    while (schemeStart > 0 && sep - schemeStart < MAX_SCHEME && isSchemeChar(value.charCodeAt(schemeStart - 1)))
+      schemeStart--;
     const authorityStart = sep + 3;
     const stop = Math.min(value.length, authorityStart + MAX_AUTHORITY);
     let authorityEnd = authorityStart;

@@ -102,7 +102,12 @@ function labelSelector(sel: PolicyDoc['spec']['match']['objectSelector']): Polic
   };
 }
 
-function compileRule(rule: RuleDoc, at: PathSegment[], policyEnforcement: Enforcement, sink: IssueSink): CompiledRule | undefined {
+function compileRule(
+  rule: RuleDoc,
+  at: PathSegment[],
+  policyEnforcement: Enforcement,
+  sink: IssueSink,
+): CompiledRule | undefined {
   const before = sink.issues.length;
   const sources = rule.select === undefined ? ['$'] : Array.isArray(rule.select) ? rule.select : [rule.select];
   const select: Selector[] = [];
@@ -139,7 +144,11 @@ function compileRule(rule: RuleDoc, at: PathSegment[], policyEnforcement: Enforc
   );
   if ('errors' in tpl) for (const e of tpl.errors) sink.add('POLICY_TEMPLATE_INVALID', [...at, 'message'], e);
   else if (/\{\{\s*finding\./.test(rule.message) && !when.some((c) => c.operator === 'detector')) {
-    sink.add('POLICY_TEMPLATE_INVALID', [...at, 'message'], '{{finding.*}} needs a `detector` condition in this rule; without one it is always empty');
+    sink.add(
+      'POLICY_TEMPLATE_INVALID',
+      [...at, 'message'],
+      '{{finding.*}} needs a `detector` condition in this rule; without one it is always empty',
+    );
   }
   if (sink.issues.length > before || 'errors' in tpl) return undefined;
   return Object.freeze({
@@ -153,14 +162,19 @@ function compileRule(rule: RuleDoc, at: PathSegment[], policyEnforcement: Enforc
 }
 
 /** Compiles a schema-valid `kind: Policy` document; undefined when it has issues (added to `issues`). */
-export function compilePolicy(doc: PolicyDoc, source: SourceDocument, issues: PolicyIssue[]): CompiledPolicy | undefined {
+export function compilePolicy(
+  doc: PolicyDoc,
+  source: SourceDocument,
+  issues: PolicyIssue[],
+): CompiledPolicy | undefined {
   const sink = new IssueSink(source);
   const { spec } = doc;
   const rules: CompiledRule[] = [];
   const seen = new Set<string>();
   spec.rules.forEach((rule, i) => {
     const at: PathSegment[] = ['spec', 'rules', i];
-    if (seen.has(rule.name)) sink.add('POLICY_DUPLICATE_NAME', [...at, 'name'], `another rule of this policy is already named "${rule.name}"`);
+    if (seen.has(rule.name))
+      sink.add('POLICY_DUPLICATE_NAME', [...at, 'name'], `another rule of this policy is already named "${rule.name}"`);
     seen.add(rule.name);
     const compiled = compileRule(rule, at, spec.enforcement, sink);
     if (compiled !== undefined) rules.push(compiled);
@@ -201,18 +215,24 @@ function expiryInstant(text: string): Date | undefined {
 }
 
 /** Compiles a schema-valid `kind: PolicyException` document; undefined when it has issues. */
-export function compileException(doc: ExceptionDoc, source: SourceDocument, issues: PolicyIssue[]): CompiledException | undefined {
+export function compileException(
+  doc: ExceptionDoc,
+  source: SourceDocument,
+  issues: PolicyIssue[],
+): CompiledException | undefined {
   const sink = new IssueSink(source);
   const { spec } = doc;
   let expiresAt: Date | undefined;
   if (spec.expires !== undefined) {
     expiresAt = expiryInstant(spec.expires);
-    if (expiresAt === undefined) sink.add('POLICY_SCHEMA_INVALID', ['spec', 'expires'], `"${spec.expires}" is not a real date`);
+    if (expiresAt === undefined)
+      sink.add('POLICY_SCHEMA_INVALID', ['spec', 'expires'], `"${spec.expires}" is not a real date`);
   }
   issues.push(...sink.issues);
   if (sink.issues.length > 0) return undefined;
   const policies = new Map<string, ReadonlySet<string> | undefined>();
-  for (const p of spec.policies) policies.set(p.name, p.rules === undefined ? undefined : freezeCollection(new Set(p.rules)));
+  for (const p of spec.policies)
+    policies.set(p.name, p.rules === undefined ? undefined : freezeCollection(new Set(p.rules)));
   return Object.freeze({
     name: doc.metadata.name,
     file: source.file,

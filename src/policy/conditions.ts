@@ -28,12 +28,20 @@ export type Operator = (typeof OPERATORS)[number];
 /** What compileCondition returns: the condition, or a sentence and the error code. */
 export type ConditionCompile =
   | { condition: Condition }
-  | { error: string; code: 'POLICY_SCHEMA_INVALID' | 'POLICY_REGEX_INVALID' | 'POLICY_DETECTOR_UNKNOWN'; field: string };
+  | {
+      error: string;
+      code: 'POLICY_SCHEMA_INVALID' | 'POLICY_REGEX_INVALID' | 'POLICY_DETECTOR_UNKNOWN';
+      field: string;
+    };
 
 type Test = (item: unknown, itemPath: PathSegment[], scope: ItemScope) => boolean;
 
 /** Collects the values the path selects below the item, with their concrete paths. */
-function collect(path: Selector, item: unknown, itemPath: PathSegment[]): Array<{ value: unknown; path: PathSegment[] }> {
+function collect(
+  path: Selector,
+  item: unknown,
+  itemPath: PathSegment[],
+): Array<{ value: unknown; path: PathSegment[] }> {
   const out: Array<{ value: unknown; path: PathSegment[] }> = [];
   path.visit(item, itemPath, (value, p) => out.push({ value, path: p.slice() }));
   return out;
@@ -58,7 +66,11 @@ function detectorNames(spec: string | string[]): { names: string[] } | { error: 
   const names: string[] = [];
   for (const w of wanted) {
     if (w === 'high' || w === 'low') {
-      names.push(...listDetectors().filter((d) => d.confidence === w).map((d) => d.name));
+      names.push(
+        ...listDetectors()
+          .filter((d) => d.confidence === w)
+          .map((d) => d.name),
+      );
     } else if (getDetector(w) !== undefined) {
       names.push(w);
     } else {
@@ -82,7 +94,9 @@ function scannableText(value: string, path: readonly PathSegment[]): string | un
   }
 }
 
-function findingsFor(names: string[]): (item: unknown, itemPath: PathSegment[], path: Selector, scope: ItemScope) => boolean {
+function findingsFor(
+  names: string[],
+): (item: unknown, itemPath: PathSegment[], path: Selector, scope: ItemScope) => boolean {
   // `low` or `high` may resolve to no detector at all: then nothing can be found.
   if (names.length === 0) return () => false;
   return (item, itemPath, path, scope) => {
@@ -159,7 +173,8 @@ export function compileCondition(operator: Operator, arg: unknown, path: Selecto
     case 'notUnder': {
       const prefixes = arg as string[];
       const bad = prefixes.find((p) => !p.startsWith('/'));
-      if (bad !== undefined) return { error: `prefix "${bad}" must be an absolute path`, code: 'POLICY_SCHEMA_INVALID', field: operator };
+      if (bad !== undefined)
+        return { error: `prefix "${bad}" must be an absolute path`, code: 'POLICY_SCHEMA_INVALID', field: operator };
       const isUnder = (v: string): boolean => prefixes.some((p) => isUnderPrefix(v, p));
       test =
         operator === 'under'
@@ -181,7 +196,8 @@ export function compileCondition(operator: Operator, arg: unknown, path: Selecto
     }
     case 'writableMount': {
       const want = arg === true;
-      test = (item, _itemPath, scope) => path.some(item, (n) => typeof n === 'string' && isVolumeMountWritable(scope.root, n)) === want;
+      test = (item, _itemPath, scope) =>
+        path.some(item, (n) => typeof n === 'string' && isVolumeMountWritable(scope.root, n)) === want;
       break;
     }
   }

@@ -51,7 +51,8 @@ function matchSkipReason(policy: CompiledPolicy, input: EvaluationInput, subject
   if (!m.operations.has(input.operation)) return `operation ${input.operation} is not matched`;
   // Namespace filters apply to namespaced objects; cluster-scoped ones have no namespace.
   if (subject.namespace !== '') {
-    if (m.namespacesInclude !== undefined && !matchesAny(m.namespacesInclude, subject.namespace)) return 'namespace is not included';
+    if (m.namespacesInclude !== undefined && !matchesAny(m.namespacesInclude, subject.namespace))
+      return 'namespace is not included';
     if (matchesAny(m.namespacesExclude, subject.namespace)) return 'namespace is excluded';
   }
   if (m.objectSelector !== undefined && !m.objectSelector(subject.labels)) return 'labels do not match objectSelector';
@@ -83,7 +84,10 @@ function exemptions(
     if (e.expiresAt !== undefined && now.getTime() >= e.expiresAt.getTime()) {
       if (!noticed.has(e.name)) {
         noticed.add(e.name);
-        notices.push({ message: 'exception expired', fields: { exception: e.name, file: e.file, expires: e.expires ?? '', policy: policy.name } });
+        notices.push({
+          message: 'exception expired',
+          fields: { exception: e.name, file: e.file, expires: e.expires ?? '', policy: policy.name },
+        });
       }
       continue;
     }
@@ -164,18 +168,33 @@ export function evaluateObject(set: PolicySet, input: EvaluationInput, options: 
     const { policy } = target;
     let skip = matchSkipReason(policy, input, subject);
     const root = target.templatePath === undefined ? input.object : readAt(input.object, target.templatePath);
-    if (skip === undefined && !isRecord(root)) skip = target.templatePath === undefined ? 'no object' : 'no pod template';
-    const exempt = skip === undefined ? exemptions(set, policy, subject, options.now, notices, noticed) : new Map<string, string>();
+    if (skip === undefined && !isRecord(root))
+      skip = target.templatePath === undefined ? 'no object' : 'no pod template';
+    const exempt =
+      skip === undefined ? exemptions(set, policy, subject, options.now, notices, noticed) : new Map<string, string>();
     const base: PathSegment[] = target.templatePath === undefined ? [] : [...target.templatePath];
     const targetKind = target.templatePath === undefined ? input.kind : 'Pod';
     for (const rule of policy.rules) {
       let result: RuleResult;
       const exception = exempt.get('*') ?? exempt.get(rule.name);
-      if (skip !== undefined) result = { policy: policy.name, rule: rule.name, enforcement: rule.enforcement, status: 'skip', reason: skip };
+      if (skip !== undefined)
+        result = { policy: policy.name, rule: rule.name, enforcement: rule.enforcement, status: 'skip', reason: skip };
       else if (exception !== undefined)
-        result = { policy: policy.name, rule: rule.name, enforcement: rule.enforcement, status: 'skip', reason: `exception ${exception}` };
+        result = {
+          policy: policy.name,
+          rule: rule.name,
+          enforcement: rule.enforcement,
+          status: 'skip',
+          reason: `exception ${exception}`,
+        };
       else if (rule.kinds !== undefined && !rule.kinds.has(targetKind))
-        result = { policy: policy.name, rule: rule.name, enforcement: rule.enforcement, status: 'skip', reason: `rule does not apply to ${targetKind}` };
+        result = {
+          policy: policy.name,
+          rule: rule.name,
+          enforcement: rule.enforcement,
+          status: 'skip',
+          reason: `rule does not apply to ${targetKind}`,
+        };
       else {
         try {
           const n = runRule(rule, policy, root, base, input, subject, violations);
@@ -184,7 +203,10 @@ export function evaluateObject(set: PolicySet, input: EvaluationInput, options: 
         } catch (err) {
           const reason = err instanceof Error ? err.message : String(err);
           result = { policy: policy.name, rule: rule.name, enforcement: rule.enforcement, status: 'error', reason };
-          notices.push({ message: 'rule error', fields: { code: 'POLICY_RULE_ERROR', policy: policy.name, rule: rule.name, reason } });
+          notices.push({
+            message: 'rule error',
+            fields: { code: 'POLICY_RULE_ERROR', policy: policy.name, rule: rule.name, reason },
+          });
         }
       }
       const key = `${policy.name}\u0000${rule.name}`;

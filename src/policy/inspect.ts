@@ -26,8 +26,17 @@ export function selectorReport(set: PolicySet): SelectorReportRow[] {
   const rows: SelectorReportRow[] = [];
   for (const p of set.policies) {
     for (const r of p.rules) {
-      for (const s of r.select) rows.push({ policy: p.name, rule: r.name, where: 'select', source: s.source, compiled: s.compiled });
-      r.when.forEach((c, i) => rows.push({ policy: p.name, rule: r.name, where: `when[${i}].path`, source: c.path.source, compiled: c.path.compiled }));
+      for (const s of r.select)
+        rows.push({ policy: p.name, rule: r.name, where: 'select', source: s.source, compiled: s.compiled });
+      r.when.forEach((c, i) => {
+        rows.push({
+          policy: p.name,
+          rule: r.name,
+          where: `when[${i}].path`,
+          source: c.path.source,
+          compiled: c.path.compiled,
+        });
+      });
     }
   }
   return rows;

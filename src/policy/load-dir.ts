@@ -4,6 +4,7 @@
  * timestamped `..2024_...` folders and exposes them through top-level symlinks, which are
  * followed, so each file is read once.
  */
+import type { Dirent } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parsePolicyFiles, type LoadResult, type PolicyFile } from './parse-files.js';
@@ -13,11 +14,15 @@ import type { PolicyIssue, PolicySet } from './types.js';
 const POLICY_FILE = /\.ya?ml$/i;
 
 async function listPolicyFiles(dir: string, issues: PolicyIssue[]): Promise<string[]> {
-  let entries;
+  let entries: Dirent[];
   try {
     entries = await readdir(dir, { withFileTypes: true });
   } catch (err) {
-    issues.push({ code: 'POLICY_DIR_UNREADABLE', message: `cannot read directory: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, file: dir });
+    issues.push({
+      code: 'POLICY_DIR_UNREADABLE',
+      message: `cannot read directory: ${(err as NodeJS.ErrnoException).code ?? String(err)}`,
+      file: dir,
+    });
     return [];
   }
   const files: string[] = [];
@@ -52,7 +57,11 @@ export async function readPolicyFiles(dir: string): Promise<LoadResult<PolicyFil
     try {
       files.push({ file, text: await readFile(file, 'utf8') });
     } catch (err) {
-      issues.push({ code: 'POLICY_DIR_UNREADABLE', message: `cannot read file: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, file });
+      issues.push({
+        code: 'POLICY_DIR_UNREADABLE',
+        message: `cannot read file: ${(err as NodeJS.ErrnoException).code ?? String(err)}`,
+        file,
+      });
     }
   }
   return { value: files, issues };

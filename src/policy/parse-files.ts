@@ -35,7 +35,12 @@ interface RawDocument {
 }
 
 /** Parses every YAML document of one file; empty documents are skipped. */
-export function parseYamlDocuments(file: string, text: string, issues: PolicyIssue[], code: PolicyIssue['code']): RawDocument[] {
+export function parseYamlDocuments(
+  file: string,
+  text: string,
+  issues: PolicyIssue[],
+  code: PolicyIssue['code'],
+): RawDocument[] {
   const lineCounter = new LineCounter();
   const docs = parseAllDocuments(text, { lineCounter, uniqueKeys: true, prettyErrors: false });
   const out: RawDocument[] = [];
@@ -84,7 +89,9 @@ export function parsePolicyFiles(files: ReadonlyArray<PolicyFile>): LoadResult<P
         const p = doc.value as Partial<PolicyDoc>;
         const name = p.metadata?.name;
         if (typeof name === 'string' && !policyNames.has(name)) {
-          const rules = Array.isArray(p.spec?.rules) ? p.spec.rules.map((r) => r?.name).filter((n) => typeof n === 'string') : [];
+          const rules = Array.isArray(p.spec?.rules)
+            ? p.spec.rules.map((r) => r?.name).filter((n) => typeof n === 'string')
+            : [];
           policyNames.set(name, schemaIssues.length === 0 ? new Set(rules) : undefined);
         }
       }
@@ -113,7 +120,11 @@ export function parsePolicyFiles(files: ReadonlyArray<PolicyFile>): LoadResult<P
   };
 }
 
-function unique<T extends { name: string; file: string }>(loaded: Array<Loaded<T>>, what: string, issues: PolicyIssue[]): Array<Loaded<T>> {
+function unique<T extends { name: string; file: string }>(
+  loaded: Array<Loaded<T>>,
+  what: string,
+  issues: PolicyIssue[],
+): Array<Loaded<T>> {
   const first = new Map<string, Loaded<T>>();
   for (const { item, source } of loaded) {
     const prior = first.get(item.name);
@@ -122,7 +133,12 @@ function unique<T extends { name: string; file: string }>(loaded: Array<Loaded<T
       continue;
     }
     issues.push(
-      issueAt('POLICY_DUPLICATE_NAME', source, ['metadata', 'name'], `metadata.name: another ${what} is already named "${item.name}" (in ${prior.item.file})`),
+      issueAt(
+        'POLICY_DUPLICATE_NAME',
+        source,
+        ['metadata', 'name'],
+        `metadata.name: another ${what} is already named "${item.name}" (in ${prior.item.file})`,
+      ),
     );
   }
   return [...first.values()];
@@ -138,7 +154,12 @@ function checkReferences(
     if (!policyNames.has(name)) {
       ok = false;
       issues.push(
-        issueAt('POLICY_REFERENCE_UNKNOWN', source, ['spec', 'policies', i, 'name'], `policies[${i}].name: no policy is named "${name}"${didYouMean(name, policyNames.keys())}`),
+        issueAt(
+          'POLICY_REFERENCE_UNKNOWN',
+          source,
+          ['spec', 'policies', i, 'name'],
+          `policies[${i}].name: no policy is named "${name}"${didYouMean(name, policyNames.keys())}`,
+        ),
       );
       return;
     }
@@ -148,7 +169,12 @@ function checkReferences(
       if (known.has(rule)) continue;
       ok = false;
       issues.push(
-        issueAt('POLICY_REFERENCE_UNKNOWN', source, ['spec', 'policies', i, 'rules'], `policies[${i}].rules: policy "${name}" has no rule "${rule}"${didYouMean(rule, known)}`),
+        issueAt(
+          'POLICY_REFERENCE_UNKNOWN',
+          source,
+          ['spec', 'policies', i, 'rules'],
+          `policies[${i}].rules: policy "${name}" has no rule "${rule}"${didYouMean(rule, known)}`,
+        ),
       );
     }
   });

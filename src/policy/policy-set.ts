@@ -7,7 +7,10 @@ import type { CompiledException, CompiledPolicy, PolicySet, PolicyTarget } from 
  * Indexes policies by kind once, so a request for a kind no policy matches costs one map
  * lookup. A policy matching `Pod` is also indexed under every pod-template kind.
  */
-export function buildPolicySet(policies: readonly CompiledPolicy[], exceptions: readonly CompiledException[]): PolicySet {
+export function buildPolicySet(
+  policies: readonly CompiledPolicy[],
+  exceptions: readonly CompiledException[],
+): PolicySet {
   const byKind = new Map<string, PolicyTarget[]>();
   const anyKind: PolicyTarget[] = [];
   const add = (kind: string, target: PolicyTarget): void => {
@@ -22,7 +25,8 @@ export function buildPolicySet(policies: readonly CompiledPolicy[], exceptions: 
     }
     for (const kind of policy.match.kinds) add(kind, Object.freeze({ policy, templatePath: undefined }));
     if (policy.match.kinds.has('Pod')) {
-      for (const [kind, path] of Object.entries(POD_TEMPLATE_PATHS)) add(kind, Object.freeze({ policy, templatePath: path }));
+      for (const [kind, path] of Object.entries(POD_TEMPLATE_PATHS))
+        add(kind, Object.freeze({ policy, templatePath: path }));
     }
   }
   // Policies for every kind join each specific list, keeping the order policies were loaded in.

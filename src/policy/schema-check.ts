@@ -39,7 +39,11 @@ function isCondition(path: readonly PathSegment[]): boolean {
 
 function describe(err: ErrorObject, path: PathSegment[]): { text: string; key?: string } {
   const params = err.params as Record<string, unknown>;
-  const parent = (err.parentSchema ?? {}) as { properties?: Record<string, unknown>; description?: string; enum?: unknown[] };
+  const parent = (err.parentSchema ?? {}) as {
+    properties?: Record<string, unknown>;
+    description?: string;
+    enum?: unknown[];
+  };
   switch (err.keyword) {
     case 'additionalProperties': {
       const extra = String(params.additionalProperty);
@@ -59,7 +63,9 @@ function describe(err: ErrorObject, path: PathSegment[]): { text: string; key?: 
     case 'type':
       return { text: `must be ${String(params.type).replace(',', ' or ')}` };
     case 'pattern':
-      return { text: `"${String(err.data)}" is not valid: must be ${parent.description ?? `like ${String(params.pattern)}`}` };
+      return {
+        text: `"${String(err.data)}" is not valid: must be ${parent.description ?? `like ${String(params.pattern)}`}`,
+      };
     case 'minItems':
       return { text: `must list at least ${String(params.limit)} item${params.limit === 1 ? '' : 's'}` };
     case 'minLength':

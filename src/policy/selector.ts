@@ -84,7 +84,7 @@ function compileFilter(segment: string): Predicate | undefined {
     const literal = parseLiteral(cmp[3]!);
     // Same meaning as JavaScript (and jsonpath-plus): `==` is loose, `===` strict.
     const strict = cmp[2]!.length === 3;
-    // eslint-disable-next-line eqeqeq
+    // biome-ignore lint/suspicious/noDoubleEquals: policies ask for JavaScript's loose equality with `==`
     const equal = strict ? (v: unknown) => v === literal : (v: unknown) => v == literal;
     const negate = cmp[2]!.startsWith('!');
     return (item) => {
@@ -142,7 +142,8 @@ function walkSome(steps: readonly Step[], i: number, value: unknown, predicate: 
   if (!isObject(value)) return false;
   const step = steps[i]!;
   if (step.kind === 'child') {
-    if (Array.isArray(value)) return step.index >= 0 && step.index < value.length && walkSome(steps, i + 1, value[step.index], predicate);
+    if (Array.isArray(value))
+      return step.index >= 0 && step.index < value.length && walkSome(steps, i + 1, value[step.index], predicate);
     return Object.hasOwn(value, step.name) && walkSome(steps, i + 1, value[step.name], predicate);
   }
   const filter = step.predicate;
@@ -263,7 +264,14 @@ function fallbackSelector(source: string, names: string[]): Selector {
     names: Object.freeze(names),
     visit(root, base, visitor) {
       // A filter that throws (`@.a.b` where `a` is missing) means "no match", as in the compiled subset.
-      const results = JSONPath({ path: source, json: root as object, resultType: 'all', eval: 'safe', ignoreEvalErrors: true, wrap: true }) as Array<{
+      const results = JSONPath({
+        path: source,
+        json: root as object,
+        resultType: 'all',
+        eval: 'safe',
+        ignoreEvalErrors: true,
+        wrap: true,
+      }) as Array<{
         value: unknown;
         pointer: string;
       }>;

@@ -62,7 +62,12 @@ function containerName(object: unknown, path: readonly PathSegment[]): string {
   for (let i = 0; i < path.length; i++) {
     const seg = path[i]!;
     cur = isRecord(cur) ? cur[seg as string] : Array.isArray(cur) ? cur[seg as number] : undefined;
-    if (typeof seg === 'number' && CONTAINER_LISTS.has(String(path[i - 1])) && isRecord(cur) && typeof cur.name === 'string') {
+    if (
+      typeof seg === 'number' &&
+      CONTAINER_LISTS.has(String(path[i - 1])) &&
+      isRecord(cur) &&
+      typeof cur.name === 'string'
+    ) {
       name = cur.name;
     }
   }
@@ -71,7 +76,10 @@ function containerName(object: unknown, path: readonly PathSegment[]): string {
 
 function show(value: unknown): string {
   if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') return String(value);
-  if (Array.isArray(value) && value.every((v) => typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean')) {
+  if (
+    Array.isArray(value) &&
+    value.every((v) => typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean')
+  ) {
     return value.map(String).join(', ');
   }
   return '';
@@ -140,7 +148,9 @@ export function compileTemplate(source: string, selectNames: ReadonlyArray<reado
       }
       const unsafe = selectNames.some((names) => {
         const all = [...names, ...fields];
-        return all.some((n) => VALUE_FIELDS.has(n)) || names.includes('..') || (fields.length === 0 && names.includes('*'));
+        return (
+          all.some((n) => VALUE_FIELDS.has(n)) || names.includes('..') || (fields.length === 0 && names.includes('*'))
+        );
       });
       if (unsafe) {
         errors.push(
@@ -164,7 +174,13 @@ export function compileTemplate(source: string, selectNames: ReadonlyArray<reado
         for (const p of frozen) out += typeof p === 'string' ? p : p(ctx);
         // One line: deny messages list one violation per line, and warnings become HTTP
         // Warning headers, which cannot hold control characters.
-        return out.replace(/[\u0000-\u001f\u007f]+/g, ' ').replace(/ {2,}/g, ' ').trim();
+        return (
+          out
+            // biome-ignore lint/suspicious/noControlCharactersInRegex: removing control characters is the point
+            .replace(/[\u0000-\u001f\u007f]+/g, ' ')
+            .replace(/ {2,}/g, ' ')
+            .trim()
+        );
       },
     },
   };

@@ -21,9 +21,13 @@ export function hasServingPair(dir: string): boolean {
 export async function writeCertFiles(dir: string, bundle: CertBundle, options: { force: boolean }): Promise<void> {
   await mkdir(dir, { recursive: true, mode: 0o700 });
   if (!options.force && existsSync(join(dir, CERT_FILES.key))) {
-    throw new ShroudError('TLS_KEY_EXISTS', `${join(dir, CERT_FILES.key)} exists; pass --force to replace the certificates`, {
-      details: { dir },
-    });
+    throw new ShroudError(
+      'TLS_KEY_EXISTS',
+      `${join(dir, CERT_FILES.key)} exists; pass --force to replace the certificates`,
+      {
+        details: { dir },
+      },
+    );
   }
   await writeFileAtomic(join(dir, CERT_FILES.ca), bundle.caCert, 0o644);
   await writeFileAtomic(join(dir, CERT_FILES.cert), bundle.cert, 0o644);

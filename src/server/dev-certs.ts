@@ -60,7 +60,10 @@ export function generateCertBundle(options: CertOptions): CertBundle {
   caCert.publicKey = ca.publicKey;
   caCert.serialNumber = serialNumber();
   validity(caCert, now, options.days);
-  const caSubject = [{ name: 'commonName', value: 'shroud-webhook-ca' }, { name: 'organizationName', value: 'Shroud' }];
+  const caSubject = [
+    { name: 'commonName', value: 'shroud-webhook-ca' },
+    { name: 'organizationName', value: 'Shroud' },
+  ];
   caCert.setSubject(caSubject);
   caCert.setIssuer(caSubject);
   caCert.setExtensions([

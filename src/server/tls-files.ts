@@ -25,10 +25,14 @@ export async function loadTlsPair(dir: string): Promise<TlsPair> {
   try {
     [cert, key] = await Promise.all([readFile(join(dir, CERT_FILES.cert)), readFile(join(dir, CERT_FILES.key))]);
   } catch (err) {
-    throw new ShroudError('TLS_FILES_MISSING', `cannot read ${CERT_FILES.cert} and ${CERT_FILES.key} in ${dir}; run 'shroud certs' or set --cert-dir`, {
-      cause: err,
-      details: { dir },
-    });
+    throw new ShroudError(
+      'TLS_FILES_MISSING',
+      `cannot read ${CERT_FILES.cert} and ${CERT_FILES.key} in ${dir}; run 'shroud certs' or set --cert-dir`,
+      {
+        cause: err,
+        details: { dir },
+      },
+    );
   }
   try {
     createSecureContext({ cert, key }); // throws when the key does not match the certificate
@@ -42,9 +46,13 @@ export async function loadTlsPair(dir: string): Promise<TlsPair> {
     };
   } catch (err) {
     // OpenSSL's messages name the problem ("key values mismatch") and never the key itself.
-    throw new ShroudError('TLS_PAIR_INVALID', `${CERT_FILES.cert} and ${CERT_FILES.key} in ${dir} do not load as a pair: ${(err as Error).message}`, {
-      cause: err,
-      details: { dir },
-    });
+    throw new ShroudError(
+      'TLS_PAIR_INVALID',
+      `${CERT_FILES.cert} and ${CERT_FILES.key} in ${dir} do not load as a pair: ${(err as Error).message}`,
+      {
+        cause: err,
+        details: { dir },
+      },
+    );
   }
 }

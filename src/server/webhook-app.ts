@@ -74,14 +74,24 @@ export function createWebhookApp(options: WebhookAppOptions): express.Express {
   });
 
   app.use((_req: Request, res: Response) => {
-    sendError(res, 404, 'ADMISSION_REVIEW_INVALID', 'no such endpoint: use POST /validate, POST /mutate, GET /healthz or GET /readyz');
+    sendError(
+      res,
+      404,
+      'ADMISSION_REVIEW_INVALID',
+      'no such endpoint: use POST /validate, POST /mutate, GET /healthz or GET /readyz',
+    );
   });
   // Errors thrown before a route answers: body-parser's limit and stream errors, and bugs.
   app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
     const type = (err as { type?: unknown } | null)?.type;
     if (type === 'entity.too.large') {
       res.setHeader('Connection', 'close');
-      sendError(res, 413, 'ADMISSION_BODY_TOO_LARGE', `request body is larger than ${options.bodyLimit ?? DEFAULT_BODY_LIMIT} bytes`);
+      sendError(
+        res,
+        413,
+        'ADMISSION_BODY_TOO_LARGE',
+        `request body is larger than ${options.bodyLimit ?? DEFAULT_BODY_LIMIT} bytes`,
+      );
     } else if (type === 'encoding.unsupported' || type === 'charset.unsupported') {
       sendError(res, 415, 'ADMISSION_CONTENT_TYPE', 'unsupported content encoding or charset');
     } else if (type === 'request.aborted' || type === 'request.size.invalid' || type === 'entity.verify.failed') {
@@ -153,17 +163,25 @@ function admissionRoute(endpoint: 'validate' | 'mutate', handle: Handler, logger
           );
         } else {
           verdict = outcome;
-          response = endpoint === 'mutate' ? mutationResponse(request.uid, outcome) : verdictResponse(request.uid, outcome);
+          response =
+            endpoint === 'mutate' ? mutationResponse(request.uid, outcome) : verdictResponse(request.uid, outcome);
         }
       }
     } catch (err) {
       logger.error({ ...context, err }, 'review failed');
       status = 500;
-      response = errorResponse(request.uid, 500, `Shroud failed while reviewing this request (request id ${reqId}); the failure is logged.`);
+      response = errorResponse(
+        request.uid,
+        500,
+        `Shroud failed while reviewing this request (request id ${reqId}); the failure is logged.`,
+      );
     }
 
     if (status === 500) {
-      res.status(500).json({ ...reviewResponse(apiVersion, response), error: { code: 'ADMISSION_INTERNAL', message: response.status?.message } });
+      res.status(500).json({
+        ...reviewResponse(apiVersion, response),
+        error: { code: 'ADMISSION_INTERNAL', message: response.status?.message },
+      });
     } else {
       res.status(200).json(reviewResponse(apiVersion, response));
     }

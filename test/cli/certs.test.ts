@@ -9,7 +9,10 @@ import { runCli } from '../helpers/cli.js';
 test('shroud certs writes a CA and a serving pair, prints the caBundle, and refuses to overwrite', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'shroud-certs-'));
   try {
-    const r = await runCli(['certs', '--out', 'out', '--dns', 'webhook.example.svc', '--dns', '10.0.0.7', '--days', '7'], { cwd: dir });
+    const r = await runCli(
+      ['certs', '--out', 'out', '--dns', 'webhook.example.svc', '--dns', '10.0.0.7', '--days', '7'],
+      { cwd: dir },
+    );
     assert.equal(r.code, 0, r.stderr);
     const out = join(dir, 'out');
     const caPem = readFileSync(join(out, 'ca.crt'), 'utf8');

@@ -30,13 +30,62 @@ test('check --output json: the contract, with file, document and item for every 
     }),
   }));
   assert.deepEqual(summary, [
-    { file: `${FIX}/repo/apps/web.yaml`, document: 0, item: null, apiVersion: 'apps/v1', kind: 'Deployment', namespace: 'shop', name: 'web', allowed: false, violations: ['deny disallow-secret-env/secret-env-var spec.template.spec.containers[0].env[1]'] },
-    { file: `${FIX}/repo/apps/web.yaml`, document: 1, item: null, apiVersion: 'v1', kind: 'Service', namespace: 'shop', name: 'web', allowed: true, violations: [] },
-    { file: `${FIX}/repo/list.json`, document: 0, item: 0, apiVersion: 'v1', kind: 'ConfigMap', namespace: 'shop', name: 'settings', allowed: false, violations: ['deny disallow-secrets-in-configmaps/secret-value data.api_token'] },
-    { file: `${FIX}/repo/list.json`, document: 0, item: 1, apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', namespace: null, name: 'secret-getter', allowed: true, violations: ['warn restrict-secret-rbac/get-all-secrets rules[0]'] },
+    {
+      file: `${FIX}/repo/apps/web.yaml`,
+      document: 0,
+      item: null,
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      namespace: 'shop',
+      name: 'web',
+      allowed: false,
+      violations: ['deny disallow-secret-env/secret-env-var spec.template.spec.containers[0].env[1]'],
+    },
+    {
+      file: `${FIX}/repo/apps/web.yaml`,
+      document: 1,
+      item: null,
+      apiVersion: 'v1',
+      kind: 'Service',
+      namespace: 'shop',
+      name: 'web',
+      allowed: true,
+      violations: [],
+    },
+    {
+      file: `${FIX}/repo/list.json`,
+      document: 0,
+      item: 0,
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      namespace: 'shop',
+      name: 'settings',
+      allowed: false,
+      violations: ['deny disallow-secrets-in-configmaps/secret-value data.api_token'],
+    },
+    {
+      file: `${FIX}/repo/list.json`,
+      document: 0,
+      item: 1,
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'ClusterRole',
+      namespace: null,
+      name: 'secret-getter',
+      allowed: true,
+      violations: ['warn restrict-secret-rbac/get-all-secrets rules[0]'],
+    },
   ]);
   assert.deepEqual(report.errors, []);
-  assert.deepEqual(report.summary, { files: 3, objects: 4, denied: 2, warned: 1, passed: 1, violations: 3, skippedDocuments: 1, errors: 0 });
+  assert.deepEqual(report.summary, {
+    files: 3,
+    objects: 4,
+    denied: 2,
+    warned: 1,
+    passed: 1,
+    violations: 3,
+    skippedDocuments: 1,
+    errors: 0,
+  });
 });
 
 test('check: secret values planted in the manifests appear in no output format', async () => {
@@ -51,7 +100,10 @@ test('check: secret values planted in the manifests appear in no output format',
 test('check: an unparseable file is reported with file:line:col, the others are still checked, exit 2', async () => {
   const r = await runCli(['check', '--output', 'json', `${FIX}/broken`]);
   assert.equal(r.code, 2);
-  assert.equal(r.stderr, `POLICY_INPUT_INVALID: ${FIX}/broken/bad.yaml:7:1: Flow sequence in block collection must be sufficiently indented and end with a ]\n`);
+  assert.equal(
+    r.stderr,
+    `POLICY_INPUT_INVALID: ${FIX}/broken/bad.yaml:7:1: Flow sequence in block collection must be sufficiently indented and end with a ]\n`,
+  );
   const report = JSON.parse(r.stdout) as JsonReport;
   assert.deepEqual(
     report.results.map((x) => [x.file, x.allowed]),
@@ -84,7 +136,12 @@ test('check: a clean file exits 0', async () => {
 });
 
 test('check: - reads standard input (JSON here) and names it "-"', async () => {
-  const pod = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p' }, spec: { volumes: [{ name: 'h', hostPath: { path: '/' } }] } };
+  const pod = {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name: 'p' },
+    spec: { volumes: [{ name: 'h', hostPath: { path: '/' } }] },
+  };
   const r = await runCli(['check', '--output', 'json', '-'], { stdin: JSON.stringify(pod) });
   assert.equal(r.code, 1);
   const report = JSON.parse(r.stdout) as JsonReport;
@@ -99,25 +156,50 @@ test('check --output sarif: SARIF 2.1.0 with a rule per policy rule and line reg
   assert.equal(r.code, 1);
   const sarif = JSON.parse(r.stdout) as {
     version: string;
-    runs: Array<{ tool: { driver: { name: string; rules: Array<{ id: string }> } }; results: Array<Record<string, unknown>> }>;
+    runs: Array<{
+      tool: { driver: { name: string; rules: Array<{ id: string }> } };
+      results: Array<Record<string, unknown>>;
+    }>;
   };
   assert.equal(sarif.version, '2.1.0');
   const run = sarif.runs[0]!;
   assert.equal(run.tool.driver.name, 'shroud');
   assert.ok(run.tool.driver.rules.some((x) => x.id === 'disallow-secret-env/secret-env-var'));
   assert.equal(run.results.length, 1);
-  const res = run.results[0] as { ruleId: string; level: string; locations: Array<{ physicalLocation: { artifactLocation: { uri: string }; region: { startLine: number } } }> };
+  const res = run.results[0] as {
+    ruleId: string;
+    level: string;
+    locations: Array<{ physicalLocation: { artifactLocation: { uri: string }; region: { startLine: number } } }>;
+  };
   assert.equal(res.ruleId, 'disallow-secret-env/secret-env-var');
   assert.equal(res.level, 'error');
-  assert.deepEqual(res.locations[0]!.physicalLocation, { artifactLocation: { uri: `${FIX}/repo/apps/web.yaml` }, region: { startLine: 21 } });
+  assert.deepEqual(res.locations[0]!.physicalLocation, {
+    artifactLocation: { uri: `${FIX}/repo/apps/web.yaml` },
+    region: { startLine: 21 },
+  });
 });
 
 const usage: Array<{ name: string; argv: string[]; code: number; stderr: RegExp }> = [
   { name: 'no paths', argv: ['check'], code: 2, stderr: /^CLI_USAGE: give at least one file/ },
-  { name: 'unknown output', argv: ['check', '--output', 'xml', 'x'], code: 2, stderr: /^CLI_USAGE: --output must be one of text, json, sarif/ },
+  {
+    name: 'unknown output',
+    argv: ['check', '--output', 'xml', 'x'],
+    code: 2,
+    stderr: /^CLI_USAGE: --output must be one of text, json, sarif/,
+  },
   { name: 'unknown flag', argv: ['check', '--frobnicate', 'x'], code: 2, stderr: /^CLI_USAGE: / },
-  { name: 'a missing path', argv: ['check', `${FIX}/nope.yaml`], code: 2, stderr: /^POLICY_INPUT_INVALID: test\/fixtures\/check\/nope\.yaml: no such file or directory/ },
-  { name: 'invalid policies', argv: ['check', '--policies', 'test/fixtures/policy/unknown-operator', `${FIX}/clean`], code: 3, stderr: /^POLICY_SCHEMA_INVALID: .*policy\.yaml:18:11: rules\[2\]\.when\[0\]: unknown operator "anyof"/ },
+  {
+    name: 'a missing path',
+    argv: ['check', `${FIX}/nope.yaml`],
+    code: 2,
+    stderr: /^POLICY_INPUT_INVALID: test\/fixtures\/check\/nope\.yaml: no such file or directory/,
+  },
+  {
+    name: 'invalid policies',
+    argv: ['check', '--policies', 'test/fixtures/policy/unknown-operator', `${FIX}/clean`],
+    code: 3,
+    stderr: /^POLICY_SCHEMA_INVALID: .*policy\.yaml:18:11: rules\[2\]\.when\[0\]: unknown operator "anyof"/,
+  },
 ];
 for (const c of usage) {
   test(`check: ${c.name} exits ${c.code}`, async () => {
@@ -138,17 +220,25 @@ test('check: thousands of files in one run, each result naming its file', async 
         Array.from({ length: 100 }, (_, k) => {
           const bad = (i + k) % 500 === 0;
           const env = bad ? 'envFrom: [{secretRef: {name: s}}]' : 'env: [{name: A, value: b}]';
-          return writeFile(join(sub, `pod-${i + k}.yaml`), `apiVersion: v1\nkind: Pod\nmetadata: {name: p${i + k}}\nspec:\n  containers:\n    - {name: c, image: i, ${env}}\n`);
+          return writeFile(
+            join(sub, `pod-${i + k}.yaml`),
+            `apiVersion: v1\nkind: Pod\nmetadata: {name: p${i + k}}\nspec:\n  containers:\n    - {name: c, image: i, ${env}}\n`,
+          );
         }),
       );
     }
-    const r = await runCli(['check', '--output', 'json', '--policies', join(process.cwd(), 'policies'), '.'], { cwd: dir });
+    const r = await runCli(['check', '--output', 'json', '--policies', join(process.cwd(), 'policies'), '.'], {
+      cwd: dir,
+    });
     assert.equal(r.code, 1);
     const report = JSON.parse(r.stdout) as JsonReport;
     assert.equal(report.summary.files, count);
     assert.equal(report.summary.objects, count);
     assert.deepEqual(
-      report.results.filter((x) => !x.allowed).map((x) => x.file).sort(),
+      report.results
+        .filter((x) => !x.allowed)
+        .map((x) => x.file)
+        .sort(),
       ['team-0/pod-0.yaml', 'team-10/pod-1000.yaml', 'team-15/pod-1500.yaml', 'team-5/pod-500.yaml'],
     );
   } finally {
@@ -158,7 +248,13 @@ test('check: thousands of files in one run, each result naming its file', async 
 
 test('check: the real bin (node bin/shroud.js) prints verdicts and exits 1', async () => {
   const run = promisify(execFile);
-  const err = await run(process.execPath, ['bin/shroud.js', 'check', '--output', 'json', `${FIX}/broken/good.yaml`]).then(
+  const err = await run(process.execPath, [
+    'bin/shroud.js',
+    'check',
+    '--output',
+    'json',
+    `${FIX}/broken/good.yaml`,
+  ]).then(
     () => undefined,
     (e: { code: number; stdout: string }) => e,
   );

@@ -10,7 +10,22 @@ async function sealedManifest() {
   const cwd = tempDir();
   await runCli(['keys', 'init'], { cwd });
   writeFileSync(join(cwd, 'bin'), Buffer.from([0xff, 0x00, 0xfe]));
-  const enc = await runCli(['encrypt', '--namespace', 'shop', '--service-account', 'web', '--name', 'web', '--from-literal', 'A=alpha', '--from-file', 'B=bin'], { cwd });
+  const enc = await runCli(
+    [
+      'encrypt',
+      '--namespace',
+      'shop',
+      '--service-account',
+      'web',
+      '--name',
+      'web',
+      '--from-literal',
+      'A=alpha',
+      '--from-file',
+      'B=bin',
+    ],
+    { cwd },
+  );
   return { cwd, manifest: enc.stdout };
 }
 
@@ -53,7 +68,8 @@ test('a value moved to another ConfigMap fails with CRYPTO_SCOPE_MISMATCH and ex
   assert.match(m.stdout, /A: alpha/);
   assert.match(m.stderr, /CRYPTO_SCOPE_MISMATCH: mixed\.yaml:\d+: B of ConfigMap shop\/other/);
   assert.match(m.stderr, /2 value\(s\) opened, 1 failed/);
-  for (const r2 of [r, m]) assert.ok(!r2.stderr.includes('alpha') && !r2.stderr.includes('/wD+'), 'plaintext goes to stdout only');
+  for (const r2 of [r, m])
+    assert.ok(!r2.stderr.includes('alpha') && !r2.stderr.includes('/wD+'), 'plaintext goes to stdout only');
 });
 
 test('decrypt with --service-account overrides the annotation', async () => {

@@ -21,7 +21,20 @@ test('encrypt seals literals, files and env files into a labelled ConfigMap; eac
   const { cwd, provider } = await setup();
   writeFileSync(join(cwd, 'tls.key'), 'PRIVATE KEY BYTES');
   writeFileSync(join(cwd, 'app.env'), '# comment\n\nDB_USER=admin\nDB_PASS=s3=cret\n');
-  const r = await runCli([...BASE, '--from-literal', 'API_KEY=abc', '--from-file', 'tls.key', '--from-file', 'cert=tls.key', '--from-env-file', 'app.env'], { cwd });
+  const r = await runCli(
+    [
+      ...BASE,
+      '--from-literal',
+      'API_KEY=abc',
+      '--from-file',
+      'tls.key',
+      '--from-file',
+      'cert=tls.key',
+      '--from-env-file',
+      'app.env',
+    ],
+    { cwd },
+  );
   assert.equal(r.code, 0, r.stderr);
   assert.equal(r.stderr, '');
   const cm = parse(r.stdout);
@@ -30,15 +43,28 @@ test('encrypt seals literals, files and env files into a labelled ConfigMap; eac
     {
       apiVersion: 'v1',
       kind: 'ConfigMap',
-      metadata: { name: 'web-secrets', namespace: 'shop', labels: { 'shroud.dev/sealed': 'true' }, annotations: { 'shroud.dev/scope': 'strict', 'shroud.dev/service-account': 'web' } },
+      metadata: {
+        name: 'web-secrets',
+        namespace: 'shop',
+        labels: { 'shroud.dev/sealed': 'true' },
+        annotations: { 'shroud.dev/scope': 'strict', 'shroud.dev/service-account': 'web' },
+      },
       data: ['API_KEY', 'DB_PASS', 'DB_USER', 'cert', 'tls.key'],
     },
   );
-  const expected: Record<string, string> = { API_KEY: 'abc', DB_PASS: 's3=cret', DB_USER: 'admin', cert: 'PRIVATE KEY BYTES', 'tls.key': 'PRIVATE KEY BYTES' };
+  const expected: Record<string, string> = {
+    API_KEY: 'abc',
+    DB_PASS: 's3=cret',
+    DB_USER: 'admin',
+    cert: 'PRIVATE KEY BYTES',
+    'tls.key': 'PRIVATE KEY BYTES',
+  };
   for (const [key, sealed] of Object.entries(cm.data as Record<string, string>)) {
     const ctx = { namespace: 'shop', serviceAccount: 'web', name: 'web-secrets', key };
     assert.equal((await openValue(sealed, { provider, expected: ctx })).plaintext.toString(), expected[key]);
-    await assert.rejects(openValue(sealed, { provider, expected: { ...ctx, key: `${key}x` } }), { code: 'CRYPTO_SCOPE_MISMATCH' });
+    await assert.rejects(openValue(sealed, { provider, expected: { ...ctx, key: `${key}x` } }), {
+      code: 'CRYPTO_SCOPE_MISMATCH',
+    });
   }
   assert.match(r.stdout, /^ {4}shroud\.dev\/sealed: "true"$/m);
 });
@@ -48,7 +74,10 @@ test('encrypt --public-key seals offline (x25519) and the keyring opens it', asy
   const pub = await runCli(['keys', 'export-public', '--out', 'pub.json'], { cwd });
   assert.equal(pub.code, 0);
   // No keyring is reachable: the public key is all it needs.
-  const r = await runCli([...BASE, '--scope', 'namespace', '--from-literal', 'K=v', '--public-key', 'pub.json'], { cwd, env: { SHROUD_KEYRING: '/nonexistent' } });
+  const r = await runCli([...BASE, '--scope', 'namespace', '--from-literal', 'K=v', '--public-key', 'pub.json'], {
+    cwd,
+    env: { SHROUD_KEYRING: '/nonexistent' },
+  });
   assert.equal(r.code, 0, r.stderr);
   const sealed = parse(r.stdout).data.K as string;
   assert.equal(parseEnvelope(sealed).method, 'x25519');
@@ -58,14 +87,26 @@ test('encrypt --public-key seals offline (x25519) and the keyring opens it', asy
 
 const usageCases: { name: string; argv: string[] }[] = [
   { name: 'no --name', argv: ['encrypt', '--namespace', 'a', '--service-account', 'b', '--from-literal', 'K=v'] },
-  { name: 'strict without --service-account', argv: ['encrypt', '--namespace', 'a', '--name', 'n', '--from-literal', 'K=v'] },
-  { name: 'namespace scope without --namespace', argv: ['encrypt', '--scope', 'namespace', '--name', 'n', '--from-literal', 'K=v'] },
+  {
+    name: 'strict without --service-account',
+    argv: ['encrypt', '--namespace', 'a', '--name', 'n', '--from-literal', 'K=v'],
+  },
+  {
+    name: 'namespace scope without --namespace',
+    argv: ['encrypt', '--scope', 'namespace', '--name', 'n', '--from-literal', 'K=v'],
+  },
   { name: 'an unknown scope', argv: [...BASE, '--scope', 'global', '--from-literal', 'K=v'] },
-  { name: 'an invalid namespace', argv: ['encrypt', '--namespace', 'Shop_1', '--service-account', 'b', '--name', 'n', '--from-literal', 'K=v'] },
+  {
+    name: 'an invalid namespace',
+    argv: ['encrypt', '--namespace', 'Shop_1', '--service-account', 'b', '--name', 'n', '--from-literal', 'K=v'],
+  },
   { name: 'nothing to seal', argv: BASE },
   { name: 'a duplicate key', argv: [...BASE, '--from-literal', 'K=1', '--from-literal', 'K=2'] },
   { name: 'an invalid key', argv: [...BASE, '--from-literal', 'a/b=1'] },
-  { name: 'both --public-key and --keyring', argv: [...BASE, '--from-literal', 'K=v', '--public-key', 'p', '--keyring', 'k'] },
+  {
+    name: 'both --public-key and --keyring',
+    argv: [...BASE, '--from-literal', 'K=v', '--public-key', 'p', '--keyring', 'k'],
+  },
 ];
 
 for (const c of usageCases) {
@@ -102,7 +143,10 @@ test('canary plaintexts never reach stdout or stderr of encrypt, in success or f
     assert.ok(!r.stderr.includes(canary), `stderr of ${argv.slice(7).join(' ')}: ${r.stderr}`);
   }
   assert.equal(codes[0], 0);
-  assert.ok(codes.slice(1).every((c) => c !== 0), 'the failing runs fail');
+  assert.ok(
+    codes.slice(1).every((c) => c !== 0),
+    'the failing runs fail',
+  );
 });
 
 test('an env file error names the file and line, not the content', async () => {

@@ -8,7 +8,6 @@ import { fileURLToPath } from 'node:url';
 import { parseEnvelope, parseKeyring } from '../../src/crypto/index.js';
 import { runCli } from '../helpers/cli.js';
 
-
 test('keys init creates .shroud/keyring.json under the working directory, mode 0600, and refuses a second time', async () => {
   const cwd = tempDir();
   const r = await runCli(['keys', 'init'], { cwd });
@@ -43,12 +42,21 @@ test('keys rotate, status and export-public follow the versions', async () => {
   assert.match(rotated.stdout, /Version 2 is now primary/);
   const status = await runCli(['keys', 'status', '--output', 'json'], { cwd });
   const doc = JSON.parse(status.stdout);
-  assert.deepEqual(doc.versions.map((v: { version: number; state: string }) => [v.version, v.state]), [[1, 'active'], [2, 'primary']]);
+  assert.deepEqual(
+    doc.versions.map((v: { version: number; state: string }) => [v.version, v.state]),
+    [
+      [1, 'active'],
+      [2, 'primary'],
+    ],
+  );
   const text = await runCli(['keys', 'status'], { cwd });
   assert.match(text.stdout, /^\s+2\s+primary\s+/m);
   const pub = await runCli(['keys', 'export-public'], { cwd });
   assert.equal(JSON.parse(pub.stdout).version, 2);
-  assert.equal(pub.stdout.includes(JSON.parse(readFileSync(join(cwd, '.shroud/keyring.json'), 'utf8')).versions[1].kek), false);
+  assert.equal(
+    pub.stdout.includes(JSON.parse(readFileSync(join(cwd, '.shroud/keyring.json'), 'utf8')).versions[1].kek),
+    false,
+  );
 });
 
 test('keys retire and shred enforce the order and shred asks for --yes, naming what becomes unreadable', async () => {
@@ -79,7 +87,15 @@ test('keys retire and shred enforce the order and shred asks for --yes, naming w
 
 test('keys usage errors exit 2', async () => {
   const cwd = tempDir();
-  for (const argv of [['keys'], ['keys', 'frob'], ['keys', 'retire'], ['keys', 'shred', '--version', 'x'], ['keys', 'rewrap'], ['keys', 'init', 'extra'], ['keys', '--nope']]) {
+  for (const argv of [
+    ['keys'],
+    ['keys', 'frob'],
+    ['keys', 'retire'],
+    ['keys', 'shred', '--version', 'x'],
+    ['keys', 'rewrap'],
+    ['keys', 'init', 'extra'],
+    ['keys', '--nope'],
+  ]) {
     const r = await runCli(argv, { cwd });
     assert.equal(r.code, 2, argv.join(' '));
   }
@@ -122,7 +138,22 @@ comment: "this mentions ${c.slice(0, 20)} but is not a value"
 test('keys rewrap rewrites only the sealed tokens, keeping comments and formatting; values move to the primary version', async () => {
   const cwd = tempDir();
   await runCli(['keys', 'init'], { cwd });
-  const enc = await runCli(['encrypt', '--scope', 'cluster', '--name', 'shop', '--from-literal', 'A=alpha', '--from-literal', 'B=beta', '--from-literal', 'C=gamma'], { cwd });
+  const enc = await runCli(
+    [
+      'encrypt',
+      '--scope',
+      'cluster',
+      '--name',
+      'shop',
+      '--from-literal',
+      'A=alpha',
+      '--from-literal',
+      'B=beta',
+      '--from-literal',
+      'C=gamma',
+    ],
+    { cwd },
+  );
   const [a, b, c] = ['A', 'B', 'C'].map((k) => new RegExp(`${k}: (\\S+)`).exec(enc.stdout)![1]!);
   const original = MANIFEST(a!, b!, c!);
   writeFileSync(join(cwd, 'shop.yaml'), original);
@@ -133,7 +164,11 @@ test('keys rewrap rewrites only the sealed tokens, keeping comments and formatti
   const after = readFileSync(join(cwd, 'shop.yaml'), 'utf8');
   const [na, nb, nc] = [/A: (\S+)/, /B: {3}"(\S+)"/, /- (\S+)/].map((re) => re.exec(after)![1]!);
   for (const v of [na!, nb!, nc!]) assert.equal(parseEnvelope(v).key.version, 2);
-  assert.equal(after, MANIFEST(na!, nb!, nc!).replace(nc!.slice(0, 20), c!.slice(0, 20)), 'only the three tokens changed');
+  assert.equal(
+    after,
+    MANIFEST(na!, nb!, nc!).replace(nc!.slice(0, 20), c!.slice(0, 20)),
+    'only the three tokens changed',
+  );
   const dec = await runCli(['decrypt', 'shop.yaml'], { cwd });
   assert.match(dec.stdout, /A: alpha\n {2}B: beta/);
   assert.ok(!dec.stdout.includes('gamma'), 'decrypt prints ConfigMap data only, not other sealed scalars');
@@ -145,8 +180,14 @@ test('keys rewrap rewrites only the sealed tokens, keeping comments and formatti
 test('keys rewrap leaves a file untouched when one of its values fails, and reports file:line', async () => {
   const cwd = tempDir();
   await runCli(['keys', 'init'], { cwd });
-  const enc = await runCli(['encrypt', '--scope', 'cluster', '--name', 'x', '--from-literal', 'A=1', '--from-literal', 'B=2'], { cwd });
-  const bad = enc.stdout.replace(/(B: shroud:v1:\S{40})(\S)/, (_m, head: string, ch: string) => head + (ch === 'A' ? 'B' : 'A'));
+  const enc = await runCli(
+    ['encrypt', '--scope', 'cluster', '--name', 'x', '--from-literal', 'A=1', '--from-literal', 'B=2'],
+    { cwd },
+  );
+  const bad = enc.stdout.replace(
+    /(B: shroud:v1:\S{40})(\S)/,
+    (_m, head: string, ch: string) => head + (ch === 'A' ? 'B' : 'A'),
+  );
   writeFileSync(join(cwd, 'x.yaml'), bad);
   await runCli(['keys', 'rotate'], { cwd });
   const r = await runCli(['keys', 'rewrap', 'x.yaml'], { cwd });

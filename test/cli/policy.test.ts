@@ -9,7 +9,12 @@ test('policy test: every shipped test case of the built-in policies passes', asy
   assert.match(r.stdout, /^CASE +POLICY\/RULE +EXPECTED +ACTUAL +RESULT\n/);
   const summary = r.stdout.trim().split('\n').at(-1)!;
   assert.match(summary, /^\d+ cases, \d+ checks: (\d+) passed, 0 failed$/);
-  for (const policy of ['disallow-secret-env', 'disallow-host-path', 'restrict-secret-rbac', 'disallow-secrets-in-configmaps']) {
+  for (const policy of [
+    'disallow-secret-env',
+    'disallow-host-path',
+    'restrict-secret-rbac',
+    'disallow-secrets-in-configmaps',
+  ]) {
     assert.match(r.stdout, new RegExp(`^${policy}/\\S+ +${policy}/`, 'm'), policy);
   }
 });

@@ -13,7 +13,10 @@ const repo = resolve(import.meta.dirname, '..', '..');
 
 /** Runs the real bin in `cwd` until it exits by itself (a start-up failure). */
 async function runToExit(argv: string[], cwd: string): Promise<{ code: number | null; stderr: string }> {
-  const child = spawn(process.execPath, [join(repo, 'bin', 'shroud.js'), ...argv], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [join(repo, 'bin', 'shroud.js'), ...argv], {
+    cwd,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stderr = '';
   child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
   const code = await new Promise<number | null>((done) => child.once('exit', done));
@@ -24,7 +27,16 @@ test('shroud serve (real process): dev certs on first run, serves, drains an in-
   const dir = mkdtempSync(join(tmpdir(), 'shroud-serve-'));
   const child = spawn(
     process.execPath,
-    [join(repo, 'bin', 'shroud.js'), 'serve', '--listen', '127.0.0.1:0', '--cert-dir', join(dir, 'certs'), '--policies', join(repo, 'policies')],
+    [
+      join(repo, 'bin', 'shroud.js'),
+      'serve',
+      '--listen',
+      '127.0.0.1:0',
+      '--cert-dir',
+      join(dir, 'certs'),
+      '--policies',
+      join(repo, 'policies'),
+    ],
     { cwd: dir, env: { ...process.env, SHROUD_LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let stdout = '';
@@ -48,16 +60,31 @@ test('shroud serve (real process): dev certs on first run, serves, drains an in-
     const keyringCheck = JSON.parse(readyz.body).checks.keyring;
     assert.equal(keyringCheck.primaryVersion, 1);
     assert.deepEqual(keyringCheck.versions, [{ version: 1, state: 'primary' }]);
-    assert.equal(statSync(join(dir, '.shroud', 'keyring.json')).mode & 0o777, 0o600, 'dev keyring made on first run, 0600');
+    assert.equal(
+      statSync(join(dir, '.shroud', 'keyring.json')).mode & 0o777,
+      0o600,
+      'dev keyring made on first run, 0600',
+    );
     const keyringFile = JSON.parse(readFileSync(join(dir, '.shroud', 'keyring.json'), 'utf8')) as unknown;
-    assert.ok(JSON.stringify(keyringFile).length > readyz.body.length, 'the keyring file exists and /readyz is only a summary');
+    assert.ok(
+      JSON.stringify(keyringFile).length > readyz.body.length,
+      'the keyring file exists and /readyz is only a summary',
+    );
 
     // Send the headers and half the body, then SIGTERM: the request is in flight and must finish.
     const body = JSON.stringify(admissionReview(podWithCanary()));
     const half = Math.floor(body.length / 2);
     const answer = new Promise<{ status: number; text: string }>((done, fail) => {
       const req = request(
-        { host: '127.0.0.1', port, path: '/validate', method: 'POST', ca, servername: 'localhost', headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
+        {
+          host: '127.0.0.1',
+          port,
+          path: '/validate',
+          method: 'POST',
+          ca,
+          servername: 'localhost',
+          headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+        },
         (res) => {
           let text = '';
           res.on('data', (c: Buffer) => (text += c.toString()));
@@ -79,12 +106,18 @@ test('shroud serve (real process): dev certs on first run, serves, drains an in-
     assert.match(response.status.message, /\[disallow-secret-env\/secret-env-var\] spec\.containers\[0\]\.env\[1\]/);
     assert.ok(!r.text.includes(CANARY));
     assert.equal(await exited, 0);
-    const lines = stdout.trim().split('\n').map((l) => JSON.parse(l) as { msg: string });
+    const lines = stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { msg: string });
     assert.ok(lines.some((l) => l.msg === 'generated dev certificates'));
     assert.ok(lines.some((l) => l.msg === 'decision'));
     const msgs = lines.map((l) => l.msg);
     const stopping = msgs.indexOf('shutting down');
-    assert.ok(stopping >= 0 && msgs.lastIndexOf('decision') > stopping, 'the in-flight review was answered while draining');
+    assert.ok(
+      stopping >= 0 && msgs.lastIndexOf('decision') > stopping,
+      'the in-flight review was answered while draining',
+    );
     assert.equal(msgs.at(-1), 'stopped');
     assert.ok(!stdout.includes(CANARY) && !stderr.includes(CANARY), 'no secret value in the output');
   } finally {
@@ -133,7 +166,10 @@ test('shroud serve checks the keyring at start-up: missing (dev keyring off) or 
 test('shroud serve --no-dev-certs fails clearly when the certificates are missing', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'shroud-serve-'));
   try {
-    const { code, stderr } = await runToExit(['serve', '--listen', '127.0.0.1:0', '--no-dev-certs', '--policies', join(repo, 'policies')], dir);
+    const { code, stderr } = await runToExit(
+      ['serve', '--listen', '127.0.0.1:0', '--no-dev-certs', '--policies', join(repo, 'policies')],
+      dir,
+    );
     assert.equal(code, 3);
     assert.match(stderr, /TLS_FILES_MISSING: no tls\.crt and tls\.key in /);
   } finally {

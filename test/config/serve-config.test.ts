@@ -10,7 +10,12 @@ test('defaults serve on 127.0.0.1:8443 with ./policies and ./certs', () => {
 });
 
 test('environment overrides defaults and flags override environment', () => {
-  const env = settingsFromEnv({ SHROUD_LISTEN: '0.0.0.0:9443', SHROUD_LOG_LEVEL: 'debug', SHROUD_CERT_DIR: '/tls', SHROUD_DEV_CERTS: 'false' });
+  const env = settingsFromEnv({
+    SHROUD_LISTEN: '0.0.0.0:9443',
+    SHROUD_LOG_LEVEL: 'debug',
+    SHROUD_CERT_DIR: '/tls',
+    SHROUD_DEV_CERTS: 'false',
+  });
   const c = resolveServeConfig(env, { listen: '127.0.0.1:7000', logLevel: undefined });
   assert.equal(c.host, '127.0.0.1');
   assert.equal(c.port, 7000);

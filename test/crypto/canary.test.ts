@@ -30,7 +30,11 @@ test('no error of the crypto library contains the plaintext, a key or the DEK', 
   const p1 = new LocalKeyringProvider(k1);
   const ctx = { namespace: 'n', serviceAccount: 's', name: 'c', key: 'k' };
   const sealed = await sealValue(canary, { scope: 'strict', context: ctx, provider: p1 });
-  const sealedPub = await sealValue(canary, { scope: 'strict', context: ctx, publicKey: parsePublicKey(exportPublicKey(k1)) });
+  const sealedPub = await sealValue(canary, {
+    scope: 'strict',
+    context: ctx,
+    publicKey: parsePublicKey(exportPublicKey(k1)),
+  });
   const { dek } = await unwrapEnvelopeDek(decodeSealedValue(sealed), p1, {});
   const k3 = shredKeyVersion(retireKeyVersion(rotateKeyring(k1), 1), 1);
   const tampered = (() => {
@@ -38,7 +42,12 @@ test('no error of the crypto library contains the plaintext, a key or the DEK', 
     b[b.length - 17]! ^= 1;
     return `shroud:v1:${b.toString('base64url')}`;
   })();
-  const failing: KekProvider = { id: 'local', wrap: () => Promise.reject(new Error('down')), unwrap: () => Promise.reject(new Error('down')), status: () => p1.status() };
+  const failing: KekProvider = {
+    id: 'local',
+    wrap: () => Promise.reject(new Error('down')),
+    unwrap: () => Promise.reject(new Error('down')),
+    status: () => p1.status(),
+  };
 
   const attempts: Promise<unknown>[] = [
     openValue(sealed, { provider: p1, expected: { ...ctx, key: 'other' } }),

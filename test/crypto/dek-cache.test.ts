@@ -5,13 +5,15 @@ import { deriveKeys } from '../../src/crypto/key-schedule.js';
 import { countingProvider } from '../helpers/counting-provider.js';
 
 const keyring = createKeyring();
-const seal = (text: string) => sealValue(text, { scope: 'cluster', context: {}, provider: new LocalKeyringProvider(keyring) });
+const seal = (text: string) =>
+  sealValue(text, { scope: 'cluster', context: {}, provider: new LocalKeyringProvider(keyring) });
 
 test('a cached value is opened without calling the provider again', async () => {
   const provider = countingProvider(new LocalKeyringProvider(keyring));
   const cache = new DekCache();
   const sealed = await seal('x');
-  for (let i = 0; i < 5; i++) assert.equal((await openValue(sealed, { provider, expected: {}, cache })).plaintext.toString(), 'x');
+  for (let i = 0; i < 5; i++)
+    assert.equal((await openValue(sealed, { provider, expected: {}, cache })).plaintext.toString(), 'x');
   assert.equal(provider.unwraps, 1);
   await openValue(sealed, { provider, expected: {} });
   assert.equal(provider.unwraps, 2, 'without a cache every open calls the provider');
@@ -54,7 +56,8 @@ test('evicted, expired, evictKey-ed and cleared entries have their key buffers z
   const ref = { provider: 'local', keyId: 'k', version: 1 };
   const other = { ...ref, version: 2 };
   const all = [1, 2, 3, 4, 5].map((i) => deriveKeys(Buffer.alloc(32, i)));
-  const zeroed = (i: number) => [all[i]!.encKey, all[i]!.commitment, all[i]!.scopeKey].every((b) => b.every((x) => x === 0));
+  const zeroed = (i: number) =>
+    [all[i]!.encKey, all[i]!.commitment, all[i]!.scopeKey].every((b) => b.every((x) => x === 0));
   cache.set('d1', ref, all[0]!);
   cache.set('d2', other, all[1]!);
   cache.set('d3', ref, all[2]!); // evicts d1
@@ -77,8 +80,13 @@ test('a wrong scope does not poison the cache', async () => {
   const sealed = await sealValue('x', { scope: 'strict', context: ctx, provider });
   await assert.rejects(openValue(sealed, { provider, expected: { ...ctx, key: 'other' }, cache }));
   assert.equal((await openValue(sealed, { provider, expected: ctx, cache })).plaintext.toString(), 'x');
-  await assert.rejects(openValue(sealed, { provider, expected: { ...ctx, key: 'other' }, cache }), { code: 'CRYPTO_SCOPE_MISMATCH' });
-  await assert.rejects(openValue(sealed, { provider, expected: { namespace: 'n', serviceAccount: 's', name: 'c' }, cache }), { code: 'CRYPTO_SCOPE_INVALID' });
+  await assert.rejects(openValue(sealed, { provider, expected: { ...ctx, key: 'other' }, cache }), {
+    code: 'CRYPTO_SCOPE_MISMATCH',
+  });
+  await assert.rejects(
+    openValue(sealed, { provider, expected: { namespace: 'n', serviceAccount: 's', name: 'c' }, cache }),
+    { code: 'CRYPTO_SCOPE_INVALID' },
+  );
   const hit = await openValue(sealed, { provider, expected: ctx, cache });
   assert.deepEqual([hit.plaintext.toString(), hit.key.keyId, provider.unwraps], ['x', keyring.keyringId, 2]);
 });

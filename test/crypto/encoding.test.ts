@@ -32,10 +32,18 @@ test('decodeBase64url agrees with the definition for every UTF-16 code unit at t
 
 test('property: decodeBase64url accepts exactly the canonical texts and returns their bytes', () => {
   fc.assert(
-    fc.property(fc.string({ unit: fc.constantFrom(...'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_+/= \n\u00e9\u2603'.split('')), maxLength: 40 }), (text) => {
-      assert.equal(accepts(text), canonical(text));
-      if (canonical(text)) assert.equal(decodeBase64url(text, 'CRYPTO_MALFORMED', 't').toString('base64url'), text);
-    }),
+    fc.property(
+      fc.string({
+        unit: fc.constantFrom(
+          ...'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_+/= \n\u00e9\u2603'.split(''),
+        ),
+        maxLength: 40,
+      }),
+      (text) => {
+        assert.equal(accepts(text), canonical(text));
+        if (canonical(text)) assert.equal(decodeBase64url(text, 'CRYPTO_MALFORMED', 't').toString('base64url'), text);
+      },
+    ),
     { numRuns: 2000 },
   );
 });

@@ -3,7 +3,14 @@ import { chmodSync, readdirSync, readFileSync, statSync, writeFileSync } from 'n
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { tempDir } from '../helpers/temp-dir.js';
-import { createKeyring, ensureKeyring, loadKeyring, rotateKeyring, saveKeyring, serializeKeyring } from '../../src/crypto/index.js';
+import {
+  createKeyring,
+  ensureKeyring,
+  loadKeyring,
+  rotateKeyring,
+  saveKeyring,
+  serializeKeyring,
+} from '../../src/crypto/index.js';
 import { rejectsWithCode } from '../helpers/crypto.js';
 
 const posix = process.platform !== 'win32';

@@ -1,7 +1,14 @@
 import { strict as assert } from 'node:assert';
 import { test } from 'node:test';
 import { ShroudError } from '../../src/errors.js';
-import { callProvider, createKeyring, LocalKeyringProvider, openValue, sealValue, type KekProvider } from '../../src/crypto/index.js';
+import {
+  callProvider,
+  createKeyring,
+  LocalKeyringProvider,
+  openValue,
+  sealValue,
+  type KekProvider,
+} from '../../src/crypto/index.js';
 import { rejectsWithCode } from '../helpers/crypto.js';
 
 const keyring = createKeyring();
@@ -22,17 +29,27 @@ const never = () => new Promise<never>(() => undefined);
 test('a provider that never answers times out with CRYPTO_PROVIDER_TIMEOUT', async () => {
   await rejectsWithCode(callProvider('hsm', never, { timeoutMs: 5 }), 'CRYPTO_PROVIDER_TIMEOUT');
   const sealed = await sealValue('x', { scope: 'cluster', context: {}, provider: local });
-  await rejectsWithCode(openValue(sealed, { provider: provider({ unwrap: never }), expected: {}, timeoutMs: 5 }), 'CRYPTO_PROVIDER_TIMEOUT');
-  await rejectsWithCode(sealValue('x', { scope: 'cluster', context: {}, provider: provider({ wrap: never }), timeoutMs: 5 }), 'CRYPTO_PROVIDER_TIMEOUT');
+  await rejectsWithCode(
+    openValue(sealed, { provider: provider({ unwrap: never }), expected: {}, timeoutMs: 5 }),
+    'CRYPTO_PROVIDER_TIMEOUT',
+  );
+  await rejectsWithCode(
+    sealValue('x', { scope: 'cluster', context: {}, provider: provider({ wrap: never }), timeoutMs: 5 }),
+    'CRYPTO_PROVIDER_TIMEOUT',
+  );
 });
 
 test('the provider sees the abort signal when the timeout fires', async () => {
   let seen: AbortSignal | undefined;
   await rejectsWithCode(
-    callProvider('kms', (signal) => {
-      seen = signal;
-      return never();
-    }, { timeoutMs: 5 }),
+    callProvider(
+      'kms',
+      (signal) => {
+        seen = signal;
+        return never();
+      },
+      { timeoutMs: 5 },
+    ),
     'CRYPTO_PROVIDER_TIMEOUT',
   );
   assert.equal(seen?.aborted, true);
@@ -48,15 +65,35 @@ test('the caller can cancel: CRYPTO_PROVIDER_UNAVAILABLE, also when already abor
 
 test('untyped provider failures become CRYPTO_PROVIDER_UNAVAILABLE with the cause kept', async () => {
   const boom = new Error('socket hang up');
-  const err = await rejectsWithCode(callProvider('kms', async () => { throw boom; }), 'CRYPTO_PROVIDER_UNAVAILABLE');
+  const err = await rejectsWithCode(
+    callProvider('kms', async () => {
+      throw boom;
+    }),
+    'CRYPTO_PROVIDER_UNAVAILABLE',
+  );
   assert.equal(err.cause, boom);
-  await rejectsWithCode(callProvider('kms', () => { throw boom; }), 'CRYPTO_PROVIDER_UNAVAILABLE');
-  await rejectsWithCode(callProvider('kms', async () => { throw new ShroudError('CONFIG_INVALID', 'x'); }), 'CRYPTO_PROVIDER_UNAVAILABLE');
+  await rejectsWithCode(
+    callProvider('kms', () => {
+      throw boom;
+    }),
+    'CRYPTO_PROVIDER_UNAVAILABLE',
+  );
+  await rejectsWithCode(
+    callProvider('kms', async () => {
+      throw new ShroudError('CONFIG_INVALID', 'x');
+    }),
+    'CRYPTO_PROVIDER_UNAVAILABLE',
+  );
 });
 
 test('typed provider errors pass through unchanged', async () => {
   for (const code of ['CRYPTO_KEY_DESTROYED', 'CRYPTO_UNKNOWN_KEY', 'CRYPTO_INTEGRITY'] as const) {
-    await rejectsWithCode(callProvider('kms', async () => { throw new ShroudError(code, 'typed'); }), code);
+    await rejectsWithCode(
+      callProvider('kms', async () => {
+        throw new ShroudError(code, 'typed');
+      }),
+      code,
+    );
   }
 });
 
@@ -66,7 +103,9 @@ test('a late rejection after a timeout does not escape as an unhandled rejection
   process.on('unhandledRejection', onUnhandled);
   try {
     await rejectsWithCode(
-      callProvider('kms', () => new Promise((_, reject) => setTimeout(() => reject(new Error('late')), 20)), { timeoutMs: 1 }),
+      callProvider('kms', () => new Promise((_, reject) => setTimeout(() => reject(new Error('late')), 20)), {
+        timeoutMs: 1,
+      }),
       'CRYPTO_PROVIDER_TIMEOUT',
     );
     await new Promise((resolve) => setTimeout(resolve, 40));
@@ -78,21 +117,36 @@ test('a late rejection after a timeout does not escape as an unhandled rejection
 
 test('a provider returning a DEK of the wrong size or the wrong DEK is CRYPTO_INTEGRITY', async () => {
   const sealed = await sealValue('x', { scope: 'cluster', context: {}, provider: local });
-  await rejectsWithCode(openValue(sealed, { provider: provider({ unwrap: async () => new Uint8Array(16) }), expected: {} }), 'CRYPTO_INTEGRITY');
-  await rejectsWithCode(openValue(sealed, { provider: provider({ unwrap: async () => new Uint8Array(32) }), expected: {} }), 'CRYPTO_INTEGRITY');
+  await rejectsWithCode(
+    openValue(sealed, { provider: provider({ unwrap: async () => new Uint8Array(16) }), expected: {} }),
+    'CRYPTO_INTEGRITY',
+  );
+  await rejectsWithCode(
+    openValue(sealed, { provider: provider({ unwrap: async () => new Uint8Array(32) }), expected: {} }),
+    'CRYPTO_INTEGRITY',
+  );
 });
 
 test('a value sealed by another provider id is CRYPTO_UNKNOWN_KEY without calling this one', async () => {
   const sealed = await sealValue('x', { scope: 'cluster', context: {}, provider: local });
   let called = false;
-  const hsm = provider({ id: 'pkcs11', unwrap: async () => { called = true; return new Uint8Array(32); } });
+  const hsm = provider({
+    id: 'pkcs11',
+    unwrap: async () => {
+      called = true;
+      return new Uint8Array(32);
+    },
+  });
   await rejectsWithCode(openValue(sealed, { provider: hsm, expected: {} }), 'CRYPTO_UNKNOWN_KEY');
   assert.equal(called, false);
 });
 
 test('a provider answering a wrap for another provider id is refused', async () => {
   const liar = provider({ id: 'pkcs11' });
-  await rejectsWithCode(sealValue('x', { scope: 'cluster', context: {}, provider: liar }), 'CRYPTO_PROVIDER_UNAVAILABLE');
+  await rejectsWithCode(
+    sealValue('x', { scope: 'cluster', context: {}, provider: liar }),
+    'CRYPTO_PROVIDER_UNAVAILABLE',
+  );
 });
 
 test('the local provider reports healthy with its versions and primary', async () => {
@@ -101,6 +155,12 @@ test('the local provider reports healthy with its versions and primary', async (
     provider: 'local',
     healthy: true,
     primary: { provider: 'local', keyId: keyring.keyringId, version: 1 },
-    versions: [{ ref: { provider: 'local', keyId: keyring.keyringId, version: 1 }, state: 'primary', createdAt: keyring.createdAt }],
+    versions: [
+      {
+        ref: { provider: 'local', keyId: keyring.keyringId, version: 1 },
+        state: 'primary',
+        createdAt: keyring.createdAt,
+      },
+    ],
   });
 });

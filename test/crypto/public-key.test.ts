@@ -1,13 +1,31 @@
 import { strict as assert } from 'node:assert';
 import { test } from 'node:test';
-import { createKeyring, exportPublicKey, LocalKeyringProvider, openValue, parsePublicKey, publicKeyFingerprint, sealValue, serializeKeyring } from '../../src/crypto/index.js';
+import {
+  createKeyring,
+  exportPublicKey,
+  LocalKeyringProvider,
+  openValue,
+  parsePublicKey,
+  publicKeyFingerprint,
+  sealValue,
+  serializeKeyring,
+} from '../../src/crypto/index.js';
 import { rejectsWithCode, throwsWithCode } from '../helpers/crypto.js';
 
 test('the exported public key names its key version and holds no secret', () => {
   const k = createKeyring();
   const text = exportPublicKey(k);
   const doc = JSON.parse(text);
-  assert.deepEqual(Object.keys(doc).sort(), ['algorithm', 'fingerprint', 'formatVersion', 'keyId', 'kind', 'provider', 'publicKey', 'version']);
+  assert.deepEqual(Object.keys(doc).sort(), [
+    'algorithm',
+    'fingerprint',
+    'formatVersion',
+    'keyId',
+    'kind',
+    'provider',
+    'publicKey',
+    'version',
+  ]);
   const secrets = JSON.parse(serializeKeyring(k)).versions[0];
   assert.ok(!text.includes(secrets.kek) && !text.includes(secrets.sealPrivateKey));
   const parsed = parsePublicKey(text);
@@ -18,10 +36,16 @@ test('the exported public key names its key version and holds no secret', () => 
 test('a value sealed with the public key opens only with that keyring', async () => {
   const k = createKeyring();
   const sealed = await sealValue('x', { scope: 'cluster', context: {}, publicKey: parsePublicKey(exportPublicKey(k)) });
-  assert.equal((await openValue(sealed, { provider: new LocalKeyringProvider(k), expected: {} })).plaintext.toString(), 'x');
+  assert.equal(
+    (await openValue(sealed, { provider: new LocalKeyringProvider(k), expected: {} })).plaintext.toString(),
+    'x',
+  );
   // The same public key bytes under another keyring's id do not help that keyring.
   const other = createKeyring();
-  await rejectsWithCode(openValue(sealed, { provider: new LocalKeyringProvider(other), expected: {} }), 'CRYPTO_UNKNOWN_KEY');
+  await rejectsWithCode(
+    openValue(sealed, { provider: new LocalKeyringProvider(other), expected: {} }),
+    'CRYPTO_UNKNOWN_KEY',
+  );
 });
 
 const bad: { name: string; edit: (doc: Record<string, unknown>) => unknown }[] = [
@@ -38,6 +62,9 @@ for (const b of bad) {
   test(`a public key file with ${b.name} is CRYPTO_PUBLIC_KEY_INVALID`, () => {
     const doc = JSON.parse(exportPublicKey(createKeyring()));
     const edited = b.edit(doc);
-    throwsWithCode(() => parsePublicKey(typeof edited === 'string' ? edited : JSON.stringify(edited)), 'CRYPTO_PUBLIC_KEY_INVALID');
+    throwsWithCode(
+      () => parsePublicKey(typeof edited === 'string' ? edited : JSON.stringify(edited)),
+      'CRYPTO_PUBLIC_KEY_INVALID',
+    );
   });
 }

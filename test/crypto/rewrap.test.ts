@@ -21,7 +21,10 @@ const ctx = { namespace: 'n', serviceAccount: 's', name: 'c', key: 'k' };
 for (const method of ['kek', 'x25519'] as const) {
   test(`rewrap of a ${method} value keeps plaintext, header and body and changes only the key slot`, async () => {
     const k1 = createKeyring();
-    const target = method === 'kek' ? { provider: new LocalKeyringProvider(k1) } : { publicKey: parsePublicKey(exportPublicKey(k1)) };
+    const target =
+      method === 'kek'
+        ? { provider: new LocalKeyringProvider(k1) }
+        : { publicKey: parsePublicKey(exportPublicKey(k1)) };
     const sealed = await sealValue('keep me', { scope: 'strict', context: ctx, ...target });
     const k2 = rotateKeyring(k1);
     const p2 = new LocalKeyringProvider(k2);
@@ -59,7 +62,10 @@ test('a tampered value is reported, never rewrapped', async () => {
   const sealed = await sealValue('x', { scope: 'cluster', context: {}, provider: new LocalKeyringProvider(k1) });
   const bytes = Buffer.from(sealed.slice(10), 'base64url');
   bytes[bytes.length - 1]! ^= 0x80;
-  await rejectsWithCode(rewrapValue(`shroud:v1:${bytes.toString('base64url')}`, { provider: new LocalKeyringProvider(rotateKeyring(k1)) }), 'CRYPTO_INTEGRITY');
+  await rejectsWithCode(
+    rewrapValue(`shroud:v1:${bytes.toString('base64url')}`, { provider: new LocalKeyringProvider(rotateKeyring(k1)) }),
+    'CRYPTO_INTEGRITY',
+  );
 });
 
 test('a value under a shredded version cannot be rewrapped', async () => {

@@ -7,7 +7,14 @@ import { strict as assert } from 'node:assert';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import { isShroudError } from '../../src/errors.js';
-import { createKeyring, exportPublicKey, LocalKeyringProvider, openValue, parsePublicKey, sealValue } from '../../src/crypto/index.js';
+import {
+  createKeyring,
+  exportPublicKey,
+  LocalKeyringProvider,
+  openValue,
+  parsePublicKey,
+  sealValue,
+} from '../../src/crypto/index.js';
 
 const keyring = createKeyring();
 const provider = new LocalKeyringProvider(keyring);
@@ -50,7 +57,11 @@ const plaintexts = fc.uint8Array({ minLength: 0, maxLength: 300 });
 test('property: a flipped bit anywhere fails with INTEGRITY or MALFORMED', async () => {
   await fc.assert(
     fc.asyncProperty(plaintexts, fc.boolean(), fc.nat(), async (plaintext, byKek, at) => {
-      const sealed = await sealValue(plaintext, { scope: 'strict', context, ...(byKek ? { provider } : { publicKey }) });
+      const sealed = await sealValue(plaintext, {
+        scope: 'strict',
+        context,
+        ...(byKek ? { provider } : { publicKey }),
+      });
       const bytes = Buffer.from(sealed.slice(10), 'base64url');
       const bit = at % (bytes.length * 8);
       bytes[bit >> 3]! ^= 1 << (bit & 7);
@@ -98,7 +109,11 @@ test('property: any changed character of the text fails with INTEGRITY or MALFOR
 
 test('text that is not a shroud value is CRYPTO_MALFORMED; another version is CRYPTO_UNSUPPORTED_VERSION', async () => {
   for (const text of ['', 'shroud:v1:', 'shroud:v1', 'hello', 'SHROUD:V1:AAAA', 'shroud:v1:AAAA']) {
-    await assert.rejects(openValue(text, { provider, expected: context }), (e: unknown) => isShroudError(e, 'CRYPTO_MALFORMED'));
+    await assert.rejects(openValue(text, { provider, expected: context }), (e: unknown) =>
+      isShroudError(e, 'CRYPTO_MALFORMED'),
+    );
   }
-  await assert.rejects(openValue('shroud:v9:AAAA', { provider, expected: context }), (e: unknown) => isShroudError(e, 'CRYPTO_UNSUPPORTED_VERSION'));
+  await assert.rejects(openValue('shroud:v9:AAAA', { provider, expected: context }), (e: unknown) =>
+    isShroudError(e, 'CRYPTO_UNSUPPORTED_VERSION'),
+  );
 });

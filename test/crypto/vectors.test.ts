@@ -54,7 +54,12 @@ for (const v of doc.vectors) {
     const { dek } = await unwrapEnvelopeDek(env, provider, {});
     assert.equal(dek.toString('hex'), v.dekHex);
     const keys = deriveKeys(Buffer.from(v.dekHex!, 'hex'));
-    const header = encodeHeader(v.scope!, keys.commitment, bindScope(keys.scopeKey, encodeScope(v.scope!, v.context)), env.nonce);
+    const header = encodeHeader(
+      v.scope!,
+      keys.commitment,
+      bindScope(keys.scopeKey, encodeScope(v.scope!, v.context)),
+      env.nonce,
+    );
     assert.equal(header.toString('hex'), env.header.toString('hex'));
     const body = gcmEncrypt(keys.encKey, env.nonce, header, Buffer.from(v.plaintextHex!, 'hex'));
     assert.equal(body.ciphertext.toString('hex'), env.ciphertext.toString('hex'));

@@ -4,32 +4,63 @@ import { configFileSecretDetector } from '../../src/detect/config-file.js';
 import { join } from './fixtures.js';
 
 const pw = join('S3c', 'r3tPw!');
-const lines = (value: string): (number | undefined)[] => configFileSecretDetector.scan('app.conf', value).map((f) => f.line);
+const lines = (value: string): (number | undefined)[] =>
+  configFileSecretDetector.scan('app.conf', value).map((f) => f.line);
 
 test('config-file-secret reports the line of each secret setting', async (t) => {
   const cases = [
     { name: '.env', value: join('LOG_LEVEL=info\nDB_HOST=db\nDB_PASSWORD=', pw, '\n'), expected: [3] },
     { name: '.env with export and quotes', value: join('# env\nexport API_TOKEN="', pw, '"\n'), expected: [2] },
     { name: 'single line', value: join('password=', pw), expected: [1] },
-    { name: 'properties', value: join('server.port=8080\nspring.datasource.url=jdbc:postgresql://db/app\nspring.datasource.password=', pw, '\n'), expected: [3] },
+    {
+      name: 'properties',
+      value: join(
+        'server.port=8080\nspring.datasource.url=jdbc:postgresql://db/app\nspring.datasource.password=',
+        pw,
+        '\n',
+      ),
+      expected: [3],
+    },
     { name: 'properties with colon', value: join('a=1\ndb.password:', pw), expected: [2] },
     { name: 'INI', value: join('[database]\nhost = db\npassword = ', pw, ' ; prod\n'), expected: [3] },
-    { name: 'YAML nested', value: join('server:\n  port: 8080\ndatabase:\n  user: app\n  password: ', pw, '\n'), expected: [5] },
+    {
+      name: 'YAML nested',
+      value: join('server:\n  port: 8080\ndatabase:\n  user: app\n  password: ', pw, '\n'),
+      expected: [5],
+    },
     { name: 'YAML list item', value: join('users:\n  - name: a\n  - password: "', pw, '"\n'), expected: [3] },
     { name: 'YAML with comment', value: join('clientSecret: ', pw, ' # rotate monthly\n'), expected: [1] },
-    { name: 'pretty JSON', value: join('{\n  "user": "app",\n  "password": "', pw, '",\n  "port": 5432\n}\n'), expected: [3] },
-    { name: 'minified JSON, two secrets', value: join('{"user":"app","password":"', pw, '","nested":{"api_key":"', pw, 'k"}}'), expected: [1, 1] },
+    {
+      name: 'pretty JSON',
+      value: join('{\n  "user": "app",\n  "password": "', pw, '",\n  "port": 5432\n}\n'),
+      expected: [3],
+    },
+    {
+      name: 'minified JSON, two secrets',
+      value: join('{"user":"app","password":"', pw, '","nested":{"api_key":"', pw, 'k"}}'),
+      expected: [1, 1],
+    },
     { name: 'JSON array of objects', value: join('[\n {"name": "a"},\n {"token": "', pw, '"}\n]'), expected: [3] },
     { name: 'command-line flags', value: join('--listen=:8080\n--db-password=', pw, '\n'), expected: [2] },
     { name: 'CRLF line ends', value: join('A=1\r\nSECRET_KEY=', pw, '\r\nB=2\r\n'), expected: [2] },
-    { name: 'AWS credentials file', value: join('[default]\naws_access_key_id = AKIA\naws_secret_access_key = ', pw, 'Zx9\n'), expected: [3] },
+    {
+      name: 'AWS credentials file',
+      value: join('[default]\naws_access_key_id = AKIA\naws_secret_access_key = ', pw, 'Zx9\n'),
+      expected: [3],
+    },
   ];
   for (const c of cases) await t.test(c.name, () => assert.deepEqual(lines(c.value), c.expected));
 });
 
 test('config-file-secret findings have the agreed shape', () => {
   assert.deepEqual(configFileSecretDetector.scan('app.env', join('A=1\nTOKEN=', pw)), [
-    { detector: 'config-file-secret', confidence: 'high', key: 'app.env', line: 2, description: configFileSecretDetector.description },
+    {
+      detector: 'config-file-secret',
+      confidence: 'high',
+      key: 'app.env',
+      line: 2,
+      description: configFileSecretDetector.description,
+    },
   ]);
 });
 
@@ -66,13 +97,30 @@ test('config-file-secret does not flag configs without secrets', async (t) => {
   const cases = [
     { name: 'nginx.conf', value: nginxConf },
     { name: 'application.properties without secrets', value: applicationProperties },
-    { name: 'YAML placeholders', value: 'db:\n  password: ${DB_PASSWORD}\n  token: "{{ .Values.token }}"\n  apiKey: <api-key>\n  secret: changeme\n' },
-    { name: 'commented-out secrets', value: join('# password=', pw, '\n; secret=', pw, '\n// token=', pw, '\n! password=', pw, '\n') },
-    { name: 'JSON without secrets', value: '{"replicas": 3, "image": "nginx:1.27", "labels": {"app": "web"}, "token_ttl": "1h"}' },
+    {
+      name: 'YAML placeholders',
+      value:
+        'db:\n  password: ${DB_PASSWORD}\n  token: "{{ .Values.token }}"\n  apiKey: <api-key>\n  secret: changeme\n',
+    },
+    {
+      name: 'commented-out secrets',
+      value: join('# password=', pw, '\n; secret=', pw, '\n// token=', pw, '\n! password=', pw, '\n'),
+    },
+    {
+      name: 'JSON without secrets',
+      value: '{"replicas": 3, "image": "nginx:1.27", "labels": {"app": "web"}, "token_ttl": "1h"}',
+    },
     { name: 'JSON with placeholder secret', value: '{"password": "${PW}", "api_key": ""}' },
-    { name: 'names that describe secrets', value: join('PASSWORD_FILE=/run/secrets/pw\nTOKEN_URL=https://sso/token\nSECRET_NAME=db-creds\n') },
+    {
+      name: 'names that describe secrets',
+      value: join('PASSWORD_FILE=/run/secrets/pw\nTOKEN_URL=https://sso/token\nSECRET_NAME=db-creds\n'),
+    },
     { name: 'booleans and numbers', value: 'use_token_auth=true\ntoken_refresh=300\npassword_min_length=12\n' },
-    { name: 'Argo CD dex.config with a secret reference', value: 'connectors:\n  - type: github\n    config:\n      clientID: aabbccddeeff00112233\n      clientSecret: $dex.github.clientSecret\n' },
+    {
+      name: 'Argo CD dex.config with a secret reference',
+      value:
+        'connectors:\n  - type: github\n    config:\n      clientID: aabbccddeeff00112233\n      clientSecret: $dex.github.clientSecret\n',
+    },
     { name: 'YAML block scalar start', value: 'password: |\n  see vault\n' },
     { name: 'prose with a colon', value: 'Note: the password is stored in Vault and rotated weekly.' },
     { name: 'no secret words at all', value: 'a=1\nb: 2\n' },

@@ -32,7 +32,10 @@ test('high-entropy flags random-looking tokens', async (t) => {
   for (const c of cases) {
     await t.test(c.name, () => {
       const findings = scan(c.value);
-      assert.deepEqual(findings.map((f) => f.line), c.lines);
+      assert.deepEqual(
+        findings.map((f) => f.line),
+        c.lines,
+      );
       for (const f of findings) assert.equal(f.confidence, 'low');
     });
   }
@@ -48,7 +51,10 @@ test('high-entropy does not flag what has another explanation', async (t) => {
     { name: 'UUID', value: randomUUID() },
     { name: 'upper-case UUID without dashes', value: randomUUID().replaceAll('-', '').toUpperCase() },
     { name: 'certificate', value: fake.pem('CERTIFICATE', 50, 12) },
-    { name: 'certificate chain in a bundle', value: join('# ca\n', fake.pem('CERTIFICATE', 60), fake.pem('CERTIFICATE', 70)) },
+    {
+      name: 'certificate chain in a bundle',
+      value: join('# ca\n', fake.pem('CERTIFICATE', 60), fake.pem('CERTIFICATE', 70)),
+    },
     ...generatedPublicKeys().map((k) => ({ name: k.name, value: k.pem })),
     { name: 'ssh public key', value: join('ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAI', base64(43, 9), ' ops@example') },
     { name: 'ssh-rsa authorized key', value: join('ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQ', base64(300, 10), ' ci') },

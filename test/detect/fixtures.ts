@@ -42,9 +42,19 @@ export const fake = {
   githubToken: (prefix = 'ghp', seed = 4): string => join(prefix, '_', base62(36, seed)),
   githubFineGrained: (seed = 5): string => join('github', '_pat_', base62(22, seed), '_', base62(59, seed + 1)),
   gitlabToken: (seed = 6): string => join('gl', 'pat-', base62(20, seed)),
-  slackToken: (kind = 'b', seed = 7): string => join('xox', kind, '-', '1234567890', '-', '2345678901', '-', base62(24, seed)),
+  slackToken: (kind = 'b', seed = 7): string =>
+    join('xox', kind, '-', '1234567890', '-', '2345678901', '-', base62(24, seed)),
   slackWebhook: (seed = 8): string =>
-    join('https://hooks.', 'slack.com/services/', 'T0', randomText(BASE32, 8, seed), '/B0', randomText(BASE32, 8, seed + 1), '/', base62(24, seed + 2)),
+    join(
+      'https://hooks.',
+      'slack.com/services/',
+      'T0',
+      randomText(BASE32, 8, seed),
+      '/B0',
+      randomText(BASE32, 8, seed + 1),
+      '/',
+      base62(24, seed + 2),
+    ),
   stripeKey: (prefix = 'sk_live_', seed = 9): string => join(prefix, base62(24, seed)),
   googleApiKey: (seed = 10): string => join('AI', 'za', 'Sy', base62(33, seed)),
   jwt: (header: object = { alg: 'HS256', typ: 'JWT' }, signature = base62(43, 11)): string =>
@@ -75,7 +85,12 @@ export function generatedPrivateKeys(): { name: string; pem: string }[] {
     { name: 'Ed25519 PKCS#8', pem: ed.privateKey.export({ type: 'pkcs8', format: 'pem' }) as string },
     {
       name: 'encrypted PKCS#8',
-      pem: ec.privateKey.export({ type: 'pkcs8', format: 'pem', cipher: 'aes-256-cbc', passphrase: join('pass', 'phrase') }) as string,
+      pem: ec.privateKey.export({
+        type: 'pkcs8',
+        format: 'pem',
+        cipher: 'aes-256-cbc',
+        passphrase: join('pass', 'phrase'),
+      }) as string,
     },
   ];
 }

@@ -14,7 +14,12 @@ test('jwt finds signed tokens', async (t) => {
     { name: 'header not starting with alg', value: fake.jwt({ typ: 'JWT', alg: 'ES256' }), lines: [undefined] },
   ];
   for (const c of cases) {
-    await t.test(c.name, () => assert.deepEqual(jwtDetector.scan('k', c.value).map((f) => f.line), c.lines));
+    await t.test(c.name, () =>
+      assert.deepEqual(
+        jwtDetector.scan('k', c.value).map((f) => f.line),
+        c.lines,
+      ),
+    );
   }
 });
 
@@ -22,10 +27,16 @@ test('jwt ignores look-alikes', async (t) => {
   const cases = [
     { name: 'header without alg', value: fake.jwt({ typ: 'JWT' }) },
     { name: 'header with non-string alg', value: fake.jwt({ alg: 1 }) },
-    { name: 'unsigned token (alg none, empty signature)', value: join(b64url('{"alg":"none"}'), '.', b64url('{"sub":"x"}'), '.') },
+    {
+      name: 'unsigned token (alg none, empty signature)',
+      value: join(b64url('{"alg":"none"}'), '.', b64url('{"sub":"x"}'), '.'),
+    },
     { name: 'short signature', value: fake.jwt({ alg: 'HS256' }, 'abc') },
     { name: 'header that is not JSON', value: join('eyJub3QganNvbg', '.', b64url('{"sub":"x"}'), '.', base62(43)) },
-    { name: 'JWE (five segments)', value: join(fake.jwt({ alg: 'RSA-OAEP', enc: 'A256GCM' }), '.', base62(22), '.', base62(22)) },
+    {
+      name: 'JWE (five segments)',
+      value: join(fake.jwt({ alg: 'RSA-OAEP', enc: 'A256GCM' }), '.', base62(22), '.', base62(22)),
+    },
     { name: 'only two segments', value: join(b64url('{"alg":"HS256"}'), '.', b64url('{"sub":"x"}')) },
     { name: 'eyJ inside a base64 blob', value: join('QUJD', fake.jwt()) },
     { name: 'plain base64 JSON (not a token)', value: b64url('{"alg":"HS256","a":"b"}') },

@@ -23,11 +23,13 @@ export function leakProblems(findings: Finding[], key: string, value: string): s
   for (const f of findings) {
     for (const field of Object.keys(f)) if (!FIELDS.has(field)) problems.push(`unexpected field ${field}`);
     if (f.key !== key) problems.push('key differs from the scanned key');
-    if (f.line !== undefined && !(Number.isInteger(f.line) && f.line >= 1 && f.line <= lineCount)) problems.push(`line ${f.line} out of range`);
+    if (f.line !== undefined && !(Number.isInteger(f.line) && f.line >= 1 && f.line <= lineCount))
+      problems.push(`line ${f.line} out of range`);
     const said = [f.detector, f.confidence, f.description].join('\u0000');
     for (let i = 0; i + 4 <= value.length; i++) {
       const fragment = value.slice(i, i + 4);
-      if (said.includes(fragment) && !VOCABULARY.includes(fragment)) problems.push(`value fragment at ${i} appears in a finding`);
+      if (said.includes(fragment) && !VOCABULARY.includes(fragment))
+        problems.push(`value fragment at ${i} appears in a finding`);
     }
   }
   return problems;
@@ -35,18 +37,44 @@ export function leakProblems(findings: Finding[], key: string, value: string): s
 
 test('the leak check itself catches a leaking finding', () => {
   const value = join('password=', 'Qz8Kv3Lm');
-  const leaky: Finding = { detector: 'config-file-secret', confidence: 'high', key: 'k', line: 1, description: 'value starts with Qz8K' };
+  const leaky: Finding = {
+    detector: 'config-file-secret',
+    confidence: 'high',
+    key: 'k',
+    line: 1,
+    description: 'value starts with Qz8K',
+  };
   assert.deepEqual(leakProblems([leaky], 'k', value), ['value fragment at 9 appears in a finding']);
-  assert.deepEqual(leakProblems([{ ...leaky, description: listDetectors()[0]!.description, line: 3 }], 'k', value), ['line 3 out of range']);
+  assert.deepEqual(leakProblems([{ ...leaky, description: listDetectors()[0]!.description, line: 3 }], 'k', value), [
+    'line 3 out of range',
+  ]);
 });
 
 const seed = fc.integer({ min: 1, max: 1_000_000 });
 const fragment = fc.oneof(
   fc.string({ maxLength: 24 }),
   fc.constantFrom(
-    '\n', '=', ': ', '://', '@', '"', '{', '}', ',', ' ', '.', 'password=', 'DB_PASSWORD: ', '"api_key": "',
-    'postgres://app:', '-----BEGIN PRIVATE KEY-----\n', '\n-----END PRIVATE KEY-----\n', 'export TOKEN=',
-    '-----BEGIN CERTIFICATE-----\n', 'sha256:', 'shroud:v1:',
+    '\n',
+    '=',
+    ': ',
+    '://',
+    '@',
+    '"',
+    '{',
+    '}',
+    ',',
+    ' ',
+    '.',
+    'password=',
+    'DB_PASSWORD: ',
+    '"api_key": "',
+    'postgres://app:',
+    '-----BEGIN PRIVATE KEY-----\n',
+    '\n-----END PRIVATE KEY-----\n',
+    'export TOKEN=',
+    '-----BEGIN CERTIFICATE-----\n',
+    'sha256:',
+    'shroud:v1:',
   ),
   seed.map((s) => fake.githubToken('ghp', s)),
   seed.map((s) => fake.awsKeyId('AKIA', s)),
@@ -59,7 +87,10 @@ const fragment = fc.oneof(
   seed.map((s) => base64(64, s)),
 );
 const value = fc.array(fragment, { maxLength: 14 }).map((parts) => parts.join(''));
-const key = fc.oneof(fc.constantFrom('password', 'api_key', 'config.yaml', 'app.env', 'data', 'tls.key'), fc.string({ maxLength: 16 }));
+const key = fc.oneof(
+  fc.constantFrom('password', 'api_key', 'config.yaml', 'app.env', 'data', 'tls.key'),
+  fc.string({ maxLength: 16 }),
+);
 
 test('property: findings never repeat any part of the value', () => {
   fc.assert(

@@ -12,13 +12,29 @@ test('private-key finds every PEM flavour', async (t) => {
     { name: 'DSA', pem: fake.pem('DSA PRIVATE KEY') },
     { name: 'OpenSSH', pem: fake.pem('OPENSSH PRIVATE KEY') },
     { name: 'PGP private key block', pem: fake.pem('PGP PRIVATE KEY BLOCK') },
-    { name: 'legacy encrypted RSA with headers', pem: join('-----BEGIN RSA PRIVATE KEY-----\nProc-Type: 4,ENCRYPTED\nDEK-Info: AES-128-CBC,0123456789ABCDEF\n\n', base64(128, 40), '\n-----END RSA PRIVATE KEY-----\n') },
-    { name: 'no END line (truncated paste)', pem: join('-----BEGIN PRIVATE KEY-----\n', base64(64, 41), '\n', base64(64, 42)) },
+    {
+      name: 'legacy encrypted RSA with headers',
+      pem: join(
+        '-----BEGIN RSA PRIVATE KEY-----\nProc-Type: 4,ENCRYPTED\nDEK-Info: AES-128-CBC,0123456789ABCDEF\n\n',
+        base64(128, 40),
+        '\n-----END RSA PRIVATE KEY-----\n',
+      ),
+    },
+    {
+      name: 'no END line (truncated paste)',
+      pem: join('-----BEGIN PRIVATE KEY-----\n', base64(64, 41), '\n', base64(64, 42)),
+    },
   ];
   for (const c of cases) {
     await t.test(c.name, () => {
       assert.deepEqual(scan(c.pem), [
-        { detector: 'private-key', confidence: 'high', key: 'key.pem', line: 1, description: privateKeyDetector.description },
+        {
+          detector: 'private-key',
+          confidence: 'high',
+          key: 'key.pem',
+          line: 1,
+          description: privateKeyDetector.description,
+        },
       ]);
     });
   }
@@ -48,11 +64,23 @@ test('private-key does not flag certificates, public keys or placeholders', asyn
     { name: 'public key', pem: fake.pem('PUBLIC KEY') },
     { name: 'PGP public key block', pem: fake.pem('PGP PUBLIC KEY BLOCK') },
     { name: 'dots as body', pem: '-----BEGIN RSA PRIVATE KEY-----\n...\n-----END RSA PRIVATE KEY-----\n' },
-    { name: 'placeholder body', pem: '-----BEGIN PRIVATE KEY-----\n<paste your private key here>\n-----END PRIVATE KEY-----' },
-    { name: 'instructions as body', pem: '-----BEGIN PRIVATE KEY-----\nReplace this text with the key from the team vault, entry 2024 Q3 (ask the SRE on call)\n-----END PRIVATE KEY-----' },
+    {
+      name: 'placeholder body',
+      pem: '-----BEGIN PRIVATE KEY-----\n<paste your private key here>\n-----END PRIVATE KEY-----',
+    },
+    {
+      name: 'instructions as body',
+      pem: '-----BEGIN PRIVATE KEY-----\nReplace this text with the key from the team vault, entry 2024 Q3 (ask the SRE on call)\n-----END PRIVATE KEY-----',
+    },
     { name: 'masked body', pem: join('-----BEGIN PRIVATE KEY-----\n', 'x'.repeat(64), '\n-----END PRIVATE KEY-----') },
-    { name: 'armor words in prose', pem: 'Paste the block that starts with -----BEGIN PRIVATE KEY----- into the Secret.' },
-    { name: 'lower-case label', pem: join('-----BEGIN private key-----\n', base64(128, 5), '\n-----END private key-----') },
+    {
+      name: 'armor words in prose',
+      pem: 'Paste the block that starts with -----BEGIN PRIVATE KEY----- into the Secret.',
+    },
+    {
+      name: 'lower-case label',
+      pem: join('-----BEGIN private key-----\n', base64(128, 5), '\n-----END private key-----'),
+    },
   ];
   for (const c of cases) await t.test(c.name, () => assert.deepEqual(scan(c.pem), []));
 });
@@ -66,15 +94,39 @@ test('private-key finds base64-encoded PEM keys (kubeconfig client-key-data)', a
   const b64 = (text: string): string => Buffer.from(text).toString('base64');
   const keys = generatedPrivateKeys();
   const kubeconfig = (cert: string, key: string): string =>
-    join('apiVersion: v1\nkind: Config\nusers:\n- name: admin\n  user:\n    client-certificate-data: ', cert, '\n    client-key-data: ', key, '\n');
+    join(
+      'apiVersion: v1\nkind: Config\nusers:\n- name: admin\n  user:\n    client-certificate-data: ',
+      cert,
+      '\n    client-key-data: ',
+      key,
+      '\n',
+    );
   const cases = [
-    { name: 'kubeconfig with client-key-data', value: kubeconfig(b64(fake.pem('CERTIFICATE')), b64(keys[0]!.pem)), lines: [7] },
+    {
+      name: 'kubeconfig with client-key-data',
+      value: kubeconfig(b64(fake.pem('CERTIFICATE')), b64(keys[0]!.pem)),
+      lines: [7],
+    },
     { name: 'encoded Ed25519 key alone', value: b64(keys[3]!.pem), lines: [undefined] },
-    { name: 'plain and encoded in one value', value: join(keys[2]!.pem, 'encoded: ', b64(keys[2]!.pem), '\n'), lines: [1, 6] },
+    {
+      name: 'plain and encoded in one value',
+      value: join(keys[2]!.pem, 'encoded: ', b64(keys[2]!.pem), '\n'),
+      lines: [1, 6],
+    },
     { name: 'encoded certificate only', value: kubeconfig(b64(fake.pem('CERTIFICATE')), ''), lines: [] },
     { name: 'encoded public key', value: b64(generatedPublicKeys()[1]!.pem), lines: [] },
-    { name: 'encoded placeholder key', value: b64('-----BEGIN PRIVATE KEY-----\n...\n-----END PRIVATE KEY-----\n'), lines: [] },
+    {
+      name: 'encoded placeholder key',
+      value: b64('-----BEGIN PRIVATE KEY-----\n...\n-----END PRIVATE KEY-----\n'),
+      lines: [],
+    },
     { name: 'encoded armor inside a longer base64 run', value: join('QUJD', b64(keys[0]!.pem)), lines: [] },
   ];
-  for (const c of cases) await t.test(c.name, () => assert.deepEqual(scan(c.value).map((f) => f.line), c.lines));
+  for (const c of cases)
+    await t.test(c.name, () =>
+      assert.deepEqual(
+        scan(c.value).map((f) => f.line),
+        c.lines,
+      ),
+    );
 });

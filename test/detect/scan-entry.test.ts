@@ -5,13 +5,26 @@ import { isShroudError } from '../../src/errors.js';
 import { base62, fake, generatedPrivateKeys, join } from './fixtures.js';
 
 const NAMES = [
-  'private-key', 'aws-access-key-id', 'github-token', 'gitlab-token', 'slack-token', 'stripe-key',
-  'google-api-key', 'jwt', 'url-credentials', 'secret-named-key', 'config-file-secret', 'high-entropy',
+  'private-key',
+  'aws-access-key-id',
+  'github-token',
+  'gitlab-token',
+  'slack-token',
+  'stripe-key',
+  'google-api-key',
+  'jwt',
+  'url-credentials',
+  'secret-named-key',
+  'config-file-secret',
+  'high-entropy',
 ];
 
 test('listDetectors returns every detector once, with its confidence', () => {
   const detectors = listDetectors();
-  assert.deepEqual(detectors.map((d) => d.name), NAMES);
+  assert.deepEqual(
+    detectors.map((d) => d.name),
+    NAMES,
+  );
   assert.deepEqual(
     detectors.filter((d) => d.confidence === 'low').map((d) => d.name),
     ['high-entropy'],
@@ -29,8 +42,14 @@ test('getDetector finds by exact name only', () => {
 
 test('scanEntry runs only the named detectors', () => {
   const value = join('DB_PASSWORD=', 'S3cr3tPw!', '\nGH=', fake.githubToken());
-  assert.deepEqual(scanEntry('app.env', value).map((f) => f.detector), ['github-token', 'config-file-secret']);
-  assert.deepEqual(scanEntry('app.env', value, ['config-file-secret']).map((f) => f.detector), ['config-file-secret']);
+  assert.deepEqual(
+    scanEntry('app.env', value).map((f) => f.detector),
+    ['github-token', 'config-file-secret'],
+  );
+  assert.deepEqual(
+    scanEntry('app.env', value, ['config-file-secret']).map((f) => f.detector),
+    ['config-file-secret'],
+  );
   assert.deepEqual(scanEntry('app.env', value, ['jwt']), []);
   assert.deepEqual(scanEntry('app.env', value, []), []);
   assert.deepEqual(scanEntry('app.env', value, ['github-token', 'github-token']).length, 1);
@@ -45,8 +64,18 @@ test('scanEntry rejects unknown detector names with DETECT_UNKNOWN_DETECTOR', ()
 
 test('scanEntry drops high-entropy where a high-confidence detector explains the same line', async (t) => {
   const cases = [
-    { name: 'a GitHub token is not also random-looking', key: 'k', value: fake.githubToken(), expected: ['github-token'] },
-    { name: 'a secret-named key with a random value', key: 'API_KEY', value: base62(40, 3), expected: ['secret-named-key'] },
+    {
+      name: 'a GitHub token is not also random-looking',
+      key: 'k',
+      value: fake.githubToken(),
+      expected: ['github-token'],
+    },
+    {
+      name: 'a secret-named key with a random value',
+      key: 'API_KEY',
+      value: base62(40, 3),
+      expected: ['secret-named-key'],
+    },
     {
       name: 'other lines keep their high-entropy finding',
       key: 'app.env',
@@ -104,7 +133,11 @@ export const ORDINARY_CONFIGMAP: Record<string, string> = {
   'settings.json': '{"theme": "dark", "pageSize": 50, "features": {"search": true}, "token_ttl_seconds": 3600}',
   'logback.xml': '<configuration><root level="INFO"><appender-ref ref="STDOUT"/></root></configuration>',
   'ca.crt': fake.pem('CERTIFICATE', 90, 10),
-  'known_hosts': join('github.com ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAI', 'OMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl', '\n'),
+  known_hosts: join(
+    'github.com ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAI',
+    'OMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl',
+    '\n',
+  ),
   'application.properties': [
     'server.port=8080',
     'spring.datasource.url=jdbc:postgresql://db:5432/orders',
@@ -115,7 +148,8 @@ export const ORDINARY_CONFIGMAP: Record<string, string> = {
     'logging.level.root=INFO',
     '',
   ].join('\n'),
-  'values.yaml': 'replicaCount: 2\nimage:\n  tag: "1.4.2"\ndb:\n  password: ""\n  existingSecret: db\nfeatureFlags:\n  newCheckout: true\n',
+  'values.yaml':
+    'replicaCount: 2\nimage:\n  tag: "1.4.2"\ndb:\n  password: ""\n  existingSecret: db\nfeatureFlags:\n  newCheckout: true\n',
   'prometheus.yml': [
     'scrape_configs:',
     '  - job_name: kubernetes-apiservers',
@@ -134,8 +168,10 @@ export const ORDINARY_CONFIGMAP: Record<string, string> = {
     'ssl.truststore.password=changeit',
     '',
   ].join('\n'),
-  'otel-collector.yaml': 'exporters:\n  otlphttp:\n    endpoint: https://otlp.example.com\n    headers:\n      api-key: ${env:OTLP_API_KEY}\n',
-  'fluent-bit.conf': '[OUTPUT]\n    Name  es\n    Host  elasticsearch.logging.svc\n    HTTP_User elastic\n    HTTP_Passwd ${ES_PASSWORD}\n',
+  'otel-collector.yaml':
+    'exporters:\n  otlphttp:\n    endpoint: https://otlp.example.com\n    headers:\n      api-key: ${env:OTLP_API_KEY}\n',
+  'fluent-bit.conf':
+    '[OUTPUT]\n    Name  es\n    Host  elasticsearch.logging.svc\n    HTTP_User elastic\n    HTTP_Passwd ${ES_PASSWORD}\n',
   SENTRY_DSN: 'https://examplePublicKey1234567890abcd@o0.ingest.sentry.io/0',
   GIT_SHA: '3f9c2a1b7e8d4c6f5a0b9e8d7c6b5a4f3e2d1c0b',
   JAVA_OPTS: '-Xmx512m -XX:+UseG1GC -Dspring.profiles.active=prod',
@@ -168,7 +204,11 @@ test('findings never contain the planted secret (canaries)', async (t) => {
       const text = JSON.stringify(findings);
       assert.ok(!text.includes(canary), text);
       assert.ok(!text.includes(canary.slice(0, 6)), text);
-      for (const f of findings) assert.deepEqual(Object.keys(f).filter((k) => !['detector', 'confidence', 'key', 'line', 'description'].includes(k)), []);
+      for (const f of findings)
+        assert.deepEqual(
+          Object.keys(f).filter((k) => !['detector', 'confidence', 'key', 'line', 'description'].includes(k)),
+          [],
+        );
     });
   }
 });
@@ -190,9 +230,9 @@ test('pathological inputs of 100 KB finish with bounded findings', async (t) => 
     { name: 'one huge path', value: fill('/Ab3dEf9Gh2') },
     { name: 'newlines only', value: fill('\n') },
     { name: 'secret settings on every line', value: fill('password=Xy7Qp2Lm\n') },
-    { name: 'JSON quotes', value: '{' + fill('"') },
-    { name: 'JSON escapes', value: '{"' + fill('\\"') },
-    { name: 'JSON members', value: '{' + fill('"token":"Xy7Qp2Lm9",') },
+    { name: 'JSON quotes', value: `{${fill('"')}` },
+    { name: 'JSON escapes', value: `{"${fill('\\"')}` },
+    { name: 'JSON members', value: `{${fill('"token":"Xy7Qp2Lm9",')}` },
     { name: 'colons', value: fill('password:') },
     { name: 'random text', value: base62(size, 99) },
   ];

@@ -17,7 +17,12 @@ test('secret-named-key flags real-looking values under secret names', async (t) 
   for (const c of cases) {
     await t.test(c.name, () => {
       assert.deepEqual(secretNamedKeyDetector.scan(c.key, c.value), [
-        { detector: 'secret-named-key', confidence: 'high', key: c.key, description: secretNamedKeyDetector.description },
+        {
+          detector: 'secret-named-key',
+          confidence: 'high',
+          key: c.key,
+          description: secretNamedKeyDetector.description,
+        },
       ]);
     });
   }
@@ -41,7 +46,11 @@ test('secret-named-key leaves placeholders, settings and other names alone', asy
     { name: 'secret name reference', key: 'secretName', value: 'db-credentials' },
     { name: 'ordinary key', key: 'LOG_LEVEL', value: pw },
     { name: 'a UUID is an identifier', key: 'request_token', value: '123e4567-e89b-12d3-a456-426614174000' },
-    { name: 'a digest is an identifier', key: 'secret_digest', value: join('sha256:', '9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08') },
+    {
+      name: 'a digest is an identifier',
+      key: 'secret_digest',
+      value: join('sha256:', '9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08'),
+    },
     { name: 'multi-line file under a secret name', key: 'credentials', value: join('[default]\nregion = eu-west-1\n') },
   ];
   for (const c of cases) await t.test(c.name, () => assert.deepEqual(secretNamedKeyDetector.scan(c.key, c.value), []));

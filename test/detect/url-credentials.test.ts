@@ -8,16 +8,29 @@ const pw = join('S3c', 'r3tPw');
 test('url-credentials finds passwords in URLs', async (t) => {
   const cases = [
     { name: 'postgres DSN', value: join('postgres://app:', pw, '@db.internal:5432/app'), lines: [undefined] },
-    { name: 'mongodb+srv', value: join('mongodb+srv://svc:', pw, '@cluster0.example.net/?retryWrites=true'), lines: [undefined] },
+    {
+      name: 'mongodb+srv',
+      value: join('mongodb+srv://svc:', pw, '@cluster0.example.net/?retryWrites=true'),
+      lines: [undefined],
+    },
     { name: 'redis with empty user', value: join('redis://:', pw, '@redis:6379/0'), lines: [undefined] },
     { name: 'amqp in YAML', value: join('broker:\n  url: amqp://guest:', pw, '@rabbit:5672/\n'), lines: [2] },
     { name: 'percent-encoded password', value: join('mysql://root:p%40ss', pw, '@mysql/db'), lines: [undefined] },
-    { name: 'at sign in the password', value: join('https://bot:a@b', pw, '@git.example.com/repo.git'), lines: [undefined] },
+    {
+      name: 'at sign in the password',
+      value: join('https://bot:a@b', pw, '@git.example.com/repo.git'),
+      lines: [undefined],
+    },
     { name: 'short password is still a password', value: 'postgres://app:app@localhost/app', lines: [undefined] },
     { name: 'two URLs', value: join('a=http://u:', pw, '@h1\nb=http://u:', pw, '@h2'), lines: [1, 2] },
   ];
   for (const c of cases) {
-    await t.test(c.name, () => assert.deepEqual(urlCredentialsDetector.scan('k', c.value).map((f) => f.line), c.lines));
+    await t.test(c.name, () =>
+      assert.deepEqual(
+        urlCredentialsDetector.scan('k', c.value).map((f) => f.line),
+        c.lines,
+      ),
+    );
   }
 });
 

@@ -30,7 +30,11 @@ export function errorText(err: unknown): string {
   const parts: string[] = [];
   let e: unknown = err;
   for (let i = 0; i < 5 && e !== undefined && e !== null; i++) {
-    parts.push(String((e as Error).message ?? e), (e as Error).stack ?? '', JSON.stringify((e as { details?: unknown }).details ?? null));
+    parts.push(
+      String((e as Error).message ?? e),
+      (e as Error).stack ?? '',
+      JSON.stringify((e as { details?: unknown }).details ?? null),
+    );
     e = (e as { cause?: unknown }).cause;
   }
   return parts.join('\n');

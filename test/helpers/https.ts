@@ -25,7 +25,10 @@ export function httpsCall(
         ca,
         servername: 'localhost',
         ...(options.agent ? { agent: options.agent } : {}),
-        headers: payload === undefined ? {} : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) },
+        headers:
+          payload === undefined
+            ? {}
+            : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) },
       },
       (res) => {
         let body = '';
@@ -65,10 +68,14 @@ export function peerCertificate(
       const identityError = socket.authorized
         ? checkServerIdentity(servername, cert)?.message
         : String(socket.authorizationError);
-      resolve({ authorized: socket.authorized && identityError === undefined, error: identityError, cert, protocol: socket.getProtocol() });
+      resolve({
+        authorized: socket.authorized && identityError === undefined,
+        error: identityError,
+        cert,
+        protocol: socket.getProtocol(),
+      });
       socket.end();
     });
     socket.once('error', reject);
   });
 }
-

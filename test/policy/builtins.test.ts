@@ -34,7 +34,10 @@ function wrap(kind: string, spec: Record<string, unknown>): { object: unknown; p
     case 'Pod':
       return { object: { apiVersion: 'v1', kind, metadata: meta, spec }, prefix: '' };
     case 'CronJob':
-      return { object: { kind, metadata: meta, spec: { schedule: '@daily', jobTemplate: { spec: { template } } } }, prefix: 'spec.jobTemplate.spec.template.' };
+      return {
+        object: { kind, metadata: meta, spec: { schedule: '@daily', jobTemplate: { spec: { template } } } },
+        prefix: 'spec.jobTemplate.spec.template.',
+      };
     case 'PodTemplate':
       return { object: { kind, metadata: meta, template }, prefix: 'template.' };
     default:
@@ -42,18 +45,46 @@ function wrap(kind: string, spec: Record<string, unknown>): { object: unknown; p
   }
 }
 
-const KINDS = ['Pod', 'Deployment', 'ReplicaSet', 'StatefulSet', 'DaemonSet', 'Job', 'CronJob', 'ReplicationController', 'PodTemplate'];
+const KINDS = [
+  'Pod',
+  'Deployment',
+  'ReplicaSet',
+  'StatefulSet',
+  'DaemonSet',
+  'Job',
+  'CronJob',
+  'ReplicationController',
+  'PodTemplate',
+];
 
 const secretRef = (name: string, key: string) => ({ valueFrom: { secretKeyRef: { name, key } } });
 
 const violatingSpec = {
-  initContainers: [{ name: 'init', env: [{ name: 'A', value: 'a' }, { name: 'B', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } }, { name: 'DB', ...secretRef('db', 'password') }] }],
+  initContainers: [
+    {
+      name: 'init',
+      env: [
+        { name: 'A', value: 'a' },
+        { name: 'B', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
+        { name: 'DB', ...secretRef('db', 'password') },
+      ],
+    },
+  ],
   containers: [
-    { name: 'app', envFrom: [{ configMapRef: { name: 'cfg' } }, { secretRef: { name: 'all' } }], volumeMounts: [{ name: 'host', mountPath: '/h' }] },
+    {
+      name: 'app',
+      envFrom: [{ configMapRef: { name: 'cfg' } }, { secretRef: { name: 'all' } }],
+      volumeMounts: [{ name: 'host', mountPath: '/h' }],
+    },
     { name: 'side', env: [{ name: 'T', ...secretRef('tok', 'token') }] },
   ],
-  ephemeralContainers: [{ name: 'debug', env: [{ name: 'E', ...secretRef('e', 'k') }], envFrom: [{ secretRef: { name: 'e' } }] }],
-  volumes: [{ name: 'host', hostPath: { path: '/var/lib/kubelet' } }, { name: 'ok', emptyDir: {} }],
+  ephemeralContainers: [
+    { name: 'debug', env: [{ name: 'E', ...secretRef('e', 'k') }], envFrom: [{ secretRef: { name: 'e' } }] },
+  ],
+  volumes: [
+    { name: 'host', hostPath: { path: '/var/lib/kubelet' } },
+    { name: 'ok', emptyDir: {} },
+  ],
 };
 
 const cleanSpec = {
@@ -108,18 +139,37 @@ test('built-ins: the env message says what, where, why and how to fix', () => {
 });
 
 test('built-ins: hostPath on a PersistentVolume is denied; a Deployment without a template is skipped, not an error', () => {
-  assert.deepEqual(hits(SET, 'PersistentVolume', { kind: 'PersistentVolume', metadata: { name: 'pv' }, spec: { hostPath: { path: '/data' } } }), [
-    'deny [disallow-host-path/host-path-persistent-volume] spec.hostPath',
-  ]);
-  const r = evaluateObject(SET, { object: { kind: 'Deployment', metadata: { name: 'd' }, spec: {} }, kind: 'Deployment', operation: 'CREATE' }, { now: NOW });
+  assert.deepEqual(
+    hits(SET, 'PersistentVolume', {
+      kind: 'PersistentVolume',
+      metadata: { name: 'pv' },
+      spec: { hostPath: { path: '/data' } },
+    }),
+    ['deny [disallow-host-path/host-path-persistent-volume] spec.hostPath'],
+  );
+  const r = evaluateObject(
+    SET,
+    { object: { kind: 'Deployment', metadata: { name: 'd' }, spec: {} }, kind: 'Deployment', operation: 'CREATE' },
+    { now: NOW },
+  );
   assert.deepEqual([...new Set(r.results.map((x) => `${x.status}: ${x.reason}`))], ['skip: no pod template']);
 });
 
-const ALLOWED = await builtins(['notUnder: &allowed-host-paths []', 'notUnder: &allowed-host-paths [/var/log, /etc/ssl/certs/]']);
+const ALLOWED = await builtins([
+  'notUnder: &allowed-host-paths []',
+  'notUnder: &allowed-host-paths [/var/log, /etc/ssl/certs/]',
+]);
 
 function hostPathPod(path: string, mounts: Record<string, boolean | undefined>): unknown {
-  const mount = (readOnly: boolean | undefined) => ({ name: 'h', mountPath: '/h', ...(readOnly === undefined ? {} : { readOnly }) });
-  const spec: Record<string, unknown> = { containers: [{ name: 'app', volumeMounts: [mount(true)] }], volumes: [{ name: 'h', hostPath: { path } }] };
+  const mount = (readOnly: boolean | undefined) => ({
+    name: 'h',
+    mountPath: '/h',
+    ...(readOnly === undefined ? {} : { readOnly }),
+  });
+  const spec: Record<string, unknown> = {
+    containers: [{ name: 'app', volumeMounts: [mount(true)] }],
+    volumes: [{ name: 'h', hostPath: { path } }],
+  };
   for (const [list, readOnly] of Object.entries(mounts)) {
     if (list === 'containers') spec.containers = [{ name: 'app', volumeMounts: [mount(readOnly)] }];
     else spec[list] = [{ name: list, volumeMounts: [mount(readOnly)] }];
@@ -127,16 +177,56 @@ function hostPathPod(path: string, mounts: Record<string, boolean | undefined>):
   return { kind: 'Pod', metadata: { name: 'p' }, spec };
 }
 
-const hostPathCases: Array<{ name: string; path: string; mounts: Record<string, boolean | undefined>; expected: string[] }> = [
-  { name: 'allow-listed prefix, every mount read-only', path: '/var/log/app', mounts: { initContainers: true, ephemeralContainers: true }, expected: [] },
+const hostPathCases: Array<{
+  name: string;
+  path: string;
+  mounts: Record<string, boolean | undefined>;
+  expected: string[];
+}> = [
+  {
+    name: 'allow-listed prefix, every mount read-only',
+    path: '/var/log/app',
+    mounts: { initContainers: true, ephemeralContainers: true },
+    expected: [],
+  },
   { name: 'the prefix itself', path: '/var/log', mounts: {}, expected: [] },
   { name: 'a prefix given with a trailing slash', path: '/etc/ssl/certs', mounts: {}, expected: [] },
-  { name: 'same letters but another segment', path: '/var/logs', mounts: {}, expected: ['deny [disallow-host-path/host-path-volume] spec.volumes[0]'] },
-  { name: 'a parent of the prefix', path: '/var', mounts: {}, expected: ['deny [disallow-host-path/host-path-volume] spec.volumes[0]'] },
-  { name: 'a back-step out of the prefix', path: '/var/log/../../etc', mounts: {}, expected: ['deny [disallow-host-path/host-path-volume] spec.volumes[0]'] },
-  { name: 'allowed path, writable container mount', path: '/var/log', mounts: { containers: false }, expected: ['deny [disallow-host-path/host-path-writable-mount] spec.volumes[0]'] },
-  { name: 'allowed path, init container mount without readOnly', path: '/var/log', mounts: { initContainers: undefined }, expected: ['deny [disallow-host-path/host-path-writable-mount] spec.volumes[0]'] },
-  { name: 'allowed path, writable ephemeral container mount', path: '/var/log', mounts: { ephemeralContainers: false }, expected: ['deny [disallow-host-path/host-path-writable-mount] spec.volumes[0]'] },
+  {
+    name: 'same letters but another segment',
+    path: '/var/logs',
+    mounts: {},
+    expected: ['deny [disallow-host-path/host-path-volume] spec.volumes[0]'],
+  },
+  {
+    name: 'a parent of the prefix',
+    path: '/var',
+    mounts: {},
+    expected: ['deny [disallow-host-path/host-path-volume] spec.volumes[0]'],
+  },
+  {
+    name: 'a back-step out of the prefix',
+    path: '/var/log/../../etc',
+    mounts: {},
+    expected: ['deny [disallow-host-path/host-path-volume] spec.volumes[0]'],
+  },
+  {
+    name: 'allowed path, writable container mount',
+    path: '/var/log',
+    mounts: { containers: false },
+    expected: ['deny [disallow-host-path/host-path-writable-mount] spec.volumes[0]'],
+  },
+  {
+    name: 'allowed path, init container mount without readOnly',
+    path: '/var/log',
+    mounts: { initContainers: undefined },
+    expected: ['deny [disallow-host-path/host-path-writable-mount] spec.volumes[0]'],
+  },
+  {
+    name: 'allowed path, writable ephemeral container mount',
+    path: '/var/log',
+    mounts: { ephemeralContainers: false },
+    expected: ['deny [disallow-host-path/host-path-writable-mount] spec.volumes[0]'],
+  },
 ];
 for (const c of hostPathCases) {
   test(`built-ins: hostPath allow-list: ${c.name}`, () => {
@@ -145,21 +235,63 @@ for (const c of hostPathCases) {
 }
 
 test('built-ins: the shipped hostPath allow-list is empty', () => {
-  assert.deepEqual(hits(SET, 'Pod', hostPathPod('/var/log', {})), ['deny [disallow-host-path/host-path-volume] spec.volumes[0]']);
+  assert.deepEqual(hits(SET, 'Pod', hostPathPod('/var/log', {})), [
+    'deny [disallow-host-path/host-path-volume] spec.volumes[0]',
+  ]);
 });
 
 const rbacCases: Array<{ name: string; rule: Record<string, unknown>; expected: string[] }> = [
-  { name: 'list on secrets', rule: { apiGroups: [''], resources: ['secrets'], verbs: ['list'] }, expected: ['deny [restrict-secret-rbac/list-or-watch-secrets] rules[0]'] },
-  { name: 'watch on every resource', rule: { apiGroups: [''], resources: ['*'], verbs: ['watch'] }, expected: ['deny [restrict-secret-rbac/list-or-watch-secrets] rules[0]'] },
-  { name: 'every verb in every group', rule: { apiGroups: ['*'], resources: ['secrets'], verbs: ['*'] }, expected: ['deny [restrict-secret-rbac/list-or-watch-secrets] rules[0]'] },
-  { name: 'get and list: denied once, not also warned', rule: { apiGroups: [''], resources: ['secrets'], verbs: ['get', 'list'] }, expected: ['deny [restrict-secret-rbac/list-or-watch-secrets] rules[0]'] },
-  { name: 'empty resourceNames means all secrets', rule: { apiGroups: [''], resources: ['secrets'], verbs: ['list'], resourceNames: [] }, expected: ['deny [restrict-secret-rbac/list-or-watch-secrets] rules[0]'] },
-  { name: 'verbs are case-sensitive as in RBAC', rule: { apiGroups: [''], resources: ['secrets'], verbs: ['LIST', 'Watch'] }, expected: [] },
+  {
+    name: 'list on secrets',
+    rule: { apiGroups: [''], resources: ['secrets'], verbs: ['list'] },
+    expected: ['deny [restrict-secret-rbac/list-or-watch-secrets] rules[0]'],
+  },
+  {
+    name: 'watch on every resource',
+    rule: { apiGroups: [''], resources: ['*'], verbs: ['watch'] },
+    expected: ['deny [restrict-secret-rbac/list-or-watch-secrets] rules[0]'],
+  },
+  {
+    name: 'every verb in every group',
+    rule: { apiGroups: ['*'], resources: ['secrets'], verbs: ['*'] },
+    expected: ['deny [restrict-secret-rbac/list-or-watch-secrets] rules[0]'],
+  },
+  {
+    name: 'get and list: denied once, not also warned',
+    rule: { apiGroups: [''], resources: ['secrets'], verbs: ['get', 'list'] },
+    expected: ['deny [restrict-secret-rbac/list-or-watch-secrets] rules[0]'],
+  },
+  {
+    name: 'empty resourceNames means all secrets',
+    rule: { apiGroups: [''], resources: ['secrets'], verbs: ['list'], resourceNames: [] },
+    expected: ['deny [restrict-secret-rbac/list-or-watch-secrets] rules[0]'],
+  },
+  {
+    name: 'verbs are case-sensitive as in RBAC',
+    rule: { apiGroups: [''], resources: ['secrets'], verbs: ['LIST', 'Watch'] },
+    expected: [],
+  },
   { name: 'another API group', rule: { apiGroups: ['apps'], resources: ['*'], verbs: ['list'] }, expected: [] },
-  { name: 'list on configmaps', rule: { apiGroups: [''], resources: ['configmaps'], verbs: ['list', 'watch'] }, expected: [] },
-  { name: 'list limited by resourceNames warns', rule: { apiGroups: [''], resources: ['secrets'], verbs: ['list'], resourceNames: ['a'] }, expected: ['warn [restrict-secret-rbac/list-or-watch-named-secrets] rules[0]'] },
-  { name: 'get on all secrets warns', rule: { apiGroups: [''], resources: ['secrets'], verbs: ['get'] }, expected: ['warn [restrict-secret-rbac/get-all-secrets] rules[0]'] },
-  { name: 'get on named secrets is fine', rule: { apiGroups: [''], resources: ['secrets'], verbs: ['get'], resourceNames: ['db'] }, expected: [] },
+  {
+    name: 'list on configmaps',
+    rule: { apiGroups: [''], resources: ['configmaps'], verbs: ['list', 'watch'] },
+    expected: [],
+  },
+  {
+    name: 'list limited by resourceNames warns',
+    rule: { apiGroups: [''], resources: ['secrets'], verbs: ['list'], resourceNames: ['a'] },
+    expected: ['warn [restrict-secret-rbac/list-or-watch-named-secrets] rules[0]'],
+  },
+  {
+    name: 'get on all secrets warns',
+    rule: { apiGroups: [''], resources: ['secrets'], verbs: ['get'] },
+    expected: ['warn [restrict-secret-rbac/get-all-secrets] rules[0]'],
+  },
+  {
+    name: 'get on named secrets is fine',
+    rule: { apiGroups: [''], resources: ['secrets'], verbs: ['get'], resourceNames: ['db'] },
+    expected: [],
+  },
 ];
 for (const c of rbacCases) {
   for (const kind of ['Role', 'ClusterRole']) {
@@ -170,32 +302,89 @@ for (const c of rbacCases) {
 }
 
 // A freshly generated key: the detector wants real key material, not just the PEM markers.
-const PRIVATE_KEY = generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString().trim();
-const configMapCases: Array<{ name: string; data?: Record<string, string>; binaryData?: Record<string, string>; expected: string[] }> = [
-  { name: 'a PEM private key', data: { 'id_ed25519': PRIVATE_KEY }, expected: ['deny [disallow-secrets-in-configmaps/secret-value] data.id_ed25519'] },
-  { name: 'a private key inside a larger file', data: { 'app.conf': `listen 443\nkey = """\n${PRIVATE_KEY}\n"""\n` }, expected: ['deny [disallow-secrets-in-configmaps/secret-value] data["app.conf"]'] },
-  { name: 'a secret-named key with a real-looking value', data: { DB_PASSWORD: 'Tr0ub4dor&3xyz' }, expected: ['deny [disallow-secrets-in-configmaps/secret-value] data.DB_PASSWORD'] },
-  { name: 'a private key in binaryData (base64)', binaryData: { 'tls.key': Buffer.from(PRIVATE_KEY).toString('base64') }, expected: ['deny [disallow-secrets-in-configmaps/secret-value] binaryData["tls.key"]'] },
-  { name: 'binaryData that is not text is not scanned', binaryData: { 'blob.bin': Buffer.from([0, 159, 146, 150, 255, 0]).toString('base64') }, expected: [] },
+const PRIVATE_KEY = generateKeyPairSync('ed25519')
+  .privateKey.export({ type: 'pkcs8', format: 'pem' })
+  .toString()
+  .trim();
+const configMapCases: Array<{
+  name: string;
+  data?: Record<string, string>;
+  binaryData?: Record<string, string>;
+  expected: string[];
+}> = [
+  {
+    name: 'a PEM private key',
+    data: { id_ed25519: PRIVATE_KEY },
+    expected: ['deny [disallow-secrets-in-configmaps/secret-value] data.id_ed25519'],
+  },
+  {
+    name: 'a private key inside a larger file',
+    data: { 'app.conf': `listen 443\nkey = """\n${PRIVATE_KEY}\n"""\n` },
+    expected: ['deny [disallow-secrets-in-configmaps/secret-value] data["app.conf"]'],
+  },
+  {
+    name: 'a secret-named key with a real-looking value',
+    data: { DB_PASSWORD: 'Tr0ub4dor&3xyz' },
+    expected: ['deny [disallow-secrets-in-configmaps/secret-value] data.DB_PASSWORD'],
+  },
+  {
+    name: 'a private key in binaryData (base64)',
+    binaryData: { 'tls.key': Buffer.from(PRIVATE_KEY).toString('base64') },
+    expected: ['deny [disallow-secrets-in-configmaps/secret-value] binaryData["tls.key"]'],
+  },
+  {
+    name: 'binaryData that is not text is not scanned',
+    binaryData: { 'blob.bin': Buffer.from([0, 159, 146, 150, 255, 0]).toString('base64') },
+    expected: [],
+  },
   { name: 'placeholders', data: { password: '${DB_PASSWORD}', token: '<token>', secret: '' }, expected: [] },
-  { name: 'a Shroud sealed value', data: { password: 'shroud:v1:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8' }, expected: [] },
-  { name: 'UUIDs and sha256 digests, even under secret-sounding keys', data: { token: '123e4567-e89b-12d3-a456-426614174000', secret_digest: 'sha256:' + 'a'.repeat(64) }, expected: [] },
-  { name: 'a public certificate', data: { 'ca.crt': '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----' }, expected: [] },
+  {
+    name: 'a Shroud sealed value',
+    data: { password: 'shroud:v1:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8' },
+    expected: [],
+  },
+  {
+    name: 'UUIDs and sha256 digests, even under secret-sounding keys',
+    data: { token: '123e4567-e89b-12d3-a456-426614174000', secret_digest: `sha256:${'a'.repeat(64)}` },
+    expected: [],
+  },
+  {
+    name: 'a public certificate',
+    data: { 'ca.crt': '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----' },
+    expected: [],
+  },
   { name: 'ordinary settings', data: { LOG_LEVEL: 'debug', 'nginx.conf': 'worker_processes 2;' }, expected: [] },
 ];
 for (const c of configMapCases) {
   test(`built-ins: ConfigMap ${c.name}`, () => {
-    const object = { kind: 'ConfigMap', metadata: { name: 'cfg' }, ...(c.data ? { data: c.data } : {}), ...(c.binaryData ? { binaryData: c.binaryData } : {}) };
+    const object = {
+      kind: 'ConfigMap',
+      metadata: { name: 'cfg' },
+      ...(c.data ? { data: c.data } : {}),
+      ...(c.binaryData ? { binaryData: c.binaryData } : {}),
+    };
     assert.deepEqual(hits(SET, 'ConfigMap', object), c.expected);
   });
 }
 
 test('built-ins: ConfigMap messages name the key and the detector', () => {
-  const r = evaluateObject(SET, { object: { kind: 'ConfigMap', metadata: { name: 'c' }, data: { 'id_rsa': PRIVATE_KEY } }, kind: 'ConfigMap', operation: 'CREATE' }, { now: NOW });
+  const r = evaluateObject(
+    SET,
+    {
+      object: { kind: 'ConfigMap', metadata: { name: 'c' }, data: { id_rsa: PRIVATE_KEY } },
+      kind: 'ConfigMap',
+      operation: 'CREATE',
+    },
+    { now: NOW },
+  );
   assert.match(r.violations[0]!.message, /^key "id_rsa" looks like a secret \(.*; detector private-key\)/);
 });
 
 test('built-ins: a kind no policy matches yields no results at all', () => {
-  const r = evaluateObject(SET, { object: { kind: 'Service', metadata: { name: 's' } }, kind: 'Service', operation: 'CREATE' }, { now: NOW });
+  const r = evaluateObject(
+    SET,
+    { object: { kind: 'Service', metadata: { name: 's' } }, kind: 'Service', operation: 'CREATE' },
+    { now: NOW },
+  );
   assert.deepEqual(r, { results: [], violations: [], notices: [] });
 });

@@ -15,10 +15,31 @@ function check(operator: Operator, arg: unknown, path: string, item: unknown, ro
   return c.condition.test(item, [], { root, findings: [] });
 }
 
-const role = { verbs: ['get', 'list'], resources: ['secrets'], apiGroups: [''], resourceNames: [], flag: false, count: 0, none: null };
-const cases: Array<{ name: string; operator: Operator; arg: unknown; path: string; item?: unknown; expected: boolean }> = [
+const role = {
+  verbs: ['get', 'list'],
+  resources: ['secrets'],
+  apiGroups: [''],
+  resourceNames: [],
+  flag: false,
+  count: 0,
+  none: null,
+};
+const cases: Array<{
+  name: string;
+  operator: Operator;
+  arg: unknown;
+  path: string;
+  item?: unknown;
+  expected: boolean;
+}> = [
   { name: 'exists: a present list element', operator: 'exists', arg: true, path: '$.verbs[*]', expected: true },
-  { name: 'exists: an empty list has no elements', operator: 'exists', arg: true, path: '$.resourceNames[*]', expected: false },
+  {
+    name: 'exists: an empty list has no elements',
+    operator: 'exists',
+    arg: true,
+    path: '$.resourceNames[*]',
+    expected: false,
+  },
   { name: 'exists: false and zero are present', operator: 'exists', arg: true, path: '$.flag', expected: true },
   { name: 'exists: null is not present', operator: 'exists', arg: true, path: '$.none', expected: false },
   { name: 'exists: false means absent', operator: 'exists', arg: false, path: '$.missing', expected: true },
@@ -34,15 +55,71 @@ const cases: Array<{ name: string; operator: Operator; arg: unknown; path: strin
   { name: 'noneOf: no matches at all', operator: 'noneOf', arg: ['x'], path: '$.missing[*]', expected: true },
   { name: 'matches: a regular expression', operator: 'matches', arg: '^sec', path: '$.resources[*]', expected: true },
   { name: 'matches: only strings', operator: 'matches', arg: '0', path: '$.count', expected: false },
-  { name: 'under: whole segments', operator: 'under', arg: ['/var/log'], path: '$', item: '/var/log/app', expected: true },
-  { name: 'under: not a segment boundary', operator: 'under', arg: ['/var/log'], path: '$', item: '/var/logs', expected: false },
-  { name: 'notUnder: an empty list covers nothing', operator: 'notUnder', arg: [], path: '$', item: '/', expected: true },
-  { name: 'notUnder: an allowed path', operator: 'notUnder', arg: ['/var/log/'], path: '$', item: '/var/log', expected: false },
-  { name: 'detector: a private key', operator: 'detector', arg: 'private-key', path: '$', item: PEM_KEY, expected: true },
-  { name: 'detector: high covers every high detector', operator: 'detector', arg: 'high', path: '$', item: PEM_KEY.replaceAll('PRIVATE KEY', 'RSA PRIVATE KEY'), expected: true },
-  { name: 'detector: a list of names', operator: 'detector', arg: ['secret-named-key'], path: '$', item: 'plain', expected: false },
+  {
+    name: 'under: whole segments',
+    operator: 'under',
+    arg: ['/var/log'],
+    path: '$',
+    item: '/var/log/app',
+    expected: true,
+  },
+  {
+    name: 'under: not a segment boundary',
+    operator: 'under',
+    arg: ['/var/log'],
+    path: '$',
+    item: '/var/logs',
+    expected: false,
+  },
+  {
+    name: 'notUnder: an empty list covers nothing',
+    operator: 'notUnder',
+    arg: [],
+    path: '$',
+    item: '/',
+    expected: true,
+  },
+  {
+    name: 'notUnder: an allowed path',
+    operator: 'notUnder',
+    arg: ['/var/log/'],
+    path: '$',
+    item: '/var/log',
+    expected: false,
+  },
+  {
+    name: 'detector: a private key',
+    operator: 'detector',
+    arg: 'private-key',
+    path: '$',
+    item: PEM_KEY,
+    expected: true,
+  },
+  {
+    name: 'detector: high covers every high detector',
+    operator: 'detector',
+    arg: 'high',
+    path: '$',
+    item: PEM_KEY.replaceAll('PRIVATE KEY', 'RSA PRIVATE KEY'),
+    expected: true,
+  },
+  {
+    name: 'detector: a list of names',
+    operator: 'detector',
+    arg: ['secret-named-key'],
+    path: '$',
+    item: 'plain',
+    expected: false,
+  },
   { name: 'noDetector: nothing found', operator: 'noDetector', arg: 'high', path: '$', item: 'hello', expected: true },
-  { name: 'noDetector: something found', operator: 'noDetector', arg: 'high', path: '$', item: PEM_KEY, expected: false },
+  {
+    name: 'noDetector: something found',
+    operator: 'noDetector',
+    arg: 'high',
+    path: '$',
+    item: PEM_KEY,
+    expected: false,
+  },
 ];
 for (const c of cases) {
   test(`condition ${c.name}`, () => {
@@ -54,7 +131,10 @@ const podRoot = {
   spec: {
     containers: [{ name: 'a', volumeMounts: [{ name: 'logs', readOnly: true }] }],
     initContainers: [{ name: 'i', volumeMounts: [{ name: 'logs', readOnly: 'true' }] }],
-    volumes: [{ name: 'logs', hostPath: { path: '/var/log' } }, { name: 'ro', hostPath: { path: '/x' } }],
+    volumes: [
+      { name: 'logs', hostPath: { path: '/var/log' } },
+      { name: 'ro', hostPath: { path: '/x' } },
+    ],
   },
 };
 test('condition writableMount: readOnly must be the boolean true in every container kind', () => {
@@ -81,7 +161,11 @@ test('isUnderPrefix: segment-wise, "/" covers every absolute path, back-steps co
 test('compileCondition: invalid arguments are sentences with the field', () => {
   const sel = compileSelector('$');
   assert.ok('selector' in sel);
-  assert.deepEqual(compileCondition('under', ['var/log'], sel.selector), { error: 'prefix "var/log" must be an absolute path', code: 'POLICY_SCHEMA_INVALID', field: 'under' });
+  assert.deepEqual(compileCondition('under', ['var/log'], sel.selector), {
+    error: 'prefix "var/log" must be an absolute path',
+    code: 'POLICY_SCHEMA_INVALID',
+    field: 'under',
+  });
   const unknown = compileCondition('detector', 'jwtt', sel.selector);
   assert.ok('error' in unknown && unknown.code === 'POLICY_DETECTOR_UNKNOWN');
 });

@@ -22,7 +22,12 @@ function policySet(yaml: string): PolicySet {
 }
 
 /** A policy that flags every container named "bad", with a configurable match and enforcement. */
-function policy(name: string, enforcement: string, match = 'kinds: [Pod]', message = 'container {{item.name}} is bad'): string {
+function policy(
+  name: string,
+  enforcement: string,
+  match = 'kinds: [Pod]',
+  message = 'container {{item.name}} is bad',
+): string {
   return `apiVersion: policy.shroud.dev/v1
 kind: Policy
 metadata: { name: ${name} }
@@ -37,7 +42,11 @@ spec:
 `;
 }
 
-function pod(namespace: string | undefined, containers: string[], labels: Record<string, string> = {}): Record<string, unknown> {
+function pod(
+  namespace: string | undefined,
+  containers: string[],
+  labels: Record<string, string> = {},
+): Record<string, unknown> {
   return {
     kind: 'Pod',
     metadata: { name: 'web-1', ...(namespace === undefined ? {} : { namespace }), labels },
@@ -45,29 +54,91 @@ function pod(namespace: string | undefined, containers: string[], labels: Record
   };
 }
 
-function statuses(set: PolicySet, object: unknown, extra: Partial<{ operation: string; userInfo: { username?: string; groups?: string[] } }> = {}, now = NOW): string[] {
-  return evaluateObject(set, { object, kind: 'Pod', operation: extra.operation ?? 'CREATE', userInfo: extra.userInfo }, { now }).results.map(
-    (r) => `${r.policy}/${r.rule}: ${r.status}${r.reason ? ` (${r.reason})` : ''}`,
-  );
+function statuses(
+  set: PolicySet,
+  object: unknown,
+  extra: Partial<{ operation: string; userInfo: { username?: string; groups?: string[] } }> = {},
+  now = NOW,
+): string[] {
+  return evaluateObject(
+    set,
+    { object, kind: 'Pod', operation: extra.operation ?? 'CREATE', userInfo: extra.userInfo },
+    { now },
+  ).results.map((r) => `${r.policy}/${r.rule}: ${r.status}${r.reason ? ` (${r.reason})` : ''}`);
 }
 
-const matchCases: Array<{ name: string; match: string; object: unknown; extra?: { operation?: string; userInfo?: { username?: string; groups?: string[] } }; expected: string }> = [
+const matchCases: Array<{
+  name: string;
+  match: string;
+  object: unknown;
+  extra?: { operation?: string; userInfo?: { username?: string; groups?: string[] } };
+  expected: string;
+}> = [
   { name: 'matching kind', match: 'kinds: [Pod]', object: pod('a', ['bad']), expected: 'p/no-bad: fail' },
-  { name: 'operation not listed', match: 'kinds: [Pod], operations: [CREATE]', object: pod('a', ['bad']), extra: { operation: 'UPDATE' }, expected: 'p/no-bad: skip (operation UPDATE is not matched)' },
-  { name: 'default operations skip DELETE', match: 'kinds: [Pod]', object: pod('a', ['bad']), extra: { operation: 'DELETE' }, expected: 'p/no-bad: skip (operation DELETE is not matched)' },
-  { name: 'namespace excluded by glob', match: 'kinds: [Pod], namespaces: { exclude: [kube-*] }', object: pod('kube-system', ['bad']), expected: 'p/no-bad: skip (namespace is excluded)' },
-  { name: 'namespace not included', match: 'kinds: [Pod], namespaces: { include: [team-?] }', object: pod('team-ab', ['bad']), expected: 'p/no-bad: skip (namespace is not included)' },
-  { name: 'namespace included by glob', match: 'kinds: [Pod], namespaces: { include: [team-?] }', object: pod('team-a', ['bad']), expected: 'p/no-bad: fail' },
-  { name: 'object without namespace ignores namespace filters', match: 'kinds: [Pod], namespaces: { include: [team-a] }', object: pod(undefined, ['bad']), expected: 'p/no-bad: fail' },
-  { name: 'objectSelector matchLabels', match: 'kinds: [Pod], objectSelector: { matchLabels: { tier: web } }', object: pod('a', ['bad'], { tier: 'db' }), expected: 'p/no-bad: skip (labels do not match objectSelector)' },
+  {
+    name: 'operation not listed',
+    match: 'kinds: [Pod], operations: [CREATE]',
+    object: pod('a', ['bad']),
+    extra: { operation: 'UPDATE' },
+    expected: 'p/no-bad: skip (operation UPDATE is not matched)',
+  },
+  {
+    name: 'default operations skip DELETE',
+    match: 'kinds: [Pod]',
+    object: pod('a', ['bad']),
+    extra: { operation: 'DELETE' },
+    expected: 'p/no-bad: skip (operation DELETE is not matched)',
+  },
+  {
+    name: 'namespace excluded by glob',
+    match: 'kinds: [Pod], namespaces: { exclude: [kube-*] }',
+    object: pod('kube-system', ['bad']),
+    expected: 'p/no-bad: skip (namespace is excluded)',
+  },
+  {
+    name: 'namespace not included',
+    match: 'kinds: [Pod], namespaces: { include: [team-?] }',
+    object: pod('team-ab', ['bad']),
+    expected: 'p/no-bad: skip (namespace is not included)',
+  },
+  {
+    name: 'namespace included by glob',
+    match: 'kinds: [Pod], namespaces: { include: [team-?] }',
+    object: pod('team-a', ['bad']),
+    expected: 'p/no-bad: fail',
+  },
+  {
+    name: 'object without namespace ignores namespace filters',
+    match: 'kinds: [Pod], namespaces: { include: [team-a] }',
+    object: pod(undefined, ['bad']),
+    expected: 'p/no-bad: fail',
+  },
+  {
+    name: 'objectSelector matchLabels',
+    match: 'kinds: [Pod], objectSelector: { matchLabels: { tier: web } }',
+    object: pod('a', ['bad'], { tier: 'db' }),
+    expected: 'p/no-bad: skip (labels do not match objectSelector)',
+  },
   {
     name: 'objectSelector matchExpressions NotIn',
     match: 'kinds: [Pod], objectSelector: { matchExpressions: [{ key: tier, operator: NotIn, values: [db] }] }',
     object: pod('a', ['bad'], { tier: 'web' }),
     expected: 'p/no-bad: fail',
   },
-  { name: 'excluded user', match: 'kinds: [Pod], excludeUsers: ["system:serviceaccount:kube-system:*"]', object: pod('a', ['bad']), extra: { userInfo: { username: 'system:serviceaccount:kube-system:replicaset-controller' } }, expected: 'p/no-bad: skip (user is excluded)' },
-  { name: 'excluded group', match: 'kinds: [Pod], excludeGroups: ["system:masters"]', object: pod('a', ['bad']), extra: { userInfo: { username: 'admin', groups: ['system:masters'] } }, expected: 'p/no-bad: skip (group is excluded)' },
+  {
+    name: 'excluded user',
+    match: 'kinds: [Pod], excludeUsers: ["system:serviceaccount:kube-system:*"]',
+    object: pod('a', ['bad']),
+    extra: { userInfo: { username: 'system:serviceaccount:kube-system:replicaset-controller' } },
+    expected: 'p/no-bad: skip (user is excluded)',
+  },
+  {
+    name: 'excluded group',
+    match: 'kinds: [Pod], excludeGroups: ["system:masters"]',
+    object: pod('a', ['bad']),
+    extra: { userInfo: { username: 'admin', groups: ['system:masters'] } },
+    expected: 'p/no-bad: skip (group is excluded)',
+  },
   { name: 'clean object passes', match: 'kinds: [Pod]', object: pod('a', ['good']), expected: 'p/no-bad: pass' },
 ];
 for (const c of matchCases) {
@@ -88,11 +159,32 @@ ${spec}
 }
 
 const exceptionCases: Array<{ name: string; spec: string; now?: string; expected: string[]; notices?: number }> = [
-  { name: 'namespace glob exempts one policy', spec: '  policies: [{ name: p }]\n  match: { namespaces: [legacy-*] }', expected: ['p/no-bad: skip (exception legacy)', 'q/no-bad: fail'] },
-  { name: 'namespace glob that does not match', spec: '  policies: [{ name: p }]\n  match: { namespaces: [other-*] }', expected: ['p/no-bad: fail', 'q/no-bad: fail'] },
-  { name: 'name and kind globs', spec: '  policies: [{ name: p }, { name: q }]\n  match: { kinds: [Po*], names: ["web-?"] }', expected: ['p/no-bad: skip (exception legacy)', 'q/no-bad: skip (exception legacy)'] },
-  { name: 'limited to one rule', spec: '  policies: [{ name: q, rules: [no-bad] }]\n  match: { names: [web-1] }', expected: ['p/no-bad: fail', 'q/no-bad: skip (exception legacy)'] },
-  { name: 'a date-only expiry lasts through that UTC day', spec: '  policies: [{ name: p }]\n  match: { names: [web-1] }\n  expires: "2026-11-23"', now: '2026-11-23T23:59:59Z', expected: ['p/no-bad: skip (exception legacy)', 'q/no-bad: fail'] },
+  {
+    name: 'namespace glob exempts one policy',
+    spec: '  policies: [{ name: p }]\n  match: { namespaces: [legacy-*] }',
+    expected: ['p/no-bad: skip (exception legacy)', 'q/no-bad: fail'],
+  },
+  {
+    name: 'namespace glob that does not match',
+    spec: '  policies: [{ name: p }]\n  match: { namespaces: [other-*] }',
+    expected: ['p/no-bad: fail', 'q/no-bad: fail'],
+  },
+  {
+    name: 'name and kind globs',
+    spec: '  policies: [{ name: p }, { name: q }]\n  match: { kinds: [Po*], names: ["web-?"] }',
+    expected: ['p/no-bad: skip (exception legacy)', 'q/no-bad: skip (exception legacy)'],
+  },
+  {
+    name: 'limited to one rule',
+    spec: '  policies: [{ name: q, rules: [no-bad] }]\n  match: { names: [web-1] }',
+    expected: ['p/no-bad: fail', 'q/no-bad: skip (exception legacy)'],
+  },
+  {
+    name: 'a date-only expiry lasts through that UTC day',
+    spec: '  policies: [{ name: p }]\n  match: { names: [web-1] }\n  expires: "2026-11-23"',
+    now: '2026-11-23T23:59:59Z',
+    expected: ['p/no-bad: skip (exception legacy)', 'q/no-bad: fail'],
+  },
   {
     name: 'an expired exception no longer applies and says so once',
     spec: '  policies: [{ name: p }, { name: q }]\n  match: { names: [web-1] }\n  expires: "2026-11-22T12:00:00Z"',
@@ -105,7 +197,11 @@ for (const c of exceptionCases) {
     const set = policySet(BASE + exception(c.spec));
     const now = c.now === undefined ? NOW : new Date(c.now);
     assert.deepEqual(statuses(set, pod('legacy-billing', ['bad']), {}, now), c.expected);
-    const notices = evaluateObject(set, { object: pod('legacy-billing', ['bad']), kind: 'Pod', operation: 'CREATE' }, { now }).notices;
+    const notices = evaluateObject(
+      set,
+      { object: pod('legacy-billing', ['bad']), kind: 'Pod', operation: 'CREATE' },
+      { now },
+    ).notices;
     assert.equal(notices.length, c.notices ?? 0);
     if (c.notices) {
       assert.deepEqual(notices[0], {
@@ -117,8 +213,12 @@ for (const c of exceptionCases) {
 }
 
 test('enforcement deny: one line per violation, every violation listed', () => {
-  const set = policySet(policy('p', 'deny') + policy('q', 'deny', 'kinds: [Pod]', 'container {{item.name}} at {{path}} is bad too'));
-  const verdict = toVerdict(evaluateObject(set, { object: pod('a', ['bad', 'ok', 'bad']), kind: 'Pod', operation: 'CREATE' }, { now: NOW }));
+  const set = policySet(
+    policy('p', 'deny') + policy('q', 'deny', 'kinds: [Pod]', 'container {{item.name}} at {{path}} is bad too'),
+  );
+  const verdict = toVerdict(
+    evaluateObject(set, { object: pod('a', ['bad', 'ok', 'bad']), kind: 'Pod', operation: 'CREATE' }, { now: NOW }),
+  );
   assert.deepEqual(verdict, {
     allowed: false,
     message: [
@@ -132,15 +232,33 @@ test('enforcement deny: one line per violation, every violation listed', () => {
 });
 
 test('enforcement warn: allowed, with warnings', () => {
-  const verdict = toVerdict(evaluateObject(policySet(policy('p', 'warn')), { object: pod('a', ['bad']), kind: 'Pod', operation: 'CREATE' }, { now: NOW }));
-  assert.deepEqual(verdict, { allowed: true, warnings: ['[p/no-bad] spec.containers[0]: container bad is bad'], policiesHit: ['p'] });
+  const verdict = toVerdict(
+    evaluateObject(
+      policySet(policy('p', 'warn')),
+      { object: pod('a', ['bad']), kind: 'Pod', operation: 'CREATE' },
+      { now: NOW },
+    ),
+  );
+  assert.deepEqual(verdict, {
+    allowed: true,
+    warnings: ['[p/no-bad] spec.containers[0]: container bad is bad'],
+    policiesHit: ['p'],
+  });
 });
 
 test('enforcement audit: allowed, an audit annotation per policy and a notice per violation', () => {
-  const verdict = toVerdict(evaluateObject(policySet(policy('p', 'audit')), { object: pod('a', ['bad', 'bad']), kind: 'Pod', operation: 'CREATE' }, { now: NOW }));
+  const verdict = toVerdict(
+    evaluateObject(
+      policySet(policy('p', 'audit')),
+      { object: pod('a', ['bad', 'bad']), kind: 'Pod', operation: 'CREATE' },
+      { now: NOW },
+    ),
+  );
   assert.deepEqual(verdict, {
     allowed: true,
-    auditAnnotations: { p: '[p/no-bad] spec.containers[0]: container bad is bad\n[p/no-bad] spec.containers[1]: container bad is bad' },
+    auditAnnotations: {
+      p: '[p/no-bad] spec.containers[0]: container bad is bad\n[p/no-bad] spec.containers[1]: container bad is bad',
+    },
     policiesHit: ['p'],
     notices: [
       { message: 'policy audit', fields: { policy: 'p', rule: 'no-bad', path: 'spec.containers[0]' } },
@@ -156,7 +274,10 @@ test('warnings fit kube-apiserver limits: 256 bytes each, 4 KiB in all, with a c
   for (const w of out) assert.ok(bytes(w) <= MAX_WARNING_BYTES, `${bytes(w)} bytes`);
   assert.ok(out.reduce((n, w) => n + bytes(w), 0) <= MAX_WARNINGS_TOTAL_BYTES);
   assert.ok(out.length < lines.length);
-  assert.equal(out.at(-1), `${lines.length - out.length + 1} more Shroud warnings not shown; run "shroud check" on the manifest to see all`);
+  assert.equal(
+    out.at(-1),
+    `${lines.length - out.length + 1} more Shroud warnings not shown; run "shroud check" on the manifest to see all`,
+  );
   assert.ok(out[0]!.endsWith('…'));
 });
 
@@ -169,14 +290,22 @@ test('a rule that throws is an error result and a notice, and does not deny', ()
     },
   });
   const ev = evaluateObject(policySet(policy('p', 'deny')), { object, kind: 'Pod', operation: 'CREATE' }, { now: NOW });
-  assert.deepEqual(ev.results, [{ policy: 'p', rule: 'no-bad', enforcement: 'deny', status: 'error', reason: 'unreadable' }]);
-  assert.deepEqual(ev.notices, [{ message: 'rule error', fields: { code: 'POLICY_RULE_ERROR', policy: 'p', rule: 'no-bad', reason: 'unreadable' } }]);
+  assert.deepEqual(ev.results, [
+    { policy: 'p', rule: 'no-bad', enforcement: 'deny', status: 'error', reason: 'unreadable' },
+  ]);
+  assert.deepEqual(ev.notices, [
+    { message: 'rule error', fields: { code: 'POLICY_RULE_ERROR', policy: 'p', rule: 'no-bad', reason: 'unreadable' } },
+  ]);
   assert.equal(toVerdict(ev).allowed, true);
 });
 
 test('a policy for every kind ("*") applies to kinds nothing else matches', () => {
   const set = policySet(policy('p', 'deny', 'kinds: ["*"]'));
-  const ev = evaluateObject(set, { object: { kind: 'Widget', spec: { containers: [{ name: 'bad' }] } }, kind: 'Widget', operation: 'CREATE' }, { now: NOW });
+  const ev = evaluateObject(
+    set,
+    { object: { kind: 'Widget', spec: { containers: [{ name: 'bad' }] } }, kind: 'Widget', operation: 'CREATE' },
+    { now: NOW },
+  );
   assert.equal(ev.violations.length, 1);
 });
 
@@ -201,12 +330,17 @@ test('reviewer: reads the current set for each request, so a swapped set takes e
 });
 
 test('reviewer: the clock option decides exception expiry', async () => {
-  const set = policySet(policy('p', 'deny') + exception('  policies: [{ name: p }]\n  match: { names: [web-1] }\n  expires: "2026-11-30"'));
+  const set = policySet(
+    policy('p', 'deny') + exception('  policies: [{ name: p }]\n  match: { names: [web-1] }\n  expires: "2026-11-30"'),
+  );
   const at = (iso: string) => createPolicyReviewer(() => set, { now: () => new Date(iso) });
   assert.equal((await at('2026-11-30T12:00:00Z').review(review('Pod', pod('team-a', ['bad'])))).allowed, true);
   const later = await at('2026-12-01T00:00:00Z').review(review('Pod', pod('team-a', ['bad'])));
   assert.equal(later.allowed, false);
-  assert.deepEqual(later.notices?.map((n) => n.message), ['exception expired']);
+  assert.deepEqual(
+    later.notices?.map((n) => n.message),
+    ['exception expired'],
+  );
 });
 
 // Canary values planted where secrets live. They must never reach a message, warning,
@@ -244,7 +378,10 @@ spec:
                 {
                   name: 'app',
                   args: [`--password=${CANARY}`],
-                  env: [{ name: 'PASSWORD', value: CANARY }, { name: 'S', valueFrom: { secretKeyRef: { name: 's', key: 'k' } } }],
+                  env: [
+                    { name: 'PASSWORD', value: CANARY },
+                    { name: 'S', valueFrom: { secretKeyRef: { name: 's', key: 'k' } } },
+                  ],
                 },
               ],
             },
@@ -252,8 +389,23 @@ spec:
         },
       },
     ],
-    ['ConfigMap', { kind: 'ConfigMap', metadata: { name: 'cfg' }, data: { DB_PASSWORD: `${CANARY}-x9`, password: `${CANARY}-y8`, key: `-----BEGIN PRIVATE KEY-----\n${CANARY}` } }],
-    ['Secret', { kind: 'Secret', metadata: { name: 's' }, stringData: { password: CANARY }, data: { password: Buffer.from(CANARY).toString('base64') } }],
+    [
+      'ConfigMap',
+      {
+        kind: 'ConfigMap',
+        metadata: { name: 'cfg' },
+        data: { DB_PASSWORD: `${CANARY}-x9`, password: `${CANARY}-y8`, key: `-----BEGIN PRIVATE KEY-----\n${CANARY}` },
+      },
+    ],
+    [
+      'Secret',
+      {
+        kind: 'Secret',
+        metadata: { name: 's' },
+        stringData: { password: CANARY },
+        data: { password: Buffer.from(CANARY).toString('base64') },
+      },
+    ],
   ];
   for (const [kind, object] of objects) {
     const ev = evaluateObject(r.value, { object, kind, operation: 'CREATE' }, { now: NOW });

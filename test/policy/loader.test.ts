@@ -78,7 +78,9 @@ const cases: Array<{ name: string; dir: string; policies: string[]; issues: Arra
     name: 'an enum value lists the accepted ones',
     dir: 'bad-enum',
     policies: [],
-    issues: ['POLICY_SCHEMA_INVALID test/fixtures/policy/bad-enum/policy.yaml:6:16: enforcement: "block" is not one of deny, warn, audit'],
+    issues: [
+      'POLICY_SCHEMA_INVALID test/fixtures/policy/bad-enum/policy.yaml:6:16: enforcement: "block" is not one of deny, warn, audit',
+    ],
   },
   {
     name: 'two operators in one condition',
@@ -92,13 +94,17 @@ const cases: Array<{ name: string; dir: string; policies: string[]; issues: Arra
     name: 'a missing required field',
     dir: 'missing-field',
     policies: [],
-    issues: ['POLICY_SCHEMA_INVALID test/fixtures/policy/missing-field/policy.yaml:10:7: rules[0]: missing required field "message"'],
+    issues: [
+      'POLICY_SCHEMA_INVALID test/fixtures/policy/missing-field/policy.yaml:10:7: rules[0]: missing required field "message"',
+    ],
   },
   {
     name: 'an expiry date that does not exist',
     dir: 'bad-date',
     policies: ['p'],
-    issues: ['POLICY_SCHEMA_INVALID test/fixtures/policy/bad-date/exception.yaml:21:12: expires: "2026-02-30" is not a real date'],
+    issues: [
+      'POLICY_SCHEMA_INVALID test/fixtures/policy/bad-date/exception.yaml:21:12: expires: "2026-02-30" is not a real date',
+    ],
   },
   {
     name: 'multi-document: empty documents are skipped, the valid one loads, the invalid one is located',
@@ -112,7 +118,9 @@ const cases: Array<{ name: string; dir: string; policies: string[]; issues: Arra
     name: 'a wrong apiVersion',
     dir: 'wrong-api-version',
     policies: [],
-    issues: ['POLICY_SCHEMA_INVALID test/fixtures/policy/wrong-api-version/policy.yaml:1:13: apiVersion: must be "policy.shroud.dev/v1"'],
+    issues: [
+      'POLICY_SCHEMA_INVALID test/fixtures/policy/wrong-api-version/policy.yaml:1:13: apiVersion: must be "policy.shroud.dev/v1"',
+    ],
   },
   {
     name: 'recursive, .yaml/.yml in any case, other files ignored',
@@ -145,7 +153,17 @@ test('loader: the shipped policies load without issues and index every pod-templ
     r.value.policies.map((p) => p.name),
     ['disallow-host-path', 'disallow-secret-env', 'disallow-secrets-in-configmaps', 'restrict-secret-rbac'],
   );
-  for (const kind of ['Pod', 'Deployment', 'ReplicaSet', 'StatefulSet', 'DaemonSet', 'Job', 'CronJob', 'ReplicationController', 'PodTemplate']) {
+  for (const kind of [
+    'Pod',
+    'Deployment',
+    'ReplicaSet',
+    'StatefulSet',
+    'DaemonSet',
+    'Job',
+    'CronJob',
+    'ReplicationController',
+    'PodTemplate',
+  ]) {
     assert.deepEqual(
       r.value.byKind.get(kind)?.map((t) => t.policy.name),
       ['disallow-host-path', 'disallow-secret-env'],
@@ -185,12 +203,19 @@ test('loader: a mounted ConfigMap (..data symlink swap layout) loads each file o
 
 test('parsePolicyFiles: pure, names files as given, and the set is frozen', () => {
   const r = parsePolicyFiles([
-    { file: 'inline.yaml', text: 'apiVersion: policy.shroud.dev/v1\nkind: Policy\nmetadata: {name: x}\nspec: {enforcement: audit, match: {kinds: ["*"]}, rules: [{name: r, message: m}]}\n' },
+    {
+      file: 'inline.yaml',
+      text: 'apiVersion: policy.shroud.dev/v1\nkind: Policy\nmetadata: {name: x}\nspec: {enforcement: audit, match: {kinds: ["*"]}, rules: [{name: r, message: m}]}\n',
+    },
     { file: 'bad.yaml', text: 'kind: Policy\n' },
   ]);
   assert.deepEqual(
     r.issues.map((i) => formatIssue(i)),
-    ['bad.yaml:1:1: document: missing required field "apiVersion"', 'bad.yaml:1:1: document: missing required field "metadata"', 'bad.yaml:1:1: document: missing required field "spec"'],
+    [
+      'bad.yaml:1:1: document: missing required field "apiVersion"',
+      'bad.yaml:1:1: document: missing required field "metadata"',
+      'bad.yaml:1:1: document: missing required field "spec"',
+    ],
   );
   assert.equal(r.value.anyKind.length, 1);
   assert.ok(Object.isFrozen(r.value));
@@ -217,18 +242,21 @@ test('loader: {{finding.*}} in a rule without a detector condition is rejected',
   ]);
   assert.deepEqual(
     r.issues.map((i) => `${i.code} ${formatIssue(i)}`),
-    ['POLICY_TEMPLATE_INVALID p.yaml:10:16: rules[0].message: {{finding.*}} needs a `detector` condition in this rule; without one it is always empty'],
+    [
+      'POLICY_TEMPLATE_INVALID p.yaml:10:16: rules[0].message: {{finding.*}} needs a `detector` condition in this rule; without one it is always empty',
+    ],
   );
 });
 
 test('valueOrThrow: the value when clean, else the first issue as a ShroudError with all issues in details', async () => {
-  assert.equal((valueOrThrow(await loadPolicyDir('policies'))).policies.length, 4);
+  assert.equal(valueOrThrow(await loadPolicyDir('policies')).policies.length, 4);
   const bad = await loadPolicyDir(join(FIXTURES, 'unknown-operator'));
   assert.throws(
     () => valueOrThrow(bad),
     (err: unknown) =>
       isShroudError(err, 'POLICY_SCHEMA_INVALID') &&
-      err.message === 'test/fixtures/policy/unknown-operator/policy.yaml:18:11: rules[2].when[0]: unknown operator "anyof" (did you mean "anyOf"?)' &&
-      (err.details?.issues as unknown[]).length === 1,
+      err.message ===
+        'test/fixtures/policy/unknown-operator/policy.yaml:18:11: rules[2].when[0]: unknown operator "anyof" (did you mean "anyOf"?)' &&
+      (err.details!.issues as unknown[]).length === 1,
   );
 });

@@ -31,7 +31,12 @@ test('reviewer end to end: a Deployment with a secret env var and a hostPath is 
     spec: {
       template: {
         spec: {
-          containers: [{ name: 'app', env: [{ name: 'DB_PASSWORD', valueFrom: { secretKeyRef: { name: 'db', key: 'password' } } }] }],
+          containers: [
+            {
+              name: 'app',
+              env: [{ name: 'DB_PASSWORD', valueFrom: { secretKeyRef: { name: 'db', key: 'password' } } }],
+            },
+          ],
           volumes: [{ name: 'node', hostPath: { path: '/var/lib/kubelet' } }],
         },
       },
@@ -49,18 +54,28 @@ test('reviewer end to end: a Deployment with a secret env var and a hostPath is 
 
 test('reviewer end to end: a ClusterRole with get on all secrets is allowed with a warning that fits 256 bytes', async () => {
   const verdict = await reviewer.review(
-    request({ apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: { name: 'reader' }, rules: [{ apiGroups: [''], resources: ['secrets'], verbs: ['get'] }] }),
+    request({
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'ClusterRole',
+      metadata: { name: 'reader' },
+      rules: [{ apiGroups: [''], resources: ['secrets'], verbs: ['get'] }],
+    }),
   );
   assert.deepEqual(verdict, {
     allowed: true,
-    warnings: ['[restrict-secret-rbac/get-all-secrets] rules[0]: get on all secrets reads any Secret by name; limit it with resourceNames.'],
+    warnings: [
+      '[restrict-secret-rbac/get-all-secrets] rules[0]: get on all secrets reads any Secret by name; limit it with resourceNames.',
+    ],
     policiesHit: ['restrict-secret-rbac'],
   });
   assert.ok(Buffer.byteLength(verdict.warnings![0]!) <= 256);
 });
 
 test('reviewer end to end: DELETE (no object) and kinds without policies are allowed with nothing to say', async () => {
-  assert.deepEqual(await reviewer.review({ ...request({ kind: 'Pod', metadata: { name: 'p' } }, 'DELETE'), object: null }), { allowed: true });
+  assert.deepEqual(
+    await reviewer.review({ ...request({ kind: 'Pod', metadata: { name: 'p' } }, 'DELETE'), object: null }),
+    { allowed: true },
+  );
   assert.deepEqual(await reviewer.review(request({ kind: 'Service', metadata: { name: 's' } })), { allowed: true });
 });
 
@@ -68,12 +83,22 @@ test('reviewer end to end: DELETE (no object) and kinds without policies are all
 // whatever the shape, the verdict must never contain it.
 const CANARY = 'CANARY-e41f0b7d';
 const name = fc.stringMatching(/^[a-z][a-z0-9-]{0,8}$/);
-const secretish = fc.constantFrom(CANARY, `pw=${CANARY}`, `-----BEGIN PRIVATE KEY-----\n${CANARY}\n-----END PRIVATE KEY-----`, `https://u:${CANARY}@h`);
+const secretish = fc.constantFrom(
+  CANARY,
+  `pw=${CANARY}`,
+  `-----BEGIN PRIVATE KEY-----\n${CANARY}\n-----END PRIVATE KEY-----`,
+  `https://u:${CANARY}@h`,
+);
 const envVar = fc.oneof(
   fc.record({ name, value: secretish }),
   fc.record({ name, valueFrom: fc.record({ secretKeyRef: fc.record({ name, key: name }) }) }),
 );
-const containerArb = fc.record({ name, args: fc.array(secretish, { maxLength: 2 }), env: fc.array(envVar, { maxLength: 4 }), envFrom: fc.array(fc.record({ secretRef: fc.record({ name }) }), { maxLength: 1 }) });
+const containerArb = fc.record({
+  name,
+  args: fc.array(secretish, { maxLength: 2 }),
+  env: fc.array(envVar, { maxLength: 4 }),
+  envFrom: fc.array(fc.record({ secretRef: fc.record({ name }) }), { maxLength: 1 }),
+});
 const podArb = fc.record({
   apiVersion: fc.constant('v1'),
   kind: fc.constant('Pod'),
@@ -81,15 +106,23 @@ const podArb = fc.record({
   spec: fc.record({
     containers: fc.array(containerArb, { minLength: 1, maxLength: 2 }),
     initContainers: fc.array(containerArb, { maxLength: 1 }),
-    volumes: fc.array(fc.record({ name, hostPath: fc.record({ path: fc.constantFrom('/var', '/etc/secret') }) }), { maxLength: 1 }),
+    volumes: fc.array(fc.record({ name, hostPath: fc.record({ path: fc.constantFrom('/var', '/etc/secret') }) }), {
+      maxLength: 1,
+    }),
   }),
 });
 const configMapArb = fc.record({
   apiVersion: fc.constant('v1'),
   kind: fc.constant('ConfigMap'),
   metadata: fc.record({ name }),
-  data: fc.dictionary(fc.oneof(name, fc.constantFrom('password', 'api_token', 'id_rsa', 'app.conf')), secretish, { maxKeys: 5 }),
-  binaryData: fc.dictionary(name, secretish.map((s) => Buffer.from(s).toString('base64')), { maxKeys: 2 }),
+  data: fc.dictionary(fc.oneof(name, fc.constantFrom('password', 'api_token', 'id_rsa', 'app.conf')), secretish, {
+    maxKeys: 5,
+  }),
+  binaryData: fc.dictionary(
+    name,
+    secretish.map((s) => Buffer.from(s).toString('base64')),
+    { maxKeys: 2 },
+  ),
 });
 
 test('canaries (property): no verdict for any generated Pod or ConfigMap contains a planted value', async () => {
@@ -105,10 +138,28 @@ test('canaries (property): no verdict for any generated Pod or ConfigMap contain
 });
 
 test('robustness (property): any JSON object of any kind is answered, never thrown on', async () => {
-  const kinds = fc.constantFrom('Pod', 'Deployment', 'CronJob', 'PodTemplate', 'ConfigMap', 'Role', 'ClusterRole', 'PersistentVolume', 'Service');
+  const kinds = fc.constantFrom(
+    'Pod',
+    'Deployment',
+    'CronJob',
+    'PodTemplate',
+    'ConfigMap',
+    'Role',
+    'ClusterRole',
+    'PersistentVolume',
+    'Service',
+  );
   await fc.assert(
     fc.asyncProperty(kinds, fc.jsonValue(), fc.jsonValue(), async (kind, spec, data) => {
-      const object = { kind, metadata: { name: 'x' }, spec, data, rules: spec, binaryData: data, template: spec } as KubeObject;
+      const object = {
+        kind,
+        metadata: { name: 'x' },
+        spec,
+        data,
+        rules: spec,
+        binaryData: data,
+        template: spec,
+      } as KubeObject;
       const verdict = await reviewer.review(request(object));
       assert.equal(typeof verdict.allowed, 'boolean');
       for (const n of verdict.notices ?? []) assert.notEqual(n.message, 'rule error', JSON.stringify(n));
@@ -122,10 +173,16 @@ test('reviewer: pods/ephemeralcontainers is judged, pods/status is not', async (
     apiVersion: 'v1',
     kind: 'Pod',
     metadata: { name: 'web', namespace: 'shop' },
-    spec: { containers: [{ name: 'app' }], ephemeralContainers: [{ name: 'debug', envFrom: [{ secretRef: { name: 'db' } }] }] },
+    spec: {
+      containers: [{ name: 'app' }],
+      ephemeralContainers: [{ name: 'debug', envFrom: [{ secretRef: { name: 'db' } }] }],
+    },
   };
   const ephemeral = await reviewer.review({ ...request(pod, 'UPDATE'), subResource: 'ephemeralcontainers' });
   assert.equal(ephemeral.allowed, false);
-  assert.match(ephemeral.message!, /^\[disallow-secret-env\/secret-env-from\] spec\.ephemeralContainers\[0\]\.envFrom\[0\]: /);
+  assert.match(
+    ephemeral.message!,
+    /^\[disallow-secret-env\/secret-env-from\] spec\.ephemeralContainers\[0\]\.envFrom\[0\]: /,
+  );
   assert.deepEqual(await reviewer.review({ ...request(pod, 'UPDATE'), subResource: 'status' }), { allowed: true });
 });

@@ -19,17 +19,31 @@ function matches(s: Selector, root: unknown, base: PathSegment[] = []): Array<[s
 const pod = {
   spec: {
     containers: [
-      { name: 'a', env: [{ name: 'X', value: '1' }, { name: 'S', valueFrom: { secretKeyRef: { name: 's', key: 'k' } } }] },
+      {
+        name: 'a',
+        env: [
+          { name: 'X', value: '1' },
+          { name: 'S', valueFrom: { secretKeyRef: { name: 's', key: 'k' } } },
+        ],
+      },
       { name: 'b' },
     ],
-    volumes: [{ name: 'v', hostPath: { path: '/var' } }, { name: 'w', emptyDir: {} }],
+    volumes: [
+      { name: 'v', hostPath: { path: '/var' } },
+      { name: 'w', emptyDir: {} },
+    ],
   },
   data: { 'app.properties': 'x', plain: 'y' },
 };
 
 const cases: Array<{ name: string; source: string; compiled: boolean; expected: Array<[string, unknown]> }> = [
   { name: 'root', source: '$', compiled: true, expected: [['', pod]] },
-  { name: 'child chain', source: '$.spec.containers[1].name', compiled: true, expected: [['spec.containers[1].name', 'b']] },
+  {
+    name: 'child chain',
+    source: '$.spec.containers[1].name',
+    compiled: true,
+    expected: [['spec.containers[1].name', 'b']],
+  },
   {
     name: 'wildcard over arrays',
     source: '$.spec.containers[*].env[*].name',
@@ -51,13 +65,46 @@ const cases: Array<{ name: string; source: string; compiled: boolean; expected: 
     compiled: true,
     expected: [['spec.containers[0].env[1].name', 'S']],
   },
-  { name: 'equality filter', source: "$.spec.containers[?(@.name == 'b')].name", compiled: true, expected: [['spec.containers[1].name', 'b']] },
-  { name: 'negated filter', source: '$.spec.volumes[?(!@.hostPath)].name', compiled: true, expected: [['spec.volumes[1].name', 'w']] },
-  { name: 'wildcard over an object, odd keys quoted', source: '$.data.*', compiled: true, expected: [['data["app.properties"]', 'x'], ['data.plain', 'y']] },
-  { name: 'bracket name', source: "$.data['app.properties']", compiled: true, expected: [['data["app.properties"]', 'x']] },
+  {
+    name: 'equality filter',
+    source: "$.spec.containers[?(@.name == 'b')].name",
+    compiled: true,
+    expected: [['spec.containers[1].name', 'b']],
+  },
+  {
+    name: 'negated filter',
+    source: '$.spec.volumes[?(!@.hostPath)].name',
+    compiled: true,
+    expected: [['spec.volumes[1].name', 'w']],
+  },
+  {
+    name: 'wildcard over an object, odd keys quoted',
+    source: '$.data.*',
+    compiled: true,
+    expected: [
+      ['data["app.properties"]', 'x'],
+      ['data.plain', 'y'],
+    ],
+  },
+  {
+    name: 'bracket name',
+    source: "$.data['app.properties']",
+    compiled: true,
+    expected: [['data["app.properties"]', 'x']],
+  },
   { name: 'missing child', source: '$.spec.nothing[*]', compiled: true, expected: [] },
-  { name: 'recursive descent falls back', source: '$..hostPath.path', compiled: false, expected: [['spec.volumes[0].hostPath.path', '/var']] },
-  { name: 'slice falls back', source: '$.spec.containers[0:1].name', compiled: false, expected: [['spec.containers[0].name', 'a']] },
+  {
+    name: 'recursive descent falls back',
+    source: '$..hostPath.path',
+    compiled: false,
+    expected: [['spec.volumes[0].hostPath.path', '/var']],
+  },
+  {
+    name: 'slice falls back',
+    source: '$.spec.containers[0:1].name',
+    compiled: false,
+    expected: [['spec.containers[0].name', 'a']],
+  },
   {
     name: 'script filter falls back',
     source: '$.spec.containers[?(@.name.length > 0 && @.env)].name',
@@ -112,7 +159,12 @@ const subsetExpressions = [
 const key = fc.constantFrom('a', 'b', 'c', '0', '1');
 const leaf = fc.oneof(fc.constantFrom('x', 'y', 1, 2, true, false, null), fc.string({ maxLength: 3 }));
 const tree = fc.letrec((tie) => ({
-  node: fc.oneof({ depthSize: 'small' }, leaf, fc.array(tie('node'), { maxLength: 3 }), fc.dictionary(key, tie('node'), { maxKeys: 3, noNullPrototype: true })),
+  node: fc.oneof(
+    { depthSize: 'small' },
+    leaf,
+    fc.array(tie('node'), { maxLength: 3 }),
+    fc.dictionary(key, tie('node'), { maxKeys: 3, noNullPrototype: true }),
+  ),
 })).node;
 
 // jsonpath-plus also steps into strings (`$.a[0]` on "xy" is "x"); Shroud never selects
@@ -131,14 +183,25 @@ test('selector: compiled subset agrees with jsonpath-plus on random documents', 
     fc.property(fc.dictionary(key, tree, { maxKeys: 4, noNullPrototype: true }), (doc) => {
       for (const s of compiled) {
         const expected = (
-          JSONPath({ path: s.source, json: doc, resultType: 'all', eval: 'safe', ignoreEvalErrors: true, wrap: true }) as Array<{ value: unknown; pointer: string }>
+          JSONPath({
+            path: s.source,
+            json: doc,
+            resultType: 'all',
+            eval: 'safe',
+            ignoreEvalErrors: true,
+            wrap: true,
+          }) as Array<{ value: unknown; pointer: string }>
         )
           .filter((r) => typeof parentOf(doc, r.pointer) !== 'string')
           .map((r) => [r.pointer, r.value]);
         const actual: Array<[string, unknown]> = [];
         s.visit(doc, [], (value, path) => actual.push([path.map((p) => `/${p}`).join(''), value]));
         assert.deepEqual(actual, expected, s.source);
-        assert.equal(s.some(doc, () => true), expected.length > 0, `${s.source} some`);
+        assert.equal(
+          s.some(doc, () => true),
+          expected.length > 0,
+          `${s.source} some`,
+        );
       }
     }),
     { numRuns: 300 },

@@ -11,16 +11,36 @@ function names(select: string): readonly string[] {
 }
 
 const rejected: Array<{ name: string; select: string; template: string; error: RegExp }> = [
-  { name: 'an env value', select: '$.spec.containers[*].env[*]', template: '{{item.value}}', error: /\{\{item\.value\}\} could print a value/ },
+  {
+    name: 'an env value',
+    select: '$.spec.containers[*].env[*]',
+    template: '{{item.value}}',
+    error: /\{\{item\.value\}\} could print a value/,
+  },
   { name: 'anything under data', select: '$.data', template: '{{item.password}}', error: /could print a value/ },
   { name: 'a whole ConfigMap value', select: '$.data.*', template: '{{item}}', error: /could print a value/ },
-  { name: 'a whole item under a wildcard', select: '$.spec.containers[*]', template: '{{item}}', error: /could print a value/ },
+  {
+    name: 'a whole item under a wildcard',
+    select: '$.spec.containers[*]',
+    template: '{{item}}',
+    error: /could print a value/,
+  },
   { name: 'annotations', select: '$.metadata', template: '{{item.annotations.note}}', error: /could print a value/ },
   { name: 'container args', select: '$.spec.containers[*]', template: '{{item.args}}', error: /could print a value/ },
   { name: 'recursive descent', select: '$..env[*]', template: '{{item.name}}', error: /could print a value/ },
   { name: 'stringData', select: '$.stringData', template: '{{item.token}}', error: /could print a value/ },
-  { name: 'an unknown variable', select: '$', template: '{{namespce}}', error: /^unknown variable \{\{namespce\}\}; use one of \{\{policy\}\}/ },
-  { name: 'an item field that is not a name', select: '$.spec', template: '{{item.a[0]}}', error: /item fields are plain names/ },
+  {
+    name: 'an unknown variable',
+    select: '$',
+    template: '{{namespce}}',
+    error: /^unknown variable \{\{namespce\}\}; use one of \{\{policy\}\}/,
+  },
+  {
+    name: 'an item field that is not a name',
+    select: '$.spec',
+    template: '{{item.a[0]}}',
+    error: /item fields are plain names/,
+  },
 ];
 for (const c of rejected) {
   test(`template rejected at load: ${c.name}`, () => {
@@ -68,7 +88,11 @@ const rendered: Array<{ name: string; select: string; template: string; ctx: Mes
     name: 'the container holding the item',
     select: '$.spec.template.spec.initContainers[*].env[*]',
     template: '{{container}}',
-    ctx: context(['spec', 'template', 'spec', 'initContainers', 1, 'env', 0], {}, { spec: { template: { spec: { initContainers: [{ name: 'a' }, { name: 'migrate' }] } } } }),
+    ctx: context(
+      ['spec', 'template', 'spec', 'initContainers', 1, 'env', 0],
+      {},
+      { spec: { template: { spec: { initContainers: [{ name: 'a' }, { name: 'migrate' }] } } } },
+    ),
     expected: 'migrate',
   },
   {

@@ -70,7 +70,13 @@ describe('the HTTPS listener', () => {
   });
 
   test('TLS below 1.2 is refused', async () => {
-    await assert.rejects(peerCertificate(server.port, ca, 'localhost', { minVersion: 'TLSv1', maxVersion: 'TLSv1.1', ciphers: 'DEFAULT:@SECLEVEL=0' }));
+    await assert.rejects(
+      peerCertificate(server.port, ca, 'localhost', {
+        minVersion: 'TLSv1',
+        maxVersion: 'TLSv1.1',
+        ciphers: 'DEFAULT:@SECLEVEL=0',
+      }),
+    );
   });
 
   test('answers an AdmissionReview over TLS', async () => {

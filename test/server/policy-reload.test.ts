@@ -31,7 +31,14 @@ test('the webhook enforces the policy folder, keeps the last good set on a bad e
   await writeCertFiles(join(dir, 'certs'), generateCertBundle({ names: ['localhost'], days: 1 }), { force: false });
   const ca = readFileSync(join(dir, 'certs', 'ca.crt'), 'utf8');
   const logs = memoryLogger();
-  const store = await openReloadingStore({ dir: policies, load: loadPolicyDir, logger: logs.logger, what: 'policies', pollMs: 100, debounceMs: 50 });
+  const store = await openReloadingStore({
+    dir: policies,
+    load: loadPolicyDir,
+    logger: logs.logger,
+    what: 'policies',
+    pollMs: 100,
+    debounceMs: 50,
+  });
   const server = await startWebhookServer({
     host: '127.0.0.1',
     port: 0,
@@ -41,7 +48,9 @@ test('the webhook enforces the policy folder, keeps the last good set on a bad e
     logger: logs.logger,
     readiness: { policies: store.readiness },
   });
-  const review = async () => JSON.parse((await httpsCall(server.port, ca, '/validate', { body: admissionReview(podWithCanary()) })).body).response;
+  const review = async () =>
+    JSON.parse((await httpsCall(server.port, ca, '/validate', { body: admissionReview(podWithCanary()) })).body)
+      .response;
   const ready = async () => JSON.parse((await httpsCall(server.port, ca, '/readyz')).body);
   try {
     const denied = await review();

@@ -1,5 +1,14 @@
 import { strict as assert } from 'node:assert';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -43,7 +52,14 @@ test('a change on disk is swapped in; a bad one is reported and the last good se
   const logs = memoryLogger();
   try {
     writeFileSync(join(dir, 'a.txt'), 'one\ntwo\n');
-    const store = await openReloadingStore({ dir, load: loadRules, logger: logs.logger, what: 'policies', pollMs: 100, debounceMs: 50 });
+    const store = await openReloadingStore({
+      dir,
+      load: loadRules,
+      logger: logs.logger,
+      what: 'policies',
+      pollMs: 100,
+      debounceMs: 50,
+    });
     try {
       assert.deepEqual(store.current(), ['one', 'two']);
       assert.equal(store.generation(), 1);
@@ -58,7 +74,9 @@ test('a change on disk is swapped in; a bad one is reported and the last good se
       assert.deepEqual(store.current(), ['one', 'three', 'two'], 'the last good set stays in force');
       assert.equal(store.generation(), 2);
       const lastError = store.readiness().lastError as { issues: unknown[] };
-      assert.deepEqual(lastError.issues, [{ code: 'POLICY_INVALID', message: 'bad rule', file: join(dir, 'team', 'b.txt'), line: 2 }]);
+      assert.deepEqual(lastError.issues, [
+        { code: 'POLICY_INVALID', message: 'bad rule', file: join(dir, 'team', 'b.txt'), line: 2 },
+      ]);
       assert.ok(logs.lines().some((l) => l.msg === 'reload rejected; keeping the last good set' && l.line === 2));
 
       writeFileSync(join(dir, 'team', 'b.txt'), 'four\n');
@@ -82,7 +100,14 @@ test('a ConfigMap volume update (the ..data symlink swap) is picked up', async (
     writeFileSync(join(dir, '..2026_01_01_00_00_00.1', 'rules.txt'), 'old\n');
     symlinkSync('..2026_01_01_00_00_00.1', join(dir, '..data'));
     symlinkSync(join('..data', 'rules.txt'), join(dir, 'rules.txt'));
-    const store = await openReloadingStore({ dir, load: loadRules, logger: memoryLogger().logger, what: 'policies', pollMs: 100, debounceMs: 50 });
+    const store = await openReloadingStore({
+      dir,
+      load: loadRules,
+      logger: memoryLogger().logger,
+      what: 'policies',
+      pollMs: 100,
+      debounceMs: 50,
+    });
     try {
       assert.deepEqual(store.current(), ['old']);
       mkdirSync(join(dir, '..2026_01_01_00_01_00.2'));

@@ -24,26 +24,77 @@ const json = JSON.stringify;
 const big = json(admissionReview({ kind: 'ConfigMap', data: { blob: 'x'.repeat(4 * 1024 * 1024) } }));
 
 describe('malformed requests get a 4xx with a JSON reason', () => {
-  const cases: Array<{ name: string; body: string; contentType?: string | null; status: number; code: string; uid?: boolean }> = [
+  const cases: Array<{
+    name: string;
+    body: string;
+    contentType?: string | null;
+    status: number;
+    code: string;
+    uid?: boolean;
+  }> = [
     { name: 'empty body', body: '', status: 400, code: 'ADMISSION_BODY_INVALID_JSON' },
     { name: 'not JSON', body: `{"apiVersion": ${CANARY}`, status: 400, code: 'ADMISSION_BODY_INVALID_JSON' },
     { name: 'a JSON array', body: '[]', status: 400, code: 'ADMISSION_REVIEW_INVALID' },
     { name: 'a JSON string', body: '"AdmissionReview"', status: 400, code: 'ADMISSION_REVIEW_INVALID' },
-    { name: 'wrong kind', body: json({ ...admissionReview(null), kind: 'Pod' }), status: 400, code: 'ADMISSION_REVIEW_INVALID' },
+    {
+      name: 'wrong kind',
+      body: json({ ...admissionReview(null), kind: 'Pod' }),
+      status: 400,
+      code: 'ADMISSION_REVIEW_INVALID',
+    },
     {
       name: 'wrong apiVersion',
       body: json({ ...admissionReview(null), apiVersion: 'admission.k8s.io/v2' }),
       status: 400,
       code: 'ADMISSION_REVIEW_INVALID',
     },
-    { name: 'missing request', body: json({ apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview' }), status: 400, code: 'ADMISSION_REVIEW_INVALID' },
-    { name: 'missing uid', body: json(admissionReview(null, { uid: undefined })), status: 400, code: 'ADMISSION_REVIEW_INVALID' },
-    { name: 'non-string uid', body: json(admissionReview(null, { uid: 42 })), status: 400, code: 'ADMISSION_REVIEW_INVALID' },
-    { name: 'string object', body: json(admissionReview(null, { object: CANARY })), status: 400, code: 'ADMISSION_REVIEW_INVALID', uid: true },
-    { name: 'unknown operation', body: json(admissionReview(null, { operation: 'PATCH' })), status: 400, code: 'ADMISSION_REVIEW_INVALID', uid: true },
+    {
+      name: 'missing request',
+      body: json({ apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview' }),
+      status: 400,
+      code: 'ADMISSION_REVIEW_INVALID',
+    },
+    {
+      name: 'missing uid',
+      body: json(admissionReview(null, { uid: undefined })),
+      status: 400,
+      code: 'ADMISSION_REVIEW_INVALID',
+    },
+    {
+      name: 'non-string uid',
+      body: json(admissionReview(null, { uid: 42 })),
+      status: 400,
+      code: 'ADMISSION_REVIEW_INVALID',
+    },
+    {
+      name: 'string object',
+      body: json(admissionReview(null, { object: CANARY })),
+      status: 400,
+      code: 'ADMISSION_REVIEW_INVALID',
+      uid: true,
+    },
+    {
+      name: 'unknown operation',
+      body: json(admissionReview(null, { operation: 'PATCH' })),
+      status: 400,
+      code: 'ADMISSION_REVIEW_INVALID',
+      uid: true,
+    },
     { name: '4 MiB body', body: big, status: 413, code: 'ADMISSION_BODY_TOO_LARGE' },
-    { name: 'wrong content type', body: json(admissionReview(null)), contentType: 'text/plain', status: 415, code: 'ADMISSION_CONTENT_TYPE' },
-    { name: 'no content type', body: json(admissionReview(null)), contentType: null, status: 415, code: 'ADMISSION_CONTENT_TYPE' },
+    {
+      name: 'wrong content type',
+      body: json(admissionReview(null)),
+      contentType: 'text/plain',
+      status: 415,
+      code: 'ADMISSION_CONTENT_TYPE',
+    },
+    {
+      name: 'no content type',
+      body: json(admissionReview(null)),
+      contentType: null,
+      status: 415,
+      code: 'ADMISSION_CONTENT_TYPE',
+    },
   ];
   for (const c of cases) {
     for (const endpoint of ['/validate', '/mutate']) {
@@ -74,13 +125,23 @@ describe('answers to decodable reviews', () => {
     const { app } = makeApp();
     const res = await request(app).post('/validate').send(admissionReview(podWithCanary()));
     assert.equal(res.status, 200);
-    assert.deepEqual(res.body, { apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', response: { uid: UID, allowed: true } });
+    assert.deepEqual(res.body, {
+      apiVersion: 'admission.k8s.io/v1',
+      kind: 'AdmissionReview',
+      response: { uid: UID, allowed: true },
+    });
   });
 
   test('answers v1beta1 in v1beta1', async () => {
     const { app } = makeApp();
-    const res = await request(app).post('/mutate').send(admissionReview(podWithCanary(), {}, 'admission.k8s.io/v1beta1'));
-    assert.deepEqual(res.body, { apiVersion: 'admission.k8s.io/v1beta1', kind: 'AdmissionReview', response: { uid: UID, allowed: true } });
+    const res = await request(app)
+      .post('/mutate')
+      .send(admissionReview(podWithCanary(), {}, 'admission.k8s.io/v1beta1'));
+    assert.deepEqual(res.body, {
+      apiVersion: 'admission.k8s.io/v1beta1',
+      kind: 'AdmissionReview',
+      response: { uid: UID, allowed: true },
+    });
   });
 
   test('a denial carries 403 Forbidden, the message, warnings and audit annotations', async () => {
@@ -123,7 +184,20 @@ describe('answers to decodable reviews', () => {
   for (const operation of ['DELETE', 'CONNECT']) {
     test(`${operation} is allowed without asking the reviewer`, async () => {
       let called = 0;
-      const { app } = makeApp({ review: () => (called++, { allowed: false }) }, { mutate: () => (called++, { allowed: false }) });
+      const { app } = makeApp(
+        {
+          review: () => {
+            called++;
+            return { allowed: false };
+          },
+        },
+        {
+          mutate: () => {
+            called++;
+            return { allowed: false };
+          },
+        },
+      );
       for (const endpoint of ['/validate', '/mutate']) {
         const res = await request(app).post(endpoint).send(admissionReview(null, { operation }));
         assert.deepEqual(res.body.response, { uid: UID, allowed: true });
@@ -134,8 +208,15 @@ describe('answers to decodable reviews', () => {
 
   test('dryRun requests are evaluated like any other', async () => {
     const seen: AdmissionRequest[] = [];
-    const { app } = makeApp({ review: (r) => (seen.push(r), { allowed: false, message: 'no' }) });
-    const res = await request(app).post('/validate').send(admissionReview(podWithCanary(), { dryRun: true }));
+    const { app } = makeApp({
+      review: (r) => {
+        seen.push(r);
+        return { allowed: false, message: 'no' };
+      },
+    });
+    const res = await request(app)
+      .post('/validate')
+      .send(admissionReview(podWithCanary(), { dryRun: true }));
     assert.equal(res.body.response.allowed, false);
     assert.equal(seen[0]?.dryRun, true);
   });
@@ -181,14 +262,19 @@ describe('answers to decodable reviews', () => {
   test('object contents never reach the log', async () => {
     const { app, logs } = makeApp({ review: () => ({ allowed: false, message: 'denied' }) });
     await request(app).post('/validate').send(admissionReview(podWithCanary()));
-    await request(app).post('/mutate').send(admissionReview({ kind: 'ConfigMap', metadata: { name: 'c' }, data: { k: CANARY } }));
+    await request(app)
+      .post('/mutate')
+      .send(admissionReview({ kind: 'ConfigMap', metadata: { name: 'c' }, data: { k: CANARY } }));
     assert.ok(logs.lines().length >= 2);
     assert.ok(!logs.text().includes(CANARY));
   });
 
   test('notices from the reviewer are logged with the request context', async () => {
     const { app, logs } = makeApp({
-      review: () => ({ allowed: true, notices: [{ message: 'exception expired', fields: { exception: 'legacy-app' } }] }),
+      review: () => ({
+        allowed: true,
+        notices: [{ message: 'exception expired', fields: { exception: 'legacy-app' } }],
+      }),
     });
     await request(app).post('/validate').send(admissionReview(podWithCanary()));
     const line = logs.lines().find((l) => l.msg === 'exception expired');

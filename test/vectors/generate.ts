@@ -21,7 +21,6 @@ import {
   sealValue,
   serializeKeyring,
   shredKeyVersion,
-  type Keyring,
   type ScopeContext,
   type ScopeKind,
 } from '../../src/crypto/index.js';
@@ -47,7 +46,12 @@ export interface Vector {
 const KEYRING_FILE = new URL('./insecure-test-keyring.json', import.meta.url);
 const VECTORS_FILE = new URL('./v1.json', import.meta.url);
 const at = (date: string) => () => new Date(date);
-const strict: ScopeContext = { namespace: 'payments', serviceAccount: 'api', name: 'api-secrets', key: 'DATABASE_PASSWORD' };
+const strict: ScopeContext = {
+  namespace: 'payments',
+  serviceAccount: 'api',
+  name: 'api-secrets',
+  key: 'DATABASE_PASSWORD',
+};
 
 async function main(): Promise<void> {
   if (!process.argv.includes('--force') && (existsSync(KEYRING_FILE) || existsSync(VECTORS_FILE))) {
@@ -56,13 +60,28 @@ async function main(): Promise<void> {
   const vectors: Vector[] = [];
   let keyring = createKeyring({ now: at('2026-01-01T00:00:00Z') });
 
-  async function seal(name: string, plaintext: Buffer, scope: ScopeKind, context: ScopeContext, method: 'kek' | 'x25519'): Promise<Vector> {
+  async function seal(
+    name: string,
+    plaintext: Buffer,
+    scope: ScopeKind,
+    context: ScopeContext,
+    method: 'kek' | 'x25519',
+  ): Promise<Vector> {
     const provider = new LocalKeyringProvider(keyring);
     const target = method === 'kek' ? { provider } : { publicKey: parsePublicKey(exportPublicKey(keyring)) };
     const sealed = await sealValue(plaintext, { scope, context, ...target });
     const env = decodeSealedValue(sealed);
     const { dek } = await unwrapEnvelopeDek(env, provider, {});
-    const v: Vector = { name, context, sealed, plaintextHex: plaintext.toString('hex'), scope, method, version: env.slot.ref.version, dekHex: dek.toString('hex') };
+    const v: Vector = {
+      name,
+      context,
+      sealed,
+      plaintextHex: plaintext.toString('hex'),
+      scope,
+      method,
+      version: env.slot.ref.version,
+      dekHex: dek.toString('hex'),
+    };
     vectors.push(v);
     return v;
   }
@@ -84,7 +103,13 @@ async function main(): Promise<void> {
   // Version 3 (ends primary).
   keyring = rotateKeyring(keyring, { now: at('2026-03-01T00:00:00Z') });
   await seal('v3-strict-kek-unicode-multiline', Buffer.from('línea 1\nzeile 2 ✓\n🔑\n'), 'strict', strict, 'kek');
-  await seal('v3-namespace-x25519-1KiB', Buffer.alloc(1024, 'shroud'), 'namespace', { namespace: 'payments' }, 'x25519');
+  await seal(
+    'v3-namespace-x25519-1KiB',
+    Buffer.alloc(1024, 'shroud'),
+    'namespace',
+    { namespace: 'payments' },
+    'x25519',
+  );
   const moved = await seal('v3-strict-kek-for-scope-test', Buffer.from('bound to its key'), 'strict', strict, 'kek');
 
   keyring = shredKeyVersion(retireKeyVersion(keyring, 2), 2, { now: at('2026-03-02T00:00:00Z') });
@@ -95,19 +120,44 @@ async function main(): Promise<void> {
   }
 
   // Failure vectors: codes that must not change.
-  vectors.push({ name: 'scope-moved-to-other-key', context: { ...moved.context, key: 'OTHER_KEY' }, sealed: moved.sealed, expectError: 'CRYPTO_SCOPE_MISMATCH' });
+  vectors.push({
+    name: 'scope-moved-to-other-key',
+    context: { ...moved.context, key: 'OTHER_KEY' },
+    sealed: moved.sealed,
+    expectError: 'CRYPTO_SCOPE_MISMATCH',
+  });
   const body = Buffer.from(moved.sealed.slice('shroud:v1:'.length), 'base64url');
   body[body.length - 20]! ^= 0x01;
-  vectors.push({ name: 'tampered-body', context: strict, sealed: `shroud:v1:${body.toString('base64url')}`, expectError: 'CRYPTO_INTEGRITY' });
-  vectors.push({ name: 'malformed-text', context: strict, sealed: 'shroud:v1:not*base64url', expectError: 'CRYPTO_MALFORMED' });
-  vectors.push({ name: 'future-version', context: strict, sealed: 'shroud:v2:AAAA', expectError: 'CRYPTO_UNSUPPORTED_VERSION' });
+  vectors.push({
+    name: 'tampered-body',
+    context: strict,
+    sealed: `shroud:v1:${body.toString('base64url')}`,
+    expectError: 'CRYPTO_INTEGRITY',
+  });
+  vectors.push({
+    name: 'malformed-text',
+    context: strict,
+    sealed: 'shroud:v1:not*base64url',
+    expectError: 'CRYPTO_MALFORMED',
+  });
+  vectors.push({
+    name: 'future-version',
+    context: strict,
+    sealed: 'shroud:v2:AAAA',
+    expectError: 'CRYPTO_UNSUPPORTED_VERSION',
+  });
   const stranger = createKeyring({ now: at('2026-01-01T00:00:00Z') });
-  const foreign = await sealValue('other keyring', { scope: 'cluster', context: {}, provider: new LocalKeyringProvider(stranger) });
+  const foreign = await sealValue('other keyring', {
+    scope: 'cluster',
+    context: {},
+    provider: new LocalKeyringProvider(stranger),
+  });
   vectors.push({ name: 'other-keyring', context: {}, sealed: foreign, expectError: 'CRYPTO_UNKNOWN_KEY' });
 
   writeFileSync(KEYRING_FILE, serializeKeyring(keyring), { mode: 0o600 });
   const doc = {
-    comment: 'shroud:v1 known-answer vectors. Frozen: never regenerate. Key material is in insecure-test-keyring.json (TEST ONLY).',
+    comment:
+      'shroud:v1 known-answer vectors. Frozen: never regenerate. Key material is in insecure-test-keyring.json (TEST ONLY).',
     keyring: 'insecure-test-keyring.json',
     vectors,
   };

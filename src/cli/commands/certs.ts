@@ -44,7 +44,8 @@ export const certsCommand: Command = async (argv, io) => {
   }
   const names = values.dns && values.dns.length > 0 ? values.dns : [...DEFAULT_CERT_NAMES];
   for (const name of names) {
-    if (!/^[A-Za-z0-9*.:-]+$/.test(name)) throw new ShroudError('CLI_USAGE', `--dns "${name}" is not a DNS name or IP address`);
+    if (!/^[A-Za-z0-9*.:-]+$/.test(name))
+      throw new ShroudError('CLI_USAGE', `--dns "${name}" is not a DNS name or IP address`);
   }
   const out = resolve(io.cwd, values.out);
   const bundle = generateCertBundle({ names, days });

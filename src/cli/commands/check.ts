@@ -6,7 +6,14 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ShroudError } from '../../errors.js';
 import { evaluateObject, formatIssue, loadPolicyDir, type PolicySet } from '../../policy/index.js';
-import { renderJson, renderSarif, renderText, type CheckError, type CheckReport, type CheckResult } from '../check-report.js';
+import {
+  renderJson,
+  renderSarif,
+  renderText,
+  type CheckError,
+  type CheckReport,
+  type CheckResult,
+} from '../check-report.js';
 import { expandInputs, readInputs } from '../inputs.js';
 import { EXIT, type CliIO, type Command } from '../io.js';
 import { parseManifest } from '../manifests.js';
@@ -44,7 +51,13 @@ export function checkText(set: PolicySet, file: string, text: string, now: Date,
     const kind = str(m.object.kind);
     const ev = evaluateObject(
       set,
-      { object: m.object, operation: 'CREATE', kind: kind ?? '', namespace: str(meta.namespace) ?? undefined, name: str(meta.name) ?? undefined },
+      {
+        object: m.object,
+        operation: 'CREATE',
+        kind: kind ?? '',
+        namespace: str(meta.namespace) ?? undefined,
+        name: str(meta.name) ?? undefined,
+      },
       { now },
     );
     const result: CheckResult = {
@@ -92,14 +105,18 @@ export const check: Command = async (argv: string[], io: CliIO): Promise<number>
     return EXIT.OK;
   }
   const output = values.output as Output;
-  if (!OUTPUTS.includes(output)) throw new ShroudError('CLI_USAGE', `--output must be one of ${OUTPUTS.join(', ')} (got "${values.output}")`);
-  if (positionals.length === 0) throw new ShroudError('CLI_USAGE', 'give at least one file, directory or - (standard input) to check');
+  if (!OUTPUTS.includes(output))
+    throw new ShroudError('CLI_USAGE', `--output must be one of ${OUTPUTS.join(', ')} (got "${values.output}")`);
+  if (positionals.length === 0)
+    throw new ShroudError('CLI_USAGE', 'give at least one file, directory or - (standard input) to check');
 
   const policyDir = resolve(io.cwd, values.policies ?? 'policies');
   const loaded = await loadPolicyDir(policyDir);
   if (loaded.issues.length > 0) {
     for (const issue of loaded.issues) io.stderr.write(`${issue.code}: ${formatIssue(issue)}\n`);
-    io.stderr.write(`The policies in ${values.policies ?? 'policies'} have ${loaded.issues.length} problem(s); nothing was checked.\n`);
+    io.stderr.write(
+      `The policies in ${values.policies ?? 'policies'} have ${loaded.issues.length} problem(s); nothing was checked.\n`,
+    );
     return EXIT.FAILURE;
   }
   const set = loaded.value;
@@ -109,13 +126,20 @@ export const check: Command = async (argv: string[], io: CliIO): Promise<number>
     summary: { files: 0, objects: 0, denied: 0, warned: 0, passed: 0, violations: 0, skippedDocuments: 0, errors: 0 },
   };
   const { files, problems } = await expandInputs(positionals, io.cwd);
-  for (const p of problems) report.errors.push({ file: p.name, line: null, column: null, code: 'POLICY_INPUT_INVALID', message: p.message });
+  for (const p of problems)
+    report.errors.push({ file: p.name, line: null, column: null, code: 'POLICY_INPUT_INVALID', message: p.message });
   const now = new Date();
   await readInputs(files, io, (file, text) => {
     report.summary.files++;
     if (text instanceof Error) {
       const code = (text as NodeJS.ErrnoException).code;
-      report.errors.push({ file: file.name, line: null, column: null, code: 'POLICY_INPUT_INVALID', message: `cannot read (${code ?? text.message})` });
+      report.errors.push({
+        file: file.name,
+        line: null,
+        column: null,
+        code: 'POLICY_INPUT_INVALID',
+        message: `cannot read (${code ?? text.message})`,
+      });
       return;
     }
     checkText(set, file.name, text, now, report);

@@ -49,22 +49,35 @@ export const decrypt: Command = async (argv, io) => {
     for (const doc of Array.isArray(docs) ? docs : []) {
       if (doc.errors.length > 0) {
         failed++;
-        io.stderr.write(`CLI_USAGE: ${file}:${doc.errors[0]!.linePos?.[0]?.line ?? 0}: not valid YAML (${doc.errors[0]!.code})\n`);
+        io.stderr.write(
+          `CLI_USAGE: ${file}:${doc.errors[0]!.linePos?.[0]?.line ?? 0}: not valid YAML (${doc.errors[0]!.code})\n`,
+        );
         continue;
       }
       const data = doc.get('data');
       if (!isMap(data)) continue;
       const namespace = stringAt(doc, ['metadata', 'namespace']);
       const name = stringAt(doc, ['metadata', 'name']);
-      const serviceAccount = values['service-account'] ?? stringAt(doc, ['metadata', 'annotations', 'shroud.dev/service-account']);
+      const serviceAccount =
+        values['service-account'] ?? stringAt(doc, ['metadata', 'annotations', 'shroud.dev/service-account']);
       const plain: Record<string, string> = {};
       const binary: Record<string, string> = {};
       for (const pair of data.items) {
-        if (!isScalar(pair.key) || !isScalar(pair.value) || typeof pair.value.value !== 'string' || !isSealedValue(pair.value.value)) continue;
+        if (
+          !isScalar(pair.key) ||
+          !isScalar(pair.value) ||
+          typeof pair.value.value !== 'string' ||
+          !isSealedValue(pair.value.value)
+        )
+          continue;
         const key = String(pair.key.value);
         const line = lineCounter.linePos(pair.value.range?.[0] ?? 0).line;
         try {
-          const { plaintext } = await openValue(pair.value.value, { provider, cache, expected: { namespace, serviceAccount, name, key } });
+          const { plaintext } = await openValue(pair.value.value, {
+            provider,
+            cache,
+            expected: { namespace, serviceAccount, name, key },
+          });
           const text = plaintext.toString('utf8');
           if (Buffer.from(text, 'utf8').equals(plaintext)) plain[key] = text;
           else binary[key] = plaintext.toString('base64');
@@ -73,7 +86,9 @@ export const decrypt: Command = async (argv, io) => {
         } catch (err) {
           if (!isShroudError(err)) throw err;
           failed++;
-          io.stderr.write(`${err.code}: ${file}:${line}: ${key} of ConfigMap ${namespace ?? '-'}/${name ?? '-'}: ${err.message}\n`);
+          io.stderr.write(
+            `${err.code}: ${file}:${line}: ${key} of ConfigMap ${namespace ?? '-'}/${name ?? '-'}: ${err.message}\n`,
+          );
         }
       }
       if (Object.keys(plain).length + Object.keys(binary).length === 0) continue;

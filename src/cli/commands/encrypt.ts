@@ -57,7 +57,9 @@ function parse(argv: string[]) {
   } catch (err) {
     // node:util's messages quote the offending argument, which may be a secret.
     const code = (err as { code?: string }).code ?? 'ERR_PARSE_ARGS';
-    throw usage(`the command line could not be parsed (${code}); arguments are not repeated because they may hold secrets`);
+    throw usage(
+      `the command line could not be parsed (${code}); arguments are not repeated because they may hold secrets`,
+    );
   }
 }
 
@@ -81,16 +83,20 @@ export const encrypt: Command = async (argv, io) => {
     io.stdout.write(USAGE);
     return EXIT.OK;
   }
-  if (positionals.length > 0) throw usage(`unexpected argument #${argv.indexOf(positionals[0]!) + 1} (not repeated: it may be a secret)`);
+  if (positionals.length > 0)
+    throw usage(`unexpected argument #${argv.indexOf(positionals[0]!) + 1} (not repeated: it may be a secret)`);
   const scope: ScopeKind = (values.scope ?? 'strict') as ScopeKind;
   if (!isScopeKind(scope)) throw usage('--scope must be strict, namespace or cluster');
   const { namespace, name } = values;
   const serviceAccount = values['service-account'];
-  if (name === undefined || !isDnsSubdomain(name)) throw usage('--name must be a ConfigMap name (lowercase RFC 1123 subdomain)');
+  if (name === undefined || !isDnsSubdomain(name))
+    throw usage('--name must be a ConfigMap name (lowercase RFC 1123 subdomain)');
   if (scope !== 'cluster' && namespace === undefined) throw usage(`--namespace is required for scope ${scope}`);
-  if (namespace !== undefined && !isDnsLabel(namespace)) throw usage('--namespace must be a namespace name (lowercase RFC 1123 label)');
+  if (namespace !== undefined && !isDnsLabel(namespace))
+    throw usage('--namespace must be a namespace name (lowercase RFC 1123 label)');
   if (scope === 'strict' && serviceAccount === undefined) throw usage('--service-account is required for scope strict');
-  if (serviceAccount !== undefined && !isDnsSubdomain(serviceAccount)) throw usage('--service-account must be a service account name');
+  if (serviceAccount !== undefined && !isDnsSubdomain(serviceAccount))
+    throw usage('--service-account must be a service account name');
   if (values['public-key'] !== undefined && values.keyring !== undefined) {
     throw usage('give --public-key or --keyring, not both');
   }
@@ -106,7 +112,8 @@ export const encrypt: Command = async (argv, io) => {
     const [key, file] = eq > 0 ? [spec.slice(0, eq), spec.slice(eq + 1)] : [basename(spec), spec];
     items.push([key, await readInputFile(file, io)]);
   }
-  for (const file of values['from-env-file'] ?? []) items.push(...parseEnvFile((await readInputFile(file, io)).toString('utf8'), file));
+  for (const file of values['from-env-file'] ?? [])
+    items.push(...parseEnvFile((await readInputFile(file, io)).toString('utf8'), file));
   if (items.length === 0) throw usage('nothing to seal: give --from-literal, --from-file or --from-env-file');
   const seen = new Set<string>();
   for (const [key] of items) {
@@ -130,7 +137,12 @@ export const encrypt: Command = async (argv, io) => {
   const manifest = {
     apiVersion: 'v1',
     kind: 'ConfigMap',
-    metadata: { name, ...(namespace !== undefined ? { namespace } : {}), labels: { 'shroud.dev/sealed': 'true' }, annotations },
+    metadata: {
+      name,
+      ...(namespace !== undefined ? { namespace } : {}),
+      labels: { 'shroud.dev/sealed': 'true' },
+      annotations,
+    },
     data,
   };
   // lineWidth 0: never fold a sealed value over lines (keys rewrap needs one token per value).

@@ -55,7 +55,8 @@ function usageError(message: string): ShroudError {
 }
 
 function versionFlag(value: string | undefined): number {
-  if (value === undefined || !/^[1-9][0-9]*$/.test(value)) throw usageError('--version N (a key version number) is required');
+  if (value === undefined || !/^[1-9][0-9]*$/.test(value))
+    throw usageError('--version N (a key version number) is required');
   return Number(value);
 }
 
@@ -98,7 +99,9 @@ export const keys: Command = async (argv, io) => {
       noFiles();
       const version = versionFlag(values.version);
       await saveKeyring(path, retireKeyVersion(await loadKeyring(path), version), { overwrite: true });
-      io.stdout.write(`Version ${version} is retired: it still opens its values. Rewrap them, then shred it: shroud keys shred --version ${version} --yes\n`);
+      io.stdout.write(
+        `Version ${version} is retired: it still opens its values. Rewrap them, then shred it: shroud keys shred --version ${version} --yes\n`,
+      );
       return EXIT.OK;
     }
     case 'shred':
@@ -113,14 +116,21 @@ export const keys: Command = async (argv, io) => {
         io.stdout.write(text);
       } else {
         await writeFile(resolve(io.cwd, values.out), text);
-        io.stdout.write(`Wrote the public sealing key to ${values.out}. It holds no secret: commit it or give it to CI.\n`);
+        io.stdout.write(
+          `Wrote the public sealing key to ${values.out}. It holds no secret: commit it or give it to CI.\n`,
+        );
       }
       return EXIT.OK;
     }
     case 'rewrap': {
       if (files.length === 0) throw usageError('keys rewrap needs at least one YAML file');
       const provider = new LocalKeyringProvider(await loadKeyring(path));
-      return rewrapFiles(files.map((f) => resolve(io.cwd, f)), files, provider, io);
+      return rewrapFiles(
+        files.map((f) => resolve(io.cwd, f)),
+        files,
+        provider,
+        io,
+      );
     }
     default:
       throw usageError(`unknown keys subcommand "${sub}"`);
@@ -134,7 +144,12 @@ async function shred(path: string, version: number, yes: boolean, files: string[
     `Shredding version ${version} of keyring ${keyring.keyringId} deletes its KEK and private sealing key.`,
     `Every value sealed under version ${version} (with the keyring or with its public key) becomes unreadable forever,`,
     `including copies in git history, backups and clusters. Backups of the keyring file still hold the key: destroy them too.`,
-    ...(files.length > 0 ? [`In the given files, ${doomed.length} value(s) would become unreadable${doomed.length > 0 ? ':' : '.'}`, ...doomed.map((d) => `  ${d}`)] : []),
+    ...(files.length > 0
+      ? [
+          `In the given files, ${doomed.length} value(s) would become unreadable${doomed.length > 0 ? ':' : '.'}`,
+          ...doomed.map((d) => `  ${d}`),
+        ]
+      : []),
   ];
   if (!yes) {
     io.stderr.write(`${lines.join('\n')}\nCLI_USAGE: nothing was changed; re-run with --yes to shred.\n`);
@@ -154,7 +169,8 @@ async function scanForVersion(keyring: Keyring, version: number, files: string[]
     for (const s of scalars) {
       try {
         const { key } = parseEnvelope(s.value);
-        if (key.keyId === keyring.keyringId && key.version === version) found.push(`${file}:${s.line}${s.key ? ` ${s.key}` : ''}`);
+        if (key.keyId === keyring.keyringId && key.version === version)
+          found.push(`${file}:${s.line}${s.key ? ` ${s.key}` : ''}`);
       } catch {
         /* not readable as an envelope: not this version's problem */
       }
@@ -172,13 +188,20 @@ function status(path: string, keyring: Keyring, output: string, io: CliIO): numb
     ...(v.material !== undefined ? { publicKeyFingerprint: publicKeyFingerprint(v.material.seal.publicKey) } : {}),
   }));
   if (output === 'json') {
-    io.stdout.write(`${JSON.stringify({ file: path, keyringId: keyring.keyringId, createdAt: keyring.createdAt, versions: rows }, null, 2)}\n`);
+    io.stdout.write(
+      `${JSON.stringify({ file: path, keyringId: keyring.keyringId, createdAt: keyring.createdAt, versions: rows }, null, 2)}\n`,
+    );
     return EXIT.OK;
   }
   if (output !== 'text') throw usageError('--output must be text or json');
-  const lines = [`keyring ${keyring.keyringId} (${path})`, `${'version'.padStart(7)}  ${'state'.padEnd(9)}  ${'created'.padEnd(24)}  public key / destroyed`];
+  const lines = [
+    `keyring ${keyring.keyringId} (${path})`,
+    `${'version'.padStart(7)}  ${'state'.padEnd(9)}  ${'created'.padEnd(24)}  public key / destroyed`,
+  ];
   for (const r of rows) {
-    lines.push(`${String(r.version).padStart(7)}  ${r.state.padEnd(9)}  ${r.createdAt.padEnd(24)}  ${r.publicKeyFingerprint ?? `destroyed ${r.destroyedAt ?? ''}`}`);
+    lines.push(
+      `${String(r.version).padStart(7)}  ${r.state.padEnd(9)}  ${r.createdAt.padEnd(24)}  ${r.publicKeyFingerprint ?? `destroyed ${r.destroyedAt ?? ''}`}`,
+    );
   }
   io.stdout.write(`${lines.join('\n')}\n`);
   return EXIT.OK;

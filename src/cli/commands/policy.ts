@@ -32,7 +32,8 @@ async function test(argv: string[], io: CliIO): Promise<number> {
     io.stdout.write(HELP);
     return EXIT.OK;
   }
-  if (positionals.length !== 1) throw new ShroudError('CLI_USAGE', 'shroud policy test takes one directory of test cases');
+  if (positionals.length !== 1)
+    throw new ShroudError('CLI_USAGE', 'shroud policy test takes one directory of test cases');
   const read = await readPolicyFiles(resolve(io.cwd, values.policies ?? 'policies'));
   const issues = [...read.issues, ...parsePolicyFiles(read.value).issues];
   if (issues.length > 0) {

@@ -48,7 +48,9 @@ export async function rewrapFiles(paths: string[], names: string[], provider: Ke
       }
       await writeFileAtomic(path, result.text);
     }
-    io.stdout.write(`${name}: ${replacements.length} rewrapped, ${scalars.length - replacements.length} already current\n`);
+    io.stdout.write(
+      `${name}: ${replacements.length} rewrapped, ${scalars.length - replacements.length} already current\n`,
+    );
   }
   return failed ? EXIT.FAILURE : EXIT.OK;
 }

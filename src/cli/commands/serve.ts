@@ -103,10 +103,7 @@ async function serve(config: Readonly<ServeConfig>, io: CliIO, logger: Logger): 
   });
   const url = `https://${server.host.includes(':') ? `[${server.host}]` : server.host}:${server.port}`;
   logger.info({ url, certDir }, 'listening');
-  io.stderr.write(
-    `shroud: webhook listening on ${url}\n` +
-      `  try: curl --cacert ${certDir}/ca.crt ${url}/readyz\n`,
-  );
+  io.stderr.write(`shroud: webhook listening on ${url}\n` + `  try: curl --cacert ${certDir}/ca.crt ${url}/readyz\n`);
 
   const signal = await new Promise<NodeJS.Signals>((done) => {
     if (io.onSignal) io.onSignal(done);
@@ -133,7 +130,13 @@ async function openPolicies(
   logger: Logger,
 ): Promise<ReloadingStore<PolicySet> | undefined> {
   try {
-    return await openReloadingStore({ dir, load: loadPolicyDir, logger, what: 'policies', pollMs: config.pollIntervalMs });
+    return await openReloadingStore({
+      dir,
+      load: loadPolicyDir,
+      logger,
+      what: 'policies',
+      pollMs: config.pollIntervalMs,
+    });
   } catch (err) {
     if (!(err instanceof InitialLoadError)) throw err;
     for (const issue of err.issues) {
@@ -151,14 +154,21 @@ async function openPolicies(
  * Returns the /readyz facts: versions and states, never key material.
  * @throws ShroudError CRYPTO_KEYRING_* when the keyring is missing (dev keyring off), unreadable or corrupt.
  */
-async function openKeyring(path: string, config: Readonly<ServeConfig>, io: CliIO, logger: Logger): Promise<ReadinessCheck> {
+async function openKeyring(
+  path: string,
+  config: Readonly<ServeConfig>,
+  io: CliIO,
+  logger: Logger,
+): Promise<ReadinessCheck> {
   let keyring: Keyring;
   if (config.devKeyring) {
     const ensured = await ensureKeyring(path);
     keyring = ensured.keyring;
     if (ensured.created) {
       logger.info({ keyring: path }, 'generated dev keyring');
-      io.stderr.write(`shroud: generated a dev keyring at ${path} (mode 0600; back it up before sealing anything real)\n`);
+      io.stderr.write(
+        `shroud: generated a dev keyring at ${path} (mode 0600; back it up before sealing anything real)\n`,
+      );
     }
   } else {
     keyring = await loadKeyring(path);
@@ -174,10 +184,18 @@ async function openKeyring(path: string, config: Readonly<ServeConfig>, io: CliI
 }
 
 /** Makes dev certificates on first run; in production (--no-dev-certs) a missing pair is an error. */
-async function ensureCertificates(certDir: string, config: Readonly<ServeConfig>, io: CliIO, logger: Logger): Promise<void> {
+async function ensureCertificates(
+  certDir: string,
+  config: Readonly<ServeConfig>,
+  io: CliIO,
+  logger: Logger,
+): Promise<void> {
   if (hasServingPair(certDir)) return;
   if (!config.devCerts) {
-    throw new ShroudError('TLS_FILES_MISSING', `no tls.crt and tls.key in ${certDir}, and dev certificates are off (--no-dev-certs)`);
+    throw new ShroudError(
+      'TLS_FILES_MISSING',
+      `no tls.crt and tls.key in ${certDir}, and dev certificates are off (--no-dev-certs)`,
+    );
   }
   const names = [...new Set([...DEFAULT_CERT_NAMES, config.host].filter((n) => n !== '0.0.0.0' && n !== '::'))];
   const bundle = generateCertBundle({ names, days: 365 });
