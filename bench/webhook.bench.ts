@@ -10,8 +10,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { writeCertFiles } from '../src/server/cert-files.js';
-import { generateCertBundle } from '../src/server/dev-certs.js';
+import { writeCertFiles } from '../src/tls/index.js';
+import { generateCertBundle } from '../src/tls/index.js';
 import { deploymentReview } from './support/deployment-review.js';
 import { runLoad, type LoadResult } from './support/load.js';
 

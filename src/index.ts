@@ -1,4 +1,4 @@
-/** Shroud's library API (policy, admission, detectors, crypto). Nothing from server/ or cli/. */
+/** Shroud's library API (policy, admission, detectors, crypto). Nothing from the servers (webhook/, https/, roles/) or cli/. */
 export * from './admission/index.js';
 export * from './crypto/index.js';
 export * from './detect/index.js';

@@ -11,7 +11,7 @@ import { createBenchReviewer } from './bench-reviewer.js';
 import { noChangeMutator } from '../../src/admission/index.js';
 import { createLogger } from '../../src/log/logger.js';
 import { pino } from 'pino';
-import { createWebhookApp } from '../../src/server/webhook-app.js';
+import { createWebhookApp } from '../../src/webhook/index.js';
 
 const [mode, certDir] = process.argv.slice(2);
 if (certDir === undefined || (mode !== 'noop' && mode !== 'shroud'))

@@ -18,14 +18,22 @@ export interface PolicyReviewerOptions {
 const EVALUATED_SUBRESOURCES = new Set(['', 'ephemeralcontainers']);
 
 /**
+ * The webhook never blocks deletion (a stuck finalizer or namespace would follow) and has
+ * nothing to say about CONNECT (exec, port-forward): whatever a policy's `match` lists, these
+ * are allowed without evaluation.
+ */
+const ALWAYS_ALLOWED_OPERATIONS = new Set(['DELETE', 'CONNECT']);
+
+/**
  * Creates a Reviewer that evaluates each request against `current()`, read once per request,
- * so a set swapped during a review never mixes with the old one. Requests for subresources
- * other than `pods/ephemeralcontainers` are allowed without evaluation.
+ * so a set swapped during a review never mixes with the old one. DELETE and CONNECT, and
+ * requests for subresources other than `pods/ephemeralcontainers`, are allowed without evaluation.
  */
 export function createPolicyReviewer(current: () => PolicySet, options: PolicyReviewerOptions = {}): Reviewer {
   const now = options.now ?? (() => new Date());
   return {
     review(request: AdmissionRequest): ReviewVerdict {
+      if (ALWAYS_ALLOWED_OPERATIONS.has(request.operation)) return { allowed: true };
       if (!EVALUATED_SUBRESOURCES.has(request.subResource ?? '')) return { allowed: true };
       const set = current();
       const evaluation = evaluateObject(

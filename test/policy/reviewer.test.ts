@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import type { AdmissionRequest, KubeObject } from '../../src/admission/types.js';
-import { createPolicyReviewer, loadPolicyDir } from '../../src/policy/index.js';
+import { createPolicyReviewer, loadPolicyDir, parsePolicyFiles } from '../../src/policy/index.js';
 
 const { value: BUILTINS, issues } = await loadPolicyDir('policies');
 assert.deepEqual(issues, []);
@@ -77,6 +77,29 @@ test('reviewer end to end: DELETE (no object) and kinds without policies are all
     { allowed: true },
   );
   assert.deepEqual(await reviewer.review(request({ kind: 'Service', metadata: { name: 's' } })), { allowed: true });
+});
+
+test('reviewer: DELETE and CONNECT are allowed even when a policy matches them, so deletion is never blocked', async () => {
+  const text = [
+    'apiVersion: policy.shroud.dev/v1',
+    'kind: Policy',
+    'metadata: { name: deny-everything }',
+    'spec:',
+    '  enforcement: deny',
+    '  match: { kinds: [Pod], operations: [CREATE, UPDATE, DELETE, CONNECT] }',
+    '  rules:',
+    '    - name: any-pod',
+    '      select: "$.metadata"',
+    '      message: "pods are not allowed"',
+  ].join('\n');
+  const loaded = parsePolicyFiles([{ file: 'deny-everything.yaml', text }]);
+  assert.deepEqual(loaded.issues, []);
+  const strict = createPolicyReviewer(() => loaded.value);
+  const pod: KubeObject = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p', namespace: 'shop' } };
+  assert.equal((await strict.review(request(pod, 'CREATE'))).allowed, false, 'the policy does deny a CREATE');
+  for (const operation of ['DELETE', 'CONNECT'] as const) {
+    assert.deepEqual(await strict.review({ ...request(pod, operation), oldObject: pod }), { allowed: true }, operation);
+  }
 });
 
 // Random pods and ConfigMaps with a canary planted in every place a secret value can sit:

@@ -1,8 +1,8 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ShroudError } from '../../errors.js';
-import { writeCertFiles } from '../../server/cert-files.js';
-import { DEFAULT_CERT_NAMES, caBundleOf, generateCertBundle } from '../../server/dev-certs.js';
+import { writeCertFiles } from '../../tls/index.js';
+import { DEFAULT_CERT_NAMES, caBundleOf, generateCertBundle } from '../../tls/index.js';
 import { EXIT, type Command } from '../io.js';
 
 const HELP = `Usage: shroud certs [--out DIR] [--dns NAME]... [--days N] [--force]

@@ -1,17 +1,10 @@
-import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { noChangeMutator } from '../../admission/index.js';
-import { resolveServeConfig, settingsFromEnv, type ServeConfig } from '../../config/serve-config.js';
-import { ensureKeyring, loadKeyring, primaryVersion, type Keyring } from '../../crypto/index.js';
-import { ShroudError } from '../../errors.js';
+import { resolveServeConfig, type ServeConfig, settingsFromEnv } from '../../config/serve-config.js';
 import { createLogger, type Logger } from '../../log/logger.js';
-import { hasServingPair, writeCertFiles } from '../../server/cert-files.js';
-import { DEFAULT_CERT_NAMES, generateCertBundle } from '../../server/dev-certs.js';
-import { createPolicyReviewer, formatIssue, loadPolicyDir, type PolicySet } from '../../policy/index.js';
-import type { ReadinessCheck } from '../../server/readiness.js';
-import { InitialLoadError, openReloadingStore, type ReloadingStore } from '../../server/reloading-store.js';
-import { startWebhookServer } from '../../server/webhook-server.js';
-import { EXIT, type CliIO, type Command } from '../io.js';
+import { formatIssue } from '../../policy/index.js';
+import { startWebhookRole } from '../../roles/index.js';
+import { InitialLoadError } from '../../watch/index.js';
+import { type CliIO, type Command, EXIT } from '../io.js';
 
 const HELP = `Usage: shroud serve [options]
 
@@ -81,29 +74,26 @@ export const serveCommand: Command = async (argv, io) => {
 };
 
 async function serve(config: Readonly<ServeConfig>, io: CliIO, logger: Logger): Promise<number> {
-  const certDir = resolve(io.cwd, config.certDir);
-  const policiesDir = resolve(io.cwd, config.policiesDir);
-  const policies = await openPolicies(policiesDir, config, io, logger);
-  if (policies === undefined) return EXIT.FAILURE;
-  await ensureCertificates(certDir, config, io, logger);
-  const keyring = await openKeyring(resolve(io.cwd, config.keyringPath), config, io, logger);
-
-  const server = await startWebhookServer({
-    host: config.host,
-    port: config.port,
-    certDir,
-    reviewer: createPolicyReviewer(policies.current),
-    mutator: noChangeMutator,
-    logger,
-    pollIntervalMs: config.pollIntervalMs,
-    readiness: {
-      policies: () => ({ ...policies.readiness(), dir: policiesDir, count: policies.current().policies.length }),
-      keyring: () => keyring,
-    },
-  });
-  const url = `https://${server.host.includes(':') ? `[${server.host}]` : server.host}:${server.port}`;
-  logger.info({ url, certDir }, 'listening');
-  io.stderr.write(`shroud: webhook listening on ${url}\n` + `  try: curl --cacert ${certDir}/ca.crt ${url}/readyz\n`);
+  let role: Awaited<ReturnType<typeof startWebhookRole>>;
+  try {
+    role = await startWebhookRole(config, {
+      cwd: io.cwd,
+      logger,
+      notify: (line) => io.stderr.write(`shroud: ${line}\n`),
+    });
+  } catch (err) {
+    // The first policy load must be clean: there is no last good set to fall back on.
+    if (!(err instanceof InitialLoadError)) throw err;
+    for (const issue of err.issues) {
+      logger.error({ ...issue }, 'policy file rejected');
+      io.stderr.write(`${issue.code}: ${formatIssue(issue)}\n`);
+    }
+    io.stderr.write(`shroud: ${err.issues.length} problem(s) in ${config.policiesDir}; not starting\n`);
+    return EXIT.FAILURE;
+  }
+  io.stderr.write(
+    `shroud: webhook listening on ${role.url}\n  try: curl --cacert ${role.certDir}/ca.crt ${role.url}/readyz\n`,
+  );
 
   const signal = await new Promise<NodeJS.Signals>((done) => {
     if (io.onSignal) io.onSignal(done);
@@ -113,93 +103,7 @@ async function serve(config: Readonly<ServeConfig>, io: CliIO, logger: Logger): 
     }
   });
   logger.info({ signal, drainTimeoutMs: config.drainTimeoutMs }, 'shutting down');
-  await server.shutdown(config.drainTimeoutMs);
-  policies.close();
+  await role.stop();
   logger.info('stopped');
   return EXIT.OK;
-}
-
-/**
- * Loads the policy folder and keeps watching it. The first load must be clean: there is no
- * last good set to fall back on, so every issue is printed (file:line:column) and serve stops.
- */
-async function openPolicies(
-  dir: string,
-  config: Readonly<ServeConfig>,
-  io: CliIO,
-  logger: Logger,
-): Promise<ReloadingStore<PolicySet> | undefined> {
-  try {
-    return await openReloadingStore({
-      dir,
-      load: loadPolicyDir,
-      logger,
-      what: 'policies',
-      pollMs: config.pollIntervalMs,
-    });
-  } catch (err) {
-    if (!(err instanceof InitialLoadError)) throw err;
-    for (const issue of err.issues) {
-      logger.error({ ...issue }, 'policy file rejected');
-      io.stderr.write(`${issue.code}: ${formatIssue(issue)}\n`);
-    }
-    io.stderr.write(`shroud: ${err.issues.length} problem(s) in ${dir}; not starting\n`);
-    return undefined;
-  }
-}
-
-/**
- * Checks the keyring at start-up (permissions, integrity, a primary version) so a broken one is
- * found now, not at the first unseal; creates a dev keyring on first run unless told not to.
- * Returns the /readyz facts: versions and states, never key material.
- * @throws ShroudError CRYPTO_KEYRING_* when the keyring is missing (dev keyring off), unreadable or corrupt.
- */
-async function openKeyring(
-  path: string,
-  config: Readonly<ServeConfig>,
-  io: CliIO,
-  logger: Logger,
-): Promise<ReadinessCheck> {
-  let keyring: Keyring;
-  if (config.devKeyring) {
-    const ensured = await ensureKeyring(path);
-    keyring = ensured.keyring;
-    if (ensured.created) {
-      logger.info({ keyring: path }, 'generated dev keyring');
-      io.stderr.write(
-        `shroud: generated a dev keyring at ${path} (mode 0600; back it up before sealing anything real)\n`,
-      );
-    }
-  } else {
-    keyring = await loadKeyring(path);
-  }
-  const primary = primaryVersion(keyring);
-  return {
-    ok: true,
-    path,
-    keyringId: keyring.keyringId,
-    primaryVersion: primary.version,
-    versions: keyring.versions.map((v) => ({ version: v.version, state: v.state })),
-  };
-}
-
-/** Makes dev certificates on first run; in production (--no-dev-certs) a missing pair is an error. */
-async function ensureCertificates(
-  certDir: string,
-  config: Readonly<ServeConfig>,
-  io: CliIO,
-  logger: Logger,
-): Promise<void> {
-  if (hasServingPair(certDir)) return;
-  if (!config.devCerts) {
-    throw new ShroudError(
-      'TLS_FILES_MISSING',
-      `no tls.crt and tls.key in ${certDir}, and dev certificates are off (--no-dev-certs)`,
-    );
-  }
-  const names = [...new Set([...DEFAULT_CERT_NAMES, config.host].filter((n) => n !== '0.0.0.0' && n !== '::'))];
-  const bundle = generateCertBundle({ names, days: 365 });
-  await writeCertFiles(certDir, bundle, { force: false });
-  logger.info({ certDir, names, notAfter: bundle.notAfter.toISOString() }, 'generated dev certificates');
-  io.stderr.write(`shroud: generated a dev CA and serving certificate in ${certDir} (for ${names.join(', ')})\n`);
 }

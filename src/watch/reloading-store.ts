@@ -1,6 +1,6 @@
 import type { Logger } from '../log/logger.js';
 import { watchDir, type DirWatcher } from './dir-watcher.js';
-import type { ReadinessCheck } from './readiness.js';
+import type { ReadinessCheck } from '../health/readiness.js';
 
 /** A problem found while loading, located in a file when it can be. */
 export interface LoadIssue {

@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { InitialLoadError, openReloadingStore, type DirLoader } from '../../src/server/reloading-store.js';
+import { InitialLoadError, openReloadingStore, type DirLoader } from '../../src/watch/index.js';
 import { memoryLogger } from '../helpers/logs.js';
 
 /** A loader over *.txt files: each line "name" is a rule; a line "BAD" is an issue at that line. */

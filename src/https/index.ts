@@ -1,0 +1,2 @@
+/** HTTPS listening shared by every Shroud server: TLS from a TlsSource, in-flight tracking, drain. */
+export { type HttpsListenOptions, listenHttps, type RunningHttpsServer } from './https-server.js';

@@ -1,0 +1,3 @@
+/** Composition roots: one per process role, where a resolved config becomes running objects. */
+export { checkKeyring, ensureCertificates, type Notify } from './dev-material.js';
+export { type RunningWebhookRole, startWebhookRole } from './webhook-role.js';

@@ -1,0 +1,72 @@
+import { resolve } from 'node:path';
+import { noChangeMutator } from '../admission/index.js';
+import type { ServeConfig } from '../config/serve-config.js';
+import type { Logger } from '../log/logger.js';
+import { createPolicyReviewer, loadPolicyDir, type PolicySet } from '../policy/index.js';
+import { openReloadingStore } from '../watch/index.js';
+import { startWebhookServer } from '../webhook/index.js';
+import { checkKeyring, ensureCertificates, type Notify } from './dev-material.js';
+
+/** A running webhook role: what `shroud serve` waits on and stops. */
+export interface RunningWebhookRole {
+  /** `https://host:port` as bound. */
+  url: string;
+  /** The certificate folder, resolved. */
+  certDir: string;
+  /** Drains in-flight reviews (bounded by the config's drain timeout), then closes everything. */
+  stop(): Promise<void>;
+}
+
+/**
+ * The webhook role's composition root: turns a resolved config into running parts. The policy
+ * folder is loaded and watched (the last good set stays in force), the certificates and the
+ * keyring are checked (dev ones made on first run when allowed), and `/validate` and `/mutate`
+ * are served over HTTPS. Relative paths resolve against `cwd`.
+ * @throws InitialLoadError when the first policy load has issues (nothing to fall back on)
+ * @throws ShroudError TLS_* / CRYPTO_KEYRING_* when certificates or keyring cannot be used
+ */
+export async function startWebhookRole(
+  config: Readonly<ServeConfig>,
+  env: { cwd: string; logger: Logger; notify: Notify },
+): Promise<RunningWebhookRole> {
+  const { logger, notify } = env;
+  const certDir = resolve(env.cwd, config.certDir);
+  const policiesDir = resolve(env.cwd, config.policiesDir);
+  const policies = await openReloadingStore<PolicySet>({
+    dir: policiesDir,
+    load: loadPolicyDir,
+    logger,
+    what: 'policies',
+    pollMs: config.pollIntervalMs,
+  });
+  try {
+    await ensureCertificates(certDir, config, logger, notify);
+    const keyring = await checkKeyring(resolve(env.cwd, config.keyringPath), config, logger, notify);
+    const server = await startWebhookServer({
+      host: config.host,
+      port: config.port,
+      certDir,
+      reviewer: createPolicyReviewer(policies.current),
+      mutator: noChangeMutator,
+      logger,
+      pollIntervalMs: config.pollIntervalMs,
+      readiness: {
+        policies: () => ({ ...policies.readiness(), dir: policiesDir, count: policies.current().policies.length }),
+        keyring: () => keyring,
+      },
+    });
+    const url = `https://${server.host.includes(':') ? `[${server.host}]` : server.host}:${server.port}`;
+    logger.info({ url, certDir }, 'listening');
+    return {
+      url,
+      certDir,
+      stop: async () => {
+        await server.shutdown(config.drainTimeoutMs);
+        policies.close();
+      },
+    };
+  } catch (err) {
+    policies.close();
+    throw err;
+  }
+}

@@ -1,0 +1,152 @@
+import { randomUUID } from 'node:crypto';
+import type { Request, Response } from 'express';
+import {
+  type AdmissionApiVersion,
+  type AdmissionRequest,
+  type AdmissionResponse,
+  type DecodedReview,
+  decodeReview,
+  errorResponse,
+  type MutationResult,
+  mutationResponse,
+  parseJsonBody,
+  ReviewDecodeError,
+  reviewResponse,
+  verdictResponse,
+} from '../admission/index.js';
+import { type ErrorCode, isShroudError } from '../errors.js';
+import type { Logger } from '../log/logger.js';
+import { decisionDeadline, TIMED_OUT, withDeadline } from './deadline.js';
+import { sendError } from './http-errors.js';
+
+export type AdmissionEndpoint = 'validate' | 'mutate';
+
+/** Decides one request: the Reviewer for /validate, the Mutator for /mutate. */
+export type AdmissionHandler = (request: AdmissionRequest) => MutationResult | Promise<MutationResult>;
+
+/** How a decodable review ended, before it is answered and logged. */
+type Outcome =
+  | { kind: 'decided'; response: AdmissionResponse; result: MutationResult }
+  | { kind: 'timed-out'; response: AdmissionResponse }
+  | { kind: 'failed'; response: AdmissionResponse; err: unknown };
+
+/**
+ * The route for one admission endpoint: decode, decide, respond, log one decision line. What
+ * is allowed (DELETE, subresources, exclusions) is the handler's decision, not the route's.
+ */
+export function admissionRoute(endpoint: AdmissionEndpoint, handle: AdmissionHandler, logger: Logger) {
+  return async (req: Request, res: Response): Promise<void> => {
+    const started = process.hrtime.bigint();
+    const reqId = randomUUID();
+    res.setHeader('X-Request-Id', reqId);
+
+    const decoded = decode(req.body);
+    if (decoded instanceof Error) {
+      const partial = decoded instanceof ReviewDecodeError ? decoded.partial : {};
+      logger.warn({ reqId, endpoint, code: decoded.code, uid: partial.uid }, 'bad request');
+      sendError(res, 400, decoded.code, decoded.message, echo400(partial.apiVersion, partial.uid, decoded.message));
+      return;
+    }
+    const { apiVersion, request } = decoded;
+    const outcome = await decide(endpoint, handle, request, req.query.timeout, reqId);
+    respond(res, apiVersion, outcome);
+    logOutcome(logger, { reqId, endpoint, request, timeout: req.query.timeout, started }, outcome);
+  };
+}
+
+/** A decode failure keeps its code and message; anything else is an invalid review. */
+function decode(body: unknown): DecodedReview | (Error & { code: ErrorCode }) {
+  try {
+    return decodeReview(parseJsonBody(Buffer.isBuffer(body) ? body.toString('utf8') : ''));
+  } catch (err) {
+    if (isShroudError(err)) return err;
+    return Object.assign(new Error('request body could not be decoded'), { code: 'ADMISSION_REVIEW_INVALID' as const });
+  }
+}
+
+/** When the uid could be read, a 400 also carries an AdmissionReview echo for kube-apiserver. */
+function echo400(apiVersion: AdmissionApiVersion | undefined, uid: string | undefined, message: string) {
+  return uid !== undefined && apiVersion !== undefined
+    ? reviewResponse(apiVersion, errorResponse(uid, 400, message))
+    : undefined;
+}
+
+async function decide(
+  endpoint: AdmissionEndpoint,
+  handle: AdmissionHandler,
+  request: AdmissionRequest,
+  timeout: unknown,
+  reqId: string,
+): Promise<Outcome> {
+  try {
+    const result = await withDeadline(handle(request), () => decisionDeadline(timeout));
+    if (result === TIMED_OUT) {
+      return {
+        kind: 'timed-out',
+        response: errorResponse(
+          request.uid,
+          504,
+          `Shroud could not finish reviewing this request in time (request id ${reqId}); nothing was changed. Retry; if it persists, an operator can find the request id in the webhook log.`,
+        ),
+      };
+    }
+    const response =
+      endpoint === 'mutate' ? mutationResponse(request.uid, result) : verdictResponse(request.uid, result);
+    return { kind: 'decided', response, result };
+  } catch (err) {
+    const message = `Shroud failed while reviewing this request (request id ${reqId}); the failure is logged.`;
+    return { kind: 'failed', response: errorResponse(request.uid, 500, message), err };
+  }
+}
+
+function respond(res: Response, apiVersion: AdmissionApiVersion, outcome: Outcome): void {
+  const review = reviewResponse(apiVersion, outcome.response);
+  if (outcome.kind === 'failed') {
+    res
+      .status(500)
+      .json({ ...review, error: { code: 'ADMISSION_INTERNAL', message: outcome.response.status?.message } });
+  } else {
+    res.status(200).json(review);
+  }
+}
+
+interface RouteContext {
+  reqId: string;
+  endpoint: AdmissionEndpoint;
+  request: AdmissionRequest;
+  timeout: unknown;
+  started: bigint;
+}
+
+/** One `decision` line per review, after any notices the handler returned as data. */
+function logOutcome(logger: Logger, ctx: RouteContext, outcome: Outcome): void {
+  const { request } = ctx;
+  const fields = {
+    reqId: ctx.reqId,
+    endpoint: ctx.endpoint,
+    uid: request.uid,
+    operation: request.operation,
+    kind: request.kind.kind,
+    namespace: request.namespace,
+    name: request.name,
+    user: request.userInfo.username,
+    dryRun: request.dryRun === true,
+  };
+  if (outcome.kind === 'timed-out') logger.warn({ ...fields, timeout: ctx.timeout }, 'review timed out');
+  if (outcome.kind === 'failed') logger.error({ ...fields, err: outcome.err }, 'review failed');
+  const result = outcome.kind === 'decided' ? outcome.result : undefined;
+  for (const notice of result?.notices ?? []) logger.info({ ...fields, ...notice.fields }, notice.message);
+  const { response } = outcome;
+  logger.info(
+    {
+      ...fields,
+      allowed: response.allowed,
+      ...(response.status ? { statusCode: response.status.code } : {}),
+      policies: result?.policiesHit ?? [],
+      warnings: response.warnings?.length ?? 0,
+      patched: response.patch !== undefined,
+      durationMs: Number(process.hrtime.bigint() - ctx.started) / 1e6,
+    },
+    'decision',
+  );
+}

@@ -1,0 +1,85 @@
+import { randomUUID } from 'node:crypto';
+import express, { type NextFunction, type Request, type Response } from 'express';
+import type { Mutator, Reviewer } from '../admission/index.js';
+import type { ReadinessReport } from '../health/index.js';
+import type { Logger } from '../log/logger.js';
+import { type AdmissionHandler, admissionRoute } from './admission-route.js';
+import { sendError } from './http-errors.js';
+
+/**
+ * Largest body accepted: 3 MiB. etcd refuses objects over 1.5 MiB by default, and an
+ * AdmissionReview of an UPDATE carries object and oldObject, so a real review stays under 3 MiB.
+ */
+export const DEFAULT_BODY_LIMIT = 3 * 1024 * 1024;
+
+export interface WebhookAppOptions {
+  reviewer: Reviewer;
+  mutator: Mutator;
+  logger: Logger;
+  /** Reports whether the server can serve; `/readyz` answers 200 or 503 with it. */
+  readiness: () => ReadinessReport;
+  /** Body limit in bytes. Default 3 MiB. */
+  bodyLimit?: number;
+}
+
+/** Builds the webhook's express app: /validate, /mutate, /healthz, /readyz. No listening here. */
+export function createWebhookApp(options: WebhookAppOptions): express.Express {
+  const { logger } = options;
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  app.set('query parser', 'simple');
+
+  const readBody = express.raw({ type: () => true, limit: options.bodyLimit ?? DEFAULT_BODY_LIMIT });
+  const requireJson = (req: Request, res: Response, next: NextFunction): void => {
+    if (req.is('application/json') === false || (req.headers['content-type'] ?? '') === '') {
+      sendError(res, 415, 'ADMISSION_CONTENT_TYPE', 'Content-Type must be application/json');
+      return;
+    }
+    next();
+  };
+
+  const validate: AdmissionHandler = (request) => options.reviewer.review(request);
+  const mutate: AdmissionHandler = (request) => options.mutator.mutate(request);
+  app.post('/validate', requireJson, readBody, admissionRoute('validate', validate, logger));
+  app.post('/mutate', requireJson, readBody, admissionRoute('mutate', mutate, logger));
+
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  app.get('/readyz', (_req, res) => {
+    const report = options.readiness();
+    res.status(report.ready ? 200 : 503).json(report);
+  });
+
+  app.use((_req: Request, res: Response) => {
+    sendError(
+      res,
+      404,
+      'ADMISSION_REVIEW_INVALID',
+      'no such endpoint: use POST /validate, POST /mutate, GET /healthz or GET /readyz',
+    );
+  });
+  // Errors thrown before a route answers: body-parser's limit and stream errors, and bugs.
+  app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
+    const type = (err as { type?: unknown } | null)?.type;
+    if (type === 'entity.too.large') {
+      res.setHeader('Connection', 'close');
+      sendError(
+        res,
+        413,
+        'ADMISSION_BODY_TOO_LARGE',
+        `request body is larger than ${options.bodyLimit ?? DEFAULT_BODY_LIMIT} bytes`,
+      );
+    } else if (type === 'encoding.unsupported' || type === 'charset.unsupported') {
+      sendError(res, 415, 'ADMISSION_CONTENT_TYPE', 'unsupported content encoding or charset');
+    } else if (type === 'request.aborted' || type === 'request.size.invalid' || type === 'entity.verify.failed') {
+      sendError(res, 400, 'ADMISSION_BODY_INVALID_JSON', 'request body could not be read completely');
+    } else {
+      const reqId = randomUUID();
+      logger.error({ reqId, err, route: req.path }, 'request failed');
+      sendError(res, 500, 'ADMISSION_INTERNAL', `internal error (request id ${reqId})`);
+    }
+  });
+  return app;
+}

@@ -1,0 +1,67 @@
+import type { Server } from 'node:https';
+import type { Mutator, Reviewer } from '../admission/index.js';
+import { type ReadinessCheck, readinessFrom } from '../health/index.js';
+import { listenHttps } from '../https/index.js';
+import type { Logger } from '../log/logger.js';
+import { openTlsSource, type TlsPair } from '../tls/index.js';
+import { createWebhookApp } from './webhook-app.js';
+
+export interface WebhookServerOptions {
+  host: string;
+  port: number;
+  certDir: string;
+  reviewer: Reviewer;
+  mutator: Mutator;
+  logger: Logger;
+  /** Re-check interval for the certificate folder. Default 10 s. */
+  pollIntervalMs?: number;
+  /** Extra `/readyz` checks (policies, keyring...), beside the built-in `tls` check. */
+  readiness?: Record<string, () => ReadinessCheck>;
+}
+
+export interface RunningWebhookServer {
+  /** The bound address (the real port when 0 was asked). */
+  readonly host: string;
+  readonly port: number;
+  readonly server: Server;
+  /** Loads the certificate folder again now; false (and the old pair kept) when it is bad. */
+  reloadTls(): Promise<boolean>;
+  /** The serving pair in use. */
+  currentTls(): TlsPair;
+  /**
+   * Stops accepting connections, lets in-flight requests finish for up to `drainTimeoutMs`,
+   * then closes every connection. Resolves when the server is closed.
+   */
+  shutdown(drainTimeoutMs: number): Promise<void>;
+}
+
+/**
+ * Starts the HTTPS webhook: `/validate`, `/mutate`, `/healthz`, `/readyz`, with certificates
+ * reloaded from `certDir` when they change on disk (cert-manager rewrites them in place)
+ * without dropping connections.
+ * @throws ShroudError TLS_FILES_MISSING / TLS_PAIR_INVALID when the first pair cannot load.
+ */
+export async function startWebhookServer(options: WebhookServerOptions): Promise<RunningWebhookServer> {
+  const { logger } = options;
+  const tls = await openTlsSource({ certDir: options.certDir, logger, pollMs: options.pollIntervalMs ?? 10_000 });
+  const readiness = readinessFrom({ tls: tls.readiness, ...options.readiness });
+  const app = createWebhookApp({ reviewer: options.reviewer, mutator: options.mutator, logger, readiness });
+  let https: Awaited<ReturnType<typeof listenHttps>>;
+  try {
+    https = await listenHttps({ host: options.host, port: options.port, tls, handler: app, logger });
+  } catch (err) {
+    tls.close();
+    throw err;
+  }
+  return {
+    host: https.host,
+    port: https.port,
+    server: https.server,
+    reloadTls: tls.reload,
+    currentTls: tls.current,
+    shutdown: async (drainTimeoutMs) => {
+      tls.close();
+      await https.shutdown(drainTimeoutMs);
+    },
+  };
+}
