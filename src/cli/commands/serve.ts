@@ -2,8 +2,7 @@ import { parseArgs } from 'node:util';
 import { resolveServeConfig, type ServeConfig, settingsFromEnv } from '../../config/serve-config.js';
 import { createLogger, type Logger } from '../../log/logger.js';
 import { formatIssue } from '../../policy/index.js';
-import { startWebhookRole } from '../../roles/index.js';
-import { InitialLoadError } from '../../watch/index.js';
+import { InitialLoadError, startWebhookRole } from '../../roles/index.js';
 import { type CliIO, type Command, EXIT } from '../io.js';
 
 const HELP = `Usage: shroud serve [options]

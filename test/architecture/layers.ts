@@ -1,0 +1,51 @@
+/**
+ * The layering rules of docs/architecture.md as data. Edit both together: the table in the doc
+ * is for people, this one is what the test enforces.
+ */
+import type { LayerRules } from './import-graph.js';
+
+const BOTTOM = ['errors'] as const;
+const DOMAIN = ['admission', 'detect', 'crypto', 'policy'] as const;
+const PLUMBING = ['fs', 'log', 'health', 'watch', 'tls', 'https', 'config'] as const;
+const SERVICES = ['webhook'] as const;
+
+export const LAYERS: LayerRules = {
+  allowed: {
+    // the bottom: the error registry, located issues, tiny shared helpers
+    errors: [],
+    // domain: plain functions over data
+    admission: [...BOTTOM],
+    detect: [...BOTTOM],
+    crypto: [...BOTTOM, 'fs'],
+    policy: [...BOTTOM, 'admission', 'detect'],
+    // plumbing shared by every server
+    fs: ['errors'],
+    log: ['errors'],
+    health: [],
+    watch: [...BOTTOM, 'health', 'log'],
+    tls: [...BOTTOM, 'fs', 'health', 'log', 'watch'],
+    https: [...BOTTOM, 'log', 'tls'],
+    config: [...BOTTOM, 'log', 'policy'],
+    // services: one folder per server a role runs
+    webhook: [...BOTTOM, 'admission', 'health', 'https', 'log', 'tls', 'watch'],
+    // composition roots: config in, running objects out
+    roles: [...BOTTOM, ...DOMAIN, ...PLUMBING, ...SERVICES],
+    // the command line: parses, calls domain code or a role, prints
+    cli: [...BOTTOM, ...DOMAIN, 'fs', 'log', 'tls', 'config', 'roles'],
+    // the library API
+    index: [...BOTTOM, ...DOMAIN],
+  },
+  packageHomes: {
+    express: ['webhook'],
+    pino: ['log'],
+    'node-forge': ['tls'],
+    '@kubernetes/client-node': [],
+    'node:http': ['https'],
+    'node:https': ['https', 'webhook'],
+    'node:net': ['https', 'tls'],
+    'node:tls': ['tls'],
+    'node:cluster': ['roles', 'cli'],
+    'node:child_process': [],
+  },
+  pure: [...BOTTOM, ...DOMAIN],
+};
