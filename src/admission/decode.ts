@@ -77,13 +77,45 @@ export function decodeReview(body: unknown): DecodedReview {
     if (v !== undefined && v !== null && !isPlainObject(v))
       fail(`request.${field} must be an object or null, got ${describe(v)}`);
   }
-  if (req.userInfo !== undefined && !isPlainObject(req.userInfo)) fail('request.userInfo must be an object');
+  // Optional fields sent as null (some clients do, for cluster-scoped objects) read as absent,
+  // the way Go-based webhooks decode them.
+  for (const field of ['name', 'namespace', 'subResource', 'dryRun', 'userInfo'] as const) {
+    if (req[field] === null) delete req[field];
+  }
   for (const field of ['name', 'namespace', 'subResource'] as const) {
     if (req[field] !== undefined && typeof req[field] !== 'string') fail(`request.${field} must be a string`);
   }
   if (req.dryRun !== undefined && typeof req.dryRun !== 'boolean') fail('request.dryRun must be a boolean');
-  if (req.userInfo === undefined) req.userInfo = {};
+  req.userInfo = decodeUserInfo(req.userInfo, fail);
   return { apiVersion: partial.apiVersion as AdmissionApiVersion, request: req as unknown as AdmissionRequest };
+}
+
+/**
+ * Checks `request.userInfo` (policies match on it): username and uid strings, groups a list of
+ * strings, extra a map of string lists; null reads as absent.
+ */
+function decodeUserInfo(value: unknown, fail: (message: string) => never): Record<string, unknown> {
+  if (value === undefined) return {};
+  if (!isPlainObject(value)) return fail('request.userInfo must be an object');
+  for (const field of ['username', 'uid', 'groups', 'extra'] as const) {
+    if (value[field] === null) delete value[field];
+  }
+  for (const field of ['username', 'uid'] as const) {
+    if (value[field] !== undefined && typeof value[field] !== 'string')
+      fail(`request.userInfo.${field} must be a string`);
+  }
+  if (value.groups !== undefined && !isStringList(value.groups))
+    fail('request.userInfo.groups must be a list of strings');
+  if (value.extra !== undefined) {
+    if (!isPlainObject(value.extra) || !Object.values(value.extra).every(isStringList)) {
+      fail('request.userInfo.extra must map names to lists of strings');
+    }
+  }
+  return value;
+}
+
+function isStringList(value: unknown): value is string[] {
+  return Array.isArray(value) && value.every((v) => typeof v === 'string');
 }
 
 /**

@@ -30,7 +30,9 @@ export function createWebhookApp(options: WebhookAppOptions): express.Express {
   app.set('etag', false);
   app.set('query parser', 'simple');
 
-  const readBody = express.raw({ type: () => true, limit: options.bodyLimit ?? DEFAULT_BODY_LIMIT });
+  // kube-apiserver never compresses webhook requests; refusing every Content-Encoding (415)
+  // also means no decompression bomb and no zlib error turning into a 500.
+  const readBody = express.raw({ type: () => true, limit: options.bodyLimit ?? DEFAULT_BODY_LIMIT, inflate: false });
   const requireJson = (req: Request, res: Response, next: NextFunction): void => {
     if (req.is('application/json') === false || (req.headers['content-type'] ?? '') === '') {
       sendError(res, 415, 'ADMISSION_CONTENT_TYPE', 'Content-Type must be application/json');
@@ -71,8 +73,10 @@ export function createWebhookApp(options: WebhookAppOptions): express.Express {
         'ADMISSION_BODY_TOO_LARGE',
         `request body is larger than ${options.bodyLimit ?? DEFAULT_BODY_LIMIT} bytes`,
       );
-    } else if (type === 'encoding.unsupported' || type === 'charset.unsupported') {
-      sendError(res, 415, 'ADMISSION_CONTENT_TYPE', 'unsupported content encoding or charset');
+    } else if (type === 'encoding.unsupported') {
+      sendError(res, 415, 'ADMISSION_CONTENT_TYPE', 'Content-Encoding is not supported; send the body uncompressed');
+    } else if (type === 'charset.unsupported') {
+      sendError(res, 415, 'ADMISSION_CONTENT_TYPE', 'unsupported charset; send UTF-8 JSON');
     } else if (type === 'request.aborted' || type === 'request.size.invalid' || type === 'entity.verify.failed') {
       sendError(res, 400, 'ADMISSION_BODY_INVALID_JSON', 'request body could not be read completely');
     } else {

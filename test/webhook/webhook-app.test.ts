@@ -28,6 +28,7 @@ describe('malformed requests get a 4xx with a JSON reason', () => {
     name: string;
     body: string;
     contentType?: string | null;
+    encoding?: string;
     status: number;
     code: string;
     uid?: boolean;
@@ -88,6 +89,25 @@ describe('malformed requests get a 4xx with a JSON reason', () => {
       status: 415,
       code: 'ADMISSION_CONTENT_TYPE',
     },
+    ...['gzip', 'deflate', 'br', 'x-unknown'].map((encoding) => ({
+      name: `Content-Encoding ${encoding}`,
+      body: json(admissionReview(podWithCanary())),
+      encoding,
+      status: 415,
+      code: 'ADMISSION_CONTENT_TYPE',
+    })),
+    ...[
+      { field: 'groups', value: CANARY },
+      { field: 'groups', value: [1, 2] },
+      { field: 'username', value: 5 },
+      { field: 'extra', value: { scopes: CANARY } },
+    ].map(({ field, value }) => ({
+      name: `userInfo.${field} of the wrong type (${json(value).replace(CANARY, 'a string')})`,
+      body: json(admissionReview(podWithCanary(), { userInfo: { [field]: value } })),
+      status: 400,
+      code: 'ADMISSION_REVIEW_INVALID',
+      uid: true,
+    })),
     {
       name: 'no content type',
       body: json(admissionReview(null)),
@@ -102,6 +122,7 @@ describe('malformed requests get a 4xx with a JSON reason', () => {
         const { app, logs } = makeApp();
         let req = request(app).post(endpoint);
         if (c.contentType !== null) req = req.set('Content-Type', c.contentType ?? 'application/json');
+        if (c.encoding !== undefined) req = req.set('Content-Encoding', c.encoding);
         const res = await req.send(c.body);
         assert.equal(res.status, c.status);
         assert.match(String(res.headers['content-type']), /application\/json/);
@@ -205,6 +226,25 @@ describe('answers to decodable reviews', () => {
       assert.deepEqual(seen, [`validate ${operation}`, `mutate ${operation}`]);
     });
   }
+
+  test('optional fields sent as null read as absent (a cluster-scoped object with "namespace": null)', async () => {
+    const seen: AdmissionRequest[] = [];
+    const { app } = makeApp({
+      review: (r) => {
+        seen.push(r);
+        return { allowed: true };
+      },
+    });
+    const body = admissionReview(
+      { apiVersion: 'v1', kind: 'PersistentVolume', metadata: { name: 'pv' } },
+      { namespace: null, subResource: null, dryRun: null, userInfo: { username: 'u', groups: null } },
+    );
+    const res = await request(app).post('/validate').send(body);
+    assert.equal(res.status, 200);
+    assert.deepEqual(res.body.response, { uid: UID, allowed: true });
+    assert.equal(seen[0]?.namespace, undefined);
+    assert.deepEqual(seen[0]?.userInfo, { username: 'u' });
+  });
 
   test('dryRun requests are evaluated like any other', async () => {
     const seen: AdmissionRequest[] = [];
