@@ -13,6 +13,7 @@ export const ERROR_CODES = {
   ADMISSION_BODY_TOO_LARGE: 'The request body is larger than the webhook accepts.',
   ADMISSION_BODY_INVALID_JSON: 'The request body is not valid JSON.',
   ADMISSION_REVIEW_INVALID: 'The body is JSON but not an AdmissionReview the webhook can answer.',
+  ADMISSION_CLIENT_UNAUTHORIZED: 'The caller did not present a client certificate signed by the configured client CA.',
   ADMISSION_INTERNAL: 'The webhook failed while handling a review; the request id is in the log.',
 
   // config: command-line flags, environment variables, files
@@ -40,6 +41,7 @@ export const ERROR_CODES = {
   TLS_FILES_MISSING: 'A certificate or key file the server needs does not exist.',
   TLS_PAIR_INVALID: 'A certificate and key could not be loaded as a matching pair.',
   TLS_KEY_EXISTS: 'Key material already exists and would be overwritten without --force.',
+  TLS_CLIENT_CA_INVALID: 'The client CA bundle for client-certificate verification is not a PEM certificate.',
 
   // crypto: sealed values (envelopes), keyrings and KEK providers
   CRYPTO_MALFORMED: 'A sealed value is not a well-formed shroud:v1 envelope (bad text, truncated or corrupted header).',

@@ -4,6 +4,33 @@ import type { AddressInfo } from 'node:net';
 import type { Logger } from '../log/logger.js';
 import { serverTlsOptions, type TlsSource } from '../tls/index.js';
 
+/** Bounds on what clients can hold; each has a setting (README, operations). */
+export interface ConnectionLimits {
+  /** Open connections at most; more are closed as they arrive. */
+  maxConnections: number;
+  /** A TLS handshake must finish within this (Node's own default is 120 s). */
+  handshakeTimeoutMs: number;
+  /** A request's headers must arrive within this from the start of the request. */
+  headersTimeoutMs: number;
+  /** A whole request (headers and body) must arrive within this. */
+  requestTimeoutMs: number;
+  /** An idle keep-alive connection is closed after this. */
+  keepAliveTimeoutMs: number;
+}
+
+/**
+ * Defaults sized for kube-apiserver: it keeps a pool of keep-alive connections per webhook (a
+ * few per apiserver instance), sends a review of at most ~3 MiB, and gives up after the
+ * webhook's timeoutSeconds (at most 30 s). 1,000 idle TLS connections cost ~60 MB here.
+ */
+export const DEFAULT_CONNECTION_LIMITS: Readonly<ConnectionLimits> = Object.freeze({
+  maxConnections: 1000,
+  handshakeTimeoutMs: 5_000,
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 30_000,
+  keepAliveTimeoutMs: 60_000,
+});
+
 export interface HttpsListenOptions {
   host: string;
   /** 0 picks a free port. */
@@ -13,6 +40,8 @@ export interface HttpsListenOptions {
   /** What answers requests (an express app is one). */
   handler: RequestListener;
   logger: Logger;
+  /** Default DEFAULT_CONNECTION_LIMITS. */
+  limits?: Partial<ConnectionLimits>;
 }
 
 export interface RunningHttpsServer {
@@ -36,10 +65,36 @@ export interface RunningHttpsServer {
  */
 export async function listenHttps(options: HttpsListenOptions): Promise<RunningHttpsServer> {
   const { logger, tls } = options;
-  const server = createServer(serverTlsOptions(tls.current()), options.handler);
-  // A slow or stalled client must not hold a connection (and a drain) forever.
-  server.headersTimeout = 15_000;
-  server.requestTimeout = 30_000;
+  const limits = { ...DEFAULT_CONNECTION_LIMITS, ...options.limits };
+  const server = createServer(
+    {
+      ...serverTlsOptions(tls.current()),
+      handshakeTimeout: limits.handshakeTimeoutMs,
+      // Node checks header and request timeouts on this interval (default 30 s), so a timeout
+      // is only as sharp as the interval.
+      connectionsCheckingInterval: Math.max(50, Math.min(1000, limits.headersTimeoutMs / 4)),
+    },
+    options.handler,
+  );
+  // A slow, stalled or idle client must not hold a connection (and a drain) for long, and no
+  // number of clients may exhaust file descriptors or memory.
+  server.maxConnections = limits.maxConnections;
+  server.headersTimeout = limits.headersTimeoutMs;
+  server.requestTimeout = limits.requestTimeoutMs;
+  server.keepAliveTimeout = limits.keepAliveTimeoutMs;
+  let dropped = 0;
+  let lastDropLog = 0;
+  server.on('drop', () => {
+    dropped++;
+    const now = Date.now();
+    if (now - lastDropLog >= 10_000) {
+      lastDropLog = now;
+      logger.warn(
+        { dropped, maxConnections: limits.maxConnections },
+        'connection limit reached; new connections closed',
+      );
+    }
+  });
   tls.onChange((pair) => server.setSecureContext(serverTlsOptions(pair)));
 
   let inFlight = 0;

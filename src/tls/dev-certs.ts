@@ -28,6 +28,11 @@ export interface CertOptions {
   days: number;
   /** Clock, for tests. */
   now?: Date;
+  /**
+   * What the leaf certificate is for: `server` (default; serverAuth) or `client` (clientAuth,
+   * e.g. kube-apiserver's certificate for calling a webhook that verifies clients).
+   */
+  usage?: 'server' | 'client';
 }
 
 function newRsaKey(): { privateKey: forge.pki.rsa.PrivateKey; publicKey: forge.pki.rsa.PublicKey; pem: string } {
@@ -84,7 +89,7 @@ export function generateCertBundle(options: CertOptions): CertBundle {
   cert.setExtensions([
     { name: 'basicConstraints', cA: false },
     { name: 'keyUsage', digitalSignature: true, keyEncipherment: true, critical: true },
-    { name: 'extKeyUsage', serverAuth: true },
+    options.usage === 'client' ? { name: 'extKeyUsage', clientAuth: true } : { name: 'extKeyUsage', serverAuth: true },
     {
       name: 'subjectAltName',
       altNames: options.names.map((n) => (isIP(n) !== 0 ? { type: 7, ip: n } : { type: 2, value: n })),

@@ -13,13 +13,53 @@ export interface TlsPair {
   fingerprint: string;
   notAfter: string;
   subjectAltName: string | undefined;
+  /**
+   * PEM of the CA that client certificates must chain to, when client verification is on.
+   * Its fingerprint is part of `fingerprint`, so a new CA counts as a change.
+   */
+  clientCa?: Buffer;
 }
 
 /**
- * Reads tls.crt and tls.key from `dir` and proves they form a usable pair.
- * @throws ShroudError TLS_FILES_MISSING or TLS_PAIR_INVALID.
+ * Reads tls.crt and tls.key from `dir` and proves they form a usable pair; with `clientCaFile`,
+ * also reads the CA bundle that client certificates must chain to.
+ * @throws ShroudError TLS_FILES_MISSING, TLS_PAIR_INVALID or TLS_CLIENT_CA_INVALID.
  */
-export async function loadTlsPair(dir: string): Promise<TlsPair> {
+export async function loadTlsPair(dir: string, clientCaFile?: string): Promise<TlsPair> {
+  const pair = await loadServingPair(dir);
+  if (clientCaFile === undefined) return pair;
+  const clientCa = await loadClientCa(clientCaFile);
+  const fingerprint = createHash('sha256').update(pair.fingerprint).update(clientCa.fingerprint).digest('hex');
+  return { ...pair, fingerprint, clientCa: clientCa.pem };
+}
+
+async function loadClientCa(file: string): Promise<{ pem: Buffer; fingerprint: string }> {
+  let pem: Buffer;
+  try {
+    pem = await readFile(file);
+  } catch (err) {
+    throw new ShroudError('TLS_FILES_MISSING', `cannot read the client CA bundle ${file}; check --client-ca`, {
+      cause: err,
+      details: { file },
+    });
+  }
+  try {
+    createSecureContext({ ca: pem });
+    const x509 = new X509Certificate(pem); // the first certificate: proves the file is PEM, not junk
+    return { pem, fingerprint: createHash('sha256').update(x509.raw).update(pem).digest('hex') };
+  } catch (err) {
+    throw new ShroudError(
+      'TLS_CLIENT_CA_INVALID',
+      `${file} is not a PEM certificate bundle: ${(err as Error).message}`,
+      {
+        cause: err,
+        details: { file },
+      },
+    );
+  }
+}
+
+async function loadServingPair(dir: string): Promise<TlsPair> {
   let cert: Buffer;
   let key: Buffer;
   try {

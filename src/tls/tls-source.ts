@@ -1,5 +1,6 @@
 import type { ReadinessCheck } from '../health/readiness.js';
 import type { Logger } from '../log/logger.js';
+import { dirname, resolve } from 'node:path';
 import { type DirWatcher, watchDir } from '../watch/dir-watcher.js';
 import { loadTlsPair, type TlsPair } from './tls-files.js';
 
@@ -22,6 +23,8 @@ export interface TlsSourceOptions {
   logger: Logger;
   /** Re-check interval besides file events. Default 10 s. */
   pollMs?: number;
+  /** A CA bundle (PEM) that client certificates must chain to; watched like the pair. */
+  clientCaFile?: string;
 }
 
 /**
@@ -31,14 +34,14 @@ export interface TlsSourceOptions {
  * @throws ShroudError TLS_FILES_MISSING / TLS_PAIR_INVALID when the first pair cannot load.
  */
 export async function openTlsSource(options: TlsSourceOptions): Promise<TlsSource> {
-  const { logger, certDir } = options;
-  let pair = await loadTlsPair(certDir);
+  const { logger, certDir, clientCaFile } = options;
+  let pair = await loadTlsPair(certDir, clientCaFile);
   let lastError: string | undefined;
   const listeners: Array<(pair: TlsPair) => void> = [];
 
   const reload = async (): Promise<boolean> => {
     try {
-      const next = await loadTlsPair(certDir);
+      const next = await loadTlsPair(certDir, clientCaFile);
       lastError = undefined;
       if (next.fingerprint === pair.fingerprint) return true;
       pair = next;
@@ -51,13 +54,19 @@ export async function openTlsSource(options: TlsSourceOptions): Promise<TlsSourc
       return false;
     }
   };
-  const watcher: DirWatcher = await watchDir({
-    dir: certDir,
-    onChange: async () => {
-      await reload();
-    },
-    pollMs: options.pollMs ?? 10_000,
-  });
+  const dirs = new Set([resolve(certDir), ...(clientCaFile === undefined ? [] : [dirname(resolve(clientCaFile))])]);
+  const watchers: DirWatcher[] = [];
+  for (const dir of dirs) {
+    watchers.push(
+      await watchDir({
+        dir,
+        onChange: async () => {
+          await reload();
+        },
+        pollMs: options.pollMs ?? 10_000,
+      }),
+    );
+  }
 
   return {
     current: () => pair,
@@ -69,8 +78,11 @@ export async function openTlsSource(options: TlsSourceOptions): Promise<TlsSourc
       ok: true,
       fingerprint: pair.fingerprint,
       notAfter: pair.notAfter,
+      clientCertificates: pair.clientCa === undefined ? 'not required' : 'required on admission endpoints',
       lastError: lastError ?? null,
     }),
-    close: () => watcher.close(),
+    close: () => {
+      for (const watcher of watchers) watcher.close();
+    },
   };
 }

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { TLSSocket } from 'node:tls';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Mutator, Reviewer } from '../admission/index.js';
 import type { ReadinessReport } from '../health/index.js';
@@ -20,6 +21,11 @@ export interface WebhookAppOptions {
   readiness: () => ReadinessReport;
   /** Body limit in bytes. Default 3 MiB. */
   bodyLimit?: number;
+  /**
+   * Answer `/validate` and `/mutate` only for callers whose TLS client certificate verified
+   * against the listener's client CA. Default false. Health endpoints stay open for probes.
+   */
+  requireClientCert?: boolean;
 }
 
 /** Builds the webhook's express app: /validate, /mutate, /healthz, /readyz. No listening here. */
@@ -41,10 +47,25 @@ export function createWebhookApp(options: WebhookAppOptions): express.Express {
     next();
   };
 
+  const requireClientCert = (req: Request, res: Response, next: NextFunction): void => {
+    const socket = req.socket as Partial<TLSSocket>;
+    if (options.requireClientCert === true && socket.authorized !== true) {
+      logger.warn({ route: req.path, reason: socket.authorizationError ?? 'no client certificate' }, 'client refused');
+      sendError(
+        res,
+        401,
+        'ADMISSION_CLIENT_UNAUTHORIZED',
+        'a client certificate signed by the configured client CA is required',
+      );
+      return;
+    }
+    next();
+  };
+
   const validate: AdmissionHandler = (request) => options.reviewer.review(request);
   const mutate: AdmissionHandler = (request) => options.mutator.mutate(request);
-  app.post('/validate', requireJson, readBody, admissionRoute('validate', validate, logger));
-  app.post('/mutate', requireJson, readBody, admissionRoute('mutate', mutate, logger));
+  app.post('/validate', requireClientCert, requireJson, readBody, admissionRoute('validate', validate, logger));
+  app.post('/mutate', requireClientCert, requireJson, readBody, admissionRoute('mutate', mutate, logger));
 
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });

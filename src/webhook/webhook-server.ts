@@ -1,7 +1,7 @@
 import type { Server } from 'node:https';
 import type { Mutator, Reviewer } from '../admission/index.js';
 import { type ReadinessCheck, readinessFrom } from '../health/index.js';
-import { listenHttps } from '../https/index.js';
+import { type ConnectionLimits, listenHttps } from '../https/index.js';
 import type { Logger } from '../log/logger.js';
 import { openTlsSource, type TlsPair } from '../tls/index.js';
 import { createWebhookApp } from './webhook-app.js';
@@ -17,6 +17,13 @@ export interface WebhookServerOptions {
   pollIntervalMs?: number;
   /** Extra `/readyz` checks (policies, keyring...), beside the built-in `tls` check. */
   readiness?: Record<string, () => ReadinessCheck>;
+  /** Connection bounds; default DEFAULT_CONNECTION_LIMITS. */
+  limits?: Partial<ConnectionLimits>;
+  /**
+   * A CA bundle (PEM file): when set, `/validate` and `/mutate` answer only callers with a
+   * client certificate signed by it (kube-apiserver, configured in its AdmissionConfiguration).
+   */
+  clientCaFile?: string;
 }
 
 export interface RunningWebhookServer {
@@ -43,12 +50,30 @@ export interface RunningWebhookServer {
  */
 export async function startWebhookServer(options: WebhookServerOptions): Promise<RunningWebhookServer> {
   const { logger } = options;
-  const tls = await openTlsSource({ certDir: options.certDir, logger, pollMs: options.pollIntervalMs ?? 10_000 });
+  const tls = await openTlsSource({
+    certDir: options.certDir,
+    logger,
+    pollMs: options.pollIntervalMs ?? 10_000,
+    ...(options.clientCaFile === undefined ? {} : { clientCaFile: options.clientCaFile }),
+  });
   const readiness = readinessFrom({ tls: tls.readiness, ...options.readiness });
-  const app = createWebhookApp({ reviewer: options.reviewer, mutator: options.mutator, logger, readiness });
+  const app = createWebhookApp({
+    reviewer: options.reviewer,
+    mutator: options.mutator,
+    logger,
+    readiness,
+    requireClientCert: options.clientCaFile !== undefined,
+  });
   let https: Awaited<ReturnType<typeof listenHttps>>;
   try {
-    https = await listenHttps({ host: options.host, port: options.port, tls, handler: app, logger });
+    https = await listenHttps({
+      host: options.host,
+      port: options.port,
+      tls,
+      handler: app,
+      logger,
+      ...(options.limits === undefined ? {} : { limits: options.limits }),
+    });
   } catch (err) {
     tls.close();
     throw err;

@@ -43,7 +43,7 @@ export const LAYERS: LayerRules = {
     'node:http': ['https'],
     'node:https': ['https', 'webhook'],
     'node:net': ['https', 'tls'],
-    'node:tls': ['tls'],
+    'node:tls': ['tls', 'webhook'],
     'node:cluster': ['roles', 'cli'],
     'node:child_process': [],
   },

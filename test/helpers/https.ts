@@ -12,7 +12,7 @@ export function httpsCall(
   port: number,
   ca: string,
   path: string,
-  options: { body?: unknown; agent?: Agent; method?: string } = {},
+  options: { body?: unknown; agent?: Agent; method?: string; cert?: string; key?: string } = {},
 ): Promise<HttpsResult> {
   return new Promise((resolve, reject) => {
     const payload = options.body === undefined ? undefined : JSON.stringify(options.body);
@@ -25,6 +25,7 @@ export function httpsCall(
         ca,
         servername: 'localhost',
         ...(options.agent ? { agent: options.agent } : {}),
+        ...(options.cert === undefined ? {} : { cert: options.cert, key: options.key }),
         headers:
           payload === undefined
             ? {}
@@ -48,7 +49,7 @@ export function peerCertificate(
   port: number,
   ca: string,
   servername: string,
-  extra: { minVersion?: 'TLSv1' | 'TLSv1.2'; maxVersion?: 'TLSv1.1' | 'TLSv1.3'; ciphers?: string } = {},
+  extra: { minVersion?: 'TLSv1' | 'TLSv1.2'; maxVersion?: 'TLSv1.1' | 'TLSv1.2' | 'TLSv1.3'; ciphers?: string } = {},
 ): Promise<{ authorized: boolean; error: string | undefined; cert: PeerCertificate; protocol: string | null }> {
   return new Promise((resolve, reject) => {
     const isIp = /^[\d.]+$/.test(servername);
