@@ -9,6 +9,11 @@ export interface DirWatcherOptions {
   onChange: () => void | Promise<void>;
   /** Quiet time before onChange. Default 250 ms. */
   debounceMs?: number;
+  /**
+   * Longest a change waits for quiet: writes that keep coming faster than `debounceMs` would
+   * otherwise postpone the check forever. Default 1000 ms.
+   */
+  maxWaitMs?: number;
   /** Re-check interval, the safety net for events fs.watch misses. Default 10 s. */
   pollMs?: number;
   /** Walk sub-folders (policies) or not (certificates). Default false. */
@@ -16,6 +21,8 @@ export interface DirWatcherOptions {
 }
 
 export interface DirWatcher {
+  /** When a change was first noticed that has not been handed to onChange yet; undefined when none. */
+  pendingSince(): Date | undefined;
   close(): void;
 }
 
@@ -62,12 +69,15 @@ export async function fingerprintDir(dir: string, recursive: boolean): Promise<s
 export async function watchDir(options: DirWatcherOptions): Promise<DirWatcher> {
   const recursive = options.recursive ?? false;
   const debounceMs = options.debounceMs ?? 250;
+  const maxWaitMs = Math.max(debounceMs, options.maxWaitMs ?? 1000);
   let last = await fingerprintDir(options.dir, recursive);
   let closed = false;
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<void> | undefined;
   let again = false;
   let watcher: FSWatcher | undefined;
+  let pendingSince: number | undefined; // for reporting: noticed, not yet handed to onChange
+  let burstStart: number | undefined; // for the debounce: first event since the last check was scheduled
 
   const check = async (): Promise<void> => {
     if (running) {
@@ -79,21 +89,32 @@ export async function watchDir(options: DirWatcherOptions): Promise<DirWatcher> 
         again = false;
         const now = await fingerprintDir(options.dir, recursive);
         if (closed || now === last) continue;
+        pendingSince ??= Date.now();
         last = now;
         await options.onChange();
       } while (again && !closed);
     })().finally(() => {
       running = undefined;
+      if (timer === undefined) pendingSince = undefined;
     });
     await running;
   };
   const schedule = (): void => {
     if (closed) return;
+    const now = Date.now();
+    pendingSince ??= now;
+    burstStart ??= now;
+    // Wait for quiet, but never past maxWaitMs from the first event of the burst.
+    const wait = Math.min(debounceMs, burstStart + maxWaitMs - now);
     clearTimeout(timer);
-    timer = setTimeout(() => {
-      timer = undefined;
-      void check().catch(() => undefined);
-    }, debounceMs);
+    timer = setTimeout(
+      () => {
+        timer = undefined;
+        burstStart = undefined;
+        void check().catch(() => undefined);
+      },
+      Math.max(0, wait),
+    );
     timer.unref();
   };
   const arm = (): void => {
@@ -116,6 +137,7 @@ export async function watchDir(options: DirWatcherOptions): Promise<DirWatcher> 
   poll.unref();
 
   return {
+    pendingSince: () => (pendingSince === undefined ? undefined : new Date(pendingSince)),
     close() {
       closed = true;
       clearTimeout(timer);

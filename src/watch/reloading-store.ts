@@ -96,7 +96,13 @@ export async function openReloadingStore<T>(options: ReloadingStoreOptions<T>): 
   return {
     current: () => value,
     generation: () => generation,
-    readiness: () => ({ ok: true, generation, loadedAt, lastError: lastError ?? null }),
+    readiness: () => ({
+      ok: true,
+      generation,
+      loadedAt,
+      pendingSince: watcher.pendingSince()?.toISOString() ?? null,
+      lastError: lastError ?? null,
+    }),
     reload,
     close: () => watcher.close(),
   };

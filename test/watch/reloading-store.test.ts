@@ -136,3 +136,38 @@ test('a first load with issues refuses to start and lists every issue', async ()
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('writes that never pause still get applied: a change waits for quiet at most maxWaitMs', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'shroud-store-'));
+  const logs = memoryLogger();
+  writeFileSync(join(dir, 'a.txt'), 'v0\n');
+  // The poll is slow on purpose: only the file events and the debounce can apply the changes.
+  const store = await openReloadingStore({
+    dir,
+    load: loadRules,
+    logger: logs.logger,
+    what: 'policies',
+    pollMs: 60_000,
+    debounceMs: 250,
+  });
+  let writes = 0;
+  let sawPending = false;
+  try {
+    // A write every 60 ms resets a plain 250 ms debounce forever; keep writing until a
+    // reload lands (bounded: at most 400 writes, about 24 s).
+    while (store.generation() === 1 && writes < 400) {
+      writeFileSync(join(dir, 'a.txt'), `v${++writes}\n`);
+      await sleep(60);
+      sawPending ||= store.readiness().pendingSince !== null;
+    }
+    assert.ok(store.generation() > 1, `no reload was applied during ${writes} writes`);
+    assert.ok(sawPending, '/readyz showed the pending reload while the writes went on');
+    // And when the writes stop, the last content is what is in force.
+    writeFileSync(join(dir, 'a.txt'), 'final\n');
+    await until(() => store.current().includes('final'));
+    await until(() => store.readiness().pendingSince === null);
+  } finally {
+    store.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
