@@ -1,6 +1,7 @@
-import type { RequestListener } from 'node:http';
+import type { RequestListener, ServerResponse } from 'node:http';
 import { createServer, type Server } from 'node:https';
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, Server as NetServer } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../log/logger.js';
 import { serverTlsOptions, type TlsSource } from '../tls/index.js';
 
@@ -31,6 +32,12 @@ export const DEFAULT_CONNECTION_LIMITS: Readonly<ConnectionLimits> = Object.free
   keepAliveTimeoutMs: 60_000,
 });
 
+/** net.Server's close: stops listening without touching open connections. */
+const netServerClose = NetServer.prototype.close;
+/** After the listener closes, open connections may still send one request (answered with close). */
+const IDLE_GRACE_MS = 1000;
+const DRAIN_POLL_MS = 20;
+
 export interface HttpsListenOptions {
   host: string;
   /** 0 picks a free port. */
@@ -51,11 +58,15 @@ export interface RunningHttpsServer {
   readonly server: Server;
   /** Requests being answered now. */
   inFlight(): number;
+  /** True once shutdown has begun. */
+  isShuttingDown(): boolean;
   /**
-   * Stops accepting connections, lets in-flight requests finish for up to `drainTimeoutMs`,
-   * then closes every connection. Resolves when the server is closed.
+   * Graceful stop. From the call on, every answer carries `Connection: close`; for `delayMs` the
+   * server keeps accepting (endpoints are being updated); then it stops accepting, answers what
+   * is in flight and what arrives on open connections for a short grace, for at most
+   * `drainTimeoutMs`, and closes every connection. Resolves when the server is closed.
    */
-  shutdown(drainTimeoutMs: number): Promise<void>;
+  shutdown(drainTimeoutMs: number, delayMs?: number): Promise<void>;
 }
 
 /**
@@ -97,14 +108,15 @@ export async function listenHttps(options: HttpsListenOptions): Promise<RunningH
   });
   tls.onChange((pair) => server.setSecureContext(serverTlsOptions(pair)));
 
-  let inFlight = 0;
-  let idleWaiter: (() => void) | undefined;
-  server.on('request', (_req, res) => {
-    inFlight++;
-    res.once('close', () => {
-      inFlight--;
-      if (inFlight === 0) idleWaiter?.();
-    });
+  const open = new Set<ServerResponse>();
+  let shuttingDown = false;
+  // Before the handler, which may answer synchronously.
+  server.prependListener('request', (_req, res) => {
+    open.add(res);
+    // Once shutdown has begun, every answer closes its connection: the client's next request
+    // opens a new one, which the Service sends to a pod that is not going away.
+    if (shuttingDown) res.setHeader('Connection', 'close');
+    res.once('close', () => open.delete(res));
   });
   server.on('tlsClientError', (err) => logger.debug({ err }, 'tls handshake failed'));
 
@@ -119,24 +131,41 @@ export async function listenHttps(options: HttpsListenOptions): Promise<RunningH
   const address = server.address() as AddressInfo;
 
   let closing: Promise<void> | undefined;
-  const shutdown = (drainTimeoutMs: number): Promise<void> => {
-    closing ??= new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeIdleConnections();
-      const finish = (): void => {
-        clearTimeout(timer);
-        server.closeAllConnections();
-      };
-      const timer = setTimeout(() => {
-        if (inFlight > 0) logger.warn({ inFlight }, 'drain timeout; closing connections with requests in flight');
-        finish();
-      }, drainTimeoutMs);
-      timer.unref();
-      if (inFlight === 0) finish();
-      else idleWaiter = finish;
-    });
+  const shutdown = (drainTimeoutMs: number, delayMs = 0): Promise<void> => {
+    closing ??= (async () => {
+      shuttingDown = true;
+      for (const res of open) {
+        // An answer whose headers are on their way already keeps its connection; the next one closes it.
+        if (!res.headersSent && !res.writableEnded) res.setHeader('Connection', 'close');
+      }
+      // Endpoints still point here for a while after SIGTERM: keep accepting until they move.
+      if (delayMs > 0) await sleep(delayMs);
+      // Stop accepting, but keep open connections: http.Server#close would also close idle
+      // keep-alive connections at once, racing a request the client is sending on one.
+      const listenerClosed = new Promise<void>((resolve) => netServerClose.call(server, () => resolve()));
+      const started = Date.now();
+      const grace = Math.min(IDLE_GRACE_MS, drainTimeoutMs);
+      const connections = () => new Promise<number>((resolve) => server.getConnections((_e, n) => resolve(n ?? 0)));
+      for (;;) {
+        const elapsed = Date.now() - started;
+        if (elapsed >= drainTimeoutMs) break;
+        if (open.size === 0 && (elapsed >= grace || (await connections()) === 0)) break;
+        await sleep(DRAIN_POLL_MS);
+      }
+      if (open.size > 0)
+        logger.warn({ inFlight: open.size }, 'drain timeout; closing connections with requests in flight');
+      server.closeAllConnections();
+      await listenerClosed;
+    })();
     return closing;
   };
 
-  return { host: address.address, port: address.port, server, inFlight: () => inFlight, shutdown };
+  return {
+    host: address.address,
+    port: address.port,
+    server,
+    inFlight: () => open.size,
+    isShuttingDown: () => shuttingDown,
+    shutdown,
+  };
 }

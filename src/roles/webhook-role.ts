@@ -13,8 +13,11 @@ export interface RunningWebhookRole {
   url: string;
   /** The certificate folder, resolved. */
   certDir: string;
-  /** Drains in-flight reviews (bounded by the config's drain timeout), then closes everything. */
-  stop(): Promise<void>;
+  /**
+   * Graceful stop: keeps accepting for `delayMs` (endpoints are moving; `/readyz` says 503),
+   * then drains in-flight reviews (bounded by the config's drain timeout) and closes everything.
+   */
+  stop(delayMs?: number): Promise<void>;
 }
 
 /**
@@ -60,8 +63,8 @@ export async function startWebhookRole(
     return {
       url,
       certDir,
-      stop: async () => {
-        await server.shutdown(config.drainTimeoutMs);
+      stop: async (delayMs = 0) => {
+        await server.shutdown(config.drainTimeoutMs, delayMs);
         policies.close();
       },
     };

@@ -36,10 +36,11 @@ export interface RunningWebhookServer {
   /** The serving pair in use. */
   currentTls(): TlsPair;
   /**
-   * Stops accepting connections, lets in-flight requests finish for up to `drainTimeoutMs`,
-   * then closes every connection. Resolves when the server is closed.
+   * Graceful stop: `/readyz` turns 503 and every answer closes its connection; the server keeps
+   * accepting for `delayMs` (default 0) while endpoints move, then stops accepting and drains
+   * for at most `drainTimeoutMs`. Resolves when the server is closed.
    */
-  shutdown(drainTimeoutMs: number): Promise<void>;
+  shutdown(drainTimeoutMs: number, delayMs?: number): Promise<void>;
 }
 
 /**
@@ -56,7 +57,12 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
     pollMs: options.pollIntervalMs ?? 10_000,
     ...(options.clientCaFile === undefined ? {} : { clientCaFile: options.clientCaFile }),
   });
-  const readiness = readinessFrom({ tls: tls.readiness, ...options.readiness });
+  let stopping = false;
+  const readiness = readinessFrom({
+    tls: tls.readiness,
+    ...options.readiness,
+    shutdown: () => ({ ok: !stopping, state: stopping ? 'shutting down' : 'serving' }),
+  });
   const app = createWebhookApp({
     reviewer: options.reviewer,
     mutator: options.mutator,
@@ -84,9 +90,10 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
     server: https.server,
     reloadTls: tls.reload,
     currentTls: tls.current,
-    shutdown: async (drainTimeoutMs) => {
+    shutdown: async (drainTimeoutMs, delayMs = 0) => {
+      stopping = true;
+      await https.shutdown(drainTimeoutMs, delayMs);
       tls.close();
-      await https.shutdown(drainTimeoutMs);
     },
   };
 }

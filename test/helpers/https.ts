@@ -5,6 +5,8 @@ export interface HttpsResult {
   status: number;
   body: string;
   reusedSocket: boolean;
+  /** The Connection response header, when there is one. */
+  connection: string | undefined;
 }
 
 /** POSTs (or GETs) to 127.0.0.1:port over TLS, trusting only `ca`. */
@@ -35,7 +37,14 @@ export function httpsCall(
         let body = '';
         res.setEncoding('utf8');
         res.on('data', (c: string) => (body += c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body, reusedSocket: req.reusedSocket }));
+        res.on('end', () =>
+          resolve({
+            status: res.statusCode ?? 0,
+            body,
+            reusedSocket: req.reusedSocket,
+            connection: res.headers.connection,
+          }),
+        );
         res.on('error', reject);
       },
     );

@@ -161,6 +161,57 @@ describe('shutdown', () => {
     }
   });
 
+  test('after SIGTERM it keeps accepting for the delay, closes kept-alive connections gracefully, and drops nothing', async () => {
+    const { server, dir, ca } = await startWith(async () => ({ allowed: true }));
+    const body = admissionReview(podWithCanary());
+    const results = { ok: 0, closedByServer: 0, dropped: [] as string[] };
+    let stopping = false;
+    // Ten kept-alive clients, as kube-apiserver keeps them, sending reviews back to back. Once
+    // endpoints have moved (here: once the server said Connection: close during shutdown), a
+    // client sends its next review to another pod. Bounded: at most 400 requests each.
+    const client = async () => {
+      const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+      try {
+        for (let i = 0; i < 400; i++) {
+          try {
+            const r = await httpsCall(server.port, ca, '/validate', { body, agent });
+            assert.equal(r.status, 200);
+            results.ok++;
+            if (stopping && r.connection === 'close') {
+              results.closedByServer++;
+              return;
+            }
+          } catch (err) {
+            results.dropped.push((err as NodeJS.ErrnoException).code ?? String(err));
+            return;
+          }
+          await sleep(5);
+        }
+      } finally {
+        agent.destroy();
+      }
+    };
+    try {
+      const clients = Array.from({ length: 10 }, client);
+      await sleep(200);
+      stopping = true;
+      const closed = server.shutdown(3000, 500);
+      await sleep(100);
+      const ready = await httpsCall(server.port, ca, '/readyz');
+      assert.equal(ready.status, 503, 'endpoints are told to move at once');
+      assert.equal(JSON.parse(ready.body).checks.shutdown.state, 'shutting down');
+      const late = await httpsCall(server.port, ca, '/validate', { body });
+      assert.equal(late.status, 200, 'a new connection during the delay is still answered');
+      await Promise.all(clients);
+      await closed;
+      assert.deepEqual(results.dropped, [], 'no request was reset or hung up');
+      assert.equal(results.closedByServer, 10, 'every kept-alive connection was closed by an answer');
+      await assert.rejects(httpsCall(server.port, ca, '/healthz'), 'after the delay the listener is closed');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   test('gives up on a stuck review after the drain timeout', async () => {
     const { server, dir, ca } = await startWith(() => new Promise<ReviewVerdict>(() => undefined));
     try {
