@@ -15,6 +15,7 @@ import {
   verdictResponse,
 } from '../admission/index.js';
 import { type ErrorCode, isShroudError } from '../errors.js';
+import { boundText } from '../log/bound.js';
 import type { Logger } from '../log/logger.js';
 import { decisionDeadline, TIMED_OUT, withDeadline } from './deadline.js';
 import { sendError } from './http-errors.js';
@@ -43,7 +44,7 @@ export function admissionRoute(endpoint: AdmissionEndpoint, handle: AdmissionHan
     const decoded = decode(req.body);
     if (decoded instanceof Error) {
       const partial = decoded instanceof ReviewDecodeError ? decoded.partial : {};
-      logger.warn({ reqId, endpoint, code: decoded.code, uid: partial.uid }, 'bad request');
+      logger.warn({ reqId, endpoint, code: decoded.code, uid: boundText(partial.uid) }, 'bad request');
       sendError(res, 400, decoded.code, decoded.message, echo400(partial.apiVersion, partial.uid, decoded.message));
       return;
     }
@@ -121,21 +122,29 @@ interface RouteContext {
 /** One `decision` line per review, after any notices the handler returned as data. */
 function logOutcome(logger: Logger, ctx: RouteContext, outcome: Outcome): void {
   const { request } = ctx;
+  // Every field that comes from the request is bounded: a log line never grows with the body.
   const fields = {
     reqId: ctx.reqId,
     endpoint: ctx.endpoint,
-    uid: request.uid,
+    uid: boundText(request.uid),
     operation: request.operation,
-    kind: request.kind.kind,
-    namespace: request.namespace,
-    name: request.name,
-    user: request.userInfo.username,
+    kind: boundText(request.kind.kind),
+    namespace: boundText(request.namespace),
+    name: boundText(request.name),
+    user: boundText(request.userInfo.username),
     dryRun: request.dryRun === true,
   };
-  if (outcome.kind === 'timed-out') logger.warn({ ...fields, timeout: ctx.timeout }, 'review timed out');
+  if (outcome.kind === 'timed-out') {
+    logger.warn({ ...fields, timeout: boundText(String(ctx.timeout)) }, 'review timed out');
+  }
   if (outcome.kind === 'failed') logger.error({ ...fields, err: outcome.err }, 'review failed');
   const result = outcome.kind === 'decided' ? outcome.result : undefined;
-  for (const notice of result?.notices ?? []) logger.info({ ...fields, ...notice.fields }, notice.message);
+  for (const notice of result?.notices ?? []) {
+    const noticeFields: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(notice.fields ?? {}))
+      noticeFields[k] = typeof v === 'string' ? boundText(v) : v;
+    logger.info({ ...fields, ...noticeFields }, notice.message);
+  }
   const { response } = outcome;
   logger.info(
     {

@@ -348,3 +348,30 @@ describe('health endpoints and unknown paths', () => {
     assert.equal(typeof res.body.error.message, 'string');
   });
 });
+
+describe('log lines are bounded whatever the request holds', () => {
+  test('a 100 KB name, namespace, user, kind and uid give a short decision line', async () => {
+    const huge = 'n'.repeat(100_000);
+    const { app, logs } = makeApp();
+    const body = admissionReview(
+      { apiVersion: 'v1', kind: huge, metadata: { name: huge, namespace: huge } },
+      { uid: huge, name: huge, namespace: huge, userInfo: { username: huge } },
+    );
+    const res = await request(app).post('/validate').send(body);
+    assert.equal(res.status, 200);
+    assert.equal(res.body.response.uid, huge, 'the answer still echoes the whole uid');
+    const decision = logs.lines().find((l) => l.msg === 'decision');
+    assert.ok(decision !== undefined);
+    const line = JSON.stringify(decision);
+    assert.ok(line.length < 4000, `the decision line is ${line.length} characters`);
+    assert.match(String(decision.name), /^n{256}\.\.\.\(\+99744 chars\)$/);
+  });
+
+  test('a bad request with a huge uid logs a bounded line', async () => {
+    const { app, logs } = makeApp();
+    const body = admissionReview(null, { uid: 'u'.repeat(100_000), operation: 'PATCH' });
+    const res = await request(app).post('/validate').send(body);
+    assert.equal(res.status, 400);
+    assert.ok(logs.text().length < 4000, `${logs.text().length} characters of log`);
+  });
+});
