@@ -5,6 +5,7 @@
  */
 import { LineCounter, parseAllDocuments, type Document } from 'yaml';
 import { sourceDocument, type PathSegment } from '../policy/index.js';
+import { isRecord } from '../util/is-record.js';
 
 /** One Kubernetes object found in a file. */
 export interface ManifestObject {
@@ -29,10 +30,6 @@ export interface ParsedManifest {
   errors: ManifestError[];
   /** Non-empty documents that are not Kubernetes objects (no apiVersion and kind). */
   skipped: number;
-}
-
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 function isKubeObject(v: unknown): v is Record<string, unknown> {

@@ -14,6 +14,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { parse } from 'yaml';
 import { evaluateObject, parsePolicyFiles, formatIssue, type PolicyFile, type RuleStatus } from '../policy/index.js';
+import { isRecord } from '../util/is-record.js';
 import { parseManifest } from './manifests.js';
 
 const STATUSES: readonly string[] = ['pass', 'fail', 'warn', 'skip', 'error'];
@@ -65,19 +66,18 @@ function readExpected(text: string): Expected | string {
   } catch (err) {
     return `expected.yaml is not valid YAML: ${(err as Error).message.split('\n')[0]}`;
   }
-  if (typeof doc !== 'object' || doc === null) return 'expected.yaml must be a mapping with "results"';
+  if (!isRecord(doc)) return 'expected.yaml must be a mapping with "results"';
   const { operation = 'CREATE', now, results } = doc as { operation?: unknown; now?: unknown; results?: unknown };
   if (typeof operation !== 'string' || !OPERATIONS.includes(operation))
     return `expected.yaml: operation must be one of ${OPERATIONS.join(', ')}`;
   const clock = now === undefined ? new Date() : new Date(String(now));
   if (Number.isNaN(clock.getTime())) return `expected.yaml: now "${String(now)}" is not a date`;
-  if (typeof results !== 'object' || results === null || Object.keys(results).length === 0) {
+  if (!isRecord(results) || Object.keys(results).length === 0) {
     return 'expected.yaml: results must map policy names to { rule: pass|fail|warn|skip|error }';
   }
   const out: Expected['results'] = [];
   for (const [policy, rules] of Object.entries(results)) {
-    if (typeof rules !== 'object' || rules === null)
-      return `expected.yaml: results.${policy} must map rule names to results`;
+    if (!isRecord(rules)) return `expected.yaml: results.${policy} must map rule names to results`;
     for (const [name, expected] of Object.entries(rules)) {
       if (typeof expected !== 'string' || !STATUSES.includes(expected)) {
         return `expected.yaml: results.${policy}.${name} must be one of ${STATUSES.join(', ')}`;
