@@ -13,7 +13,8 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { parse } from 'yaml';
-import { evaluateObject, parsePolicyFiles, formatIssue, type PolicyFile, type RuleStatus } from '../policy/index.js';
+import { formatIssue, type FileIssue } from '../issues.js';
+import { evaluateObject, parsePolicyFiles, type PolicyFile, type RuleStatus } from '../policy/index.js';
 import { isRecord } from '../util/is-record.js';
 import { parseManifest } from './manifests.js';
 
@@ -31,8 +32,8 @@ export interface TestCheck {
 
 export interface TestRun {
   checks: TestCheck[];
-  /** Case folders that could not be run, with the reason. */
-  invalid: Array<{ case: string; message: string }>;
+  /** Case folders that could not be run: one POLICY_TEST_INVALID issue each, `file` naming the case. */
+  invalid: FileIssue[];
   cases: number;
 }
 
@@ -44,13 +45,18 @@ async function findCases(dir: string, out: string[]): Promise<void> {
   }
 }
 
-async function readOptional(path: string): Promise<string | undefined> {
-  try {
-    return await readFile(path, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw err;
+/** The case's files by name (absent when missing), or why one cannot be read. */
+async function readCaseFiles(caseDir: string): Promise<Record<string, string | undefined> | string> {
+  const texts: Record<string, string | undefined> = {};
+  for (const name of ['expected.yaml', 'resource.yaml', 'policy.yaml']) {
+    try {
+      texts[name] = await readFile(join(caseDir, name), 'utf8');
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code !== 'ENOENT') return `${name}: cannot read (${code ?? String(err)})`;
+    }
   }
+  return texts;
 }
 
 interface Expected {
@@ -101,13 +107,18 @@ export async function runPolicyTests(dir: string, base: readonly PolicyFile[]): 
   const baseSet = parsePolicyFiles(base).value;
   for (const caseDir of caseDirs) {
     const name = relative(dir, caseDir) || '.';
-    const fail = (message: string) => run.invalid.push({ case: name, message });
-    const expected = readExpected((await readOptional(join(caseDir, 'expected.yaml'))) ?? '');
+    const fail = (message: string) => run.invalid.push({ code: 'POLICY_TEST_INVALID', file: name, message });
+    const texts = await readCaseFiles(caseDir);
+    if (typeof texts === 'string') {
+      fail(texts);
+      continue;
+    }
+    const expected = readExpected(texts['expected.yaml'] ?? '');
     if (typeof expected === 'string') {
       fail(expected);
       continue;
     }
-    const resourceText = await readOptional(join(caseDir, 'resource.yaml'));
+    const resourceText = texts['resource.yaml'];
     if (resourceText === undefined) {
       fail('resource.yaml is missing');
       continue;
@@ -122,7 +133,7 @@ export async function runPolicyTests(dir: string, base: readonly PolicyFile[]): 
       continue;
     }
     let set = baseSet;
-    const extra = await readOptional(join(caseDir, 'policy.yaml'));
+    const extra = texts['policy.yaml'];
     if (extra !== undefined) {
       const loaded = parsePolicyFiles([...base, { file: join(caseDir, 'policy.yaml'), text: extra }]);
       if (loaded.issues.length > 0) {
