@@ -8,6 +8,9 @@
 
 /** The registry: code -> one-line meaning. Add new codes in the section of their domain. */
 export const ERROR_CODES = {
+  // any domain: a failure Shroud did not expect
+  SHROUD_INTERNAL: 'Shroud failed in a way it did not expect: a bug. The message says what failed; please report it.',
+
   // admission: decoding AdmissionReview requests and answering them
   ADMISSION_CONTENT_TYPE: 'The request body is not declared as JSON (Content-Type must be application/json).',
   ADMISSION_BODY_TOO_LARGE: 'The request body is larger than the webhook accepts.',
@@ -35,7 +38,7 @@ export const ERROR_CODES = {
   POLICY_REFERENCE_UNKNOWN: 'An exception names a policy or rule that is not loaded.',
   POLICY_RULE_ERROR: 'A rule could not be evaluated against an object; it did not decide the verdict.',
   POLICY_INPUT_INVALID: 'A file given to `shroud check` or `shroud policy test` cannot be read or parsed.',
-  POLICY_TEST_INVALID: 'A `shroud policy test` case folder is incomplete or its expected.yaml is malformed.',
+  POLICY_TEST_INVALID: 'A `shroud policy test` case folder is incomplete or unreadable, or expected.yaml is malformed.',
 
   // tls: certificates and keys
   TLS_FILES_MISSING: 'A certificate or key file the server needs does not exist.',

@@ -1,4 +1,5 @@
 import { ShroudError } from '../errors.js';
+import { isRecord } from '../util/is-record.js';
 import type { AdmissionApiVersion, AdmissionRequest, DecodedReview, Operation } from './types.js';
 
 const API_VERSIONS: readonly AdmissionApiVersion[] = ['admission.k8s.io/v1', 'admission.k8s.io/v1beta1'];
@@ -35,10 +36,6 @@ export class ReviewDecodeError extends ShroudError {
   }
 }
 
-function isPlainObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
 /**
  * Checks that a parsed body is an AdmissionReview request the webhook can answer and returns it
  * typed. Checks only what Shroud relies on; unknown fields pass through untouched.
@@ -49,7 +46,7 @@ export function decodeReview(body: unknown): DecodedReview {
   const fail = (message: string): never => {
     throw new ReviewDecodeError(message, partial);
   };
-  if (!isPlainObject(body))
+  if (!isRecord(body))
     fail(`expected an AdmissionReview object, got ${Array.isArray(body) ? 'an array' : describe(body)}`);
   const review = body as Record<string, unknown>;
   if (review.kind !== 'AdmissionReview') fail(`kind must be "AdmissionReview", got ${describe(review.kind, true)}`);
@@ -58,15 +55,15 @@ export function decodeReview(body: unknown): DecodedReview {
   }
   partial.apiVersion = review.apiVersion as AdmissionApiVersion;
   const request = review.request;
-  if (!isPlainObject(request)) fail(`request must be an object, got ${describe(request)}`);
+  if (!isRecord(request)) fail(`request must be an object, got ${describe(request)}`);
   const req = request as Record<string, unknown>;
   if (typeof req.uid !== 'string' || req.uid === '')
     fail(`request.uid must be a non-empty string, got ${describe(req.uid)}`);
   partial.uid = req.uid as string;
 
-  if (!isPlainObject(req.kind) || typeof req.kind.kind !== 'string')
+  if (!isRecord(req.kind) || typeof req.kind.kind !== 'string')
     fail('request.kind must be an object with a string kind');
-  if (!isPlainObject(req.resource) || typeof req.resource.resource !== 'string') {
+  if (!isRecord(req.resource) || typeof req.resource.resource !== 'string') {
     fail('request.resource must be an object with a string resource');
   }
   if (!OPERATIONS.includes(req.operation as Operation)) {
@@ -74,7 +71,7 @@ export function decodeReview(body: unknown): DecodedReview {
   }
   for (const field of ['object', 'oldObject', 'options'] as const) {
     const v = req[field];
-    if (v !== undefined && v !== null && !isPlainObject(v))
+    if (v !== undefined && v !== null && !isRecord(v))
       fail(`request.${field} must be an object or null, got ${describe(v)}`);
   }
   // Optional fields sent as null (some clients do, for cluster-scoped objects) read as absent,
@@ -96,7 +93,7 @@ export function decodeReview(body: unknown): DecodedReview {
  */
 function decodeUserInfo(value: unknown, fail: (message: string) => never): Record<string, unknown> {
   if (value === undefined) return {};
-  if (!isPlainObject(value)) return fail('request.userInfo must be an object');
+  if (!isRecord(value)) return fail('request.userInfo must be an object');
   for (const field of ['username', 'uid', 'groups', 'extra'] as const) {
     if (value[field] === null) delete value[field];
   }
@@ -107,7 +104,7 @@ function decodeUserInfo(value: unknown, fail: (message: string) => never): Recor
   if (value.groups !== undefined && !isStringList(value.groups))
     fail('request.userInfo.groups must be a list of strings');
   if (value.extra !== undefined) {
-    if (!isPlainObject(value.extra) || !Object.values(value.extra).every(isStringList)) {
+    if (!isRecord(value.extra) || !Object.values(value.extra).every(isStringList)) {
       fail('request.userInfo.extra must map names to lists of strings');
     }
   }

@@ -2,6 +2,7 @@
  * Renders `shroud check` results as text (for terminals and CI logs), JSON (a contract for
  * scripts) or SARIF 2.1.0 (for code-scanning tools).
  */
+import type { FileIssue } from '../issues.js';
 import type { Enforcement, PolicySet } from '../policy/index.js';
 
 /** One violation in check output; `line` is where the path sits in the file, when known. */
@@ -27,15 +28,6 @@ export interface CheckResult {
   violations: CheckViolation[];
 }
 
-/** A file (or part of one) that could not be read or parsed. */
-export interface CheckError {
-  file: string;
-  line: number | null;
-  column: number | null;
-  code: 'POLICY_INPUT_INVALID';
-  message: string;
-}
-
 export interface CheckSummary {
   files: number;
   objects: number;
@@ -49,7 +41,8 @@ export interface CheckSummary {
 
 export interface CheckReport {
   results: CheckResult[];
-  errors: CheckError[];
+  /** Files (or parts of them) that could not be read or parsed: POLICY_INPUT_INVALID. */
+  errors: FileIssue[];
   summary: CheckSummary;
 }
 
@@ -118,7 +111,15 @@ export function renderJson(report: CheckReport): string {
       message: v.message,
     })),
   }));
-  return `${JSON.stringify({ results, errors: report.errors, summary: report.summary }, null, 2)}\n`;
+  // The documented shape of an error: every field present, an unknown position as null.
+  const errors = report.errors.map((e) => ({
+    file: e.file,
+    line: e.line ?? null,
+    column: e.column ?? null,
+    code: e.code,
+    message: e.message,
+  }));
+  return `${JSON.stringify({ results, errors, summary: report.summary }, null, 2)}\n`;
 }
 
 const LEVEL: Record<Enforcement, 'error' | 'warning' | 'note'> = { deny: 'error', warn: 'warning', audit: 'note' };
@@ -162,7 +163,7 @@ export function renderSarif(report: CheckReport, set: PolicySet): string {
       {
         physicalLocation: {
           artifactLocation: { uri: uri(e.file) },
-          ...(e.line === null ? {} : { region: { startLine: e.line, startColumn: e.column ?? 1 } }),
+          ...(e.line === undefined ? {} : { region: { startLine: e.line, startColumn: e.column ?? 1 } }),
         },
       },
     ],

@@ -4,6 +4,7 @@
  */
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { isAbsolute, join, resolve } from 'node:path';
+import type { FileIssue } from '../issues.js';
 import type { CliIO } from './io.js';
 
 const MANIFEST = /\.(ya?ml|json)$/i;
@@ -15,12 +16,6 @@ export interface InputFile {
   name: string;
   /** Absolute path, or undefined for standard input. */
   path: string | undefined;
-}
-
-/** A path that could not be used, with the reason. */
-export interface InputProblem {
-  name: string;
-  message: string;
 }
 
 async function walk(shown: string, absolute: string, out: InputFile[]): Promise<void> {
@@ -36,13 +31,16 @@ async function walk(shown: string, absolute: string, out: InputFile[]): Promise<
   }
 }
 
-/** Expands command-line paths; directories recursively (.yaml, .yml, .json; dot-folders skipped). */
+/**
+ * Expands command-line paths; directories recursively (.yaml, .yml, .json; dot-folders skipped).
+ * A path that cannot be used is a POLICY_INPUT_INVALID issue naming it as given.
+ */
 export async function expandInputs(
   paths: readonly string[],
   cwd: string,
-): Promise<{ files: InputFile[]; problems: InputProblem[] }> {
+): Promise<{ files: InputFile[]; problems: FileIssue[] }> {
   const files: InputFile[] = [];
-  const problems: InputProblem[] = [];
+  const problems: FileIssue[] = [];
   let stdinSeen = false;
   for (const p of paths) {
     if (p === '-') {
@@ -58,7 +56,8 @@ export async function expandInputs(
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       problems.push({
-        name: p,
+        code: 'POLICY_INPUT_INVALID',
+        file: p,
         message: code === 'ENOENT' ? 'no such file or directory' : `cannot read (${code ?? String(err)})`,
       });
     }

@@ -4,7 +4,9 @@
  * map a path inside it back to a line of the file.
  */
 import { LineCounter, parseAllDocuments, type Document } from 'yaml';
+import type { FileIssue } from '../issues.js';
 import { sourceDocument, type PathSegment } from '../policy/index.js';
+import { isRecord } from '../util/is-record.js';
 
 /** One Kubernetes object found in a file. */
 export interface ManifestObject {
@@ -17,22 +19,12 @@ export interface ManifestObject {
   lineOf(path: readonly PathSegment[]): number | undefined;
 }
 
-/** A position in a file that could not be parsed. */
-export interface ManifestError {
-  line: number;
-  column: number;
-  message: string;
-}
-
 export interface ParsedManifest {
   objects: ManifestObject[];
-  errors: ManifestError[];
+  /** Documents that could not be parsed (POLICY_INPUT_INVALID), with line and column. */
+  errors: FileIssue[];
   /** Non-empty documents that are not Kubernetes objects (no apiVersion and kind). */
   skipped: number;
-}
-
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 function isKubeObject(v: unknown): v is Record<string, unknown> {
@@ -71,6 +63,10 @@ function yamlLocator(docs: Document[], lineCounter: LineCounter, file: string): 
   };
 }
 
+function inputIssue(file: string, line: number, column: number, message: string): FileIssue {
+  return { code: 'POLICY_INPUT_INVALID', message, file, line, column };
+}
+
 function parseYaml(file: string, text: string, out: ParsedManifest): void {
   const lineCounter = new LineCounter();
   const all = parseAllDocuments(text, { lineCounter, prettyErrors: false });
@@ -88,7 +84,7 @@ function parseYaml(file: string, text: string, out: ParsedManifest): void {
       value = doc.toJS({ maxAliasCount: 1000 });
     } catch (err) {
       const pos = lineCounter.linePos(doc.range[0]);
-      out.errors.push({ line: pos.line, column: pos.col, message: (err as Error).message });
+      out.errors.push(inputIssue(file, pos.line, pos.col, (err as Error).message));
       continue;
     }
     if (value === null || value === undefined) continue;
@@ -100,7 +96,7 @@ function parseYaml(file: string, text: string, out: ParsedManifest): void {
     if (doc.errors.length > 0) {
       const err = doc.errors[0]!;
       const pos = lineCounter.linePos(err.pos[0]);
-      out.errors.push({ line: pos.line, column: pos.col, message: err.message.split('\n')[0]! });
+      out.errors.push(inputIssue(file, pos.line, pos.col, err.message.split('\n')[0]!));
       return;
     }
     expand(values[index], index, locate, out);

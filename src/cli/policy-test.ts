@@ -13,7 +13,9 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { parse } from 'yaml';
-import { evaluateObject, parsePolicyFiles, formatIssue, type PolicyFile, type RuleStatus } from '../policy/index.js';
+import { formatIssue, type FileIssue } from '../issues.js';
+import { evaluateObject, parsePolicyFiles, type PolicyFile, type RuleStatus } from '../policy/index.js';
+import { isRecord } from '../util/is-record.js';
 import { parseManifest } from './manifests.js';
 
 const STATUSES: readonly string[] = ['pass', 'fail', 'warn', 'skip', 'error'];
@@ -30,8 +32,8 @@ export interface TestCheck {
 
 export interface TestRun {
   checks: TestCheck[];
-  /** Case folders that could not be run, with the reason. */
-  invalid: Array<{ case: string; message: string }>;
+  /** Case folders that could not be run: one POLICY_TEST_INVALID issue each, `file` naming the case. */
+  invalid: FileIssue[];
   cases: number;
 }
 
@@ -43,13 +45,18 @@ async function findCases(dir: string, out: string[]): Promise<void> {
   }
 }
 
-async function readOptional(path: string): Promise<string | undefined> {
-  try {
-    return await readFile(path, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw err;
+/** The case's files by name (absent when missing), or why one cannot be read. */
+async function readCaseFiles(caseDir: string): Promise<Record<string, string | undefined> | string> {
+  const texts: Record<string, string | undefined> = {};
+  for (const name of ['expected.yaml', 'resource.yaml', 'policy.yaml']) {
+    try {
+      texts[name] = await readFile(join(caseDir, name), 'utf8');
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code !== 'ENOENT') return `${name}: cannot read (${code ?? String(err)})`;
+    }
   }
+  return texts;
 }
 
 interface Expected {
@@ -65,19 +72,18 @@ function readExpected(text: string): Expected | string {
   } catch (err) {
     return `expected.yaml is not valid YAML: ${(err as Error).message.split('\n')[0]}`;
   }
-  if (typeof doc !== 'object' || doc === null) return 'expected.yaml must be a mapping with "results"';
+  if (!isRecord(doc)) return 'expected.yaml must be a mapping with "results"';
   const { operation = 'CREATE', now, results } = doc as { operation?: unknown; now?: unknown; results?: unknown };
   if (typeof operation !== 'string' || !OPERATIONS.includes(operation))
     return `expected.yaml: operation must be one of ${OPERATIONS.join(', ')}`;
   const clock = now === undefined ? new Date() : new Date(String(now));
   if (Number.isNaN(clock.getTime())) return `expected.yaml: now "${String(now)}" is not a date`;
-  if (typeof results !== 'object' || results === null || Object.keys(results).length === 0) {
+  if (!isRecord(results) || Object.keys(results).length === 0) {
     return 'expected.yaml: results must map policy names to { rule: pass|fail|warn|skip|error }';
   }
   const out: Expected['results'] = [];
   for (const [policy, rules] of Object.entries(results)) {
-    if (typeof rules !== 'object' || rules === null)
-      return `expected.yaml: results.${policy} must map rule names to results`;
+    if (!isRecord(rules)) return `expected.yaml: results.${policy} must map rule names to results`;
     for (const [name, expected] of Object.entries(rules)) {
       if (typeof expected !== 'string' || !STATUSES.includes(expected)) {
         return `expected.yaml: results.${policy}.${name} must be one of ${STATUSES.join(', ')}`;
@@ -101,13 +107,18 @@ export async function runPolicyTests(dir: string, base: readonly PolicyFile[]): 
   const baseSet = parsePolicyFiles(base).value;
   for (const caseDir of caseDirs) {
     const name = relative(dir, caseDir) || '.';
-    const fail = (message: string) => run.invalid.push({ case: name, message });
-    const expected = readExpected((await readOptional(join(caseDir, 'expected.yaml'))) ?? '');
+    const fail = (message: string) => run.invalid.push({ code: 'POLICY_TEST_INVALID', file: name, message });
+    const texts = await readCaseFiles(caseDir);
+    if (typeof texts === 'string') {
+      fail(texts);
+      continue;
+    }
+    const expected = readExpected(texts['expected.yaml'] ?? '');
     if (typeof expected === 'string') {
       fail(expected);
       continue;
     }
-    const resourceText = await readOptional(join(caseDir, 'resource.yaml'));
+    const resourceText = texts['resource.yaml'];
     if (resourceText === undefined) {
       fail('resource.yaml is missing');
       continue;
@@ -122,7 +133,7 @@ export async function runPolicyTests(dir: string, base: readonly PolicyFile[]): 
       continue;
     }
     let set = baseSet;
-    const extra = await readOptional(join(caseDir, 'policy.yaml'));
+    const extra = texts['policy.yaml'];
     if (extra !== undefined) {
       const loaded = parsePolicyFiles([...base, { file: join(caseDir, 'policy.yaml'), text: extra }]);
       if (loaded.issues.length > 0) {

@@ -79,6 +79,7 @@ export function reportError(err: unknown, io: CliIO): number {
     io.stderr.write(`CLI_USAGE: ${(err as Error).message}\n`);
     return EXIT.USAGE;
   }
-  io.stderr.write(`INTERNAL: ${err instanceof Error ? err.message : String(err)}\n`);
+  const what = err instanceof Error ? err.message : String(err);
+  io.stderr.write(`SHROUD_INTERNAL: ${what} (this is a bug in shroud; please report it with the command line)\n`);
   return EXIT.FAILURE;
 }

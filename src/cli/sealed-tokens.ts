@@ -9,6 +9,7 @@
  * must be exactly the new value, or nothing is written.
  */
 import { isScalar, LineCounter, parseAllDocuments, visit } from 'yaml';
+import type { Issue } from '../issues.js';
 
 const TOKEN = /(?<![A-Za-z0-9_-])shroud:v[0-9]+:[A-Za-z0-9_-]*/g;
 
@@ -24,25 +25,30 @@ export interface SealedScalar {
   key: string | undefined;
 }
 
-/** A problem that stops a file from being read or rewritten. Never contains a value. */
-export interface TokenIssue {
-  line: number;
-  message: string;
+/** A problem that stops a file from being read or rewritten: CRYPTO_MALFORMED. Never holds a value. */
+function tokenIssue(file: string | undefined, line: number | undefined, message: string): Issue {
+  return {
+    code: 'CRYPTO_MALFORMED',
+    message,
+    ...(file === undefined ? {} : { file }),
+    ...(line === undefined ? {} : { line }),
+  };
 }
 
 /**
  * Lists the sealed scalars of a YAML text (every document), in text order. A scalar whose value
- * is sealed but whose text is not one unbroken token (folded over lines, escaped) is an issue.
+ * is sealed but whose text is not one unbroken token (folded over lines, escaped) is an issue;
+ * `file`, when given, names the file in issues.
  */
-export function findSealedScalars(text: string): { scalars: SealedScalar[]; issues: TokenIssue[] } {
+export function findSealedScalars(text: string, file?: string): { scalars: SealedScalar[]; issues: Issue[] } {
   const lineCounter = new LineCounter();
   const docs = parseAllDocuments(text, { lineCounter });
   const lineOf = (offset: number) => lineCounter.linePos(offset).line;
-  const issues: TokenIssue[] = [];
+  const issues: Issue[] = [];
   const scalars: SealedScalar[] = [];
   const docList = Array.isArray(docs) ? docs : [];
   for (const doc of docList) {
-    for (const e of doc.errors) issues.push({ line: e.linePos?.[0]?.line ?? 0, message: `YAML: ${e.code}` });
+    for (const e of doc.errors) issues.push(tokenIssue(file, e.linePos?.[0]?.line, `YAML: ${e.code}`));
   }
   if (issues.length > 0) return { scalars, issues };
   const tokens = new Map<number, string>();
@@ -60,10 +66,13 @@ export function findSealedScalars(text: string): { scalars: SealedScalar[]; issu
           }
         }
         if (found === undefined) {
-          issues.push({
-            line: lineOf(start),
-            message: 'a sealed value is not written as one unbroken token (folded or escaped); rewrite it on one line',
-          });
+          issues.push(
+            tokenIssue(
+              file,
+              lineOf(start),
+              'a sealed value is not written as one unbroken token (folded or escaped); rewrite it on one line',
+            ),
+          );
           return;
         }
         const parent = path[path.length - 1];
@@ -85,12 +94,13 @@ export function findSealedScalars(text: string): { scalars: SealedScalar[]; issu
 /**
  * Replaces sealed scalars by offset and verifies the result parses to the same structure with
  * exactly the new values.
- * @returns the new text, or an issue when the check fails
+ * @returns the new text, or an issue (naming `file`, when given) when the check fails
  */
 export function replaceSealedScalars(
   text: string,
   replacements: { scalar: SealedScalar; value: string }[],
-): { text: string } | { issue: TokenIssue } {
+  file?: string,
+): { text: string } | { issue: Issue } {
   let out = text;
   for (const { scalar, value } of [...replacements].sort((a, b) => b.scalar.offset - a.scalar.offset)) {
     out = out.slice(0, scalar.offset) + value + out.slice(scalar.offset + scalar.value.length);
@@ -104,5 +114,7 @@ export function replaceSealedScalars(
     after.scalars.every((s, i) => s.value === expected[i]);
   return same
     ? { text: out }
-    : { issue: { line: 0, message: 'the rewritten file did not parse back to the same values; left unchanged' } };
+    : {
+        issue: tokenIssue(file, undefined, 'the rewritten file did not parse back to the same values; left unchanged'),
+      };
 }

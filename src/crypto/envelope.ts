@@ -79,7 +79,7 @@ export function assertKeyRef(ref: KeyRef): void {
 /** Builds the 64-byte DEK-bound header. */
 export function encodeHeader(scope: ScopeKind, commitment: Buffer, scopeBinding: Buffer, nonce: Buffer): Buffer {
   if (commitment.length !== COMMITMENT_LEN || scopeBinding.length !== SCOPE_BINDING_LEN || nonce.length !== NONCE_LEN) {
-    throw new RangeError('header field has the wrong length');
+    throw new ShroudError('SHROUD_INTERNAL', 'an envelope header field has the wrong length (a bug; please report it)');
   }
   const header = Buffer.alloc(HEADER_LEN);
   header[0] = FORMAT_VERSION;

@@ -11,6 +11,7 @@
  * were, and a cache keyed by the wrapped DEK can hold the derived keys.
  */
 import { createHmac, hkdfSync } from 'node:crypto';
+import { ShroudError } from '../errors.js';
 import { zero } from './encoding.js';
 import { COMMITMENT_LEN, SCOPE_BINDING_LEN, encodeKeyRef, type KeyRef, type WrapMethod } from './envelope.js';
 
@@ -31,7 +32,9 @@ export interface DerivedKeys {
 
 /** Expands a 32-byte DEK with HKDF-SHA256 into the body key, the commitment and the scope key. */
 export function deriveKeys(dek: Uint8Array): DerivedKeys {
-  if (dek.length !== DEK_LEN) throw new RangeError('DEK must be 32 bytes');
+  // open() checks an unwrapped DEK's length before this, seal() makes its own: a wrong one is a bug.
+  if (dek.length !== DEK_LEN)
+    throw new ShroudError('SHROUD_INTERNAL', 'a DEK must be 32 bytes (a bug; please report it)');
   const okm = Buffer.from(hkdfSync('sha256', dek, SALT, INFO, 32 + COMMITMENT_LEN + 32));
   const keys = {
     encKey: Buffer.from(okm.subarray(0, 32)),

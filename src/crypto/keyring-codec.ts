@@ -5,6 +5,7 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { ShroudError } from '../errors.js';
+import { isRecord } from '../util/is-record.js';
 import { decodeBase64url, encodeBase64url } from './encoding.js';
 import type { Keyring, KeyVersion } from './keyring.js';
 import type { KeyState } from './provider.js';
@@ -64,10 +65,6 @@ export function serializeKeyring(keyring: Keyring): string {
     checksum,
   };
   return `${JSON.stringify(file, null, 2)}\n`;
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 function isIsoDate(value: unknown): value is string {

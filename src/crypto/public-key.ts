@@ -6,6 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { ShroudError } from '../errors.js';
+import { isRecord } from '../util/is-record.js';
 import { decodeBase64url, encodeBase64url } from './encoding.js';
 import { assertKeyRef, type KeyRef } from './envelope.js';
 import { keyRefOf, primaryVersion, type Keyring } from './keyring.js';
@@ -62,9 +63,8 @@ export function parsePublicKey(text: string): PublicSealingKey {
   } catch {
     throw invalid('not valid JSON');
   }
-  if (typeof doc !== 'object' || doc === null || (doc as { kind?: unknown }).kind !== KIND)
-    throw invalid(`not a ${KIND} document`);
-  const d = doc as Record<string, unknown>;
+  if (!isRecord(doc) || doc.kind !== KIND) throw invalid(`not a ${KIND} document`);
+  const d = doc;
   if (d.formatVersion !== 1) throw invalid('unsupported formatVersion');
   if (
     typeof d.provider !== 'string' ||

@@ -55,7 +55,9 @@ const PKCS8_X25519_PREFIX = Buffer.from('302e020100300506032b656e04220420', 'hex
 
 /** Imports a raw private key as a KeyObject (parse once and reuse: it costs more than the ECDH). */
 export function importX25519Private(privateKey: Uint8Array): KeyObject {
-  if (privateKey.length !== X25519_KEY_LEN) throw new RangeError('X25519 private key must be 32 bytes');
+  // Keyring parsing checks every key's length first: a wrong one here is a bug.
+  if (privateKey.length !== X25519_KEY_LEN)
+    throw new ShroudError('SHROUD_INTERNAL', 'an X25519 private key must be 32 bytes (a bug; please report it)');
   const der = Buffer.concat([PKCS8_X25519_PREFIX, privateKey]);
   try {
     return createPrivateKey({ key: der, format: 'der', type: 'pkcs8' });

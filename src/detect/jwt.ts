@@ -7,6 +7,7 @@
  * Candidates start at `eyJ` (base64 of `{"`); each segment is a bounded forward walk and the
  * search resumes after the candidate, so the scan is linear.
  */
+import { isRecord } from '../util/is-record.js';
 import { FindingList, isBase64UrlChar, runEnd } from './text.js';
 import type { Detector, Finding } from './types.js';
 
@@ -24,7 +25,7 @@ function headerHasAlg(segment: string): boolean {
   } catch {
     return false;
   }
-  return typeof header === 'object' && header !== null && typeof (header as { alg?: unknown }).alg === 'string';
+  return isRecord(header) && typeof header.alg === 'string';
 }
 
 function scanJwts(key: string, value: string): Finding[] {

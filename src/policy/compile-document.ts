@@ -3,6 +3,7 @@
  * conditions, regular expressions, templates, globs and dates. Problems become issues located
  * in the source document.
  */
+import type { Issue } from '../issues.js';
 import { compileCondition, OPERATORS, type Operator } from './conditions.js';
 import { compileGlobs } from './glob.js';
 import { freezeCollection } from './freeze.js';
@@ -10,15 +11,7 @@ import { compileSelector, formatPath, type PathSegment, type Selector } from './
 import { fieldName } from './schema-check.js';
 import type { SourceDocument } from './source-map.js';
 import { compileTemplate } from './template.js';
-import type {
-  CompiledException,
-  CompiledPolicy,
-  CompiledRule,
-  Condition,
-  Enforcement,
-  PolicyIssue,
-  PolicyMatch,
-} from './types.js';
+import type { CompiledException, CompiledPolicy, CompiledRule, Condition, Enforcement, PolicyMatch } from './types.js';
 
 interface RuleDoc {
   name: string;
@@ -60,10 +53,10 @@ interface ExceptionDoc {
 
 /** Collects issues for one document. */
 class IssueSink {
-  readonly issues: PolicyIssue[] = [];
+  readonly issues: Issue[] = [];
   constructor(private readonly source: SourceDocument) {}
 
-  add(code: PolicyIssue['code'], path: PathSegment[], text: string, key = false): void {
+  add(code: Issue['code'], path: PathSegment[], text: string, key = false): void {
     const pos = this.source.locate(path, key);
     this.issues.push({
       code,
@@ -162,11 +155,7 @@ function compileRule(
 }
 
 /** Compiles a schema-valid `kind: Policy` document; undefined when it has issues (added to `issues`). */
-export function compilePolicy(
-  doc: PolicyDoc,
-  source: SourceDocument,
-  issues: PolicyIssue[],
-): CompiledPolicy | undefined {
+export function compilePolicy(doc: PolicyDoc, source: SourceDocument, issues: Issue[]): CompiledPolicy | undefined {
   const sink = new IssueSink(source);
   const { spec } = doc;
   const rules: CompiledRule[] = [];
@@ -218,7 +207,7 @@ function expiryInstant(text: string): Date | undefined {
 export function compileException(
   doc: ExceptionDoc,
   source: SourceDocument,
-  issues: PolicyIssue[],
+  issues: Issue[],
 ): CompiledException | undefined {
   const sink = new IssueSink(source);
   const { spec } = doc;

@@ -3,6 +3,7 @@
  * violations and notices. The webhook and `shroud check` both call it.
  */
 import type { ReviewNotice } from '../admission/types.js';
+import { isRecord } from '../util/is-record.js';
 import { matchesAny } from './glob.js';
 import { readAt } from './pod-templates.js';
 import { formatPath, type PathSegment } from './selector.js';
@@ -26,10 +27,6 @@ export interface EvaluateOptions {
 }
 
 const RANK: Record<RuleStatus, number> = { skip: 0, pass: 1, error: 2, warn: 3, fail: 4 };
-
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
 
 function stringMap(v: unknown): Record<string, string> {
   if (!isRecord(v)) return {};

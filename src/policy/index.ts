@@ -9,8 +9,9 @@ export { evaluateObject, type EvaluateOptions } from './engine.js';
 export { createPolicyReviewer, type PolicyReviewerOptions } from './reviewer.js';
 export { toVerdict, formatViolation, fitWarnings, MAX_WARNING_BYTES, MAX_WARNINGS_TOTAL_BYTES } from './verdict.js';
 export { emptyPolicySet } from './policy-set.js';
-export { valueOrThrow } from './value-or-throw.js';
-export { formatIssue, selectorReport, policiesForKind, type SelectorReportRow } from './inspect.js';
+/** Issues are shared by every loader (src/issues.ts); re-exported here for policy callers. */
+export { formatIssue, valueOrThrow, type Issue } from '../issues.js';
+export { selectorReport, policiesForKind, type SelectorReportRow } from './inspect.js';
 export { POD_TEMPLATE_PATHS } from './pod-templates.js';
 export { sourceDocument, type SourceDocument, type Position } from './source-map.js';
 export { formatPath, type PathSegment } from './selector.js';
@@ -18,7 +19,6 @@ export type {
   Enforcement,
   Evaluation,
   EvaluationInput,
-  PolicyIssue,
   PolicySet,
   RuleResult,
   RuleStatus,

@@ -1,11 +1,5 @@
-/** Read-only views of a PolicySet and its issues, for the CLI, the bench and log lines. */
-import type { PolicyIssue, PolicySet, PolicyTarget } from './types.js';
-
-/** `file:line:column: message` (or as much of the location as is known). */
-export function formatIssue(issue: Pick<PolicyIssue, 'message' | 'file' | 'line' | 'column'>): string {
-  const where = [issue.file, issue.line, issue.column].filter((p) => p !== undefined).join(':');
-  return where === '' ? issue.message : `${where}: ${issue.message}`;
-}
+/** Read-only views of a PolicySet, for the CLI, the bench and log lines. */
+import type { PolicySet, PolicyTarget } from './types.js';
 
 /** Where policies apply on objects of `kind` (empty when none does): one map lookup. */
 export function policiesForKind(set: PolicySet, kind: string): readonly PolicyTarget[] {

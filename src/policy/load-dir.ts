@@ -9,11 +9,12 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parsePolicyFiles, type LoadResult, type PolicyFile } from './parse-files.js';
 import { emptyPolicySet } from './policy-set.js';
-import type { PolicyIssue, PolicySet } from './types.js';
+import type { Issue } from '../issues.js';
+import type { PolicySet } from './types.js';
 
 const POLICY_FILE = /\.ya?ml$/i;
 
-async function listPolicyFiles(dir: string, issues: PolicyIssue[]): Promise<string[]> {
+async function listPolicyFiles(dir: string, issues: Issue[]): Promise<string[]> {
   let entries: Dirent[];
   try {
     entries = await readdir(dir, { withFileTypes: true });
@@ -51,7 +52,7 @@ async function listPolicyFiles(dir: string, issues: PolicyIssue[]): Promise<stri
  * Unreadable paths become `POLICY_DIR_UNREADABLE` issues.
  */
 export async function readPolicyFiles(dir: string): Promise<LoadResult<PolicyFile[]>> {
-  const issues: PolicyIssue[] = [];
+  const issues: Issue[] = [];
   const files: PolicyFile[] = [];
   for (const file of await listPolicyFiles(dir, issues)) {
     try {

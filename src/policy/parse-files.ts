@@ -9,7 +9,8 @@ import { checkSchema } from './schema-check.js';
 import { formatPath } from './selector.js';
 import { sourceDocument, type SourceDocument } from './source-map.js';
 import { didYouMean } from './suggest.js';
-import type { CompiledException, CompiledPolicy, PolicyIssue, PolicySet } from './types.js';
+import type { Issue } from '../issues.js';
+import type { CompiledException, CompiledPolicy, PolicySet } from './types.js';
 
 /** One policy file: its name as shown in issues, and its text. */
 export interface PolicyFile {
@@ -20,7 +21,7 @@ export interface PolicyFile {
 /** A loader result: what could be loaded, and everything that was wrong. */
 export interface LoadResult<T> {
   value: T;
-  issues: PolicyIssue[];
+  issues: Issue[];
 }
 
 interface Loaded<T> {
@@ -35,12 +36,7 @@ interface RawDocument {
 }
 
 /** Parses every YAML document of one file; empty documents are skipped. */
-export function parseYamlDocuments(
-  file: string,
-  text: string,
-  issues: PolicyIssue[],
-  code: PolicyIssue['code'],
-): RawDocument[] {
+export function parseYamlDocuments(file: string, text: string, issues: Issue[], code: Issue['code']): RawDocument[] {
   const lineCounter = new LineCounter();
   const docs = parseAllDocuments(text, { lineCounter, uniqueKeys: true, prettyErrors: false });
   const out: RawDocument[] = [];
@@ -61,12 +57,7 @@ export function parseYamlDocuments(
   return out;
 }
 
-function issueAt(
-  code: PolicyIssue['code'],
-  source: SourceDocument,
-  path: Array<string | number>,
-  message: string,
-): PolicyIssue {
+function issueAt(code: Issue['code'], source: SourceDocument, path: Array<string | number>, message: string): Issue {
   const pos = source.locate(path);
   return { code, message, file: source.file, line: pos.line, column: pos.column, path: formatPath(path) };
 }
@@ -76,7 +67,7 @@ function issueAt(
  * and all issues; callers that enforce must keep their previous set when `issues` is not empty.
  */
 export function parsePolicyFiles(files: ReadonlyArray<PolicyFile>): LoadResult<PolicySet> {
-  const issues: PolicyIssue[] = [];
+  const issues: Issue[] = [];
   const policies: Array<Loaded<CompiledPolicy>> = [];
   const exceptions: Array<Loaded<CompiledException>> = [];
   const policyNames = new Map<string, Set<string> | undefined>();
@@ -123,7 +114,7 @@ export function parsePolicyFiles(files: ReadonlyArray<PolicyFile>): LoadResult<P
 function unique<T extends { name: string; file: string }>(
   loaded: Array<Loaded<T>>,
   what: string,
-  issues: PolicyIssue[],
+  issues: Issue[],
 ): Array<Loaded<T>> {
   const first = new Map<string, Loaded<T>>();
   for (const { item, source } of loaded) {
@@ -147,7 +138,7 @@ function unique<T extends { name: string; file: string }>(
 function checkReferences(
   { item, source }: Loaded<CompiledException>,
   policyNames: Map<string, Set<string> | undefined>,
-  issues: PolicyIssue[],
+  issues: Issue[],
 ): boolean {
   let ok = true;
   [...item.policies.entries()].forEach(([name, rules], i) => {

@@ -3,6 +3,8 @@
  * templates too, so developers see a rejection when they apply the Deployment, not later as a
  * ReplicaSet event nobody reads.
  */
+import { isRecord } from '../util/is-record.js';
+
 export const POD_TEMPLATE_PATHS: Readonly<Record<string, readonly string[]>> = Object.freeze({
   Deployment: ['spec', 'template'],
   ReplicaSet: ['spec', 'template'],
@@ -18,8 +20,8 @@ export const POD_TEMPLATE_PATHS: Readonly<Record<string, readonly string[]>> = O
 export function readAt(object: unknown, path: readonly string[]): unknown {
   let cur = object;
   for (const k of path) {
-    if (typeof cur !== 'object' || cur === null || Array.isArray(cur)) return undefined;
-    cur = (cur as Record<string, unknown>)[k];
+    if (!isRecord(cur)) return undefined;
+    cur = cur[k];
   }
   return cur;
 }

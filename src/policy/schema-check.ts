@@ -8,7 +8,7 @@ import type { PathSegment } from './selector.js';
 import { formatPath } from './selector.js';
 import type { SourceDocument } from './source-map.js';
 import { didYouMean } from './suggest.js';
-import type { PolicyIssue } from './types.js';
+import type { Issue } from '../issues.js';
 
 let validator: ValidateFunction | undefined;
 
@@ -83,12 +83,12 @@ function describe(err: ErrorObject, path: PathSegment[]): { text: string; key?: 
  * Validates `value` against the policy file schema. Returns one issue per problem, located
  * in `source`; an empty list means the document has the right shape.
  */
-export function checkSchema(value: unknown, source: SourceDocument): PolicyIssue[] {
+export function checkSchema(value: unknown, source: SourceDocument): Issue[] {
   const validate = getValidator();
   if (validate(value)) return [];
   const errors = (validate.errors ?? []).filter((e) => e.keyword !== 'if');
   const oneOfPaths = new Set(errors.filter((e) => e.keyword === 'oneOf').map((e) => e.instancePath));
-  const issues: PolicyIssue[] = [];
+  const issues: Issue[] = [];
   const seen = new Set<string>();
   for (const err of errors) {
     // A oneOf failure also reports each branch's error at the same path; one sentence is enough.

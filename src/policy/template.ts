@@ -4,6 +4,7 @@
  * annotations, container args) is rejected at load, and every concrete path is checked again
  * when the message is rendered.
  */
+import { isRecord } from '../util/is-record.js';
 import { formatPath, type PathSegment } from './selector.js';
 import type { MessageContext, MessageTemplate } from './types.js';
 
@@ -40,10 +41,6 @@ type Getter = (ctx: MessageContext) => string;
 
 /** What compileTemplate returns: the template, or sentences saying what is wrong. */
 export type TemplateCompile = { template: MessageTemplate } | { errors: string[] };
-
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
 
 function lastKey(path: readonly PathSegment[]): string {
   for (let i = path.length - 1; i >= 0; i--) {

@@ -3,7 +3,6 @@
  * A PolicySet is a frozen value: the server can swap one for another atomically.
  */
 import type { ReviewNotice, UserInfo } from '../admission/types.js';
-import type { ErrorCode } from '../errors.js';
 import type { Finding } from '../detect/index.js';
 import type { PathSegment, Selector } from './selector.js';
 
@@ -15,20 +14,6 @@ export type Enforcement = 'deny' | 'warn' | 'audit';
  * broken with warn enforcement, `error` = could not be evaluated, `skip` = did not apply.
  */
 export type RuleStatus = 'pass' | 'fail' | 'warn' | 'error' | 'skip';
-
-/** A problem found while loading policy files; the CLI prints all, the server logs all. */
-export interface PolicyIssue {
-  code: ErrorCode;
-  /** A sentence for a platform engineer, starting with the field (`rules[2].when[0]: ...`). */
-  message: string;
-  file?: string;
-  /** 1-based. */
-  line?: number;
-  /** 1-based. */
-  column?: number;
-  /** The field inside the document, e.g. `spec.rules[2].when[0]`. */
-  path?: string;
-}
 
 /** Per-item state the conditions of one rule share while it is checked. */
 export interface ItemScope {

@@ -3,7 +3,6 @@ export { type DirWatcher, type DirWatcherOptions, fingerprintDir, watchDir } fro
 export {
   type DirLoader,
   InitialLoadError,
-  type LoadIssue,
   openReloadingStore,
   type ReloadingStore,
   type ReloadingStoreOptions,

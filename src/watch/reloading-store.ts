@@ -1,18 +1,11 @@
+import { isShroudError } from '../errors.js';
+import { type Issue, IssueError } from '../issues.js';
 import type { Logger } from '../log/logger.js';
 import { watchDir, type DirWatcher } from './dir-watcher.js';
 import type { ReadinessCheck } from '../health/readiness.js';
 
-/** A problem found while loading, located in a file when it can be. */
-export interface LoadIssue {
-  code: string;
-  message: string;
-  file?: string;
-  line?: number;
-  column?: number;
-}
-
 /** Loaders collect: they return what they could build and every issue they met. */
-export type DirLoader<T> = (dir: string) => Promise<{ value: T; issues: readonly LoadIssue[] }>;
+export type DirLoader<T> = (dir: string) => Promise<{ value: T; issues: readonly Issue[] }>;
 
 export interface ReloadingStore<T> {
   /** The set in force: the last one that loaded without issues. Swapped atomically. */
@@ -36,13 +29,15 @@ export interface ReloadingStoreOptions<T> {
   debounceMs?: number;
 }
 
-/** Thrown by openReloadingStore when the first load has issues: there is no good set to fall back on. */
-export class InitialLoadError extends Error {
-  readonly issues: readonly LoadIssue[];
-  constructor(what: string, issues: readonly LoadIssue[]) {
-    super(`${what} did not load: ${issues.length} problem(s)`);
+/**
+ * Thrown by openReloadingStore when the first load has issues: there is no good set to fall back
+ * on. Its code is the first issue's (`POLICY_SCHEMA_INVALID`, ...), as `valueOrThrow` would
+ * give: the cause a script branches on, already registered and documented. `issues` holds all.
+ */
+export class InitialLoadError extends IssueError {
+  constructor(what: string, issues: readonly Issue[]) {
+    super(issues, `${what} did not load`);
     this.name = 'InitialLoadError';
-    this.issues = issues;
   }
 }
 
@@ -60,7 +55,7 @@ export async function openReloadingStore<T>(options: ReloadingStoreOptions<T>): 
   let value = first.value;
   let generation = 1;
   let loadedAt = new Date().toISOString();
-  let lastError: { at: string; issues: readonly LoadIssue[] } | undefined;
+  let lastError: { at: string; issues: readonly Issue[] } | undefined;
   logger.info({ what, dir: options.dir, generation }, 'loaded');
 
   const reload = async (): Promise<boolean> => {
@@ -68,7 +63,14 @@ export async function openReloadingStore<T>(options: ReloadingStoreOptions<T>): 
     try {
       result = await options.load(options.dir);
     } catch (err) {
-      result = { value, issues: [{ code: 'INTERNAL', message: (err as Error).message }] };
+      // Loaders collect rather than throw, so this is a bug; the reload is rejected like any other.
+      const issue: Issue = isShroudError(err)
+        ? { code: err.code, message: err.message }
+        : {
+            code: 'SHROUD_INTERNAL',
+            message: `the loader failed: ${err instanceof Error ? err.message : String(err)}; please report this bug`,
+          };
+      result = { value, issues: [issue] };
     }
     if (result.issues.length > 0) {
       lastError = { at: new Date().toISOString(), issues: result.issues };

@@ -14,7 +14,7 @@ import {
   reviewResponse,
   verdictResponse,
 } from '../admission/index.js';
-import { type ErrorCode, isShroudError } from '../errors.js';
+import { isShroudError, ShroudError } from '../errors.js';
 import { boundText } from '../log/bound.js';
 import type { Logger } from '../log/logger.js';
 import { decisionDeadline, TIMED_OUT, withDeadline } from './deadline.js';
@@ -56,12 +56,12 @@ export function admissionRoute(endpoint: AdmissionEndpoint, handle: AdmissionHan
 }
 
 /** A decode failure keeps its code and message; anything else is an invalid review. */
-function decode(body: unknown): DecodedReview | (Error & { code: ErrorCode }) {
+function decode(body: unknown): DecodedReview | ShroudError {
   try {
     return decodeReview(parseJsonBody(Buffer.isBuffer(body) ? body.toString('utf8') : ''));
   } catch (err) {
     if (isShroudError(err)) return err;
-    return Object.assign(new Error('request body could not be decoded'), { code: 'ADMISSION_REVIEW_INVALID' as const });
+    return new ShroudError('ADMISSION_REVIEW_INVALID', 'request body could not be decoded', { cause: err });
   }
 }
 

@@ -4,7 +4,7 @@
  */
 import type { LayerRules } from './import-graph.js';
 
-const BOTTOM = ['errors'] as const;
+const BOTTOM = ['errors', 'issues', 'util'] as const;
 const DOMAIN = ['admission', 'detect', 'crypto', 'policy'] as const;
 const PLUMBING = ['fs', 'log', 'health', 'watch', 'tls', 'https', 'config'] as const;
 const SERVICES = ['webhook'] as const;
@@ -13,6 +13,8 @@ export const LAYERS: LayerRules = {
   allowed: {
     // the bottom: the error registry, located issues, tiny shared helpers
     errors: [],
+    issues: ['errors'],
+    util: [],
     // domain: plain functions over data
     admission: [...BOTTOM],
     detect: [...BOTTOM],

@@ -13,13 +13,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { Issue } from '../../src/issues.js';
+import { isShroudError } from '../../src/errors.js';
 import { InitialLoadError, openReloadingStore, type DirLoader } from '../../src/watch/index.js';
 import { memoryLogger } from '../helpers/logs.js';
 
 /** A loader over *.txt files: each line "name" is a rule; a line "BAD" is an issue at that line. */
 const loadRules: DirLoader<readonly string[]> = async (dir) => {
   const rules: string[] = [];
-  const issues: { code: string; message: string; file: string; line: number }[] = [];
+  const issues: Issue[] = [];
   const walk = (folder: string): void => {
     for (const entry of readdirSync(folder, { withFileTypes: true })) {
       if (entry.name.startsWith('.')) continue;
@@ -29,7 +31,8 @@ const loadRules: DirLoader<readonly string[]> = async (dir) => {
         readFileSync(path, 'utf8')
           .split('\n')
           .forEach((l, i) => {
-            if (l === 'BAD') issues.push({ code: 'POLICY_INVALID', message: 'bad rule', file: path, line: i + 1 });
+            if (l === 'BAD')
+              issues.push({ code: 'POLICY_SCHEMA_INVALID', message: 'bad rule', file: path, line: i + 1 });
             else if (l !== '') rules.push(l);
           });
       }
@@ -75,7 +78,7 @@ test('a change on disk is swapped in; a bad one is reported and the last good se
       assert.equal(store.generation(), 2);
       const lastError = store.readiness().lastError as { issues: unknown[] };
       assert.deepEqual(lastError.issues, [
-        { code: 'POLICY_INVALID', message: 'bad rule', file: join(dir, 'team', 'b.txt'), line: 2 },
+        { code: 'POLICY_SCHEMA_INVALID', message: 'bad rule', file: join(dir, 'team', 'b.txt'), line: 2 },
       ]);
       assert.ok(logs.lines().some((l) => l.msg === 'reload rejected; keeping the last good set' && l.line === 2));
 
@@ -168,6 +171,55 @@ test('writes that never pause still get applied: a change waits for quiet at mos
     await until(() => store.readiness().pendingSince === null);
   } finally {
     store.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('the first-load error is a ShroudError with the first issue as its code and text, and every issue', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'shroud-store-'));
+  try {
+    writeFileSync(join(dir, 'a.txt'), 'BAD\nok\nBAD\n');
+    await assert.rejects(
+      openReloadingStore({ dir, load: loadRules, logger: memoryLogger().logger, what: 'policies' }),
+      (err: unknown) =>
+        isShroudError(err, 'POLICY_SCHEMA_INVALID') &&
+        err.message === `policies did not load: ${join(dir, 'a.txt')}:1: bad rule (and 1 more)` &&
+        err instanceof InitialLoadError &&
+        err.issues.length === 2 &&
+        err.details?.issues === err.issues,
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a loader that throws is a bug: the reload is rejected with SHROUD_INTERNAL and the set stays', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'shroud-store-'));
+  const logs = memoryLogger();
+  let calls = 0;
+  const flaky: DirLoader<string> = async () => {
+    calls++;
+    if (calls > 1) throw new TypeError('cannot read properties of undefined');
+    return { value: 'first', issues: [] };
+  };
+  try {
+    const store = await openReloadingStore({ dir, load: flaky, logger: logs.logger, what: 'policies', pollMs: 60_000 });
+    try {
+      assert.equal(await store.reload(), false);
+      assert.equal(store.current(), 'first');
+      assert.equal(store.generation(), 1);
+      const lastError = store.readiness().lastError as { issues: unknown[] };
+      assert.deepEqual(lastError.issues, [
+        {
+          code: 'SHROUD_INTERNAL',
+          message: 'the loader failed: cannot read properties of undefined; please report this bug',
+        },
+      ]);
+      assert.ok(logs.lines().some((l) => l.code === 'SHROUD_INTERNAL'));
+    } finally {
+      store.close();
+    }
+  } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 });

@@ -6,14 +6,7 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ShroudError } from '../../errors.js';
 import { evaluateObject, formatIssue, loadPolicyDir, type PolicySet } from '../../policy/index.js';
-import {
-  renderJson,
-  renderSarif,
-  renderText,
-  type CheckError,
-  type CheckReport,
-  type CheckResult,
-} from '../check-report.js';
+import { renderJson, renderSarif, renderText, type CheckReport, type CheckResult } from '../check-report.js';
 import { expandInputs, readInputs } from '../inputs.js';
 import { EXIT, type CliIO, type Command } from '../io.js';
 import { parseManifest } from '../manifests.js';
@@ -43,9 +36,7 @@ function str(v: unknown): string | null {
 export function checkText(set: PolicySet, file: string, text: string, now: Date, report: CheckReport): void {
   const parsed = parseManifest(file, text);
   report.summary.skippedDocuments += parsed.skipped;
-  for (const e of parsed.errors) {
-    report.errors.push({ file, line: e.line, column: e.column, code: 'POLICY_INPUT_INVALID', message: e.message });
-  }
+  report.errors.push(...parsed.errors);
   for (const m of parsed.objects) {
     const meta = (m.object.metadata ?? {}) as Record<string, unknown>;
     const kind = str(m.object.kind);
@@ -126,18 +117,15 @@ export const check: Command = async (argv: string[], io: CliIO): Promise<number>
     summary: { files: 0, objects: 0, denied: 0, warned: 0, passed: 0, violations: 0, skippedDocuments: 0, errors: 0 },
   };
   const { files, problems } = await expandInputs(positionals, io.cwd);
-  for (const p of problems)
-    report.errors.push({ file: p.name, line: null, column: null, code: 'POLICY_INPUT_INVALID', message: p.message });
+  report.errors.push(...problems);
   const now = new Date();
   await readInputs(files, io, (file, text) => {
     report.summary.files++;
     if (text instanceof Error) {
       const code = (text as NodeJS.ErrnoException).code;
       report.errors.push({
-        file: file.name,
-        line: null,
-        column: null,
         code: 'POLICY_INPUT_INVALID',
+        file: file.name,
         message: `cannot read (${code ?? text.message})`,
       });
       return;
@@ -149,13 +137,9 @@ export const check: Command = async (argv: string[], io: CliIO): Promise<number>
   if (output === 'json') io.stdout.write(renderJson(report));
   else if (output === 'sarif') io.stdout.write(renderSarif(report, set));
   else io.stdout.write(renderText(report));
-  for (const e of report.errors) io.stderr.write(`${e.code}: ${formatError(e)}\n`);
+  for (const e of report.errors) io.stderr.write(`${e.code}: ${formatIssue(e)}\n`);
   if (report.errors.length > 0) return EXIT.USAGE;
   return report.summary.denied > 0 ? EXIT.VIOLATIONS : EXIT.OK;
 };
-
-function formatError(e: CheckError): string {
-  return e.line === null ? `${e.file}: ${e.message}` : `${e.file}:${e.line}:${e.column}: ${e.message}`;
-}
 
 export default check;

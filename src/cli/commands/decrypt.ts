@@ -9,6 +9,7 @@ import { parseArgs } from 'node:util';
 import { isMap, isScalar, LineCounter, parseAllDocuments, stringify, type Document } from 'yaml';
 import { DekCache, isSealedValue, loadKeyring, LocalKeyringProvider, openValue } from '../../crypto/index.js';
 import { isShroudError, ShroudError } from '../../errors.js';
+import { formatIssue, type Issue } from '../../issues.js';
 import { EXIT, type Command } from '../io.js';
 import { keyringPath } from '../keyring-path.js';
 import { readInputText } from '../read-input.js';
@@ -43,15 +44,17 @@ export const decrypt: Command = async (argv, io) => {
   io.stderr.write('WARNING: printing decrypted secrets. Do not commit, paste or log this output.\n');
   let failed = 0;
   let opened = 0;
+  const report = (issue: Issue): void => {
+    io.stderr.write(`${issue.code}: ${formatIssue(issue)}\n`);
+  };
   for (const file of positionals) {
     const lineCounter = new LineCounter();
     const docs = parseAllDocuments(await readInputText(file, io), { lineCounter });
     for (const doc of Array.isArray(docs) ? docs : []) {
       if (doc.errors.length > 0) {
         failed++;
-        io.stderr.write(
-          `CLI_USAGE: ${file}:${doc.errors[0]!.linePos?.[0]?.line ?? 0}: not valid YAML (${doc.errors[0]!.code})\n`,
-        );
+        const { code, linePos } = doc.errors[0]!;
+        report({ code: 'CLI_USAGE', file, line: linePos?.[0]?.line, message: `not valid YAML (${code})` });
         continue;
       }
       const data = doc.get('data');
@@ -86,9 +89,8 @@ export const decrypt: Command = async (argv, io) => {
         } catch (err) {
           if (!isShroudError(err)) throw err;
           failed++;
-          io.stderr.write(
-            `${err.code}: ${file}:${line}: ${key} of ConfigMap ${namespace ?? '-'}/${name ?? '-'}: ${err.message}\n`,
-          );
+          const where = `${key} of ConfigMap ${namespace ?? '-'}/${name ?? '-'}`;
+          report({ code: err.code, file, line, message: `${where}: ${err.message}` });
         }
       }
       if (Object.keys(plain).length + Object.keys(binary).length === 0) continue;

@@ -42,7 +42,7 @@ async function test(argv: string[], io: CliIO): Promise<number> {
   }
   const run = await runPolicyTests(resolve(io.cwd, positionals[0]!), read.value);
   io.stdout.write(renderTestTable(run));
-  for (const i of run.invalid) io.stderr.write(`POLICY_TEST_INVALID: ${i.case}: ${i.message}\n`);
+  for (const i of run.invalid) io.stderr.write(`${i.code}: ${formatIssue(i)}\n`);
   if (run.cases === 0) {
     io.stderr.write(`POLICY_TEST_INVALID: no test cases (folders with expected.yaml) below ${positionals[0]}\n`);
     return EXIT.USAGE;

@@ -5,6 +5,7 @@
  */
 import { rewrapValue, type KekProvider } from '../../crypto/index.js';
 import { isShroudError } from '../../errors.js';
+import { formatIssue } from '../../issues.js';
 import { EXIT, type CliIO } from '../io.js';
 import { readInputFile } from '../read-input.js';
 import { findSealedScalars, replaceSealedScalars, type SealedScalar } from '../sealed-tokens.js';
@@ -16,8 +17,8 @@ export async function rewrapFiles(paths: string[], names: string[], provider: Ke
   for (const [i, path] of paths.entries()) {
     const name = names[i]!;
     const text = (await readInputFile(name, io)).toString('utf8');
-    const { scalars, issues } = findSealedScalars(text);
-    for (const issue of issues) io.stderr.write(`CRYPTO_MALFORMED: ${name}:${issue.line}: ${issue.message}\n`);
+    const { scalars, issues } = findSealedScalars(text, name);
+    for (const issue of issues) io.stderr.write(`${issue.code}: ${formatIssue(issue)}\n`);
     if (issues.length > 0) {
       failed = true;
       continue;
@@ -40,10 +41,10 @@ export async function rewrapFiles(paths: string[], names: string[], provider: Ke
       continue;
     }
     if (replacements.length > 0) {
-      const result = replaceSealedScalars(text, replacements);
+      const result = replaceSealedScalars(text, replacements, name);
       if ('issue' in result) {
         failed = true;
-        io.stderr.write(`CRYPTO_MALFORMED: ${name}: ${result.issue.message}\n`);
+        io.stderr.write(`${result.issue.code}: ${formatIssue(result.issue)}\n`);
         continue;
       }
       await writeFileAtomic(path, result.text);
