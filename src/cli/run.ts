@@ -73,12 +73,6 @@ export function reportError(err: unknown, io: CliIO): number {
     io.stderr.write(`${err.code}: ${err.message}\n`);
     return err.code === 'CLI_USAGE' ? EXIT.USAGE : EXIT.FAILURE;
   }
-  // node:util parseArgs throws TypeErrors with codes like ERR_PARSE_ARGS_UNKNOWN_OPTION.
-  const code = (err as { code?: unknown } | null)?.code;
-  if (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS')) {
-    io.stderr.write(`CLI_USAGE: ${(err as Error).message}\n`);
-    return EXIT.USAGE;
-  }
   io.stderr.write(`INTERNAL: ${err instanceof Error ? err.message : String(err)}\n`);
   return EXIT.FAILURE;
 }
