@@ -6,6 +6,7 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import { isAbsolute, join, resolve } from 'node:path';
 import type { FileIssue } from '../issues.js';
 import type { CliIO } from './io.js';
+import { readStdin } from './read-input.js';
 
 const MANIFEST = /\.(ya?ml|json)$/i;
 /** Folders that never hold manifests worth checking and can be huge. */
@@ -63,14 +64,6 @@ export async function expandInputs(
     }
   }
   return { files, problems };
-}
-
-/** Reads all of standard input as UTF-8. */
-export async function readStdin(io: CliIO): Promise<string> {
-  let text = '';
-  for await (const chunk of io.stdin)
-    text += typeof chunk === 'string' ? chunk : Buffer.from(chunk as Uint8Array).toString('utf8');
-  return text;
 }
 
 /** Reads files with a little concurrency (thousands of files in CI), keeping their order. */

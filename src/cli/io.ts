@@ -2,7 +2,7 @@
 export interface CliIO {
   stdout: { write(chunk: string): unknown };
   stderr: { write(chunk: string): unknown };
-  /** Read when a command is given `-` as a file. */
+  /** Read when a command is given `-` as a file (through readStdin in read-input.ts). */
   stdin: NodeJS.ReadableStream;
   env: Readonly<Record<string, string | undefined>>;
   /** Relative paths on the command line are resolved against this. */

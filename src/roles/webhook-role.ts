@@ -5,7 +5,7 @@ import type { Logger } from '../log/logger.js';
 import { createPolicyReviewer, loadPolicyDir, type PolicySet } from '../policy/index.js';
 import { openReloadingStore } from '../watch/index.js';
 import { startWebhookServer } from '../webhook/index.js';
-import { checkKeyring, ensureCertificates, type Notify } from './dev-material.js';
+import { checkKeyring, ensureCertificates, type Notify, refuseMissingMaterial } from './dev-material.js';
 
 /** A running webhook role: what `shroud serve` waits on and stops. */
 export interface RunningWebhookRole {
@@ -23,7 +23,8 @@ export interface RunningWebhookRole {
 /**
  * The webhook role's composition root: turns a resolved config into running parts. The policy
  * folder is loaded and watched (the last good set stays in force), the certificates and the
- * keyring are checked (dev ones made on first run when allowed), and `/validate` and `/mutate`
+ * keyring are checked (dev ones made on first run, only at the default paths and only after
+ * both were found usable or makeable), and `/validate` and `/mutate`
  * are served over HTTPS. Relative paths resolve against `cwd`.
  * @throws InitialLoadError when the first policy load has issues (nothing to fall back on)
  * @throws ShroudError TLS_* / CRYPTO_KEYRING_* when certificates or keyring cannot be used
@@ -43,8 +44,10 @@ export async function startWebhookRole(
     pollMs: config.pollIntervalMs,
   });
   try {
+    const keyringPath = resolve(env.cwd, config.keyringPath);
+    refuseMissingMaterial({ certDir, keyringPath }, config);
     await ensureCertificates(certDir, config, logger, notify);
-    const keyring = await checkKeyring(resolve(env.cwd, config.keyringPath), config, logger, notify);
+    const keyring = await checkKeyring(keyringPath, config, logger, notify);
     const server = await startWebhookServer({
       host: config.host,
       port: config.port,

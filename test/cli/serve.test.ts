@@ -32,8 +32,7 @@ test('shroud serve (real process): dev certs on first run, serves, drains an in-
       'serve',
       '--listen',
       '127.0.0.1:0',
-      '--cert-dir',
-      join(dir, 'certs'),
+      // No --cert-dir: dev certificates are made only in the default folder (certs/ under cwd).
       '--policies',
       join(repo, 'policies'),
     ],

@@ -3,30 +3,29 @@
  * manifests, each object evaluated as a CREATE with the same engine as the webhook.
  */
 import { resolve } from 'node:path';
-import { parseArgs } from 'node:util';
+import { SETTINGS } from '../../config/index.js';
 import { ShroudError } from '../../errors.js';
 import { evaluateObject, formatIssue, loadPolicyDir, type PolicySet } from '../../policy/index.js';
 import { renderJson, renderSarif, renderText, type CheckReport, type CheckResult } from '../check-report.js';
+import { defineCommandLine, readCommandLine } from '../command-line.js';
 import { expandInputs, readInputs } from '../inputs.js';
 import { EXIT, type CliIO, type Command } from '../io.js';
 import { parseManifest } from '../manifests.js';
 
-const HELP = `Usage: shroud check [--policies DIR] [--output text|json|sarif] PATH...
-
-Evaluates every Kubernetes object in PATH (files, directories, or - for standard input;
-YAML or JSON; multi-document; kind: List items) as a CREATE against the policies.
-
-Options:
-  --policies DIR   policy directory (default: ./policies)
-  --output FORMAT  text (default), json or sarif
-  -h, --help       show this help
-
-Exit codes: 0 nothing would be denied, 1 something would be denied,
-2 usage error or a file that cannot be parsed, 3 the policies cannot be loaded.
-`;
-
-const OUTPUTS = ['text', 'json', 'sarif'] as const;
-type Output = (typeof OUTPUTS)[number];
+export const CHECK_COMMAND_LINE = defineCommandLine({
+  command: 'check',
+  usage: '[options] PATH...',
+  description: `Evaluates every Kubernetes object in PATH (files, directories, or - for standard input;
+YAML or JSON; multi-document; kind: List items) as a CREATE against the policies.`,
+  // What `shroud check` takes; one more setting is one more line here.
+  settings: {
+    policiesDir: SETTINGS.policiesDir,
+    output: SETTINGS.output,
+  },
+  positionals: true,
+  footer: `Exit codes: 0 nothing would be denied, 1 something would be denied,
+2 usage error or a file that cannot be parsed, 3 the policies cannot be loaded.`,
+});
 
 function str(v: unknown): string | null {
   return typeof v === 'string' ? v : null;
@@ -81,32 +80,19 @@ export function checkText(set: PolicySet, file: string, text: string, now: Date,
 
 /** Runs `shroud check`. */
 export const check: Command = async (argv: string[], io: CliIO): Promise<number> => {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    options: {
-      policies: { type: 'string' },
-      output: { type: 'string', short: 'o', default: 'text' },
-      help: { type: 'boolean', short: 'h' },
-    },
-    allowPositionals: true,
-    strict: true,
-  });
-  if (values.help === true) {
-    io.stdout.write(HELP);
-    return EXIT.OK;
-  }
-  const output = values.output as Output;
-  if (!OUTPUTS.includes(output))
-    throw new ShroudError('CLI_USAGE', `--output must be one of ${OUTPUTS.join(', ')} (got "${values.output}")`);
+  const commandLine = readCommandLine(CHECK_COMMAND_LINE, argv, io);
+  if (commandLine === undefined) return EXIT.OK;
+  const { values, positionals } = commandLine;
+  const output = values.output;
   if (positionals.length === 0)
     throw new ShroudError('CLI_USAGE', 'give at least one file, directory or - (standard input) to check');
 
-  const policyDir = resolve(io.cwd, values.policies ?? 'policies');
+  const policyDir = resolve(io.cwd, values.policiesDir);
   const loaded = await loadPolicyDir(policyDir);
   if (loaded.issues.length > 0) {
     for (const issue of loaded.issues) io.stderr.write(`${issue.code}: ${formatIssue(issue)}\n`);
     io.stderr.write(
-      `The policies in ${values.policies ?? 'policies'} have ${loaded.issues.length} problem(s); nothing was checked.\n`,
+      `The policies in ${values.policiesDir} have ${loaded.issues.length} problem(s); nothing was checked.\n`,
     );
     return EXIT.FAILURE;
   }

@@ -5,26 +5,34 @@
  * (namespace, name, key, and the shroud.dev/service-account annotation or --service-account),
  * so a value copied into the wrong ConfigMap fails here as it would in the cluster.
  */
-import { parseArgs } from 'node:util';
+import { resolve } from 'node:path';
 import { isMap, isScalar, LineCounter, parseAllDocuments, stringify, type Document } from 'yaml';
 import { DekCache, isSealedValue, loadKeyring, LocalKeyringProvider, openValue } from '../../crypto/index.js';
+import { SETTINGS, valueSetting } from '../../config/index.js';
 import { isShroudError, ShroudError } from '../../errors.js';
 import { formatIssue, type Issue } from '../../issues.js';
+import { defineCommandLine, readCommandLine, renderHelp } from '../command-line.js';
 import { EXIT, type Command } from '../io.js';
-import { keyringPath } from '../keyring-path.js';
 import { readInputText } from '../read-input.js';
 
-const USAGE = `Usage: shroud decrypt [--keyring FILE] [--service-account SA] MANIFEST...
-
-Prints the plaintext of every sealed value in the ConfigMap manifests ('-' reads stdin).
-For administrators holding the keyring; the output holds secrets. Exit 3 if any value fails to open.
-`;
-
-const OPTIONS = {
-  keyring: { type: 'string' },
-  'service-account': { type: 'string' },
-  help: { type: 'boolean', short: 'h' },
-} as const;
+export const DECRYPT_COMMAND_LINE = defineCommandLine({
+  command: 'decrypt',
+  usage: '[options] MANIFEST...',
+  description: `Prints the plaintext of every sealed value in the ConfigMap manifests ('-' reads stdin).
+For administrators holding the keyring; the output holds secrets. Exit 3 if any value fails to open.`,
+  settings: {
+    keyringPath: SETTINGS.keyringPath,
+    serviceAccount: valueSetting<string | undefined>({
+      flag: 'service-account',
+      arg: 'SA',
+      default: undefined,
+      accepts: 'a service account name',
+      parse: (text) => (text === '' ? undefined : text),
+      help: 'open as this service account (default: the shroud.dev/service-account annotation)',
+    }),
+  },
+  positionals: true,
+});
 
 function stringAt(doc: Document, path: string[]): string | undefined {
   const v = doc.getIn(path);
@@ -33,13 +41,12 @@ function stringAt(doc: Document, path: string[]): string | undefined {
 
 /** Runs `shroud decrypt`. */
 export const decrypt: Command = async (argv, io) => {
-  const { values, positionals } = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
-  if (values.help === true) {
-    io.stdout.write(USAGE);
-    return EXIT.OK;
-  }
-  if (positionals.length === 0) throw new ShroudError('CLI_USAGE', `give at least one manifest\n\n${USAGE}`);
-  const provider = new LocalKeyringProvider(await loadKeyring(keyringPath(values.keyring, io)));
+  const commandLine = readCommandLine(DECRYPT_COMMAND_LINE, argv, io);
+  if (commandLine === undefined) return EXIT.OK;
+  const { values, positionals } = commandLine;
+  if (positionals.length === 0)
+    throw new ShroudError('CLI_USAGE', `give at least one manifest\n\n${renderHelp(DECRYPT_COMMAND_LINE)}`);
+  const provider = new LocalKeyringProvider(await loadKeyring(resolve(io.cwd, values.keyringPath)));
   const cache = new DekCache();
   io.stderr.write('WARNING: printing decrypted secrets. Do not commit, paste or log this output.\n');
   let failed = 0;
@@ -62,7 +69,7 @@ export const decrypt: Command = async (argv, io) => {
       const namespace = stringAt(doc, ['metadata', 'namespace']);
       const name = stringAt(doc, ['metadata', 'name']);
       const serviceAccount =
-        values['service-account'] ?? stringAt(doc, ['metadata', 'annotations', 'shroud.dev/service-account']);
+        values.serviceAccount ?? stringAt(doc, ['metadata', 'annotations', 'shroud.dev/service-account']);
       const plain: Record<string, string> = {};
       const binary: Record<string, string> = {};
       for (const pair of data.items) {

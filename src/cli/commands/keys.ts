@@ -1,11 +1,10 @@
 /**
  * `shroud keys init|rotate|retire|shred|status|export-public|rewrap`: the local keyring's
- * lifecycle. Every subcommand takes `--keyring FILE` (else SHROUD_KEYRING, else
- * .shroud/keyring.json under the working directory).
+ * lifecycle. Every subcommand takes the keyring setting (`--keyring FILE`, else SHROUD_KEYRING,
+ * else its default, under the working directory).
  */
 import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import {
   createKeyring,
   exportPublicKey,
@@ -19,16 +18,18 @@ import {
   shredKeyVersion,
   type Keyring,
 } from '../../crypto/index.js';
+import { integerSetting, pathSetting, SETTINGS, switchSetting } from '../../config/index.js';
 import { ShroudError } from '../../errors.js';
+import { defineCommandLine, readCommandLine, renderHelp } from '../command-line.js';
 import { EXIT, type CliIO, type Command } from '../io.js';
-import { keyringPath } from '../keyring-path.js';
 import { readInputFile } from '../read-input.js';
 import { findSealedScalars } from '../sealed-tokens.js';
 import { rewrapFiles } from './rewrap-files.js';
 
-const USAGE = `Usage: shroud keys <subcommand> [--keyring FILE]
-
-  init                      create a keyring (refuses to overwrite one)
+export const KEYS_COMMAND_LINE = defineCommandLine({
+  command: 'keys',
+  usage: '<subcommand> [options] [FILE...]',
+  description: `  init                      create a keyring (refuses to overwrite one)
   rotate                    add a new primary version; older versions keep opening
   retire --version N        mark an active version for removal (it still opens)
   shred --version N --yes [FILE...]
@@ -36,39 +37,44 @@ const USAGE = `Usage: shroud keys <subcommand> [--keyring FILE]
                             (FILE...: YAML files to scan for values that would be lost)
   status [--output json]    versions, states, creation times, public key fingerprints
   export-public [--out F]   print (or write) the primary version's public sealing key
-  rewrap FILE...            rewrap every sealed value in these YAML files to the primary version
-
---keyring FILE defaults to $SHROUD_KEYRING, else .shroud/keyring.json.
-`;
-
-const OPTIONS = {
-  keyring: { type: 'string' },
-  version: { type: 'string' },
-  yes: { type: 'boolean' },
-  output: { type: 'string' },
-  out: { type: 'string' },
-  help: { type: 'boolean', short: 'h' },
-} as const;
+  rewrap FILE...            rewrap every sealed value in these YAML files to the primary version`,
+  settings: {
+    keyringPath: SETTINGS.keyringPath,
+    version: integerSetting({
+      flag: 'version',
+      arg: 'N',
+      min: 1,
+      max: Number.MAX_SAFE_INTEGER,
+      accepts: 'a key version number (1 or more)',
+      help: 'the key version (retire, shred)',
+    }),
+    yes: switchSetting({ flag: 'yes', default: false, help: 'really shred' }),
+    output: { ...SETTINGS.output, help: 'status as text or json' },
+    out: pathSetting({ flag: 'out', arg: 'FILE', help: 'export-public writes the key here instead of stdout' }),
+  },
+  positionals: true,
+});
 
 function usageError(message: string): ShroudError {
-  return new ShroudError('CLI_USAGE', `${message}\n\n${USAGE}`);
+  return new ShroudError('CLI_USAGE', `${message}\n\n${renderHelp(KEYS_COMMAND_LINE)}`);
 }
 
-function versionFlag(value: string | undefined): number {
-  if (value === undefined || !/^[1-9][0-9]*$/.test(value))
-    throw usageError('--version N (a key version number) is required');
-  return Number(value);
+function versionFlag(value: number | undefined): number {
+  if (value === undefined) throw usageError('--version N (a key version number) is required');
+  return value;
 }
 
 /** Runs `shroud keys ...`. */
 export const keys: Command = async (argv, io) => {
-  const { values, positionals } = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
+  const commandLine = readCommandLine(KEYS_COMMAND_LINE, argv, io);
+  if (commandLine === undefined) return EXIT.OK;
+  const { values, positionals } = commandLine;
   const [sub, ...files] = positionals;
-  if (values.help === true || sub === undefined) {
-    io.stdout.write(USAGE);
-    return values.help === true ? EXIT.OK : EXIT.USAGE;
+  if (sub === undefined) {
+    io.stdout.write(renderHelp(KEYS_COMMAND_LINE));
+    return EXIT.USAGE;
   }
-  const path = keyringPath(values.keyring, io);
+  const path = resolve(io.cwd, values.keyringPath);
   const noFiles = () => {
     if (files.length > 0) throw usageError(`keys ${sub} takes no file arguments`);
   };
@@ -108,7 +114,7 @@ export const keys: Command = async (argv, io) => {
       return shred(path, versionFlag(values.version), values.yes === true, files, io);
     case 'status':
       noFiles();
-      return status(path, await loadKeyring(path), values.output ?? 'text', io);
+      return status(path, await loadKeyring(path), values.output, io);
     case 'export-public': {
       noFiles();
       const text = exportPublicKey(await loadKeyring(path));

@@ -1,64 +1,25 @@
-import { parseArgs } from 'node:util';
-import { resolveServeConfig, type ServeConfig, settingsFromEnv } from '../../config/serve-config.js';
+import { SERVE_SETTINGS, type ServeConfig, toServeConfig } from '../../config/index.js';
 import { createLogger, type Logger } from '../../log/logger.js';
 import { formatIssue } from '../../policy/index.js';
 import { InitialLoadError, startWebhookRole } from '../../roles/index.js';
+import { defineCommandLine, readCommandLine } from '../command-line.js';
 import { type CliIO, type Command, EXIT } from '../io.js';
 
-const HELP = `Usage: shroud serve [options]
-
-Runs the admission webhook over HTTPS: POST /validate, POST /mutate, GET /healthz, GET /readyz.
-Every option can also be set by an environment variable (flags win).
-
-Options:
-  --listen HOST:PORT       where to listen (SHROUD_LISTEN, default 127.0.0.1:8443)
-  --policies DIR           policy folder, read recursively (SHROUD_POLICIES, default ./policies)
-  --cert-dir DIR           tls.crt, tls.key, ca.crt (SHROUD_CERT_DIR, default ./certs)
-  --no-dev-certs           fail instead of generating dev certificates when tls.* are missing
-                           (SHROUD_DEV_CERTS=false)
-  --keyring FILE           the keyring (SHROUD_KEYRING, default .shroud/keyring.json)
-  --no-dev-keyring         fail instead of creating a dev keyring when FILE is missing
-                           (SHROUD_DEV_KEYRING=false)
-  --log-level LEVEL        trace|debug|info|warn|error|fatal|silent (SHROUD_LOG_LEVEL, default info)
-  --drain-timeout-ms N     how long SIGTERM waits for in-flight reviews (SHROUD_DRAIN_TIMEOUT_MS, default 10000)
-  --poll-interval-ms N     re-check interval for the certificate and policy folders (SHROUD_POLL_INTERVAL_MS, default 10000)
-`;
+export const SERVE_COMMAND_LINE = defineCommandLine({
+  command: 'serve',
+  usage: '[options]',
+  description: `Runs the admission webhook over HTTPS: POST /validate, POST /mutate, GET /healthz, GET /readyz.
+Dev certificates and a dev keyring are made on first run, only where no --cert-dir or --keyring
+(or their variables) is given; a folder or file that is given must hold the real thing.`,
+  settings: SERVE_SETTINGS,
+  positionals: false,
+});
 
 /** `shroud serve`: the webhook, until SIGTERM or SIGINT. */
 export const serveCommand: Command = async (argv, io) => {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      listen: { type: 'string' },
-      policies: { type: 'string' },
-      'cert-dir': { type: 'string' },
-      'dev-certs': { type: 'boolean' },
-      'no-dev-certs': { type: 'boolean' },
-      keyring: { type: 'string' },
-      'no-dev-keyring': { type: 'boolean' },
-      'log-level': { type: 'string' },
-      'drain-timeout-ms': { type: 'string' },
-      'poll-interval-ms': { type: 'string' },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
-    strict: true,
-    allowPositionals: false,
-  });
-  if (values.help) {
-    io.stdout.write(HELP);
-    return EXIT.OK;
-  }
-  const config = resolveServeConfig(settingsFromEnv(io.env), {
-    listen: values.listen,
-    policiesDir: values.policies,
-    certDir: values['cert-dir'],
-    devCerts: values['no-dev-certs'] ? false : values['dev-certs'],
-    keyringPath: values.keyring,
-    devKeyring: values['no-dev-keyring'] ? false : undefined,
-    logLevel: values['log-level'],
-    drainTimeoutMs: values['drain-timeout-ms'],
-    pollIntervalMs: values['poll-interval-ms'],
-  });
+  const commandLine = readCommandLine(SERVE_COMMAND_LINE, argv, io);
+  if (commandLine === undefined) return EXIT.OK;
+  const config = toServeConfig(commandLine);
   const logger = createLogger({ level: config.logLevel });
   // A webhook that exits takes every cluster write with it (failurePolicy Fail): a stray
   // rejection is a bug to log and fix, not a reason to stop answering.

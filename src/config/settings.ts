@@ -1,0 +1,116 @@
+/**
+ * The settings table: every setting that has an environment variable or that several commands
+ * take, declared once. A command lists the ones it takes (and its own command-line-only options)
+ * and `readCommandLine` (src/cli/command-line.ts) resolves them: defaults < environment < flags.
+ * The README's "Settings" table is checked against this one (test/config/settings-docs.test.ts).
+ */
+import { choiceSetting, pathSetting, switchSetting, valueSetting } from './setting.js';
+
+/** Log levels pino understands, quietest last. */
+export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** Report formats; `keys status` takes text and json. */
+export const OUTPUT_FORMATS = ['text', 'json', 'sarif'] as const;
+export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
+
+/** Where to listen. */
+export interface ListenAddress {
+  host: string;
+  port: number;
+}
+
+/** Parses `HOST:PORT`, `[v6]:PORT` or `:PORT` (all interfaces); undefined when it is none of them. */
+export function parseListenAddress(value: string): ListenAddress | undefined {
+  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:[\]]*)):(\d{1,5})$/.exec(value.trim());
+  const port = m ? Number(m[3]) : Number.NaN;
+  if (!m || port > 65535) return undefined;
+  const host = m[1] ?? m[2] ?? '';
+  return { host: host === '' ? '0.0.0.0' : host, port };
+}
+
+function milliseconds(text: string): number | undefined {
+  const n = /^\d+$/.test(text.trim()) ? Number(text) : Number.NaN;
+  return Number.isSafeInteger(n) ? n : undefined;
+}
+
+export const SETTINGS = {
+  listen: valueSetting<ListenAddress>({
+    flag: 'listen',
+    arg: 'HOST:PORT',
+    env: 'SHROUD_LISTEN',
+    default: { host: '127.0.0.1', port: 8443 },
+    show: (a) => `${a.host.includes(':') ? `[${a.host}]` : a.host}:${a.port}`,
+    accepts: 'HOST:PORT, for example 127.0.0.1:8443, :8443 (all interfaces) or [::1]:8443',
+    parse: parseListenAddress,
+    help: 'where to listen; port 0 picks a free one',
+  }),
+  policiesDir: pathSetting({
+    flag: 'policies',
+    arg: 'DIR',
+    env: 'SHROUD_POLICIES',
+    // The one place the default policy folder is written.
+    default: 'policies',
+    help: 'policy and exception files, read recursively',
+  }),
+  certDir: pathSetting({
+    flag: 'cert-dir',
+    arg: 'DIR',
+    env: 'SHROUD_CERT_DIR',
+    default: 'certs',
+    help: 'tls.crt, tls.key and ca.crt (the keys of a kubernetes.io/tls Secret)',
+  }),
+  devCerts: switchSetting({
+    flag: 'dev-certs',
+    env: 'SHROUD_DEV_CERTS',
+    default: true,
+    help: 'make a dev CA and serving pair when the default cert folder has none',
+  }),
+  keyringPath: pathSetting({
+    flag: 'keyring',
+    arg: 'FILE',
+    env: 'SHROUD_KEYRING',
+    default: '.shroud/keyring.json',
+    help: 'the keyring file',
+  }),
+  devKeyring: switchSetting({
+    flag: 'dev-keyring',
+    env: 'SHROUD_DEV_KEYRING',
+    default: true,
+    help: 'make a dev keyring when there is none at the default path',
+  }),
+  logLevel: choiceSetting({
+    flag: 'log-level',
+    arg: 'LEVEL',
+    env: 'SHROUD_LOG_LEVEL',
+    choices: LOG_LEVELS,
+    default: 'info',
+    help: LOG_LEVELS.join('|'),
+  }),
+  drainTimeoutMs: valueSetting({
+    flag: 'drain-timeout-ms',
+    arg: 'N',
+    env: 'SHROUD_DRAIN_TIMEOUT_MS',
+    default: 10_000,
+    accepts: 'a whole number of milliseconds',
+    parse: milliseconds,
+    help: 'how long SIGTERM waits for reviews in flight',
+  }),
+  pollIntervalMs: valueSetting({
+    flag: 'poll-interval-ms',
+    arg: 'N',
+    env: 'SHROUD_POLL_INTERVAL_MS',
+    default: 10_000,
+    accepts: 'a whole number of milliseconds',
+    parse: milliseconds,
+    help: 'how often the certificate and policy folders are re-checked besides file events',
+  }),
+  output: choiceSetting({
+    flag: 'output',
+    short: 'o',
+    arg: 'FORMAT',
+    choices: OUTPUT_FORMATS,
+    default: 'text',
+    help: 'text, json or sarif',
+  }),
+};

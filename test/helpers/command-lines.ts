@@ -1,0 +1,20 @@
+import type { CommandLineSpec } from '../../src/cli/command-line.js';
+import { CERTS_COMMAND_LINE } from '../../src/cli/commands/certs.js';
+import { CHECK_COMMAND_LINE } from '../../src/cli/commands/check.js';
+import { DECRYPT_COMMAND_LINE } from '../../src/cli/commands/decrypt.js';
+import { ENCRYPT_COMMAND_LINE } from '../../src/cli/commands/encrypt.js';
+import { KEYS_COMMAND_LINE } from '../../src/cli/commands/keys.js';
+import { POLICY_TEST_COMMAND_LINE } from '../../src/cli/commands/policy.js';
+import { SERVE_COMMAND_LINE } from '../../src/cli/commands/serve.js';
+import type { SettingTable } from '../../src/config/index.js';
+
+/** Every command line `shroud` reads, for tests that hold them all to the same rules. */
+export const COMMAND_LINES: readonly CommandLineSpec<SettingTable>[] = [
+  SERVE_COMMAND_LINE,
+  CERTS_COMMAND_LINE,
+  CHECK_COMMAND_LINE,
+  POLICY_TEST_COMMAND_LINE,
+  KEYS_COMMAND_LINE,
+  ENCRYPT_COMMAND_LINE,
+  DECRYPT_COMMAND_LINE,
+];
