@@ -1,4 +1,5 @@
 import { ShroudError } from '../errors.js';
+import { BUILTIN_POLICY_DIR } from '../policy/index.js';
 
 /** Log levels pino understands, quietest last. */
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
@@ -10,7 +11,10 @@ export interface ServeConfig {
   host: string;
   /** Port to listen on. Default 8443; 0 picks a free port. */
   port: number;
-  /** Folder of policy files, read recursively. Default `./policies` (`SHROUD_POLICIES` / `--policies`). */
+  /**
+   * Folder of policy files, read recursively. Default: the built-in policies that ship with Shroud
+   * (`BUILTIN_POLICY_DIR`, `policies/` of the package) (`SHROUD_POLICIES` / `--policies`).
+   */
   policiesDir: string;
   /** Folder with tls.crt, tls.key and ca.crt. Default `./certs` (`SHROUD_CERT_DIR` / `--cert-dir`). */
   certDir: string;
@@ -38,7 +42,7 @@ export interface ServeConfig {
 export const SERVE_DEFAULTS: Readonly<ServeConfig> = Object.freeze({
   host: '127.0.0.1',
   port: 8443,
-  policiesDir: 'policies',
+  policiesDir: BUILTIN_POLICY_DIR,
   certDir: 'certs',
   devCerts: true,
   keyringPath: '.shroud/keyring.json',

@@ -5,7 +5,7 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ShroudError } from '../../errors.js';
-import { evaluateObject, formatIssue, loadPolicyDir, type PolicySet } from '../../policy/index.js';
+import { BUILTIN_POLICY_DIR, evaluateObject, formatIssue, loadPolicyDir, type PolicySet } from '../../policy/index.js';
 import {
   renderJson,
   renderSarif,
@@ -24,7 +24,7 @@ Evaluates every Kubernetes object in PATH (files, directories, or - for standard
 YAML or JSON; multi-document; kind: List items) as a CREATE against the policies.
 
 Options:
-  --policies DIR   policy directory (default: ./policies)
+  --policies DIR   policy directory (default: the built-in policies shipped with Shroud)
   --output FORMAT  text (default), json or sarif
   -h, --help       show this help
 
@@ -110,12 +110,12 @@ export const check: Command = async (argv: string[], io: CliIO): Promise<number>
   if (positionals.length === 0)
     throw new ShroudError('CLI_USAGE', 'give at least one file, directory or - (standard input) to check');
 
-  const policyDir = resolve(io.cwd, values.policies ?? 'policies');
+  const policyDir = resolve(io.cwd, values.policies ?? BUILTIN_POLICY_DIR);
   const loaded = await loadPolicyDir(policyDir);
   if (loaded.issues.length > 0) {
     for (const issue of loaded.issues) io.stderr.write(`${issue.code}: ${formatIssue(issue)}\n`);
     io.stderr.write(
-      `The policies in ${values.policies ?? 'policies'} have ${loaded.issues.length} problem(s); nothing was checked.\n`,
+      `The policies in ${values.policies ?? BUILTIN_POLICY_DIR} have ${loaded.issues.length} problem(s); nothing was checked.\n`,
     );
     return EXIT.FAILURE;
   }

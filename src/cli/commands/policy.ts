@@ -2,7 +2,7 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ShroudError } from '../../errors.js';
-import { formatIssue, readPolicyFiles, parsePolicyFiles } from '../../policy/index.js';
+import { BUILTIN_POLICY_DIR, formatIssue, readPolicyFiles, parsePolicyFiles } from '../../policy/index.js';
 import { EXIT, type CliIO, type Command } from '../io.js';
 import { renderTestTable, runPolicyTests } from '../policy-test.js';
 
@@ -14,7 +14,7 @@ optionally, policy.yaml (extra policies or exceptions for that case only).
 "fail" also accepts a broken rule whose enforcement is warn.
 
 Options:
-  --policies DIR   policy directory (default: ./policies)
+  --policies DIR   policy directory (default: the built-in policies shipped with Shroud)
   -h, --help       show this help
 
 Exit codes: 0 all results as expected, 1 a mismatch, 2 usage error or a case that
@@ -34,7 +34,7 @@ async function test(argv: string[], io: CliIO): Promise<number> {
   }
   if (positionals.length !== 1)
     throw new ShroudError('CLI_USAGE', 'shroud policy test takes one directory of test cases');
-  const read = await readPolicyFiles(resolve(io.cwd, values.policies ?? 'policies'));
+  const read = await readPolicyFiles(resolve(io.cwd, values.policies ?? BUILTIN_POLICY_DIR));
   const issues = [...read.issues, ...parsePolicyFiles(read.value).issues];
   if (issues.length > 0) {
     for (const issue of issues) io.stderr.write(`${issue.code}: ${formatIssue(issue)}\n`);

@@ -20,7 +20,7 @@ Every option can also be set by an environment variable (flags win).
 
 Options:
   --listen HOST:PORT       where to listen (SHROUD_LISTEN, default 127.0.0.1:8443)
-  --policies DIR           policy folder, read recursively (SHROUD_POLICIES, default ./policies)
+  --policies DIR           policy folder, read recursively (SHROUD_POLICIES, default: the built-in ones)
   --cert-dir DIR           tls.crt, tls.key, ca.crt (SHROUD_CERT_DIR, default ./certs)
   --no-dev-certs           fail instead of generating dev certificates when tls.* are missing
                            (SHROUD_DEV_CERTS=false)
