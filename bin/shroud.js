@@ -1,7 +1,11 @@
 #!/usr/bin/env node
-// Thin shim: run the TypeScript CLI through tsx's loader so `npx shroud` works from a checkout.
-import { register } from 'tsx/esm/api';
+// Thin shim: run the compiled CLI. The package ships dist/; a checkout makes it with `npm run build`.
+import { existsSync } from 'node:fs';
 
-register();
-const { main } = await import('../src/cli/main.ts');
+const entry = new URL('../dist/cli/main.js', import.meta.url);
+if (!existsSync(entry)) {
+  process.stderr.write('shroud: dist/cli/main.js is missing; in a checkout, run `npm run build` first\n');
+  process.exit(3);
+}
+const { main } = await import(entry.href);
 await main();

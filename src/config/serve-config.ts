@@ -28,7 +28,10 @@ export interface ServeConfig {
   host: string;
   /** Port to listen on. Default 8443; 0 picks a free port. */
   port: number;
-  /** Folder of policy files, read recursively. Default `./policies` (`SHROUD_POLICIES` / `--policies`). */
+  /**
+   * Folder of policy files, read recursively. Default: the built-in policies that ship with Shroud
+   * (`BUILTIN_POLICY_DIR`, `policies/` of the package) (`SHROUD_POLICIES` / `--policies`).
+   */
   policiesDir: string;
   /** Folder with tls.crt, tls.key and ca.crt. Default `./certs` (`SHROUD_CERT_DIR` / `--cert-dir`). */
   certDir: string;

@@ -78,12 +78,18 @@ export function valueSetting<T>(
 }
 
 /** A path to a file or folder (not empty). Relative paths are kept as given; commands resolve them against the working directory. */
-export function pathSetting(spec: SettingSpelling & { arg: string; default: string }): Setting<string>;
+export function pathSetting(
+  spec: SettingSpelling & { arg: string; default: string; shownDefault?: string },
+): Setting<string>;
 export function pathSetting(spec: SettingSpelling & { arg: string }): Setting<string | undefined>;
-export function pathSetting(spec: SettingSpelling & { arg: string; default?: string }): Setting<string | undefined> {
+export function pathSetting(
+  spec: SettingSpelling & { arg: string; default?: string; shownDefault?: string },
+): Setting<string | undefined> {
+  const { shownDefault, ...rest } = spec;
   return valueSetting<string | undefined>({
-    ...spec,
+    ...rest,
     default: spec.default,
+    ...(shownDefault === undefined ? {} : { show: () => shownDefault }),
     accepts: 'a path',
     parse: (text) => (text.trim() === '' ? undefined : text),
   });

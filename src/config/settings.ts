@@ -4,6 +4,7 @@
  * and `readCommandLine` (src/cli/command-line.ts) resolves them: defaults < environment < flags.
  * The README's "Settings" table is checked against this one (test/config/settings-docs.test.ts).
  */
+import { BUILTIN_POLICY_DIR } from '../policy/index.js';
 import { choiceSetting, pathSetting, switchSetting, valueSetting } from './setting.js';
 
 /** Log levels pino understands, quietest last. */
@@ -49,8 +50,10 @@ export const SETTINGS = {
     flag: 'policies',
     arg: 'DIR',
     env: 'SHROUD_POLICIES',
-    // The one place the default policy folder is written.
-    default: 'policies',
+    // The one place the default policy folder is written: the built-in policies that ship with
+    // Shroud (in a checkout, the checkout's own), whatever the working directory.
+    default: BUILTIN_POLICY_DIR,
+    shownDefault: '(built-in)',
     help: 'policy and exception files, read recursively',
   }),
   certDir: pathSetting({

@@ -4,6 +4,7 @@
  * file system.
  */
 export { loadPolicyDir, readPolicyFiles } from './load-dir.js';
+export { BUILTIN_POLICY_DIR } from './builtin.js';
 export { parsePolicyFiles, type PolicyFile, type LoadResult } from './parse-files.js';
 export { evaluateObject, type EvaluateOptions } from './engine.js';
 export { createPolicyReviewer, type PolicyReviewerOptions } from './reviewer.js';

@@ -2,8 +2,10 @@
  * Checks a document against policies/schema.json (the same file editors use) and turns ajv's
  * errors into sentences: `rules[2].when[0]: unknown operator "anyof" (did you mean "anyOf"?)`.
  */
+import { readFileSync } from 'node:fs';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
-import schema from '../../policies/schema.json' with { type: 'json' };
+import { ShroudError } from '../errors.js';
+import { POLICY_SCHEMA_FILE } from './builtin.js';
 import type { PathSegment } from './selector.js';
 import { formatPath } from './selector.js';
 import type { SourceDocument } from './source-map.js';
@@ -12,9 +14,28 @@ import type { Issue } from '../issues.js';
 
 let validator: ValidateFunction | undefined;
 
+/**
+ * Reads the schema with fs rather than a JSON import: the same module-relative path works from
+ * src/ (tsx) and dist/ (compiled), and no import attributes are needed (Node 20.6 to 20.9 only
+ * know the older `assert` spelling).
+ */
+function readSchema(): object {
+  try {
+    return JSON.parse(readFileSync(POLICY_SCHEMA_FILE, 'utf8')) as object;
+  } catch (err) {
+    const reason =
+      err instanceof SyntaxError ? 'it is not valid JSON' : ((err as NodeJS.ErrnoException).code ?? 'read failed');
+    throw new ShroudError(
+      'POLICY_DIR_UNREADABLE',
+      `cannot load the policy file schema ${POLICY_SCHEMA_FILE} (${reason}); it ships with Shroud, so reinstall the package or restore policies/schema.json in the checkout`,
+      { cause: err, details: { file: POLICY_SCHEMA_FILE } },
+    );
+  }
+}
+
 /** The compiled schema; built on first use and never changed afterwards. */
 function getValidator(): ValidateFunction {
-  validator ??= new Ajv({ allErrors: true, verbose: true, strict: false }).compile(schema);
+  validator ??= new Ajv({ allErrors: true, verbose: true, strict: false }).compile(readSchema());
   return validator;
 }
 

@@ -133,7 +133,7 @@ test('shroud serve refuses to start on a bad policy file and names its file and 
       join(dir, 'policies', 'broken.yaml'),
       'apiVersion: policy.shroud.dev/v1\nkind: Policy\nmetadata: {name: broken}\nspec:\n  enforcement: deny\n  match: {kinds: [Pod]}\n  rules:\n    - name: r\n      select: "$.spec"\n      when:\n        - {path: "$.x", anyof: [a]}\n      message: m\n',
     );
-    const { code, stderr } = await runToExit(['serve', '--listen', '127.0.0.1:0'], dir);
+    const { code, stderr } = await runToExit(['serve', '--listen', '127.0.0.1:0', '--policies', 'policies'], dir);
     assert.equal(code, 3);
     assert.match(stderr, /broken\.yaml:11:\d+: .*anyof.*anyOf/);
     assert.match(stderr, /not starting/);

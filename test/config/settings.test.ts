@@ -1,3 +1,4 @@
+import { BUILTIN_POLICY_DIR } from '../../src/policy/index.js';
 import { strict as assert } from 'node:assert';
 import { test } from 'node:test';
 import {
@@ -28,7 +29,12 @@ const resolves: Array<{
   value: unknown;
   source: SettingSource;
 }> = [
-  { name: 'default policies folder', key: 'policiesDir', value: 'policies', source: 'default' },
+  {
+    name: 'default policies folder: the built-in one',
+    key: 'policiesDir',
+    value: BUILTIN_POLICY_DIR,
+    source: 'default',
+  },
   { name: 'default keyring', key: 'keyringPath', value: '.shroud/keyring.json', source: 'default' },
   { name: 'default listen address', key: 'listen', value: { host: '127.0.0.1', port: 8443 }, source: 'default' },
   { name: 'default output', key: 'output', value: 'text', source: 'default' },
