@@ -20,6 +20,14 @@ export const SERVE_SETTINGS = {
   logLevel: SETTINGS.logLevel,
   drainTimeoutMs: SETTINGS.drainTimeoutMs,
   pollIntervalMs: SETTINGS.pollIntervalMs,
+  shutdownDelayMs: SETTINGS.shutdownDelayMs,
+  maxConnections: SETTINGS.maxConnections,
+  handshakeTimeoutMs: SETTINGS.handshakeTimeoutMs,
+  headersTimeoutMs: SETTINGS.headersTimeoutMs,
+  requestTimeoutMs: SETTINGS.requestTimeoutMs,
+  keepAliveTimeoutMs: SETTINGS.keepAliveTimeoutMs,
+  clientCa: SETTINGS.clientCa,
+  workers: SETTINGS.workers,
 };
 
 /** Settings of `shroud serve`. Sources merge as defaults < environment < flags (src/config/settings.ts). */
@@ -58,6 +66,23 @@ export interface ServeConfig {
   drainTimeoutMs: number;
   /** How often certificate and policy folders are re-checked besides fs events. Default 10000 ms. */
   pollIntervalMs: number;
+  /**
+   * After SIGTERM, how long the server keeps accepting (with /readyz at 503) while endpoints
+   * move to other pods. Default 5000 ms (`SHROUD_SHUTDOWN_DELAY_MS`); SIGINT skips it.
+   */
+  shutdownDelayMs: number;
+  /** Connection bounds (`--max-connections`, `--*-timeout-ms`); defaults in DEFAULT_CONNECTION_LIMITS. */
+  limits: {
+    maxConnections: number;
+    handshakeTimeoutMs: number;
+    headersTimeoutMs: number;
+    requestTimeoutMs: number;
+    keepAliveTimeoutMs: number;
+  };
+  /** CA bundle for client-certificate verification; none by default (`SHROUD_CLIENT_CA`). */
+  clientCaFile: string | undefined;
+  /** Processes sharing the listener. Default 1 (`SHROUD_WORKERS` / `--workers`). */
+  workers: number;
 }
 
 /** Raw values as they arrive from flags or environment: strings, booleans, or absent. */
@@ -79,6 +104,16 @@ export function toServeConfig(resolved: ResolvedSettings<typeof SERVE_SETTINGS>)
     logLevel: v.logLevel,
     drainTimeoutMs: v.drainTimeoutMs,
     pollIntervalMs: v.pollIntervalMs,
+    shutdownDelayMs: v.shutdownDelayMs,
+    limits: Object.freeze({
+      maxConnections: v.maxConnections,
+      handshakeTimeoutMs: v.handshakeTimeoutMs,
+      headersTimeoutMs: v.headersTimeoutMs,
+      requestTimeoutMs: v.requestTimeoutMs,
+      keepAliveTimeoutMs: v.keepAliveTimeoutMs,
+    }),
+    clientCaFile: v.clientCa,
+    workers: v.workers,
   });
 }
 

@@ -5,7 +5,7 @@
  * The README's "Settings" table is checked against this one (test/config/settings-docs.test.ts).
  */
 import { BUILTIN_POLICY_DIR } from '../policy/index.js';
-import { choiceSetting, pathSetting, switchSetting, valueSetting } from './setting.js';
+import { choiceSetting, integerSetting, pathSetting, switchSetting, valueSetting } from './setting.js';
 
 /** Log levels pino understands, quietest last. */
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
@@ -107,6 +107,77 @@ export const SETTINGS = {
     accepts: 'a whole number of milliseconds',
     parse: milliseconds,
     help: 'how often the certificate and policy folders are re-checked besides file events',
+  }),
+  shutdownDelayMs: valueSetting({
+    flag: 'shutdown-delay-ms',
+    arg: 'N',
+    env: 'SHROUD_SHUTDOWN_DELAY_MS',
+    default: 5_000,
+    accepts: 'a whole number of milliseconds',
+    parse: milliseconds,
+    help: 'after SIGTERM, how long to keep accepting (readyz 503) while endpoints move; SIGINT skips it',
+  }),
+  maxConnections: integerSetting({
+    flag: 'max-connections',
+    arg: 'N',
+    env: 'SHROUD_MAX_CONNECTIONS',
+    default: 1000,
+    min: 1,
+    max: 1_000_000,
+    accepts: 'a whole number from 1',
+    help: 'open connections at most (per worker); more are closed as they arrive',
+  }),
+  handshakeTimeoutMs: valueSetting({
+    flag: 'handshake-timeout-ms',
+    arg: 'N',
+    env: 'SHROUD_HANDSHAKE_TIMEOUT_MS',
+    default: 5_000,
+    accepts: 'a whole number of milliseconds',
+    parse: milliseconds,
+    help: 'a TLS handshake must finish within this',
+  }),
+  headersTimeoutMs: valueSetting({
+    flag: 'headers-timeout-ms',
+    arg: 'N',
+    env: 'SHROUD_HEADERS_TIMEOUT_MS',
+    default: 10_000,
+    accepts: 'a whole number of milliseconds',
+    parse: milliseconds,
+    help: "a request's headers must arrive within this",
+  }),
+  requestTimeoutMs: valueSetting({
+    flag: 'request-timeout-ms',
+    arg: 'N',
+    env: 'SHROUD_REQUEST_TIMEOUT_MS',
+    default: 30_000,
+    accepts: 'a whole number of milliseconds',
+    parse: milliseconds,
+    help: 'a whole request must arrive within this',
+  }),
+  keepAliveTimeoutMs: valueSetting({
+    flag: 'keep-alive-timeout-ms',
+    arg: 'N',
+    env: 'SHROUD_KEEP_ALIVE_TIMEOUT_MS',
+    default: 60_000,
+    accepts: 'a whole number of milliseconds',
+    parse: milliseconds,
+    help: 'an idle kept-alive connection is closed after this',
+  }),
+  clientCa: pathSetting({
+    flag: 'client-ca',
+    arg: 'FILE',
+    env: 'SHROUD_CLIENT_CA',
+    help: 'CA bundle (PEM): /validate and /mutate then answer only clients with a certificate it signed',
+  }),
+  workers: integerSetting({
+    flag: 'workers',
+    arg: 'N',
+    env: 'SHROUD_WORKERS',
+    default: 1,
+    min: 1,
+    max: 64,
+    accepts: 'a whole number from 1 to 64',
+    help: 'processes sharing the listener (node:cluster); a worker that dies is replaced',
   }),
   output: choiceSetting({
     flag: 'output',

@@ -72,3 +72,11 @@ export async function superviseWorkers(options: SuperviseOptions): Promise<numbe
 export function isClusterWorker(): boolean {
   return cluster.isWorker;
 }
+
+/**
+ * Ends a worker's IPC channel to the primary once it has stopped serving; the channel would
+ * otherwise keep the worker's event loop, and so the worker, alive.
+ */
+export function leaveCluster(): void {
+  if (cluster.isWorker) cluster.worker?.disconnect();
+}

@@ -3,9 +3,27 @@ import { noChangeMutator } from '../admission/index.js';
 import type { ServeConfig } from '../config/serve-config.js';
 import type { Logger } from '../log/logger.js';
 import { createPolicyReviewer, loadPolicyDir, type PolicySet } from '../policy/index.js';
+import type { ReadinessCheck } from '../health/index.js';
 import { openReloadingStore } from '../watch/index.js';
 import { startWebhookServer } from '../webhook/index.js';
 import { checkKeyring, ensureCertificates, type Notify, refuseMissingMaterial } from './dev-material.js';
+
+/**
+ * Checks the certificates and the keyring the webhook needs, making dev ones on first run where
+ * allowed. `shroud serve --workers N` calls it once in the primary, before any worker starts, so
+ * workers never race to create them. Returns the keyring's /readyz facts.
+ * @throws ShroudError TLS_* / CRYPTO_KEYRING_* when certificates or keyring cannot be used
+ */
+export async function prepareWebhookMaterial(
+  config: Readonly<ServeConfig>,
+  env: { cwd: string; logger: Logger; notify: Notify },
+): Promise<ReadinessCheck> {
+  const certDir = resolve(env.cwd, config.certDir);
+  const keyringPath = resolve(env.cwd, config.keyringPath);
+  refuseMissingMaterial({ certDir, keyringPath }, config);
+  await ensureCertificates(certDir, config, env.logger, env.notify);
+  return checkKeyring(keyringPath, config, env.logger, env.notify);
+}
 
 /** A running webhook role: what `shroud serve` waits on and stops. */
 export interface RunningWebhookRole {
@@ -33,7 +51,7 @@ export async function startWebhookRole(
   config: Readonly<ServeConfig>,
   env: { cwd: string; logger: Logger; notify: Notify },
 ): Promise<RunningWebhookRole> {
-  const { logger, notify } = env;
+  const { logger } = env;
   const certDir = resolve(env.cwd, config.certDir);
   const policiesDir = resolve(env.cwd, config.policiesDir);
   const policies = await openReloadingStore<PolicySet>({
@@ -44,10 +62,7 @@ export async function startWebhookRole(
     pollMs: config.pollIntervalMs,
   });
   try {
-    const keyringPath = resolve(env.cwd, config.keyringPath);
-    refuseMissingMaterial({ certDir, keyringPath }, config);
-    await ensureCertificates(certDir, config, logger, notify);
-    const keyring = await checkKeyring(keyringPath, config, logger, notify);
+    const keyring = await prepareWebhookMaterial(config, env);
     const server = await startWebhookServer({
       host: config.host,
       port: config.port,
@@ -56,6 +71,8 @@ export async function startWebhookRole(
       mutator: noChangeMutator,
       logger,
       pollIntervalMs: config.pollIntervalMs,
+      limits: config.limits,
+      ...(config.clientCaFile === undefined ? {} : { clientCaFile: resolve(env.cwd, config.clientCaFile) }),
       readiness: {
         policies: () => ({ ...policies.readiness(), dir: policiesDir, count: policies.current().policies.length }),
         keyring: () => keyring,

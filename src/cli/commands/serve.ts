@@ -1,7 +1,14 @@
 import { SERVE_SETTINGS, type ServeConfig, toServeConfig } from '../../config/index.js';
 import { createLogger, type Logger } from '../../log/logger.js';
 import { formatIssue } from '../../policy/index.js';
-import { InitialLoadError, startWebhookRole } from '../../roles/index.js';
+import {
+  InitialLoadError,
+  isClusterWorker,
+  leaveCluster,
+  prepareWebhookMaterial,
+  startWebhookRole,
+  superviseWorkers,
+} from '../../roles/index.js';
 import { defineCommandLine, readCommandLine } from '../command-line.js';
 import { type CliIO, type Command, EXIT } from '../io.js';
 
@@ -34,13 +41,17 @@ export const serveCommand: Command = async (argv, io) => {
 };
 
 async function serve(config: Readonly<ServeConfig>, io: CliIO, logger: Logger): Promise<number> {
+  const notify = (line: string): void => {
+    io.stderr.write(`shroud: ${line}\n`);
+  };
+  if (config.workers > 1 && !isClusterWorker()) {
+    // The primary makes any dev material once, then only supervises; workers do the serving.
+    await prepareWebhookMaterial(config, { cwd: io.cwd, logger, notify });
+    return superviseWorkers({ workers: config.workers, logger, notify, stopSignal: nextSignal(io) });
+  }
   let role: Awaited<ReturnType<typeof startWebhookRole>>;
   try {
-    role = await startWebhookRole(config, {
-      cwd: io.cwd,
-      logger,
-      notify: (line) => io.stderr.write(`shroud: ${line}\n`),
-    });
+    role = await startWebhookRole(config, { cwd: io.cwd, logger, notify });
   } catch (err) {
     // The first policy load must be clean: there is no last good set to fall back on.
     if (!(err instanceof InitialLoadError)) throw err;
@@ -51,19 +62,35 @@ async function serve(config: Readonly<ServeConfig>, io: CliIO, logger: Logger): 
     io.stderr.write(`shroud: ${err.issues.length} problem(s) in ${config.policiesDir}; not starting\n`);
     return EXIT.FAILURE;
   }
+  const who = isClusterWorker() ? ` (worker pid ${process.pid})` : '';
   io.stderr.write(
-    `shroud: webhook listening on ${role.url}\n  try: curl --cacert ${role.certDir}/ca.crt ${role.url}/readyz\n`,
+    `shroud: webhook listening on ${role.url}${who}\n  try: curl --cacert ${role.certDir}/ca.crt ${role.url}/readyz\n`,
   );
 
-  const signal = await new Promise<NodeJS.Signals>((done) => {
+  const signal = await nextSignal(io);
+  // SIGTERM is Kubernetes stopping the pod: keep accepting while endpoints move. SIGINT is a
+  // person at a terminal: stop now.
+  const delayMs = signal === 'SIGINT' ? 0 : config.shutdownDelayMs;
+  logger.info({ signal, delayMs, drainTimeoutMs: config.drainTimeoutMs }, 'shutting down');
+  await role.stop(delayMs);
+  logger.info('stopped');
+  leaveCluster();
+  return EXIT.OK;
+}
+
+/**
+ * The first SIGTERM or SIGINT (tests pass their own through io.onSignal). A cluster worker keeps
+ * listening and ignores repeats: Ctrl+C reaches it from the terminal and again from the primary.
+ */
+function nextSignal(io: CliIO): Promise<NodeJS.Signals> {
+  return new Promise<NodeJS.Signals>((done) => {
     if (io.onSignal) io.onSignal(done);
-    else {
+    else if (isClusterWorker()) {
+      process.on('SIGTERM', done);
+      process.on('SIGINT', done);
+    } else {
       process.once('SIGTERM', done);
       process.once('SIGINT', done);
     }
   });
-  logger.info({ signal, drainTimeoutMs: config.drainTimeoutMs }, 'shutting down');
-  await role.stop();
-  logger.info('stopped');
-  return EXIT.OK;
 }
