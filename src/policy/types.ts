@@ -78,8 +78,16 @@ export interface CompiledRule {
   readonly message: MessageTemplate;
 }
 
-/** A compiled glob (`*`, `?`). */
-export type GlobList = readonly RegExp[];
+/** A compiled glob (`*`, `?`), matched in time linear in the value for a given glob. */
+export interface Glob {
+  /** The glob as written. */
+  readonly source: string;
+  /** True when the whole value matches. */
+  test(value: string): boolean;
+}
+
+/** Compiled globs; a value matches the list when it matches any of them. */
+export type GlobList = readonly Glob[];
 
 export interface PolicyMatch {
   readonly kinds: ReadonlySet<string>;

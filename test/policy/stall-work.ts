@@ -2,6 +2,7 @@
  * Work that stalled when policies ran JavaScript regular expressions, run by the tests in a
  * worker thread (test/helpers/in-worker.ts) so that a regression fails by timeout.
  */
+import { compileGlob } from '../../src/policy/glob.js';
 import { evaluateObject, parsePolicyFiles } from '../../src/policy/index.js';
 import { runCli, type CliResult } from '../helpers/cli.js';
 
@@ -36,4 +37,9 @@ export function violationPaths(pattern: string, values: Record<string, string>):
 /** `shroud check` through run(argv, io), in `cwd`. */
 export function check(argv: string[], cwd: string): Promise<CliResult> {
   return runCli(argv, { cwd });
+}
+
+/** Matches one glob against a value (globs were regular expressions, which backtracked). */
+export function globMatches(glob: string, value: string): boolean {
+  return compileGlob(glob).test(value);
 }
