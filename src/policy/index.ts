@@ -5,8 +5,8 @@
  */
 export { loadPolicyDir, readPolicyFiles } from './load-dir.js';
 export { parsePolicyFiles, type PolicyFile, type LoadResult } from './parse-files.js';
-export { evaluateObject, type EvaluateOptions } from './engine.js';
-export { createPolicyReviewer, type PolicyReviewerOptions } from './reviewer.js';
+export { evaluateObject, type EvaluateOptions, type EvaluationBudget } from './engine.js';
+export { createPolicyReviewer, type PolicyReviewer, type PolicyReviewerOptions } from './reviewer.js';
 export { toVerdict, formatViolation, fitWarnings, MAX_WARNING_BYTES, MAX_WARNINGS_TOTAL_BYTES } from './verdict.js';
 export { emptyPolicySet } from './policy-set.js';
 export { valueOrThrow } from './value-or-throw.js';

@@ -179,6 +179,12 @@ export interface Evaluation {
   /** One result per rule of every policy that matched the kind, in policy and rule order. */
   results: RuleResult[];
   violations: Violation[];
-  /** Log-worthy facts: expired exceptions, rule errors. */
+  /** Log-worthy facts: expired exceptions, rule errors, a passed deadline. */
   notices: ReviewNotice[];
+  /**
+   * True when the evaluation's deadline passed before every rule was evaluated: the rules not
+   * evaluated have status `error`, and the result is no verdict (the webhook answers with its
+   * timeout denial). Absent otherwise.
+   */
+  timedOut?: true;
 }
