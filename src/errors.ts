@@ -37,6 +37,8 @@ export const ERROR_CODES = {
   POLICY_DUPLICATE_NAME: 'Two policies, two exceptions or two rules of one policy share a name.',
   POLICY_REFERENCE_UNKNOWN: 'An exception names a policy or rule that is not loaded.',
   POLICY_RULE_ERROR: 'A rule could not be evaluated against an object; it did not decide the verdict.',
+  POLICY_DEADLINE_PASSED:
+    "A review's deadline passed before every rule was evaluated; the webhook answers with its timeout denial.",
   POLICY_INPUT_INVALID: 'A file given to `shroud check` or `shroud policy test` cannot be read or parsed.',
   POLICY_TEST_INVALID: 'A `shroud policy test` case folder is incomplete or unreadable, or expected.yaml is malformed.',
 

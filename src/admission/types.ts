@@ -78,6 +78,21 @@ export interface ReviewVerdict {
    * `fields` merged into the line. Never secret values.
    */
   notices?: ReviewNotice[];
+  /**
+   * True when the review's deadline passed before it finished: the verdict is then a denial
+   * that decided nothing, and the webhook answers with its documented timeout denial instead.
+   */
+  timedOut?: boolean;
+}
+
+/** Per-request limits the webhook passes to a Reviewer. */
+export interface ReviewOptions {
+  /**
+   * The instant after which the review stops and answers `timedOut`, in milliseconds on the
+   * reviewer's monotonic clock (`performance.now()` unless the reviewer was built with another).
+   * Default: no deadline.
+   */
+  deadline?: number;
 }
 
 /** A log-worthy fact produced by domain code, which itself never logs. */
@@ -96,7 +111,7 @@ export interface MutationResult extends ReviewVerdict {
 
 /** Decides /validate requests. The policy engine implements it. */
 export interface Reviewer {
-  review(request: AdmissionRequest): ReviewVerdict | Promise<ReviewVerdict>;
+  review(request: AdmissionRequest, options?: ReviewOptions): ReviewVerdict | Promise<ReviewVerdict>;
 }
 
 /** Decides /mutate requests. The injection planner implements it. */

@@ -4,6 +4,7 @@
  * operator holds if any value satisfies it; `absent`, `noneOf`, `noDetector` hold if none does.
  */
 import { getDetector, listDetectors, scanEntry } from '../detect/index.js';
+import { compileLinearRegex } from './linear-regex.js';
 import type { PathSegment, Selector } from './selector.js';
 import { didYouMean } from './suggest.js';
 import type { Condition, ItemScope } from './types.js';
@@ -159,13 +160,10 @@ export function compileCondition(operator: Operator, arg: unknown, path: Selecto
       break;
     }
     case 'matches': {
-      let re: RegExp;
-      try {
-        re = new RegExp(arg as string);
-      } catch (err) {
-        const reason = (err as Error).message.replace(/^Invalid regular expression: /, '');
-        return { error: `invalid regular expression ${reason}`, code: 'POLICY_REGEX_INVALID', field: operator };
-      }
+      // RE2 syntax, linear time: a pattern must not be able to stall admission (linear-regex.ts).
+      const compiled = compileLinearRegex(arg as string);
+      if ('error' in compiled) return { error: compiled.error, code: 'POLICY_REGEX_INVALID', field: operator };
+      const re = compiled.regex;
       test = (item) => path.some(item, (v) => typeof v === 'string' && re.test(v));
       break;
     }

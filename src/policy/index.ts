@@ -6,8 +6,8 @@
 export { loadPolicyDir, readPolicyFiles } from './load-dir.js';
 export { BUILTIN_POLICY_DIR } from './builtin.js';
 export { parsePolicyFiles, type PolicyFile, type LoadResult } from './parse-files.js';
-export { evaluateObject, type EvaluateOptions } from './engine.js';
-export { createPolicyReviewer, type PolicyReviewerOptions } from './reviewer.js';
+export { evaluateObject, type EvaluateOptions, type EvaluationBudget } from './engine.js';
+export { createPolicyReviewer, type PolicyReviewer, type PolicyReviewerOptions } from './reviewer.js';
 export { toVerdict, formatViolation, fitWarnings, MAX_WARNING_BYTES, MAX_WARNINGS_TOTAL_BYTES } from './verdict.js';
 export { emptyPolicySet } from './policy-set.js';
 /** Issues are shared by every loader (src/issues.ts); re-exported here for policy callers. */

@@ -1,5 +1,5 @@
 /** The webhook's validating Reviewer, backed by whatever PolicySet is current. */
-import type { AdmissionRequest, Reviewer, ReviewVerdict } from '../admission/types.js';
+import type { AdmissionRequest, Reviewer, ReviewOptions, ReviewVerdict } from '../admission/types.js';
 import { evaluateObject } from './engine.js';
 import type { PolicySet } from './types.js';
 import { toVerdict } from './verdict.js';
@@ -8,6 +8,16 @@ import { toVerdict } from './verdict.js';
 export interface PolicyReviewerOptions {
   /** The clock for exception expiry; default: the system clock. */
   now?: () => Date;
+  /**
+   * The monotonic clock, in milliseconds, that a review's `deadline` is read on; default:
+   * `performance.now`.
+   */
+  clock?: () => number;
+}
+
+/** A Reviewer whose reviews honour `options.deadline`. */
+export interface PolicyReviewer extends Reviewer {
+  review(request: AdmissionRequest, options?: ReviewOptions): ReviewVerdict;
 }
 
 /**
@@ -28,14 +38,20 @@ const ALWAYS_ALLOWED_OPERATIONS = new Set(['DELETE', 'CONNECT']);
  * Creates a Reviewer that evaluates each request against `current()`, read once per request,
  * so a set swapped during a review never mixes with the old one. DELETE and CONNECT, and
  * requests for subresources other than `pods/ephemeralcontainers`, are allowed without evaluation.
+ *
+ * With `review(request, { deadline })`, evaluation stops once `clock()` passes the deadline and
+ * the verdict is `{ allowed: false, timedOut: true }` with a message and the engine's notices
+ * (`review deadline passed`): a review that did not finish never allows.
  */
-export function createPolicyReviewer(current: () => PolicySet, options: PolicyReviewerOptions = {}): Reviewer {
+export function createPolicyReviewer(current: () => PolicySet, options: PolicyReviewerOptions = {}): PolicyReviewer {
   const now = options.now ?? (() => new Date());
+  const clock = options.clock ?? (() => performance.now());
   return {
-    review(request: AdmissionRequest): ReviewVerdict {
+    review(request: AdmissionRequest, reviewOptions: ReviewOptions = {}): ReviewVerdict {
       if (ALWAYS_ALLOWED_OPERATIONS.has(request.operation)) return { allowed: true };
       if (!EVALUATED_SUBRESOURCES.has(request.subResource ?? '')) return { allowed: true };
       const set = current();
+      const { deadline } = reviewOptions;
       const evaluation = evaluateObject(
         set,
         {
@@ -47,8 +63,17 @@ export function createPolicyReviewer(current: () => PolicySet, options: PolicyRe
           name: request.name,
           userInfo: request.userInfo,
         },
-        { now: now() },
+        { now: now(), budget: deadline === undefined ? undefined : { deadline, clock } },
       );
+      if (evaluation.timedOut === true) {
+        return {
+          allowed: false,
+          timedOut: true,
+          message:
+            'Shroud could not finish reviewing this request before its deadline; nothing was changed. Retry; if it persists, an operator can find "review deadline passed" in the webhook log.',
+          notices: evaluation.notices,
+        };
+      }
       return toVerdict(evaluation);
     },
   };

@@ -1,10 +1,12 @@
 /**
  * JSONPath selectors, parsed once at load. The common subset (child names, `*`, non-negative
  * indexes, simple filters such as `?(@.a.b)` or `?(@.name == 'x')`) is compiled into direct
- * traversal closures; anything else runs through jsonpath-plus with `eval: "safe"`. Both report
+ * traversal closures; anything else runs through jsonpath-plus's safe evaluator (never `eval`),
+ * refusing scripts that could stall admission (script-safety.ts). Both report
  * the concrete path of every match so messages can point at the real field.
  */
 import { JSONPath } from 'jsonpath-plus';
+import { refusedScriptConstruct } from './script-safety.js';
 
 /** One step of a concrete path: an object key or an array index. */
 export type PathSegment = string | number;
@@ -221,24 +223,65 @@ function compiledSelector(source: string, steps: Step[], names: string[]): Selec
   };
 }
 
-/** Validates `(...)` and `?(...)` scripts with jsonpath-plus's safe evaluator parser. */
+/** jsonpath-plus's safe evaluator: parses a script into a jsep tree, then walks the tree. */
+type ScriptClass = new (
+  code: string,
+) => {
+  ast: unknown;
+  runInNewContext(context: object): unknown;
+};
+const SafeScript = (JSONPath as unknown as { prototype: { safeVm: { Script: ScriptClass } } }).prototype.safeVm.Script;
+
+/**
+ * The safe evaluator, refusing to build a script that could stall admission (script-safety.ts).
+ * The loader refuses such scripts first; this catches any that jsonpath-plus's own path
+ * splitting would produce where the loader did not look, so one is never run. Exported for
+ * its test.
+ */
+export class GuardedScript extends SafeScript {
+  constructor(code: string) {
+    super(code);
+    const refused = refusedScriptConstruct(this.ast);
+    if (refused !== undefined) throw new Error(`the filter script ${refused}`);
+  }
+
+  // jsonpath-plus uses a class as the evaluator only when runInNewContext is its own method.
+  override runInNewContext(context: object): unknown {
+    return super.runInNewContext(context);
+  }
+}
+
+/** `@string()`, `@number()`, ...: jsonpath-plus's value-type selectors. */
+const VALUE_TYPE = /^@[a-zA-Z]+\(\)$/;
+
+/**
+ * Validates `(...)` and `?(...)` scripts with jsonpath-plus's safe evaluator parser, and refuses
+ * the constructs that could stall admission (script-safety.ts). A parenthesis anywhere else
+ * (a script cut apart by jsonpath-plus's splitter, or inside a union) is refused too: such a
+ * segment would fail, or run unchecked, only when a review arrives.
+ */
 function checkScripts(segments: string[]): string | undefined {
-  const SafeScript = (JSONPath as unknown as { prototype: { safeVm: { Script: new (code: string) => unknown } } })
-    .prototype.safeVm.Script;
   for (const seg of segments) {
     const m = /^\??\((.*)\)$/s.exec(seg);
-    if (m === null) continue;
+    if (m === null) {
+      if (/[()]/.test(seg) && !VALUE_TYPE.test(seg))
+        return `"${seg}" is not a whole script; write a filter as [?(...)] and a script as [(...)], alone in their brackets`;
+      continue;
+    }
     const script = m[1]!
       .replaceAll('@parentProperty', '_$_parentProperty')
       .replaceAll('@parent', '_$_parent')
       .replaceAll('@property', '_$_property')
       .replaceAll('@root', '_$_root')
       .replaceAll(/@([.\s)[])/gu, '_$_v$1');
+    let ast: unknown;
     try {
-      new SafeScript(script);
+      ast = new SafeScript(script).ast;
     } catch (err) {
       return `the expression "${m[1]}" cannot be parsed (${err instanceof Error ? err.message : String(err)})`;
     }
+    const refused = refusedScriptConstruct(ast);
+    if (refused !== undefined) return `the expression "${m[1]}" ${refused}`;
   }
   return undefined;
 }
@@ -268,7 +311,7 @@ function fallbackSelector(source: string, names: string[]): Selector {
         path: source,
         json: root as object,
         resultType: 'all',
-        eval: 'safe',
+        eval: GuardedScript,
         ignoreEvalErrors: true,
         wrap: true,
       }) as Array<{

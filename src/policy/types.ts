@@ -63,8 +63,16 @@ export interface CompiledRule {
   readonly message: MessageTemplate;
 }
 
-/** A compiled glob (`*`, `?`). */
-export type GlobList = readonly RegExp[];
+/** A compiled glob (`*`, `?`), matched in time linear in the value for a given glob. */
+export interface Glob {
+  /** The glob as written. */
+  readonly source: string;
+  /** True when the whole value matches. */
+  test(value: string): boolean;
+}
+
+/** Compiled globs; a value matches the list when it matches any of them. */
+export type GlobList = readonly Glob[];
 
 export interface PolicyMatch {
   readonly kinds: ReadonlySet<string>;
@@ -156,6 +164,12 @@ export interface Evaluation {
   /** One result per rule of every policy that matched the kind, in policy and rule order. */
   results: RuleResult[];
   violations: Violation[];
-  /** Log-worthy facts: expired exceptions, rule errors. */
+  /** Log-worthy facts: expired exceptions, rule errors, a passed deadline. */
   notices: ReviewNotice[];
+  /**
+   * True when the evaluation's deadline passed before every rule was evaluated: the rules not
+   * evaluated have status `error`, and the result is no verdict (the webhook answers with its
+   * timeout denial). Absent otherwise.
+   */
+  timedOut?: true;
 }

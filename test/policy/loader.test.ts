@@ -39,7 +39,15 @@ const cases: Array<{ name: string; dir: string; policies: string[]; issues: Arra
     dir: 'bad-regex',
     policies: [],
     issues: [
-      'POLICY_REGEX_INVALID test/fixtures/policy/bad-regex/policy.yaml:14:20: rules[0].when[0].matches: invalid regular expression /(latest/: Unterminated group',
+      'POLICY_REGEX_INVALID test/fixtures/policy/bad-regex/policy.yaml:14:20: rules[0].when[0].matches: invalid regular expression /(latest/: missing closing ) (RE2 syntax)',
+    ],
+  },
+  {
+    name: 'a backreference is refused: it needs backtracking',
+    dir: 'regex-backreference',
+    policies: [],
+    issues: [
+      'POLICY_REGEX_INVALID test/fixtures/policy/regex-backreference/policy.yaml:14:20: rules[0].when[0].matches: regular expression /:(\\w+)-\\1$/ uses a backreference (\\1), which the linear-time engine does not support: it needs backtracking, which can take exponential time on a hostile value and stall admission; rewrite the pattern without it',
     ],
   },
   {

@@ -2,7 +2,13 @@ import { strict as assert } from 'node:assert';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import { JSONPath } from 'jsonpath-plus';
-import { compileSelector, formatPath, type PathSegment, type Selector } from '../../src/policy/selector.js';
+import {
+  compileSelector,
+  formatPath,
+  GuardedScript,
+  type PathSegment,
+  type Selector,
+} from '../../src/policy/selector.js';
 
 function selector(source: string): Selector {
   const r = compileSelector(source);
@@ -111,6 +117,18 @@ const cases: Array<{ name: string; source: string; compiled: boolean; expected: 
     compiled: false,
     expected: [['spec.containers[0].name', 'a']],
   },
+  {
+    name: 'script filter calling a harmless method',
+    source: "$.spec.containers[?(@.name.startsWith('a'))].name",
+    compiled: false,
+    expected: [['spec.containers[0].name', 'a']],
+  },
+  {
+    name: 'script filter with a quoted member name',
+    source: "$.spec.containers[?(@['name'] == 'b')].name",
+    compiled: false,
+    expected: [['spec.containers[1].name', 'b']],
+  },
 ];
 
 for (const c of cases) {
@@ -129,6 +147,30 @@ test('selector: paths start from the base (pod templates report the real object 
 const invalid: Array<{ name: string; source: string; error: RegExp }> = [
   { name: 'no root', source: 'spec.containers', error: /must start with "\$"/ },
   { name: 'broken script', source: '$.a[?(@.x ==)]', error: /cannot be parsed/ },
+  // Script filters run in jsonpath-plus's safe evaluator, which would run JavaScript regular
+  // expressions (backtracking: `@.name.match(/^(a+)+$/)` took 3.6 s on 25 characters).
+  {
+    name: 'regular-expression literal',
+    source: '$.a[?(/^(a+)+$/.test(@.name))]',
+    error: /uses the regular-expression literal \/\^\(a\+\)\+\$\/: JavaScript regular expressions backtrack/,
+  },
+  {
+    name: '.match',
+    source: '$.a[?(@.name.match(/x/))]',
+    error: /uses \.match, which runs a JavaScript regular expression/,
+  },
+  { name: '.search with a string', source: "$.a[?(@.name.search('^(a+)+$') >= 0)]", error: /uses \.search/ },
+  { name: '.matchAll', source: "$.a[?(@.name.matchAll('a'))]", error: /uses \.matchAll/ },
+  { name: '.match read, not called', source: "$.a[?(@.name.match.call(@.name, 'a'))]", error: /uses \.match/ },
+  { name: 'quoted member name', source: "$.a[?(@.name['match']('a'))]", error: /uses \.match/ },
+  {
+    name: 'computed member name',
+    source: "$.a[?(@.name['ma' + 'tch']('a'))]",
+    error: /picks a member by a computed name/,
+  },
+  { name: '.repeat', source: '$.a[?(@.name.repeat(1e9))]', error: /uses \.repeat, which builds a string/ },
+  { name: '.padStart', source: '$.a[?(@.name.padStart(1e9))]', error: /uses \.padStart/ },
+  { name: 'a filter inside a union', source: '$.a[0,?(@.name)]', error: /is not a whole script/ },
 ];
 for (const c of invalid) {
   test(`selector error: ${c.name}`, () => {
@@ -137,6 +179,27 @@ for (const c of invalid) {
     assert.match(r.error, c.error);
   });
 }
+
+test('selector: the evaluator itself refuses an unsafe script, whatever path it came from', () => {
+  // The loader refuses these first; the evaluator is the second line for any script that
+  // jsonpath-plus's own path splitting would hand it.
+  for (const path of ['$.a[?(@.name.match(/^(a+)+$/))]', '$.a[?(@.name.repeat(1e9).length)]']) {
+    assert.throws(
+      () =>
+        JSONPath({ path, json: { a: [{ name: `${'a'.repeat(30)}!` }] }, eval: GuardedScript, ignoreEvalErrors: true }),
+      /the filter script uses \.(match|repeat)/,
+      path,
+    );
+  }
+  assert.deepEqual(
+    JSONPath({
+      path: '$.a[?(@.name.length > 1)].name',
+      json: { a: [{ name: 'ab' }, { name: 'c' }] },
+      eval: GuardedScript,
+    }),
+    ['ab'],
+  );
+});
 
 // Compiled traversal must select exactly what jsonpath-plus selects, in the same order
 // (with ignoreEvalErrors: a filter over a missing parent is no match, not an exception).
