@@ -398,6 +398,34 @@ const configMapCases: Array<{
     expected: ['deny [disallow-secrets-in-configmaps/secret-value] data.DB_PASSWORD'],
   },
   {
+    name: 'numbered and plural secret-named keys',
+    data: {
+      DB_PASSWORD2: 'Tr0ub4dor&3xyz',
+      token2: 'q7Lm-2Zx9vWp4',
+      secret1: 'Sup3r&Secr3tValue',
+      passwords: 'W1nt3r!Is!C0ming',
+      apiKeys: 'k3y-8XpQ2-mZr7',
+    },
+    expected: [
+      'deny [disallow-secrets-in-configmaps/secret-value] data.DB_PASSWORD2',
+      'deny [disallow-secrets-in-configmaps/secret-value] data.apiKeys',
+      'deny [disallow-secrets-in-configmaps/secret-value] data.passwords',
+      'deny [disallow-secrets-in-configmaps/secret-value] data.secret1',
+      'deny [disallow-secrets-in-configmaps/secret-value] data.token2',
+    ],
+  },
+  {
+    name: 'names that only look like secret words, with the same values',
+    data: {
+      tokenizer: 'Tr0ub4dor&3xyz',
+      secretary: 'q7Lm-2Zx9vWp4',
+      keyboard: 'Sup3r&Secr3tValue',
+      monkey: 'W1nt3r!Is!C0ming',
+      passwordless_login_enabled: 'k3y-8XpQ2-mZr7',
+    },
+    expected: [],
+  },
+  {
     name: 'a private key in binaryData (base64)',
     binaryData: { 'tls.key': Buffer.from(PRIVATE_KEY).toString('base64') },
     expected: ['deny [disallow-secrets-in-configmaps/secret-value] binaryData["tls.key"]'],
