@@ -23,7 +23,7 @@ export interface PolicyLimits {
    * YAML nodes in one document (every scalar, mapping, sequence and key), where an alias counts
    * as a full copy of the node it names. Default 5,000: the largest built-in policy has 145, and
    * each step of loading a document at this bound that cannot be split (compose, convert,
-   * schema check, compile) takes 10-25 ms of CPU (`npm run bench -- policy-load`).
+   * schema check, compile) takes about 10 ms of CPU (`npm run bench -- policy-load`).
    */
   maxDocumentNodes: number;
   /**
