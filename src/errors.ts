@@ -29,6 +29,7 @@ export const ERROR_CODES = {
   // policy: policy files, exceptions, evaluation, `shroud check` and `shroud policy test`
   POLICY_DIR_UNREADABLE: 'The policy directory (or a file in it) could not be read.',
   POLICY_PARSE_FAILED: 'A policy file is not valid YAML.',
+  POLICY_TOO_LARGE: 'A policy file, the policy directory or a YAML document in it is over a size limit.',
   POLICY_SCHEMA_INVALID: 'A policy or exception document does not match the policy file format.',
   POLICY_SELECTOR_INVALID: 'A JSONPath selector in a policy cannot be parsed.',
   POLICY_REGEX_INVALID: 'A regular expression in a `matches` condition cannot be compiled.',

@@ -3,6 +3,11 @@
  * `spring.datasource.password`, `apiKey`, `x-api-key`, `client_secret`, `JWT_SECRET`,
  * `AWS_SECRET_ACCESS_KEY`, `credentials`, and not `password_file`, `secretName`, `tokenUrl`,
  * `access_key_id`, `token_ttl` (names that describe a secret without holding it).
+ *
+ * Words are compared in their base form: a number written onto a word (`DB_PASSWORD2`,
+ * `_pwd1`, `apiKey2`) numbers the setting, and a plural of a secret word (`passwords`,
+ * `apiKeys`, `Secrets`, `tokens`) holds several secrets. Only secret words lose a plural `s`, so
+ * `keyboards`, `monkeys` or `tokenizers` stay what they are.
  */
 
 /** Key names longer than this are not examined (no real key name is). */
@@ -32,7 +37,15 @@ const SECRET_WORD_ENDINGS: readonly string[] = [
 ];
 
 /** Whole words that name a secret on their own. `pass` only counts as the last word (`DB_PASS`). */
-const SECRET_WORDS: ReadonlySet<string> = new Set(['pwd', 'pw']);
+const SECRET_WORDS: ReadonlySet<string> = new Set(['pwd', 'pw', 'cred']);
+
+/**
+ * Words that make the secret words after them a number about secrets, not a secret:
+ * `max_tokens`, `OPENAI_MAX_NEW_TOKENS`, `num_secrets`, `total_api_keys`. (`count` and `limit`
+ * come after the word, `token_limit`, and are metadata words; `rate_limit_token` is a token.)
+ * Also `per` after a secret word: `tokens_per_minute` is a rate.
+ */
+const QUANTITY_WORDS: ReadonlySet<string> = new Set(['max', 'maximum', 'min', 'minimum', 'num', 'number', 'total']);
 
 /** Two adjacent words that name a secret (`api_key`, `privateKey`, `signing-key`). */
 const SECRET_PAIRS: ReadonlySet<string> = new Set([
@@ -190,25 +203,61 @@ export function keyWords(key: string): string[] {
   return words;
 }
 
+/** True for a metadata word or its plural (`hashes`, `urls`, `policies`). */
+function isMetadataWord(word: string): boolean {
+  if (METADATA_WORDS.has(word)) return true;
+  if (!word.endsWith('s')) return false;
+  if (METADATA_WORDS.has(word.slice(0, -1))) return true;
+  if (word.endsWith('es') && METADATA_WORDS.has(word.slice(0, -2))) return true;
+  return word.endsWith('ies') && METADATA_WORDS.has(`${word.slice(0, -3)}y`);
+}
+
+/** True for a word that names a secret, alone or as the second word of a pair (`key`). */
+function isSecretWord(word: string): boolean {
+  if (SECRET_WORDS.has(word) || word === 'key' || word === 'pass') return true;
+  for (const ending of SECRET_WORD_ENDINGS) if (word.endsWith(ending)) return true;
+  return false;
+}
+
+/**
+ * The base form of a lower-case word: without digits at its end (`password2` -> password,
+ * `key1` -> key; a word of digits only stays) and, for secret words only, without a plural `s`
+ * (`passwords` -> password, `keys` -> key; `monkeys` stays).
+ */
+export function baseWord(word: string): string {
+  const lastChar = word.charCodeAt(word.length - 1);
+  if (lastChar !== 115 && (lastChar < 48 || lastChar > 57)) return word; // neither `s` nor a digit: most words
+  let end = word.length;
+  while (end > 0 && word.charCodeAt(end - 1) >= 48 && word.charCodeAt(end - 1) <= 57) end--;
+  const stem = end === 0 ? word : word.slice(0, end);
+  if (stem.length > 1 && stem.endsWith('s') && isSecretWord(stem.slice(0, -1))) return stem.slice(0, -1);
+  return stem;
+}
+
 /** True when a key name says its value is a secret (see the module comment for examples). */
 export function isSecretName(key: string): boolean {
   if (key.length === 0 || key.length > MAX_KEY_LENGTH) return false;
   if (!SECRET_HINT.test(key)) return false;
   const words = keyWords(key);
+  for (let i = 0; i < words.length; i++) words[i] = baseWord(words[i] as string);
   // A numeric suffix (`PASSWORD_FILE_2`, `token.1`) numbers the setting; the word before it counts.
   while (words.length > 0 && /^\d+$/.test(words[words.length - 1] as string)) words.pop();
   const last = words[words.length - 1];
   if (last === undefined) return false;
   // `secret_key`, `api_key` and `private_key` end in "key" yet hold the secret.
   if (
-    METADATA_WORDS.has(last) &&
+    isMetadataWord(last) &&
     !(last === 'key' && words.length >= 2 && SECRET_PAIRS.has(`${words[words.length - 2]} key`))
   ) {
     return false;
   }
-  if (last === 'pass') return true;
+  let counted = false;
   for (let i = 0; i < words.length; i++) {
     const w = words[i] as string;
+    // After `max`, `num`, `total`...: a count or a limit of secrets, as is a secret word before `per`.
+    if (QUANTITY_WORDS.has(w)) counted = true;
+    if (counted || words[i + 1] === 'per') continue;
+    if (w === 'pass' && i === words.length - 1) return true;
     if (SECRET_WORDS.has(w)) return true;
     for (const ending of SECRET_WORD_ENDINGS) if (w.endsWith(ending)) return true;
     if (i > 0 && SECRET_PAIRS.has(`${words[i - 1]} ${w}`)) return true;

@@ -3,9 +3,10 @@
  * requests. Everything here is pure except loadPolicyDir and readPolicyFiles, which read the
  * file system.
  */
-export { loadPolicyDir, readPolicyFiles } from './load-dir.js';
+export { loadPolicyDir, readPolicyFiles, DEFAULT_SLICE_MS, type LoadPolicyDirOptions } from './load-dir.js';
 export { BUILTIN_POLICY_DIR } from './builtin.js';
 export { parsePolicyFiles, type PolicyFile, type LoadResult } from './parse-files.js';
+export { DEFAULT_POLICY_LIMITS, type PolicyLimits } from './limits.js';
 export { evaluateObject, type EvaluateOptions, type EvaluationBudget } from './engine.js';
 export { createPolicyReviewer, type PolicyReviewer, type PolicyReviewerOptions } from './reviewer.js';
 export { toVerdict, formatViolation, fitWarnings, MAX_WARNING_BYTES, MAX_WARNINGS_TOTAL_BYTES } from './verdict.js';

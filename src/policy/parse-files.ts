@@ -1,16 +1,19 @@
 /**
  * Turns policy file texts into a PolicySet plus every issue found (pure: no file system).
- * YAML errors, schema errors and compile errors all carry file, line and column.
+ * YAML errors, schema errors, compile errors and bound violations all carry file, line and
+ * column. The work is a generator that pauses between small steps, so the server's loader can
+ * let requests run in between (load-dir.ts); parsePolicyFiles runs it straight through.
  */
-import { LineCounter, parseAllDocuments } from 'yaml';
 import { compileException, compilePolicy, type ExceptionDoc, type PolicyDoc } from './compile-document.js';
+import { capIssues, DEFAULT_POLICY_LIMITS, formatBytes, lineAtByte, type PolicyLimits } from './limits.js';
 import { buildPolicySet } from './policy-set.js';
 import { checkSchema } from './schema-check.js';
 import { formatPath } from './selector.js';
-import { sourceDocument, type SourceDocument } from './source-map.js';
+import type { SourceDocument } from './source-map.js';
 import { didYouMean } from './suggest.js';
 import type { Issue } from '../issues.js';
 import type { CompiledException, CompiledPolicy, PolicySet } from './types.js';
+import { yamlDocuments, type RawDocument } from './yaml-documents.js';
 
 /** One policy file: its name as shown in issues, and its text. */
 export interface PolicyFile {
@@ -29,76 +32,84 @@ interface Loaded<T> {
   source: SourceDocument;
 }
 
-/** A yaml document that is valid YAML and not empty, ready for the schema. */
-interface RawDocument {
-  value: unknown;
-  source: SourceDocument;
-}
-
-/** Parses every YAML document of one file; empty documents are skipped. */
-export function parseYamlDocuments(file: string, text: string, issues: Issue[], code: Issue['code']): RawDocument[] {
-  const lineCounter = new LineCounter();
-  const docs = parseAllDocuments(text, { lineCounter, uniqueKeys: true, prettyErrors: false });
+/**
+ * Parses every YAML document of one file; empty documents are skipped. Documents over
+ * `limits.maxDocumentNodes` (aliases expanded) are `POLICY_TOO_LARGE` issues.
+ */
+export function parseYamlDocuments(
+  file: string,
+  text: string,
+  issues: Issue[],
+  code: Issue['code'],
+  limits: Pick<PolicyLimits, 'maxDocumentNodes'> = DEFAULT_POLICY_LIMITS,
+): RawDocument[] {
   const out: RawDocument[] = [];
-  for (const doc of Array.isArray(docs) ? docs : []) {
-    if (doc.errors.length > 0) {
-      for (const err of doc.errors) {
-        const pos = lineCounter.linePos(err.pos[0]);
-        issues.push({ code, message: err.message.split('\n')[0]!, file, line: pos.line, column: pos.col });
-      }
-      continue;
-    }
-    if (doc.contents === null) continue;
-    const value: unknown = doc.toJS({ maxAliasCount: 1000 });
-    // `---` followed by nothing but comments is an empty document, not a null object.
-    if (value === null || value === undefined) continue;
-    out.push({ value, source: sourceDocument(file, doc, lineCounter) });
-  }
+  for (const doc of yamlDocuments(file, text, limits, issues, code)) if (doc !== undefined) out.push(doc);
   return out;
 }
 
-function issueAt(code: Issue['code'], source: SourceDocument, path: Array<string | number>, message: string): Issue {
-  const pos = source.locate(path);
-  return { code, message, file: source.file, line: pos.line, column: pos.column, path: formatPath(path) };
+/** The issue for a file over the per-file limit, at the line where the limit is passed. */
+export function fileTooLarge(file: string, head: Uint8Array, size: number | undefined, limit: number): Issue {
+  const actual = size === undefined ? '' : ` (it has ${formatBytes(size)})`;
+  return {
+    code: 'POLICY_TOO_LARGE',
+    message: `the file passes ${formatBytes(limit)}, the limit per policy file, at this line${actual}; split it into several files`,
+    file,
+    line: lineAtByte(head, limit),
+    column: 1,
+  };
+}
+
+/** The issue for the file in which the directory total passes its limit; `skipped` files were not read. */
+export function totalTooLarge(file: string, head: Uint8Array, room: number, limit: number, skipped: number): Issue {
+  const rest = skipped > 0 ? `; ${skipped} more file(s) were not read` : '';
+  return {
+    code: 'POLICY_TOO_LARGE',
+    message: `the policy files together pass ${formatBytes(limit)}, the limit for a policy directory, at this line${rest}; remove files that are not policies or split the directory`,
+    file,
+    line: lineAtByte(head, room),
+    column: 1,
+  };
 }
 
 /**
- * Parses and compiles policy files (multi-document YAML). Returns the set of everything valid
- * and all issues; callers that enforce must keep their previous set when `issues` is not empty.
+ * Parses and compiles policy files (multi-document YAML), yielding between steps. Returns the
+ * set of everything valid and all issues; callers that enforce must keep their previous set
+ * when `issues` is not empty.
  */
-export function parsePolicyFiles(files: ReadonlyArray<PolicyFile>): LoadResult<PolicySet> {
+export function* policyLoadSteps(
+  files: ReadonlyArray<PolicyFile>,
+  limits: PolicyLimits = DEFAULT_POLICY_LIMITS,
+): Generator<void, LoadResult<PolicySet>> {
   const issues: Issue[] = [];
   const policies: Array<Loaded<CompiledPolicy>> = [];
   const exceptions: Array<Loaded<CompiledException>> = [];
   const policyNames = new Map<string, Set<string> | undefined>();
-  for (const { file, text } of files) {
-    for (const doc of parseYamlDocuments(file, text, issues, 'POLICY_PARSE_FAILED')) {
-      const schemaIssues = checkSchema(doc.value, doc.source);
-      const kind = (doc.value as { kind?: unknown }).kind;
-      if (kind === 'Policy') {
-        // Remember the name even when the policy is invalid, so exceptions naming it do not add noise.
-        const p = doc.value as Partial<PolicyDoc>;
-        const name = p.metadata?.name;
-        if (typeof name === 'string' && !policyNames.has(name)) {
-          const rules = Array.isArray(p.spec?.rules)
-            ? p.spec.rules.map((r) => r?.name).filter((n) => typeof n === 'string')
-            : [];
-          policyNames.set(name, schemaIssues.length === 0 ? new Set(rules) : undefined);
-        }
-      }
-      if (schemaIssues.length > 0) {
-        issues.push(...schemaIssues);
+  let total = 0;
+  for (const [index, { file, text }] of files.entries()) {
+    if (capIssues(issues, limits.maxIssues)) break;
+    const bytes = Buffer.byteLength(text);
+    if (bytes > limits.maxFileBytes) {
+      issues.push(fileTooLarge(file, Buffer.from(text), bytes, limits.maxFileBytes));
+      continue;
+    }
+    if (total + bytes > limits.maxTotalBytes) {
+      const skipped = files.length - index - 1;
+      issues.push(totalTooLarge(file, Buffer.from(text), limits.maxTotalBytes - total, limits.maxTotalBytes, skipped));
+      break;
+    }
+    total += bytes;
+    for (const doc of yamlDocuments(file, text, limits, issues, 'POLICY_PARSE_FAILED')) {
+      if (doc === undefined) {
+        yield;
         continue;
       }
-      if (kind === 'Policy') {
-        const compiled = compilePolicy(doc.value as PolicyDoc, doc.source, issues);
-        if (compiled !== undefined) policies.push({ item: compiled, source: doc.source });
-      } else {
-        const compiled = compileException(doc.value as ExceptionDoc, doc.source, issues);
-        if (compiled !== undefined) exceptions.push({ item: compiled, source: doc.source });
-      }
+      yield* addDocument(doc, issues, limits.maxIssues, policies, exceptions, policyNames);
+      if (issues.length > limits.maxIssues) break;
+      yield;
     }
   }
+  if (capIssues(issues, limits.maxIssues)) return { value: buildPolicySet([], []), issues };
   const uniquePolicies = unique(policies, 'policy', issues);
   const uniqueExceptions = unique(exceptions, 'exception', issues);
   const validExceptions = uniqueExceptions.filter((e) => checkReferences(e, policyNames, issues));
@@ -109,6 +120,69 @@ export function parsePolicyFiles(files: ReadonlyArray<PolicyFile>): LoadResult<P
     ),
     issues,
   };
+}
+
+/**
+ * Parses and compiles policy files (multi-document YAML) in one go. Returns the set of
+ * everything valid and all issues; callers that enforce must keep their previous set when
+ * `issues` is not empty. The bounds default to DEFAULT_POLICY_LIMITS.
+ */
+export function parsePolicyFiles(
+  files: ReadonlyArray<PolicyFile>,
+  limits: PolicyLimits = DEFAULT_POLICY_LIMITS,
+): LoadResult<PolicySet> {
+  const steps = policyLoadSteps(files, limits);
+  for (;;) {
+    const step = steps.next();
+    if (step.done === true) return step.value;
+  }
+}
+
+/**
+ * Checks and compiles one document, remembering policy names for exception references; pauses
+ * before the schema check and before compiling (each about 10 ms of CPU for a document at the
+ * node limit). The schema check converts at most the problems the load can still report.
+ */
+function* addDocument(
+  doc: RawDocument,
+  issues: Issue[],
+  maxIssues: number,
+  policies: Array<Loaded<CompiledPolicy>>,
+  exceptions: Array<Loaded<CompiledException>>,
+  policyNames: Map<string, Set<string> | undefined>,
+): Generator<void, void> {
+  yield;
+  // One more than fits, so the load knows to stop and say so.
+  const schemaIssues = checkSchema(doc.value, doc.source, Math.max(1, maxIssues - issues.length + 1));
+  const kind = (doc.value as { kind?: unknown }).kind;
+  if (kind === 'Policy') {
+    // Remember the name even when the policy is invalid, so exceptions naming it do not add noise.
+    const p = doc.value as Partial<PolicyDoc>;
+    const name = p.metadata?.name;
+    if (typeof name === 'string' && !policyNames.has(name)) {
+      const rules = Array.isArray(p.spec?.rules)
+        ? p.spec.rules.map((r) => r?.name).filter((n) => typeof n === 'string')
+        : [];
+      policyNames.set(name, schemaIssues.length === 0 ? new Set(rules) : undefined);
+    }
+  }
+  if (schemaIssues.length > 0) {
+    issues.push(...schemaIssues);
+    return;
+  }
+  yield;
+  if (kind === 'Policy') {
+    const compiled = compilePolicy(doc.value as PolicyDoc, doc.source, issues);
+    if (compiled !== undefined) policies.push({ item: compiled, source: doc.source });
+  } else {
+    const compiled = compileException(doc.value as ExceptionDoc, doc.source, issues);
+    if (compiled !== undefined) exceptions.push({ item: compiled, source: doc.source });
+  }
+}
+
+function issueAt(code: Issue['code'], source: SourceDocument, path: Array<string | number>, message: string): Issue {
+  const pos = source.locate(path);
+  return { code, message, file: source.file, line: pos.line, column: pos.column, path: formatPath(path) };
 }
 
 function unique<T extends { name: string; file: string }>(

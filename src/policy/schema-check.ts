@@ -102,9 +102,9 @@ function describe(err: ErrorObject, path: PathSegment[]): { text: string; key?: 
 
 /**
  * Validates `value` against the policy file schema. Returns one issue per problem, located
- * in `source`; an empty list means the document has the right shape.
+ * in `source`, at most `maxIssues` of them; an empty list means the document has the right shape.
  */
-export function checkSchema(value: unknown, source: SourceDocument): Issue[] {
+export function checkSchema(value: unknown, source: SourceDocument, maxIssues = Number.POSITIVE_INFINITY): Issue[] {
   const validate = getValidator();
   if (validate(value)) return [];
   const errors = (validate.errors ?? []).filter((e) => e.keyword !== 'if');
@@ -112,6 +112,7 @@ export function checkSchema(value: unknown, source: SourceDocument): Issue[] {
   const issues: Issue[] = [];
   const seen = new Set<string>();
   for (const err of errors) {
+    if (issues.length >= maxIssues) break;
     // A oneOf failure also reports each branch's error at the same path; one sentence is enough.
     if (err.keyword !== 'oneOf' && oneOfPaths.has(err.instancePath)) continue;
     const path = pathOf(err.instancePath);

@@ -292,6 +292,63 @@ const rbacCases: Array<{ name: string; rule: Record<string, unknown>; expected: 
     rule: { apiGroups: [''], resources: ['secrets'], verbs: ['get'], resourceNames: ['db'] },
     expected: [],
   },
+  // RBAC compares each resourceNames entry with the request's name, and a list or watch of a
+  // collection has the empty name: "" (or null, decoded as "") grants list and watch on every Secret.
+  {
+    name: 'list with only an empty name in resourceNames lists every secret',
+    rule: { apiGroups: [''], resources: ['secrets'], verbs: ['list'], resourceNames: [''] },
+    expected: ['deny [restrict-secret-rbac/list-or-watch-secrets-empty-name] rules[0]'],
+  },
+  {
+    name: 'watch with an empty name beside a real one watches every secret',
+    rule: { apiGroups: [''], resources: ['secrets'], verbs: ['watch'], resourceNames: ['', 'db'] },
+    expected: ['deny [restrict-secret-rbac/list-or-watch-secrets-empty-name] rules[0]'],
+  },
+  {
+    name: 'every verb with an empty name in resourceNames',
+    rule: { apiGroups: ['*'], resources: ['*'], verbs: ['*'], resourceNames: ['db', ''] },
+    expected: ['deny [restrict-secret-rbac/list-or-watch-secrets-empty-name] rules[0]'],
+  },
+  {
+    name: 'get and list with an empty name: denied once, not also warned',
+    rule: { apiGroups: [''], resources: ['secrets'], verbs: ['get', 'list'], resourceNames: [''] },
+    expected: ['deny [restrict-secret-rbac/list-or-watch-secrets-empty-name] rules[0]'],
+  },
+  {
+    name: 'a null name beside a real one is an empty name',
+    rule: { apiGroups: [''], resources: ['secrets'], verbs: ['list'], resourceNames: [null, 'db'] },
+    expected: ['deny [restrict-secret-rbac/list-or-watch-secrets-empty-name] rules[0]'],
+  },
+  {
+    name: 'only null names are no limit at all',
+    rule: { apiGroups: [''], resources: ['secrets'], verbs: ['watch'], resourceNames: [null] },
+    expected: ['deny [restrict-secret-rbac/list-or-watch-secrets] rules[0]'],
+  },
+  {
+    name: 'list limited by several real names warns',
+    rule: { apiGroups: [''], resources: ['secrets'], verbs: ['list', 'watch'], resourceNames: ['db', 'api'] },
+    expected: ['warn [restrict-secret-rbac/list-or-watch-named-secrets] rules[0]'],
+  },
+  {
+    name: 'get with only an empty name grants no get at all',
+    rule: { apiGroups: [''], resources: ['secrets'], verbs: ['get'], resourceNames: [''] },
+    expected: [],
+  },
+  {
+    name: 'get with an empty and a real name grants get on the real one only',
+    rule: { apiGroups: [''], resources: ['secrets'], verbs: ['get'], resourceNames: ['', 'db'] },
+    expected: [],
+  },
+  {
+    name: 'get with only a null name grants no get at all',
+    rule: { apiGroups: [''], resources: ['secrets'], verbs: ['get'], resourceNames: [null] },
+    expected: [],
+  },
+  {
+    name: 'get with an empty resourceNames list is get on all secrets',
+    rule: { apiGroups: [''], resources: ['secrets'], verbs: ['get'], resourceNames: [] },
+    expected: ['warn [restrict-secret-rbac/get-all-secrets] rules[0]'],
+  },
 ];
 for (const c of rbacCases) {
   for (const kind of ['Role', 'ClusterRole']) {
@@ -300,6 +357,19 @@ for (const c of rbacCases) {
     });
   }
 }
+
+test('built-ins: the empty-name message says why an empty name is no limit', () => {
+  const object = {
+    kind: 'Role',
+    metadata: { name: 'reader', namespace: 'x' },
+    rules: [{ apiGroups: [''], resources: ['secrets'], verbs: ['list'], resourceNames: [''] }],
+  };
+  const [v] = evaluateObject(SET, { object, kind: 'Role', operation: 'CREATE' }, { now: NOW }).violations;
+  assert.equal(
+    v?.message,
+    'Role reader grants list on secrets with an empty name in resourceNames; the API server matches it against the empty name of every list and watch request, so it returns the data of every Secret in scope. Remove the empty name and grant get on the named Secrets the workload needs instead.',
+  );
+});
 
 // A freshly generated key: the detector wants real key material, not just the PEM markers.
 const PRIVATE_KEY = generateKeyPairSync('ed25519')
@@ -326,6 +396,34 @@ const configMapCases: Array<{
     name: 'a secret-named key with a real-looking value',
     data: { DB_PASSWORD: 'Tr0ub4dor&3xyz' },
     expected: ['deny [disallow-secrets-in-configmaps/secret-value] data.DB_PASSWORD'],
+  },
+  {
+    name: 'numbered and plural secret-named keys',
+    data: {
+      DB_PASSWORD2: 'Tr0ub4dor&3xyz',
+      token2: 'q7Lm-2Zx9vWp4',
+      secret1: 'Sup3r&Secr3tValue',
+      passwords: 'W1nt3r!Is!C0ming',
+      apiKeys: 'k3y-8XpQ2-mZr7',
+    },
+    expected: [
+      'deny [disallow-secrets-in-configmaps/secret-value] data.DB_PASSWORD2',
+      'deny [disallow-secrets-in-configmaps/secret-value] data.apiKeys',
+      'deny [disallow-secrets-in-configmaps/secret-value] data.passwords',
+      'deny [disallow-secrets-in-configmaps/secret-value] data.secret1',
+      'deny [disallow-secrets-in-configmaps/secret-value] data.token2',
+    ],
+  },
+  {
+    name: 'names that only look like secret words, with the same values',
+    data: {
+      tokenizer: 'Tr0ub4dor&3xyz',
+      secretary: 'q7Lm-2Zx9vWp4',
+      keyboard: 'Sup3r&Secr3tValue',
+      monkey: 'W1nt3r!Is!C0ming',
+      passwordless_login_enabled: 'k3y-8XpQ2-mZr7',
+    },
+    expected: [],
   },
   {
     name: 'a private key in binaryData (base64)',

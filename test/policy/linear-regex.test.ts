@@ -37,7 +37,12 @@ test(
       const data = { v26: `${'a'.repeat(25)}!`, v40: `${'a'.repeat(39)}!`, w: 'a'.repeat(26) };
       const manifest = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'cm', namespace: 'shop' }, data };
       await writeFile(join(dir, 'cm.json'), JSON.stringify(manifest));
-      const r = await inWorker<CliResult>(WORK, 'check', [['check', '--policies', 'policies', '--output', 'json', 'cm.json'], dir], t.signal);
+      const r = await inWorker<CliResult>(
+        WORK,
+        'check',
+        [['check', '--policies', 'policies', '--output', 'json', 'cm.json'], dir],
+        t.signal,
+      );
       assert.equal(r.stderr, '');
       assert.equal(r.code, 1);
       const report = JSON.parse(r.stdout) as { results: Array<{ violations: Array<{ path: string }> }> };
