@@ -13,6 +13,12 @@ export { valueOrThrow } from './value-or-throw.js';
 export { formatIssue, selectorReport, policiesForKind, type SelectorReportRow } from './inspect.js';
 export { POD_TEMPLATE_PATHS } from './pod-templates.js';
 export { sourceDocument, type SourceDocument, type Position } from './source-map.js';
+export {
+  findYamlProblems,
+  DEFAULT_MAX_EXPANDED_NODES,
+  type YamlProblem,
+  type YamlCheckOptions,
+} from './yaml-checks.js';
 export { formatPath, type PathSegment } from './selector.js';
 export type {
   Enforcement,
