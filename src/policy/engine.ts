@@ -10,20 +10,39 @@ import type {
   CompiledException,
   CompiledPolicy,
   CompiledRule,
+  Enforcement,
   Evaluation,
   EvaluationInput,
   ItemScope,
+  OmittedViolations,
   PolicySet,
   RuleResult,
   RuleStatus,
   Violation,
 } from './types.js';
 
+/**
+ * Violations of each enforcement (deny, warn, audit) the engine lists per object by default. A
+ * 1 MiB ConfigMap can break a rule 40,000 times; past the cap violations are only counted: no
+ * message is rendered and no Violation kept for them (a rule with several selectors still keys
+ * each match by its path, to count an item two selectors match once).
+ */
+export const DEFAULT_MAX_VIOLATIONS = 100;
+
 /** Options for evaluateObject. */
 export interface EvaluateOptions {
   /** The instant exceptions are compared with (expiry). */
   now: Date;
+  /**
+   * Most violations of each enforcement listed in `violations`; the rest are counted, per rule,
+   * in `omitted`, and still decide rule statuses. Default DEFAULT_MAX_VIOLATIONS (100);
+   * `Infinity` lists all.
+   */
+  maxViolations?: number;
 }
+
+/** Room left in `violations` per enforcement for one object. */
+type Room = Record<Enforcement, number>;
 
 const RANK: Record<RuleStatus, number> = { skip: 0, pass: 1, error: 2, warn: 3, fail: 4 };
 
@@ -106,20 +125,30 @@ function runRule(
   input: EvaluationInput,
   subject: Subject,
   violations: Violation[],
+  room: Room,
+  omitted: OmittedViolations[],
 ): number {
   const scope: ItemScope = { root, findings: [] };
   const seen = rule.select.length > 1 ? new Set<string>() : undefined;
   let count = 0;
+  let unlisted = 0;
   for (const selector of rule.select) {
     selector.visit(root, base, (item, path) => {
       scope.findings = [];
       for (const c of rule.when) if (!c.test(item, path, scope)) return;
-      const where = formatPath(path);
+      let where: string | undefined;
       if (seen !== undefined) {
+        where = formatPath(path);
         if (seen.has(where)) return;
         seen.add(where);
       }
       count++;
+      if (room[rule.enforcement] <= 0) {
+        unlisted++;
+        return;
+      }
+      room[rule.enforcement]--;
+      where ??= formatPath(path);
       violations.push({
         policy: policy.name,
         rule: rule.name,
@@ -141,20 +170,26 @@ function runRule(
       });
     });
   }
+  if (unlisted > 0)
+    omitted.push({ policy: policy.name, rule: rule.name, enforcement: rule.enforcement, count: unlisted });
   return count;
 }
 
 /**
  * Evaluates every policy that matches the object's kind (directly, or through its pod
- * template). Returns a result for each rule of those policies, every violation (not just the
- * first) and notices for the log. Pure: no I/O, and the clock comes from `options.now`.
+ * template). Returns a result for each rule of those policies, the violations (every one up to
+ * `options.maxViolations` per enforcement, the count of the rest in `omitted`) and notices for
+ * the log. Pure: no I/O, and the clock comes from `options.now`.
  */
 export function evaluateObject(set: PolicySet, input: EvaluationInput, options: EvaluateOptions): Evaluation {
   const results: RuleResult[] = [];
   const violations: Violation[] = [];
   const notices: ReviewNotice[] = [];
+  const omitted: OmittedViolations[] = [];
   const targets = set.byKind.get(input.kind) ?? set.anyKind;
-  if (targets.length === 0) return { results, violations, notices };
+  if (targets.length === 0) return { results, violations, omitted, notices };
+  const max = options.maxViolations ?? DEFAULT_MAX_VIOLATIONS;
+  const room: Room = { deny: max, warn: max, audit: max };
   const meta = isRecord(input.object) ? input.object.metadata : undefined;
   const subject: Subject = {
     kind: input.kind,
@@ -197,7 +232,7 @@ export function evaluateObject(set: PolicySet, input: EvaluationInput, options: 
         };
       else {
         try {
-          const n = runRule(rule, policy, root, base, input, subject, violations);
+          const n = runRule(rule, policy, root, base, input, subject, violations, room, omitted);
           const status: RuleStatus = n === 0 ? 'pass' : rule.enforcement === 'warn' ? 'warn' : 'fail';
           result = { policy: policy.name, rule: rule.name, enforcement: rule.enforcement, status };
         } catch (err) {
@@ -219,5 +254,5 @@ export function evaluateObject(set: PolicySet, input: EvaluationInput, options: 
       }
     }
   }
-  return { results, violations, notices };
+  return { results, violations, omitted, notices };
 }

@@ -5,9 +5,18 @@
  */
 export { loadPolicyDir, readPolicyFiles } from './load-dir.js';
 export { parsePolicyFiles, type PolicyFile, type LoadResult } from './parse-files.js';
-export { evaluateObject, type EvaluateOptions } from './engine.js';
+export { evaluateObject, DEFAULT_MAX_VIOLATIONS, type EvaluateOptions } from './engine.js';
 export { createPolicyReviewer, type PolicyReviewerOptions } from './reviewer.js';
-export { toVerdict, formatViolation, fitWarnings, MAX_WARNING_BYTES, MAX_WARNINGS_TOTAL_BYTES } from './verdict.js';
+export {
+  toVerdict,
+  formatViolation,
+  fitWarnings,
+  MAX_WARNING_BYTES,
+  MAX_WARNINGS_TOTAL_BYTES,
+  DEFAULT_MAX_MESSAGE_BYTES,
+  DEFAULT_MAX_AUDIT_ANNOTATION_BYTES,
+  type VerdictLimits,
+} from './verdict.js';
 export { emptyPolicySet } from './policy-set.js';
 export { valueOrThrow } from './value-or-throw.js';
 export { formatIssue, selectorReport, policiesForKind, type SelectorReportRow } from './inspect.js';
@@ -24,6 +33,7 @@ export type {
   Enforcement,
   Evaluation,
   EvaluationInput,
+  OmittedViolations,
   PolicyIssue,
   PolicySet,
   RuleResult,

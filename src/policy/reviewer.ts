@@ -1,13 +1,33 @@
 /** The webhook's validating Reviewer, backed by whatever PolicySet is current. */
 import type { AdmissionRequest, Reviewer, ReviewVerdict } from '../admission/types.js';
-import { evaluateObject } from './engine.js';
+import { ShroudError } from '../errors.js';
+import { DEFAULT_MAX_VIOLATIONS, evaluateObject } from './engine.js';
 import type { PolicySet } from './types.js';
-import { toVerdict } from './verdict.js';
+import { DEFAULT_MAX_AUDIT_ANNOTATION_BYTES, DEFAULT_MAX_MESSAGE_BYTES, toVerdict } from './verdict.js';
 
 /** Options for createPolicyReviewer. */
 export interface PolicyReviewerOptions {
   /** The clock for exception expiry; default: the system clock. */
   now?: () => Date;
+  /**
+   * Most violations of each enforcement (deny, warn, audit) evaluated into messages per
+   * request; the rest are counted ("… and N more"). Default DEFAULT_MAX_VIOLATIONS (100).
+   */
+  maxViolations?: number;
+  /** Most UTF-8 bytes of a deny message; default DEFAULT_MAX_MESSAGE_BYTES (16 KiB), at least 1 KiB. */
+  maxMessageBytes?: number;
+  /** Most UTF-8 bytes of each audit annotation value; default DEFAULT_MAX_AUDIT_ANNOTATION_BYTES (10 KiB), at least 1 KiB. */
+  maxAuditAnnotationBytes?: number;
+}
+
+/** The smallest message bound accepted: room for a violation line and the count of the rest. */
+const MIN_BYTES = 1024;
+
+function wholeAtLeast(name: string, value: number | undefined, fallback: number, min: number): number {
+  if (value === undefined) return fallback;
+  if (!Number.isSafeInteger(value) || value < min)
+    throw new ShroudError('CONFIG_INVALID', `${name} must be a whole number of at least ${min} (got ${value})`);
+  return value;
 }
 
 /**
@@ -21,9 +41,20 @@ const EVALUATED_SUBRESOURCES = new Set(['', 'ephemeralcontainers']);
  * Creates a Reviewer that evaluates each request against `current()`, read once per request,
  * so a set swapped during a review never mixes with the old one. Requests for subresources
  * other than `pods/ephemeralcontainers` are allowed without evaluation.
+ * @throws CONFIG_INVALID when a bound in `options` is not a whole number or is below its minimum.
  */
 export function createPolicyReviewer(current: () => PolicySet, options: PolicyReviewerOptions = {}): Reviewer {
   const now = options.now ?? (() => new Date());
+  const maxViolations = wholeAtLeast('maxViolations', options.maxViolations, DEFAULT_MAX_VIOLATIONS, 1);
+  const limits = {
+    maxMessageBytes: wholeAtLeast('maxMessageBytes', options.maxMessageBytes, DEFAULT_MAX_MESSAGE_BYTES, MIN_BYTES),
+    maxAuditAnnotationBytes: wholeAtLeast(
+      'maxAuditAnnotationBytes',
+      options.maxAuditAnnotationBytes,
+      DEFAULT_MAX_AUDIT_ANNOTATION_BYTES,
+      MIN_BYTES,
+    ),
+  };
   return {
     review(request: AdmissionRequest): ReviewVerdict {
       if (!EVALUATED_SUBRESOURCES.has(request.subResource ?? '')) return { allowed: true };
@@ -39,9 +70,9 @@ export function createPolicyReviewer(current: () => PolicySet, options: PolicyRe
           name: request.name,
           userInfo: request.userInfo,
         },
-        { now: now() },
+        { now: now(), maxViolations },
       );
-      return toVerdict(evaluation);
+      return toVerdict(evaluation, limits);
     },
   };
 }

@@ -1,6 +1,7 @@
 /**
- * `shroud check [--policies DIR] [--output text|json|sarif] PATH...`: offline verdicts for
- * manifests, each object evaluated as a CREATE with the same engine as the webhook.
+ * `shroud check [--policies DIR] [--output text|json|sarif] [--max-violations N|all] PATH...`:
+ * offline verdicts for manifests, each object evaluated as a CREATE with the same engine as the
+ * webhook.
  */
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -18,15 +19,24 @@ import { expandInputs, readInputs } from '../inputs.js';
 import { EXIT, type CliIO, type Command } from '../io.js';
 import { parseManifest } from '../manifests.js';
 
-const HELP = `Usage: shroud check [--policies DIR] [--output text|json|sarif] PATH...
+/**
+ * Violations of each enforcement `check` lists per object unless --max-violations says otherwise:
+ * ten times the webhook's 100, so CI shows what a rejection left out, while a manifest that
+ * breaks a rule 40,000 times still prints a page, not 16 MB.
+ */
+export const DEFAULT_CHECK_MAX_VIOLATIONS = 1000;
+
+const HELP = `Usage: shroud check [--policies DIR] [--output text|json|sarif] [--max-violations N|all] PATH...
 
 Evaluates every Kubernetes object in PATH (files, directories, or - for standard input;
 YAML or JSON; multi-document; kind: List items) as a CREATE against the policies.
 
 Options:
-  --policies DIR   policy directory (default: ./policies)
-  --output FORMAT  text (default), json or sarif
-  -h, --help       show this help
+  --policies DIR        policy directory (default: ./policies)
+  --output FORMAT       text (default), json or sarif
+  --max-violations N    list at most N violations of each enforcement (deny, warn, audit)
+                        per object and count the rest (default: ${DEFAULT_CHECK_MAX_VIOLATIONS}; all: no limit)
+  -h, --help            show this help
 
 Exit codes: 0 nothing would be denied, 1 something would be denied,
 2 usage error or a file that cannot be parsed, 3 the policies cannot be loaded.
@@ -39,8 +49,31 @@ function str(v: unknown): string | null {
   return typeof v === 'string' ? v : null;
 }
 
-/** Evaluates every object of one file's text into results and errors. */
-export function checkText(set: PolicySet, file: string, text: string, now: Date, report: CheckReport): void {
+/** Reads --max-violations: a whole number of at least 1, or `all`. */
+function parseMaxViolations(value: string | undefined): number {
+  if (value === undefined) return DEFAULT_CHECK_MAX_VIOLATIONS;
+  if (value === 'all') return Number.POSITIVE_INFINITY;
+  const n = /^\d+$/.test(value) ? Number(value) : Number.NaN;
+  if (!Number.isSafeInteger(n) || n < 1)
+    throw new ShroudError(
+      'CLI_USAGE',
+      `--max-violations must be a whole number of at least 1, or all (got "${value}")`,
+    );
+  return n;
+}
+
+/**
+ * Evaluates every object of one file's text into results and errors, listing at most
+ * `maxViolations` violations of each enforcement per object (default DEFAULT_CHECK_MAX_VIOLATIONS).
+ */
+export function checkText(
+  set: PolicySet,
+  file: string,
+  text: string,
+  now: Date,
+  report: CheckReport,
+  maxViolations = DEFAULT_CHECK_MAX_VIOLATIONS,
+): void {
   const parsed = parseManifest(file, text);
   report.summary.skippedDocuments += parsed.skipped;
   for (const e of parsed.errors) {
@@ -58,8 +91,9 @@ export function checkText(set: PolicySet, file: string, text: string, now: Date,
         namespace: str(meta.namespace) ?? undefined,
         name: str(meta.name) ?? undefined,
       },
-      { now },
+      { now, maxViolations },
     );
+    const omitted = ev.omitted.reduce((n, o) => n + o.count, 0);
     const result: CheckResult = {
       file,
       document: m.document,
@@ -68,7 +102,8 @@ export function checkText(set: PolicySet, file: string, text: string, now: Date,
       kind,
       namespace: str(meta.namespace),
       name: str(meta.name),
-      allowed: !ev.violations.some((v) => v.enforcement === 'deny'),
+      allowed:
+        !ev.violations.some((v) => v.enforcement === 'deny') && !ev.omitted.some((o) => o.enforcement === 'deny'),
       violations: ev.violations.map((v) => ({
         policy: v.policy,
         rule: v.rule,
@@ -77,13 +112,19 @@ export function checkText(set: PolicySet, file: string, text: string, now: Date,
         message: v.message,
         line: m.lineOf(v.location),
       })),
+      violationsOmitted: omitted,
     };
     report.results.push(result);
     const s = report.summary;
     s.objects++;
     s.violations += result.violations.length;
+    s.violationsOmitted += omitted;
     if (!result.allowed) s.denied++;
-    else if (result.violations.some((v) => v.enforcement === 'warn')) s.warned++;
+    else if (
+      result.violations.some((v) => v.enforcement === 'warn') ||
+      ev.omitted.some((o) => o.enforcement === 'warn')
+    )
+      s.warned++;
     else s.passed++;
   }
 }
@@ -95,6 +136,7 @@ export const check: Command = async (argv: string[], io: CliIO): Promise<number>
     options: {
       policies: { type: 'string' },
       output: { type: 'string', short: 'o', default: 'text' },
+      'max-violations': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     allowPositionals: true,
@@ -109,6 +151,7 @@ export const check: Command = async (argv: string[], io: CliIO): Promise<number>
     throw new ShroudError('CLI_USAGE', `--output must be one of ${OUTPUTS.join(', ')} (got "${values.output}")`);
   if (positionals.length === 0)
     throw new ShroudError('CLI_USAGE', 'give at least one file, directory or - (standard input) to check');
+  const maxViolations = parseMaxViolations(values['max-violations']);
 
   const policyDir = resolve(io.cwd, values.policies ?? 'policies');
   const loaded = await loadPolicyDir(policyDir);
@@ -123,7 +166,17 @@ export const check: Command = async (argv: string[], io: CliIO): Promise<number>
   const report: CheckReport = {
     results: [],
     errors: [],
-    summary: { files: 0, objects: 0, denied: 0, warned: 0, passed: 0, violations: 0, skippedDocuments: 0, errors: 0 },
+    summary: {
+      files: 0,
+      objects: 0,
+      denied: 0,
+      warned: 0,
+      passed: 0,
+      violations: 0,
+      violationsOmitted: 0,
+      skippedDocuments: 0,
+      errors: 0,
+    },
   };
   const { files, problems } = await expandInputs(positionals, io.cwd);
   for (const p of problems)
@@ -142,7 +195,7 @@ export const check: Command = async (argv: string[], io: CliIO): Promise<number>
       });
       return;
     }
-    checkText(set, file.name, text, now, report);
+    checkText(set, file.name, text, now, report, maxViolations);
   });
   report.summary.errors = report.errors.length;
 
