@@ -25,7 +25,10 @@ export interface CheckResult {
   namespace: string | null;
   name: string | null;
   allowed: boolean;
+  /** At most --max-violations of each enforcement. */
   violations: CheckViolation[];
+  /** Violations found past --max-violations and not listed. */
+  violationsOmitted: number;
 }
 
 export interface CheckSummary {
@@ -34,7 +37,10 @@ export interface CheckSummary {
   denied: number;
   warned: number;
   passed: number;
+  /** Violations listed. */
   violations: number;
+  /** Violations found past --max-violations and not listed. */
+  violationsOmitted: number;
   skippedDocuments: number;
   errors: number;
 }
@@ -49,6 +55,10 @@ export interface CheckReport {
 function objectName(r: CheckResult): string {
   const name = r.name ?? '(no name)';
   return r.namespace === null ? `${r.kind} ${name}` : `${r.kind} ${r.namespace}/${name}`;
+}
+
+function notListed(n: number): string {
+  return `${n} more violation${n === 1 ? '' : 's'} not listed; --max-violations sets how many are (all lists every one)`;
 }
 
 function where(r: CheckResult): string {
@@ -80,10 +90,13 @@ export function renderText(report: CheckReport): string {
       lines.push(`    ${v.enforcement.padEnd(5)} [${v.policy}/${v.rule}] ${v.path}${at}`);
       lines.push(`          ${v.message}`);
     }
+    if (r.violationsOmitted > 0) lines.push(`    … and ${notListed(r.violationsOmitted)}`);
   }
   const s = report.summary;
   const parts = [`${s.denied} denied`, `${s.warned} allowed with warnings`, `${s.passed} passed`];
   let summary = `Checked ${s.objects} object${s.objects === 1 ? '' : 's'} in ${s.files} file${s.files === 1 ? '' : 's'}: ${parts.join(', ')}.`;
+  if (s.violationsOmitted > 0)
+    summary += ` ${s.violationsOmitted} violation${s.violationsOmitted === 1 ? ' was' : 's were'} not listed (--max-violations).`;
   if (s.skippedDocuments > 0)
     summary += ` ${s.skippedDocuments} document${s.skippedDocuments === 1 ? ' was' : 's were'} not Kubernetes objects.`;
   if (s.errors > 0) summary += ` ${s.errors} input error${s.errors === 1 ? '' : 's'} (on stderr).`;
@@ -92,7 +105,11 @@ export function renderText(report: CheckReport): string {
   return `${lines.join('\n')}\n`;
 }
 
-/** The JSON contract: results (with the documented fields only), errors, summary. */
+/**
+ * The JSON contract: results (with the documented fields only), errors, summary.
+ * `violationsOmitted` (on a result and on the summary) is present only when --max-violations
+ * left violations out, so output for everything else stays as it was.
+ */
 export function renderJson(report: CheckReport): string {
   const results = report.results.map((r) => ({
     file: r.file,
@@ -110,6 +127,7 @@ export function renderJson(report: CheckReport): string {
       path: v.path,
       message: v.message,
     })),
+    ...(r.violationsOmitted > 0 ? { violationsOmitted: r.violationsOmitted } : {}),
   }));
   // The documented shape of an error: every field present, an unknown position as null.
   const errors = report.errors.map((e) => ({
@@ -119,7 +137,14 @@ export function renderJson(report: CheckReport): string {
     code: e.code,
     message: e.message,
   }));
-  return `${JSON.stringify({ results, errors, summary: report.summary }, null, 2)}\n`;
+  const { violationsOmitted, skippedDocuments, errors: errorCount, ...counts } = report.summary;
+  const summary = {
+    ...counts,
+    ...(violationsOmitted > 0 ? { violationsOmitted } : {}),
+    skippedDocuments,
+    errors: errorCount,
+  };
+  return `${JSON.stringify({ results, errors, summary }, null, 2)}\n`;
 }
 
 const LEVEL: Record<Enforcement, 'error' | 'warning' | 'note'> = { deny: 'error', warn: 'warning', audit: 'note' };
@@ -128,7 +153,11 @@ function uri(file: string): string {
   return file === '-' ? 'stdin' : file.split('\\').join('/');
 }
 
-/** SARIF 2.1.0: one run, a reporting rule per policy rule, a result per violation. */
+/**
+ * SARIF 2.1.0: one run, a reporting rule per policy rule, a result per listed violation. Objects
+ * with violations past --max-violations add a notification with the count, and the run's
+ * properties carry the total as `violationsOmitted`.
+ */
 export function renderSarif(report: CheckReport, set: PolicySet): string {
   const rules = set.policies.flatMap((p) =>
     p.rules.map((r) => ({
@@ -168,6 +197,14 @@ export function renderSarif(report: CheckReport, set: PolicySet): string {
       },
     ],
   }));
+  for (const r of report.results) {
+    if (r.violationsOmitted === 0) continue;
+    notifications.push({
+      level: 'warning',
+      message: { text: `${objectName(r)} (${where(r)}): ${notListed(r.violationsOmitted)}` },
+      locations: [{ physicalLocation: { artifactLocation: { uri: uri(r.file) } } }],
+    });
+  }
   const sarif = {
     $schema: 'https://json.schemastore.org/sarif-2.1.0.json',
     version: '2.1.0',
@@ -176,6 +213,9 @@ export function renderSarif(report: CheckReport, set: PolicySet): string {
         tool: { driver: { name: 'shroud', informationUri: 'https://shroud.dev', rules } },
         invocations: [{ executionSuccessful: report.errors.length === 0, toolExecutionNotifications: notifications }],
         results,
+        ...(report.summary.violationsOmitted > 0
+          ? { properties: { violationsOmitted: report.summary.violationsOmitted } }
+          : {}),
       },
     ],
   };

@@ -2,10 +2,20 @@
  * Reads Kubernetes manifests for `shroud check` and `shroud policy test`: YAML or JSON,
  * multi-document, `kind: List` items. Each object keeps its document and item index and can
  * map a path inside it back to a line of the file.
+ *
+ * Linear in the size of the file: duplicate keys are found with a Set per map rather than the
+ * yaml package's pairwise `uniqueKeys` check, paths are located through per-map indexes, and a
+ * document whose aliases expand it past `maxExpandedNodes` is an error at the line where it does.
  */
 import { LineCounter, parseAllDocuments, type Document } from 'yaml';
+import {
+  DEFAULT_MAX_EXPANDED_NODES,
+  findYamlProblems,
+  sourceDocument,
+  type PathSegment,
+  type SourceDocument,
+} from '../policy/index.js';
 import type { FileIssue } from '../issues.js';
-import { sourceDocument, type PathSegment } from '../policy/index.js';
 import { isRecord } from '../util/is-record.js';
 
 /** One Kubernetes object found in a file. */
@@ -17,6 +27,12 @@ export interface ManifestObject {
   object: Record<string, unknown>;
   /** 1-based line of `path` inside this object, when it can be found. */
   lineOf(path: readonly PathSegment[]): number | undefined;
+}
+
+/** Options for parseManifest. */
+export interface ManifestOptions {
+  /** Most nodes a YAML document that uses aliases may expand to; default DEFAULT_MAX_EXPANDED_NODES (1,000,000). */
+  maxExpandedNodes?: number;
 }
 
 export interface ParsedManifest {
@@ -57,9 +73,17 @@ function expand(value: unknown, document: number, locate: Locator, out: ParsedMa
 
 /** Locates paths in YAML documents; `docs` are the non-empty ones in order. */
 function yamlLocator(docs: Document[], lineCounter: LineCounter, file: string): Locator {
+  // One SourceDocument per document, so the key indexes it builds serve every later lookup.
+  const sources = new Map<number, SourceDocument>();
   return (index, path) => {
     const doc = docs[index];
-    return doc === undefined ? undefined : sourceDocument(file, doc, lineCounter).locate(path).line;
+    if (doc === undefined) return undefined;
+    let source = sources.get(index);
+    if (source === undefined) {
+      source = sourceDocument(file, doc, lineCounter);
+      sources.set(index, source);
+    }
+    return source.locate(path).line;
   };
 }
 
@@ -67,20 +91,37 @@ function inputIssue(file: string, line: number, column: number, message: string)
   return { code: 'POLICY_INPUT_INVALID', message, file, line, column };
 }
 
-function parseYaml(file: string, text: string, out: ParsedManifest): void {
+/** The first problem of a document (by position): a yaml error, a duplicate key or an alias problem. */
+function firstProblem(doc: Document, options: ManifestOptions): { offset: number; message: string } | undefined {
+  const yamlError = doc.errors[0];
+  const first =
+    yamlError === undefined ? undefined : { offset: yamlError.pos[0], message: yamlError.message.split('\n')[0]! };
+  // Alias expansion is only judged on a document that parsed: a broken one is reported as broken.
+  if (first !== undefined) return first;
+  return findYamlProblems(doc, { maxExpandedNodes: options.maxExpandedNodes ?? DEFAULT_MAX_EXPANDED_NODES })[0];
+}
+
+function parseYaml(file: string, text: string, out: ParsedManifest, options: ManifestOptions): void {
   const lineCounter = new LineCounter();
-  const all = parseAllDocuments(text, { lineCounter, prettyErrors: false });
+  // uniqueKeys: false because the package's check is quadratic in map size; findYamlProblems
+  // reports the same DUPLICATE_KEY error ("Map keys must be unique") at the same position.
+  const all = parseAllDocuments(text, { lineCounter, prettyErrors: false, uniqueKeys: false });
   // Only non-empty documents count: `---` with nothing (or only comments) after it is not one.
   const docs: Document[] = [];
   const values: unknown[] = [];
+  const problems: Array<{ offset: number; message: string } | undefined> = [];
   for (const doc of Array.isArray(all) ? all : []) {
-    if (doc.errors.length > 0) {
+    const problem = firstProblem(doc, options);
+    if (problem !== undefined) {
       docs.push(doc);
       values.push(undefined);
+      problems.push(problem);
       continue;
     }
     let value: unknown;
     try {
+      // maxAliasCount stays: the package resolves each alias by scanning every anchor and alias
+      // before it, so the number of aliases must be bounded too.
       value = doc.toJS({ maxAliasCount: 1000 });
     } catch (err) {
       const pos = lineCounter.linePos(doc.range[0]);
@@ -90,13 +131,14 @@ function parseYaml(file: string, text: string, out: ParsedManifest): void {
     if (value === null || value === undefined) continue;
     docs.push(doc);
     values.push(value);
+    problems.push(undefined);
   }
   const locate = yamlLocator(docs, lineCounter, file);
-  docs.forEach((doc, index) => {
-    if (doc.errors.length > 0) {
-      const err = doc.errors[0]!;
-      const pos = lineCounter.linePos(err.pos[0]);
-      out.errors.push(inputIssue(file, pos.line, pos.col, err.message.split('\n')[0]!));
+  docs.forEach((_doc, index) => {
+    const problem = problems[index];
+    if (problem !== undefined) {
+      const pos = lineCounter.linePos(problem.offset);
+      out.errors.push(inputIssue(file, pos.line, pos.col, problem.message));
       return;
     }
     expand(values[index], index, locate, out);
@@ -108,7 +150,7 @@ function parseYaml(file: string, text: string, out: ParsedManifest): void {
  * find lines for violations; anything else, or JSON that does not parse, goes through the
  * YAML parser, which reports errors with line and column.
  */
-export function parseManifest(file: string, text: string): ParsedManifest {
+export function parseManifest(file: string, text: string, options: ManifestOptions = {}): ParsedManifest {
   const out: ParsedManifest = { objects: [], errors: [], skipped: 0 };
   const trimmed = text.trimStart();
   if (trimmed.startsWith('{') || trimmed.startsWith('[')) {
@@ -125,7 +167,8 @@ export function parseManifest(file: string, text: string): ParsedManifest {
       const locate: Locator = (index, path) => {
         if (located === undefined) {
           const lineCounter = new LineCounter();
-          const all = parseAllDocuments(text, { lineCounter });
+          // JSON.parse accepted the text, duplicate keys and all: no uniqueKeys (quadratic) here.
+          const all = parseAllDocuments(text, { lineCounter, uniqueKeys: false });
           located = yamlLocator(Array.isArray(all) ? all : [], lineCounter, file);
         }
         return located(index, path);
@@ -134,6 +177,6 @@ export function parseManifest(file: string, text: string): ParsedManifest {
       return out;
     }
   }
-  parseYaml(file, text, out);
+  parseYaml(file, text, out, options);
   return out;
 }

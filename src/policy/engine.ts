@@ -11,14 +11,24 @@ import type {
   CompiledException,
   CompiledPolicy,
   CompiledRule,
+  Enforcement,
   Evaluation,
   EvaluationInput,
   ItemScope,
+  OmittedViolations,
   PolicySet,
   RuleResult,
   RuleStatus,
   Violation,
 } from './types.js';
+
+/**
+ * Violations of each enforcement (deny, warn, audit) the engine lists per object by default. A
+ * 1 MiB ConfigMap can break a rule 40,000 times; past the cap violations are only counted: no
+ * message is rendered and no Violation kept for them (a rule with several selectors still keys
+ * each match by its path, to count an item two selectors match once).
+ */
+export const DEFAULT_MAX_VIOLATIONS = 100;
 
 /** Options for evaluateObject. */
 export interface EvaluateOptions {
@@ -26,6 +36,12 @@ export interface EvaluateOptions {
   now: Date;
   /** When set, evaluation stops once the budget's deadline has passed (default: no deadline). */
   budget?: EvaluationBudget;
+  /**
+   * Most violations of each enforcement listed in `violations`; the rest are counted, per rule,
+   * in `omitted`, and still decide rule statuses. Default DEFAULT_MAX_VIOLATIONS (100);
+   * `Infinity` lists all.
+   */
+  maxViolations?: number;
 }
 
 /**
@@ -66,6 +82,9 @@ function notEvaluatedResult(policy: CompiledPolicy, rule: CompiledRule): RuleRes
 function isPast(budget: EvaluationBudget | undefined): boolean {
   return budget !== undefined && budget.clock() > budget.deadline;
 }
+
+/** Room left in `violations` per enforcement for one object. */
+type Room = Record<Enforcement, number>;
 
 const RANK: Record<RuleStatus, number> = { skip: 0, pass: 1, error: 2, warn: 3, fail: 4 };
 
@@ -145,11 +164,14 @@ function runRule(
   subject: Subject,
   violations: Violation[],
   budget: EvaluationBudget | undefined,
+  room: Room,
+  omitted: OmittedViolations[],
 ): number {
   const scope: ItemScope = { root, findings: [] };
   const seen = rule.select.length > 1 ? new Set<string>() : undefined;
   let count = 0;
   let sinceClockRead = 0;
+  let unlisted = 0;
   for (const selector of rule.select) {
     selector.visit(root, base, (item, path) => {
       if (budget !== undefined && ++sinceClockRead === ITEMS_PER_CLOCK_READ) {
@@ -158,12 +180,19 @@ function runRule(
       }
       scope.findings = [];
       for (const c of rule.when) if (!c.test(item, path, scope)) return;
-      const where = formatPath(path);
+      let where: string | undefined;
       if (seen !== undefined) {
+        where = formatPath(path);
         if (seen.has(where)) return;
         seen.add(where);
       }
       count++;
+      if (room[rule.enforcement] <= 0) {
+        unlisted++;
+        return;
+      }
+      room[rule.enforcement]--;
+      where ??= formatPath(path);
       violations.push({
         policy: policy.name,
         rule: rule.name,
@@ -185,13 +214,16 @@ function runRule(
       });
     });
   }
+  if (unlisted > 0)
+    omitted.push({ policy: policy.name, rule: rule.name, enforcement: rule.enforcement, count: unlisted });
   return count;
 }
 
 /**
  * Evaluates every policy that matches the object's kind (directly, or through its pod
- * template). Returns a result for each rule of those policies, every violation (not just the
- * first) and notices for the log. Pure: no I/O, and the clocks come from `options`.
+ * template). Returns a result for each rule of those policies, the violations (every one up to
+ * `options.maxViolations` per enforcement, the count of the rest in `omitted`) and notices for
+ * the log. Pure: no I/O, and the clocks come from `options`.
  *
  * With `options.budget`, evaluation stops once the deadline has passed: the result has
  * `timedOut: true`, every rule not evaluated (including the one running then, whose violations
@@ -203,8 +235,11 @@ export function evaluateObject(set: PolicySet, input: EvaluationInput, options: 
   const notices: ReviewNotice[] = [];
   const { budget } = options;
   let timedOut = false;
+  const omitted: OmittedViolations[] = [];
   const targets = set.byKind.get(input.kind) ?? set.anyKind;
-  if (targets.length === 0) return { results, violations, notices };
+  if (targets.length === 0) return { results, violations, omitted, notices };
+  const max = options.maxViolations ?? DEFAULT_MAX_VIOLATIONS;
+  const room: Room = { deny: max, warn: max, audit: max };
   const meta = isRecord(input.object) ? input.object.metadata : undefined;
   const subject: Subject = {
     kind: input.kind,
@@ -251,7 +286,7 @@ export function evaluateObject(set: PolicySet, input: EvaluationInput, options: 
       else {
         const before = violations.length;
         try {
-          const n = runRule(rule, policy, root, base, input, subject, violations, budget);
+          const n = runRule(rule, policy, root, base, input, subject, violations, budget, room, omitted);
           const status: RuleStatus = n === 0 ? 'pass' : rule.enforcement === 'warn' ? 'warn' : 'fail';
           result = { policy: policy.name, rule: rule.name, enforcement: rule.enforcement, status };
         } catch (err) {
@@ -280,7 +315,7 @@ export function evaluateObject(set: PolicySet, input: EvaluationInput, options: 
       }
     }
   }
-  if (!timedOut) return { results, violations, notices };
+  if (!timedOut) return { results, violations, omitted, notices };
   // Counted on the merged results: a rule evaluated for one target and not for another counts
   // by its merged status, as the verdict will.
   const notEvaluated = results.filter((r) => r.reason === NOT_EVALUATED).length;
@@ -292,5 +327,5 @@ export function evaluateObject(set: PolicySet, input: EvaluationInput, options: 
       rulesEvaluated: results.length - notEvaluated,
     },
   });
-  return { results, violations, notices, timedOut: true };
+  return { results, violations, omitted, notices, timedOut: true };
 }

@@ -7,20 +7,36 @@ export { loadPolicyDir, readPolicyFiles, DEFAULT_SLICE_MS, type LoadPolicyDirOpt
 export { BUILTIN_POLICY_DIR } from './builtin.js';
 export { parsePolicyFiles, type PolicyFile, type LoadResult } from './parse-files.js';
 export { DEFAULT_POLICY_LIMITS, type PolicyLimits } from './limits.js';
-export { evaluateObject, type EvaluateOptions, type EvaluationBudget } from './engine.js';
+export { evaluateObject, DEFAULT_MAX_VIOLATIONS, type EvaluateOptions, type EvaluationBudget } from './engine.js';
 export { createPolicyReviewer, type PolicyReviewer, type PolicyReviewerOptions } from './reviewer.js';
-export { toVerdict, formatViolation, fitWarnings, MAX_WARNING_BYTES, MAX_WARNINGS_TOTAL_BYTES } from './verdict.js';
+export {
+  toVerdict,
+  formatViolation,
+  fitWarnings,
+  MAX_WARNING_BYTES,
+  MAX_WARNINGS_TOTAL_BYTES,
+  DEFAULT_MAX_MESSAGE_BYTES,
+  DEFAULT_MAX_AUDIT_ANNOTATION_BYTES,
+  type VerdictLimits,
+} from './verdict.js';
 export { emptyPolicySet } from './policy-set.js';
 /** Issues are shared by every loader (src/issues.ts); re-exported here for policy callers. */
 export { formatIssue, valueOrThrow, type Issue } from '../issues.js';
 export { selectorReport, policiesForKind, type SelectorReportRow } from './inspect.js';
 export { POD_TEMPLATE_PATHS } from './pod-templates.js';
 export { sourceDocument, type SourceDocument, type Position } from './source-map.js';
+export {
+  findYamlProblems,
+  DEFAULT_MAX_EXPANDED_NODES,
+  type YamlProblem,
+  type YamlCheckOptions,
+} from './yaml-checks.js';
 export { formatPath, type PathSegment } from './selector.js';
 export type {
   Enforcement,
   Evaluation,
   EvaluationInput,
+  OmittedViolations,
   PolicySet,
   RuleResult,
   RuleStatus,

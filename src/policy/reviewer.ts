@@ -1,8 +1,9 @@
 /** The webhook's validating Reviewer, backed by whatever PolicySet is current. */
 import type { AdmissionRequest, Reviewer, ReviewOptions, ReviewVerdict } from '../admission/types.js';
-import { evaluateObject } from './engine.js';
+import { ShroudError } from '../errors.js';
+import { DEFAULT_MAX_VIOLATIONS, evaluateObject } from './engine.js';
 import type { PolicySet } from './types.js';
-import { toVerdict } from './verdict.js';
+import { DEFAULT_MAX_AUDIT_ANNOTATION_BYTES, DEFAULT_MAX_MESSAGE_BYTES, toVerdict } from './verdict.js';
 
 /** Options for createPolicyReviewer. */
 export interface PolicyReviewerOptions {
@@ -13,6 +14,25 @@ export interface PolicyReviewerOptions {
    * `performance.now`.
    */
   clock?: () => number;
+  /**
+   * Most violations of each enforcement (deny, warn, audit) evaluated into messages per
+   * request; the rest are counted ("… and N more"). Default DEFAULT_MAX_VIOLATIONS (100).
+   */
+  maxViolations?: number;
+  /** Most UTF-8 bytes of a deny message; default DEFAULT_MAX_MESSAGE_BYTES (16 KiB), at least 1 KiB. */
+  maxMessageBytes?: number;
+  /** Most UTF-8 bytes of each audit annotation value; default DEFAULT_MAX_AUDIT_ANNOTATION_BYTES (10 KiB), at least 1 KiB. */
+  maxAuditAnnotationBytes?: number;
+}
+
+/** The smallest message bound accepted: room for a violation line and the count of the rest. */
+const MIN_BYTES = 1024;
+
+function wholeAtLeast(name: string, value: number | undefined, fallback: number, min: number): number {
+  if (value === undefined) return fallback;
+  if (!Number.isSafeInteger(value) || value < min)
+    throw new ShroudError('CONFIG_INVALID', `${name} must be a whole number of at least ${min} (got ${value})`);
+  return value;
 }
 
 /** A Reviewer whose reviews honour `options.deadline`. */
@@ -42,10 +62,21 @@ const ALWAYS_ALLOWED_OPERATIONS = new Set(['DELETE', 'CONNECT']);
  * With `review(request, { deadline })`, evaluation stops once `clock()` passes the deadline and
  * the verdict is `{ allowed: false, timedOut: true }` with a message and the engine's notices
  * (`review deadline passed`): a review that did not finish never allows.
+ * @throws CONFIG_INVALID when a bound in `options` is not a whole number or is below its minimum.
  */
 export function createPolicyReviewer(current: () => PolicySet, options: PolicyReviewerOptions = {}): PolicyReviewer {
   const now = options.now ?? (() => new Date());
   const clock = options.clock ?? (() => performance.now());
+  const maxViolations = wholeAtLeast('maxViolations', options.maxViolations, DEFAULT_MAX_VIOLATIONS, 1);
+  const limits = {
+    maxMessageBytes: wholeAtLeast('maxMessageBytes', options.maxMessageBytes, DEFAULT_MAX_MESSAGE_BYTES, MIN_BYTES),
+    maxAuditAnnotationBytes: wholeAtLeast(
+      'maxAuditAnnotationBytes',
+      options.maxAuditAnnotationBytes,
+      DEFAULT_MAX_AUDIT_ANNOTATION_BYTES,
+      MIN_BYTES,
+    ),
+  };
   return {
     review(request: AdmissionRequest, reviewOptions: ReviewOptions = {}): ReviewVerdict {
       if (ALWAYS_ALLOWED_OPERATIONS.has(request.operation)) return { allowed: true };
@@ -63,7 +94,7 @@ export function createPolicyReviewer(current: () => PolicySet, options: PolicyRe
           name: request.name,
           userInfo: request.userInfo,
         },
-        { now: now(), budget: deadline === undefined ? undefined : { deadline, clock } },
+        { now: now(), maxViolations, budget: deadline === undefined ? undefined : { deadline, clock } },
       );
       if (evaluation.timedOut === true) {
         return {
@@ -74,7 +105,7 @@ export function createPolicyReviewer(current: () => PolicySet, options: PolicyRe
           notices: evaluation.notices,
         };
       }
-      return toVerdict(evaluation);
+      return toVerdict(evaluation, limits);
     },
   };
 }

@@ -2,7 +2,7 @@
  * Maps a path inside a parsed YAML document back to file, line and column, so every issue
  * in a policy file points at the text the platform engineer wrote.
  */
-import { isMap, isScalar, isSeq, type Document, type LineCounter, type Node } from 'yaml';
+import { isMap, isScalar, isSeq, type Document, type LineCounter, type Node, type Pair, type YAMLMap } from 'yaml';
 import type { PathSegment } from './selector.js';
 
 /** 1-based line and column. */
@@ -25,11 +25,30 @@ function keyOf(node: unknown): unknown {
   return isScalar(node) ? node.value : node;
 }
 
-/** Creates a SourceDocument over a parsed yaml Document. */
+/**
+ * Creates a SourceDocument over a parsed yaml Document. Each map is indexed by key the first
+ * time a path goes through it, so locating a path costs its length, not the size of the maps
+ * along it: `shroud check` locates every violation, and a ConfigMap with 40,000 flagged keys
+ * took 40,000 scans of 40,000 keys before.
+ */
 export function sourceDocument(file: string, doc: Document, lineCounter: LineCounter): SourceDocument {
   const toPosition = (offset: number): Position => {
     const p = lineCounter.linePos(offset);
     return { line: p.line, column: p.col };
+  };
+  const indexes = new WeakMap<YAMLMap, Map<string, Pair>>();
+  const pairOf = (map: YAMLMap, seg: string | number): Pair | undefined => {
+    let index = indexes.get(map);
+    if (index === undefined) {
+      index = new Map();
+      // The first pair with a key wins, as a scan from the start would find it.
+      for (const pair of map.items) {
+        const k = String(keyOf(pair.key));
+        if (!index.has(k)) index.set(k, pair);
+      }
+      indexes.set(map, index);
+    }
+    return index.get(String(seg));
   };
   return {
     file,
@@ -40,7 +59,7 @@ export function sourceDocument(file: string, doc: Document, lineCounter: LineCou
         const seg = path[i]!;
         const last = i === path.length - 1;
         if (isMap(node)) {
-          const pair = node.items.find((p) => String(keyOf(p.key)) === String(seg));
+          const pair = pairOf(node as YAMLMap, seg);
           if (pair === undefined) break;
           const keyNode = pair.key as Node | null;
           if (last && key && keyNode?.range) return toPosition(keyNode.range[0]);

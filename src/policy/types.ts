@@ -160,10 +160,21 @@ export interface Violation {
   location: readonly PathSegment[];
 }
 
+/** How many violations of one rule were found past the engine's cap and not listed. */
+export interface OmittedViolations {
+  policy: string;
+  rule: string;
+  enforcement: Enforcement;
+  count: number;
+}
+
 export interface Evaluation {
   /** One result per rule of every policy that matched the kind, in policy and rule order. */
   results: RuleResult[];
+  /** At most `maxViolations` of each enforcement, in policy, rule and document order. */
   violations: Violation[];
+  /** Violations found past the cap, counted per rule (empty when none were left out). */
+  omitted: OmittedViolations[];
   /** Log-worthy facts: expired exceptions, rule errors, a passed deadline. */
   notices: ReviewNotice[];
   /**

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { promisify } from 'node:util';
 import { runCli } from '../helpers/cli.js';
+import { timerTurn } from '../helpers/timer-turn.js';
 
 const FIX = 'test/fixtures/check';
 const CANARY = 'CANARY-5b1d0e';
@@ -265,4 +266,137 @@ test('check: the real bin (node bin/shroud.js) prints verdicts and exits 1', asy
     report.results.map((x) => [x.kind, x.name, x.allowed]),
     [['Pod', 'p', false]],
   );
+});
+
+/** A 1.5 MB ConfigMap with 40,000 keys whose names and values look like secrets, one a line from line 6. */
+function secretConfigMap(n: number): string {
+  const lines = ['apiVersion: v1', 'kind: ConfigMap', 'metadata: {name: big, namespace: shop}', 'data:'];
+  lines.push('  plain: "not a secret"');
+  for (let i = 0; i < n; i++) lines.push(`  db_password_${i}: "${CANARY}-${i}x"`);
+  return `${lines.join('\n')}\n`;
+}
+
+const NOT_LISTED = 'more violations not listed; --max-violations sets how many are (all lists every one)';
+
+// Before the bounds this took 88 s (a quadratic duplicate-key check and line lookup) and printed
+// 16 MB (text; 20 MB of JSON); now it lists 1,000 violations and counts the other 39,000, in every output format.
+const bigCases: Array<{ output: string; verify: (stdout: string) => void }> = [
+  {
+    output: 'text',
+    verify: (stdout) => {
+      const lines = stdout.split('\n');
+      assert.equal(lines.filter((l) => l.startsWith('    deny  ')).length, 1000);
+      assert.ok(
+        lines.includes('    deny  [disallow-secrets-in-configmaps/secret-value] data.db_password_999 (line 1005)'),
+      );
+      assert.deepEqual(lines.slice(-4), [
+        `    … and 39000 ${NOT_LISTED}`,
+        '',
+        'Checked 1 object in 1 file: 1 denied, 0 allowed with warnings, 0 passed. 39000 violations were not listed (--max-violations).',
+        '',
+      ]);
+    },
+  },
+  {
+    output: 'json',
+    verify: (stdout) => {
+      const report = JSON.parse(stdout) as JsonReport;
+      assert.equal(report.results.length, 1);
+      const [result] = report.results;
+      assert.equal(result!.violations.length, 1000);
+      assert.equal(result!.violationsOmitted, 39_000);
+      assert.equal(result!.violations.at(-1)!.path, 'data.db_password_999');
+      assert.equal(report.summary.violations, 1000);
+      assert.equal(report.summary.violationsOmitted, 39_000);
+    },
+  },
+  {
+    output: 'sarif',
+    verify: (stdout) => {
+      const sarif = JSON.parse(stdout) as {
+        runs: Array<{
+          results: Array<{ locations: Array<{ physicalLocation: { region: { startLine: number } } }> }>;
+          properties: { violationsOmitted: number };
+          invocations: Array<{ toolExecutionNotifications: Array<{ level: string; message: { text: string } }> }>;
+        }>;
+      };
+      const run = sarif.runs[0]!;
+      assert.equal(run.results.length, 1000);
+      assert.equal(run.results.at(-1)!.locations[0]!.physicalLocation.region.startLine, 1005);
+      assert.equal(run.properties.violationsOmitted, 39_000);
+      assert.deepEqual(run.invocations[0]!.toolExecutionNotifications, [
+        {
+          level: 'warning',
+          message: { text: `ConfigMap shop/big (document 0): 39000 ${NOT_LISTED}` },
+          locations: [{ physicalLocation: { artifactLocation: { uri: 'stdin' } } }],
+        },
+      ]);
+    },
+  },
+];
+for (const c of bigCases) {
+  test(`check bounds: a ConfigMap with 40,000 flagged keys, --output ${c.output}`, { timeout: 30_000 }, async () => {
+    const r = await runCli(['check', '--output', c.output, '-'], { stdin: secretConfigMap(40_000) });
+    assert.equal(r.code, 1);
+    assert.equal(r.stderr, '');
+    assert.ok(!r.stdout.includes(CANARY));
+    assert.ok(r.stdout.length < 2_000_000, `${r.stdout.length} characters`);
+    c.verify(r.stdout);
+    await timerTurn();
+  });
+}
+
+const maxCases: Array<{ name: string; flag: string[]; listed: number; omitted: number | undefined }> = [
+  { name: 'a smaller cap', flag: ['--max-violations', '3'], listed: 3, omitted: 7 },
+  { name: 'exactly the number found', flag: ['--max-violations', '10'], listed: 10, omitted: undefined },
+  { name: 'all', flag: ['--max-violations', 'all'], listed: 10, omitted: undefined },
+  { name: 'the default', flag: [], listed: 10, omitted: undefined },
+];
+for (const c of maxCases) {
+  test(`check --max-violations: ${c.name}`, async () => {
+    const r = await runCli(['check', '--output', 'json', ...c.flag, '-'], { stdin: secretConfigMap(10) });
+    assert.equal(r.code, 1);
+    const report = JSON.parse(r.stdout) as JsonReport;
+    assert.equal(report.results[0]!.violations.length, c.listed);
+    assert.equal(report.results[0]!.violationsOmitted, c.omitted);
+    assert.equal(report.summary.violationsOmitted, c.omitted);
+  });
+}
+
+const badMax: Array<{ name: string; value: string }> = [
+  { name: 'zero', value: '0' },
+  { name: 'a fraction', value: '1.5' },
+  { name: 'a word', value: 'many' },
+  { name: 'negative', value: '-3' },
+];
+for (const c of badMax) {
+  test(`check --max-violations: ${c.name} is a usage error`, async () => {
+    const r = await runCli(['check', `--max-violations=${c.value}`, `${FIX}/clean`]);
+    assert.equal(r.code, 2);
+    assert.equal(
+      r.stderr,
+      `CLI_USAGE: --max-violations must be a whole number of at least 1, or all (got "${c.value}")\n` +
+        "Run 'shroud check --help' for its options.\n",
+    );
+  });
+}
+
+test('check bounds: 78 KB of aliased containers is an input error at the alias, not 468 MB of JSON', {
+  timeout: 30_000,
+}, async () => {
+  let text =
+    'apiVersion: v1\nkind: Pod\nmetadata: {name: bomb}\nspec:\n  initContainers:\n    - &c\n      name: a\n      env:\n';
+  for (let i = 0; i < 1000; i++) text += `        - {name: E${i}, valueFrom: {secretKeyRef: {name: s, key: k}}}\n`;
+  text += '  containers:\n';
+  for (let i = 0; i < 999; i++) text += '    - *c\n';
+  const r = await runCli(['check', '--output', 'json', '-'], { stdin: text });
+  assert.equal(r.code, 2);
+  assert.equal(
+    r.stderr,
+    'POLICY_INPUT_INVALID: -:1099:7: aliases expand this document to more than 1000000 nodes (passed here); write the repeated parts out or split the document\n',
+  );
+  const report = JSON.parse(r.stdout) as JsonReport;
+  assert.deepEqual(report.results, []);
+  assert.equal(report.summary.errors, 1);
+  await timerTurn();
 });

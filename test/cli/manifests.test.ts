@@ -1,6 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { test } from 'node:test';
 import { parseManifest } from '../../src/cli/manifests.js';
+import { timerTurn } from '../helpers/timer-turn.js';
 
 const cases: Array<{
   name: string;
@@ -81,4 +82,134 @@ test('manifests: lines of paths inside YAML list items and pretty-printed JSON',
     '{\n  "apiVersion": "v1",\n  "kind": "Pod",\n  "metadata": {"name": "p"},\n  "spec": {\n    "volumes": [\n      {"name": "h"}\n    ]\n  }\n}\n',
   );
   assert.equal(json.objects[0]!.lineOf(['spec', 'volumes', 0]), 7);
+});
+
+/** A ConfigMap with `n` keys, one a line from line 7 on; `extra` lines go at the end of data. */
+function bigConfigMap(n: number, extra = ''): string {
+  const lines = ['apiVersion: v1', 'kind: ConfigMap', 'metadata:', '  name: big', '  namespace: shop', 'data:'];
+  for (let i = 0; i < n; i++) lines.push(`  key_${i}: "value ${i}"`);
+  return `${lines.join('\n')}\n${extra}`;
+}
+
+/** 999 aliases of a container with 1,000 env vars: 78 KB that expands to 11 million nodes. */
+function aliasedContainers(): string {
+  let text =
+    'apiVersion: v1\nkind: Pod\nmetadata: {name: bomb}\nspec:\n  initContainers:\n    - &c\n      name: a\n      env:\n';
+  for (let i = 0; i < 1000; i++) text += `        - {name: E${i}, valueFrom: {secretKeyRef: {name: s, key: k}}}\n`;
+  text += '  containers:\n';
+  for (let i = 0; i < 999; i++) text += '    - *c\n';
+  return text;
+}
+
+// Locating is what `check` does for every violation listed (several rules can flag one key), so
+// each key is located a few times over: 160,000 lookups, each a scan of 40,000 keys if the
+// lookup were linear (minutes), against one index built per map.
+test('manifests: every path of a 40,000-key map is located in linear time', { timeout: 30_000 }, async () => {
+  const n = 40_000;
+  const [object] = parseManifest('big.yaml', bigConfigMap(n)).objects;
+  for (let pass = 0; pass < 4; pass++)
+    for (let i = 0; i < n; i++) assert.equal(object!.lineOf(['data', `key_${i}`]), 7 + i);
+  await timerTurn();
+});
+
+test('manifests: paths in a 40,000-key JSON map are located in linear time', { timeout: 30_000 }, async () => {
+  const n = 40_000;
+  const data = Object.fromEntries(Array.from({ length: n }, (_, i) => [`key_${i}`, `value ${i}`]));
+  const text = JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'big' }, data }, null, 1);
+  const [object] = parseManifest('big.json', text).objects;
+  for (let pass = 0; pass < 4; pass++)
+    for (let i = 0; i < n; i++) assert.equal(object!.lineOf(['data', `key_${i}`]), 8 + i);
+  await timerTurn();
+});
+
+// The yaml package's own duplicate-key check compares each key with every earlier one: 10-35 s
+// of CPU per 40,000-key map on the development machine (so three of them here); the Set-based
+// check takes milliseconds.
+test('manifests: a duplicate key in a 40,000-key map is still reported at its line', { timeout: 20_000 }, async () => {
+  const doc = bigConfigMap(40_000, '  key_17: "again"\n');
+  const r = parseManifest('big.yaml', `${doc}---\n${doc}---\n${doc}`);
+  assert.deepEqual(r.objects, []);
+  const lines = doc.split('\n').length; // lines of one document and its `---`
+  assert.deepEqual(r.errors, [
+    { code: 'POLICY_INPUT_INVALID', file: 'big.yaml', line: 40_007, column: 3, message: 'Map keys must be unique' },
+    {
+      code: 'POLICY_INPUT_INVALID',
+      file: 'big.yaml',
+      line: 40_007 + lines,
+      column: 3,
+      message: 'Map keys must be unique',
+    },
+    {
+      code: 'POLICY_INPUT_INVALID',
+      file: 'big.yaml',
+      line: 40_007 + 2 * lines,
+      column: 3,
+      message: 'Map keys must be unique',
+    },
+  ]);
+  await timerTurn();
+});
+
+test('manifests: duplicate keys are reported as the yaml package reports them', () => {
+  const r = parseManifest(
+    'f.yaml',
+    'apiVersion: v1\nkind: Pod\nmetadata: {name: a, name: b}\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: c}\n',
+  );
+  assert.deepEqual(r.errors, [
+    { code: 'POLICY_INPUT_INVALID', file: 'f.yaml', line: 3, column: 21, message: 'Map keys must be unique' },
+  ]);
+  assert.deepEqual(
+    r.objects.map((o) => [o.document, (o.object.metadata as { name: string }).name]),
+    [[1, 'c']],
+  );
+});
+
+test('manifests: aliased containers that expand past a million nodes are an input error at the alias', {
+  timeout: 30_000,
+}, async () => {
+  const text = aliasedContainers();
+  assert.ok(text.length < 80_000);
+  const r = parseManifest('bomb.yaml', text);
+  assert.deepEqual(r.objects, []);
+  // Each container is 11,005 nodes: the 91st alias (line 1009 + 91 - 1) passes 1,000,000.
+  assert.deepEqual(r.errors, [
+    {
+      code: 'POLICY_INPUT_INVALID',
+      file: 'bomb.yaml',
+      line: 1099,
+      column: 7,
+      message:
+        'aliases expand this document to more than 1000000 nodes (passed here); write the repeated parts out or split the document',
+    },
+  ]);
+  await timerTurn();
+});
+
+test('manifests: the expansion bound is an option', () => {
+  const text = 'apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n    - &c {name: a}\n    - *c\n';
+  // 16 nodes up to the anchored container, 3 more for its alias.
+  assert.equal(parseManifest('f.yaml', text, { maxExpandedNodes: 19 }).objects.length, 1);
+  const r = parseManifest('f.yaml', text, { maxExpandedNodes: 18 });
+  assert.deepEqual(
+    r.errors.map((e) => `${e.line}:${e.column}`),
+    ['7:7'],
+  );
+});
+
+test('manifests: an alias inside the node it names is an input error, not a cyclic object', () => {
+  const r = parseManifest(
+    'f.yaml',
+    'apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec: &s\n  containers: []\n  self: *s\n',
+  );
+  assert.deepEqual(r.objects, []);
+  assert.deepEqual(r.errors, [
+    {
+      code: 'POLICY_INPUT_INVALID',
+      file: 'f.yaml',
+      line: 6,
+      column: 9,
+      message:
+        'alias *s refers to a node that contains it, so the value would be infinite; write the repeated part out',
+    },
+  ]);
 });

@@ -484,5 +484,5 @@ test('built-ins: a kind no policy matches yields no results at all', () => {
     { object: { kind: 'Service', metadata: { name: 's' } }, kind: 'Service', operation: 'CREATE' },
     { now: NOW },
   );
-  assert.deepEqual(r, { results: [], violations: [], notices: [] });
+  assert.deepEqual(r, { results: [], violations: [], omitted: [], notices: [] });
 });

@@ -415,3 +415,126 @@ spec:
     assert.ok(!text.includes(Buffer.from(CANARY).toString('base64')), kind);
   }
 });
+
+// The violation cap: at most `maxViolations` of each enforcement are listed per object, the
+// rest are counted per rule, and rule statuses (so the verdict) still see every one.
+const capCases: Array<{
+  name: string;
+  policies: string;
+  containers: string[];
+  maxViolations?: number;
+  listed: string[];
+  omitted: Array<[string, string, number]>;
+  statuses: string[];
+}> = [
+  {
+    name: 'under the cap nothing is omitted',
+    policies: policy('p', 'deny'),
+    containers: ['bad', 'bad'],
+    maxViolations: 2,
+    listed: ['deny p spec.containers[0]', 'deny p spec.containers[1]'],
+    omitted: [],
+    statuses: ['p/no-bad: fail'],
+  },
+  {
+    name: 'past the cap the rest is counted, and the rule still fails',
+    policies: policy('p', 'deny'),
+    containers: ['bad', 'ok', 'bad', 'bad', 'bad'],
+    maxViolations: 2,
+    listed: ['deny p spec.containers[0]', 'deny p spec.containers[2]'],
+    omitted: [['p', 'deny', 2]],
+    statuses: ['p/no-bad: fail'],
+  },
+  {
+    name: 'the cap is per enforcement: warnings do not use up room for denials',
+    policies: policy('w', 'warn') + policy('d', 'deny'),
+    containers: ['bad', 'bad', 'bad'],
+    maxViolations: 1,
+    listed: ['warn w spec.containers[0]', 'deny d spec.containers[0]'],
+    omitted: [
+      ['w', 'warn', 2],
+      ['d', 'deny', 2],
+    ],
+    statuses: ['w/no-bad: warn', 'd/no-bad: fail'],
+  },
+  {
+    name: 'the cap is per object, shared by the rules of one enforcement',
+    policies: policy('p', 'deny') + policy('q', 'deny'),
+    containers: ['bad', 'bad'],
+    maxViolations: 3,
+    listed: ['deny p spec.containers[0]', 'deny p spec.containers[1]', 'deny q spec.containers[0]'],
+    omitted: [['q', 'deny', 1]],
+    statuses: ['p/no-bad: fail', 'q/no-bad: fail'],
+  },
+  {
+    name: 'a rule with every violation past the cap still fails',
+    policies: policy('p', 'deny') + policy('q', 'deny'),
+    containers: ['bad'],
+    maxViolations: 1,
+    listed: ['deny p spec.containers[0]'],
+    omitted: [['q', 'deny', 1]],
+    statuses: ['p/no-bad: fail', 'q/no-bad: fail'],
+  },
+  {
+    name: 'the default cap is 100',
+    policies: policy('p', 'deny'),
+    containers: Array.from({ length: 250 }, () => 'bad'),
+    listed: Array.from({ length: 100 }, (_, i) => `deny p spec.containers[${i}]`),
+    omitted: [['p', 'deny', 150]],
+    statuses: ['p/no-bad: fail'],
+  },
+  {
+    name: 'Infinity lists all',
+    policies: policy('p', 'deny'),
+    containers: Array.from({ length: 250 }, () => 'bad'),
+    maxViolations: Number.POSITIVE_INFINITY,
+    listed: Array.from({ length: 250 }, (_, i) => `deny p spec.containers[${i}]`),
+    omitted: [],
+    statuses: ['p/no-bad: fail'],
+  },
+];
+for (const c of capCases) {
+  test(`engine violation cap: ${c.name}`, () => {
+    const ev = evaluateObject(
+      policySet(c.policies),
+      { object: pod('a', c.containers), kind: 'Pod', operation: 'CREATE' },
+      { now: NOW, ...(c.maxViolations === undefined ? {} : { maxViolations: c.maxViolations }) },
+    );
+    assert.deepEqual(
+      ev.violations.map((v) => `${v.enforcement} ${v.policy} ${v.path}`),
+      c.listed,
+    );
+    assert.deepEqual(
+      ev.omitted.map((o) => [o.policy, o.enforcement, o.count]),
+      c.omitted,
+    );
+    assert.deepEqual(
+      ev.results.map((r) => `${r.policy}/${r.rule}: ${r.status}`),
+      c.statuses,
+    );
+  });
+}
+
+test('engine violation cap: with several selectors an item two of them select is counted once', () => {
+  const set = policySet(`apiVersion: policy.shroud.dev/v1
+kind: Policy
+metadata: { name: p }
+spec:
+  enforcement: deny
+  match: { kinds: [Pod] }
+  rules:
+    - name: twice
+      select: ["$.spec.containers[*]", "$.spec.containers[?(@.name == 'bad')]"]
+      message: "container {{item.name}}"
+`);
+  const ev = evaluateObject(
+    set,
+    { object: pod('a', ['bad', 'ok', 'bad']), kind: 'Pod', operation: 'CREATE' },
+    { now: NOW, maxViolations: 1 },
+  );
+  assert.deepEqual(
+    ev.violations.map((v) => v.path),
+    ['spec.containers[0]'],
+  );
+  assert.deepEqual(ev.omitted, [{ policy: 'p', rule: 'twice', enforcement: 'deny', count: 2 }]);
+});

@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import fc from 'fast-check';
 import type { AdmissionRequest, KubeObject } from '../../src/admission/types.js';
 import { createPolicyReviewer, loadPolicyDir, parsePolicyFiles } from '../../src/policy/index.js';
+import { timerTurn } from '../helpers/timer-turn.js';
 
 const { value: BUILTINS, issues } = await loadPolicyDir('policies');
 assert.deepEqual(issues, []);
@@ -208,4 +209,94 @@ test('reviewer: pods/ephemeralcontainers is judged, pods/status is not', async (
     /^\[disallow-secret-env\/secret-env-from\] spec\.ephemeralContainers\[0\]\.envFrom\[0\]: /,
   );
   assert.deepEqual(await reviewer.review({ ...request(pod, 'UPDATE'), subResource: 'status' }), { allowed: true });
+});
+
+test('reviewer bounds: a Pod with 42,000 secret env vars is denied with a message under 16 KiB that counts the rest', {
+  timeout: 30_000,
+}, async () => {
+  const env = Array.from({ length: 42_000 }, (_, i) => ({
+    name: `SECRET_${i}`,
+    valueFrom: { secretKeyRef: { name: `db-${i}`, key: `k${i}` } },
+  }));
+  env.push({ name: 'PLAIN', value: CANARY } as unknown as (typeof env)[number]);
+  const pod: KubeObject = {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name: 'big', namespace: 'shop' },
+    spec: { containers: [{ name: 'app', image: 'app:1', env }] },
+  };
+  const verdict = await reviewer.review(request(pod));
+  assert.equal(verdict.allowed, false);
+  const message = verdict.message!;
+  assert.ok(Buffer.byteLength(message) <= 16 * 1024, `${Buffer.byteLength(message)} bytes`);
+  assert.ok(!message.includes(CANARY));
+  const lines = message.split('\n');
+  const shown = lines.slice(0, -1);
+  assert.ok(shown.length > 10, `${shown.length} lines shown`);
+  for (const [i, line] of shown.entries())
+    assert.ok(line.startsWith(`[disallow-secret-env/secret-env-var] spec.containers[0].env[${i}]: `), line);
+  assert.equal(
+    lines.at(-1),
+    `… and ${42_000 - shown.length} more violations not shown; run "shroud check" on the manifest to see them all`,
+  );
+  await timerTurn();
+});
+
+const boundOptions: Array<{ name: string; options: Record<string, number>; error: RegExp | undefined }> = [
+  { name: 'defaults', options: {}, error: undefined },
+  {
+    name: 'smallest bounds',
+    options: { maxViolations: 1, maxMessageBytes: 1024, maxAuditAnnotationBytes: 1024 },
+    error: undefined,
+  },
+  {
+    name: 'zero violations',
+    options: { maxViolations: 0 },
+    error: /^maxViolations must be a whole number of at least 1 \(got 0\)$/,
+  },
+  { name: 'a fraction', options: { maxViolations: 2.5 }, error: /^maxViolations must be a whole number/ },
+  {
+    name: 'Infinity',
+    options: { maxViolations: Number.POSITIVE_INFINITY },
+    error: /^maxViolations must be a whole number/,
+  },
+  {
+    name: 'a message too small for one line',
+    options: { maxMessageBytes: 100 },
+    error: /^maxMessageBytes must be a whole number of at least 1024 \(got 100\)$/,
+  },
+  {
+    name: 'NaN annotation bytes',
+    options: { maxAuditAnnotationBytes: Number.NaN },
+    error: /^maxAuditAnnotationBytes must be/,
+  },
+];
+for (const c of boundOptions) {
+  test(`reviewer bounds: options, ${c.name}`, () => {
+    const make = () => createPolicyReviewer(() => BUILTINS, c.options);
+    if (c.error === undefined) {
+      assert.equal(typeof make().review, 'function');
+      return;
+    }
+    assert.throws(make, (err: unknown) => {
+      assert.equal((err as { code?: string }).code, 'CONFIG_INVALID');
+      assert.match((err as Error).message, c.error!);
+      return true;
+    });
+  });
+}
+
+test('reviewer bounds: maxViolations and maxMessageBytes shape the deny message', async () => {
+  const pod: KubeObject = {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name: 'p', namespace: 'shop' },
+    spec: {
+      containers: [{ name: 'app', envFrom: Array.from({ length: 5 }, (_, i) => ({ secretRef: { name: `s${i}` } })) }],
+    },
+  };
+  const small = createPolicyReviewer(() => BUILTINS, { maxViolations: 2 });
+  const lines = (await small.review(request(pod))).message!.split('\n');
+  assert.equal(lines.length, 3);
+  assert.equal(lines[2], '… and 3 more violations not shown; run "shroud check" on the manifest to see them all');
 });

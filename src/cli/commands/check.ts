@@ -1,9 +1,10 @@
 /**
- * `shroud check [--policies DIR] [--output text|json|sarif] PATH...`: offline verdicts for
- * manifests, each object evaluated as a CREATE with the same engine as the webhook.
+ * `shroud check [--policies DIR] [--output text|json|sarif] [--max-violations N|all] PATH...`:
+ * offline verdicts for manifests, each object evaluated as a CREATE with the same engine as the
+ * webhook.
  */
 import { resolve } from 'node:path';
-import { SETTINGS } from '../../config/index.js';
+import { SETTINGS, valueSetting } from '../../config/index.js';
 import { ShroudError } from '../../errors.js';
 import { evaluateObject, formatIssue, loadPolicyDir, type PolicySet } from '../../policy/index.js';
 import { renderJson, renderSarif, renderText, type CheckReport, type CheckResult } from '../check-report.js';
@@ -11,6 +12,20 @@ import { defineCommandLine, readCommandLine } from '../command-line.js';
 import { expandInputs, readInputs } from '../inputs.js';
 import { EXIT, type CliIO, type Command } from '../io.js';
 import { parseManifest } from '../manifests.js';
+
+/**
+ * Violations of each enforcement `check` lists per object unless --max-violations says otherwise:
+ * ten times the webhook's 100, so CI shows what a rejection left out, while a manifest that
+ * breaks a rule 40,000 times still prints a page, not 16 MB.
+ */
+export const DEFAULT_CHECK_MAX_VIOLATIONS = 1000;
+
+/** Reads --max-violations: a whole number of at least 1, or `all`. */
+function parseMaxViolations(value: string): number | undefined {
+  if (value.trim() === 'all') return Number.POSITIVE_INFINITY;
+  const n = /^\d+$/.test(value.trim()) ? Number(value) : Number.NaN;
+  return Number.isSafeInteger(n) && n >= 1 ? n : undefined;
+}
 
 export const CHECK_COMMAND_LINE = defineCommandLine({
   command: 'check',
@@ -21,6 +36,14 @@ YAML or JSON; multi-document; kind: List items) as a CREATE against the policies
   settings: {
     policiesDir: SETTINGS.policiesDir,
     output: SETTINGS.output,
+    maxViolations: valueSetting<number>({
+      flag: 'max-violations',
+      arg: 'N|all',
+      default: DEFAULT_CHECK_MAX_VIOLATIONS,
+      accepts: 'a whole number of at least 1, or all',
+      parse: parseMaxViolations,
+      help: 'list at most N violations of each enforcement per object and count the rest (all: no limit)',
+    }),
   },
   positionals: true,
   footer: `Exit codes: 0 nothing would be denied, 1 something would be denied,
@@ -31,8 +54,18 @@ function str(v: unknown): string | null {
   return typeof v === 'string' ? v : null;
 }
 
-/** Evaluates every object of one file's text into results and errors. */
-export function checkText(set: PolicySet, file: string, text: string, now: Date, report: CheckReport): void {
+/**
+ * Evaluates every object of one file's text into results and errors, listing at most
+ * `maxViolations` violations of each enforcement per object (default DEFAULT_CHECK_MAX_VIOLATIONS).
+ */
+export function checkText(
+  set: PolicySet,
+  file: string,
+  text: string,
+  now: Date,
+  report: CheckReport,
+  maxViolations = DEFAULT_CHECK_MAX_VIOLATIONS,
+): void {
   const parsed = parseManifest(file, text);
   report.summary.skippedDocuments += parsed.skipped;
   report.errors.push(...parsed.errors);
@@ -48,8 +81,9 @@ export function checkText(set: PolicySet, file: string, text: string, now: Date,
         namespace: str(meta.namespace) ?? undefined,
         name: str(meta.name) ?? undefined,
       },
-      { now },
+      { now, maxViolations },
     );
+    const omitted = ev.omitted.reduce((n, o) => n + o.count, 0);
     const result: CheckResult = {
       file,
       document: m.document,
@@ -58,7 +92,8 @@ export function checkText(set: PolicySet, file: string, text: string, now: Date,
       kind,
       namespace: str(meta.namespace),
       name: str(meta.name),
-      allowed: !ev.violations.some((v) => v.enforcement === 'deny'),
+      allowed:
+        !ev.violations.some((v) => v.enforcement === 'deny') && !ev.omitted.some((o) => o.enforcement === 'deny'),
       violations: ev.violations.map((v) => ({
         policy: v.policy,
         rule: v.rule,
@@ -67,13 +102,19 @@ export function checkText(set: PolicySet, file: string, text: string, now: Date,
         message: v.message,
         line: m.lineOf(v.location),
       })),
+      violationsOmitted: omitted,
     };
     report.results.push(result);
     const s = report.summary;
     s.objects++;
     s.violations += result.violations.length;
+    s.violationsOmitted += omitted;
     if (!result.allowed) s.denied++;
-    else if (result.violations.some((v) => v.enforcement === 'warn')) s.warned++;
+    else if (
+      result.violations.some((v) => v.enforcement === 'warn') ||
+      ev.omitted.some((o) => o.enforcement === 'warn')
+    )
+      s.warned++;
     else s.passed++;
   }
 }
@@ -86,6 +127,7 @@ export const check: Command = async (argv: string[], io: CliIO): Promise<number>
   const output = values.output;
   if (positionals.length === 0)
     throw new ShroudError('CLI_USAGE', 'give at least one file, directory or - (standard input) to check');
+  const maxViolations = values.maxViolations;
 
   const policyDir = resolve(io.cwd, values.policiesDir);
   const loaded = await loadPolicyDir(policyDir);
@@ -100,7 +142,17 @@ export const check: Command = async (argv: string[], io: CliIO): Promise<number>
   const report: CheckReport = {
     results: [],
     errors: [],
-    summary: { files: 0, objects: 0, denied: 0, warned: 0, passed: 0, violations: 0, skippedDocuments: 0, errors: 0 },
+    summary: {
+      files: 0,
+      objects: 0,
+      denied: 0,
+      warned: 0,
+      passed: 0,
+      violations: 0,
+      violationsOmitted: 0,
+      skippedDocuments: 0,
+      errors: 0,
+    },
   };
   const { files, problems } = await expandInputs(positionals, io.cwd);
   report.errors.push(...problems);
@@ -116,7 +168,7 @@ export const check: Command = async (argv: string[], io: CliIO): Promise<number>
       });
       return;
     }
-    checkText(set, file.name, text, now, report);
+    checkText(set, file.name, text, now, report, maxViolations);
   });
   report.summary.errors = report.errors.length;
 
