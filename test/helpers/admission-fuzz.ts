@@ -616,7 +616,9 @@ function parentOf(
     if (cur === null || typeof cur !== 'object' || cur instanceof RawJson || cur instanceof JsonEntries)
       return undefined;
     const c = cur as Record<string | number, unknown>;
-    if (c[k] === undefined) setOwn(c as Record<string, unknown>, String(k), {});
+    // Own properties only: `__proto__` read through the prototype chain would hand back
+    // Object.prototype, and the mutation would land on this process's own prototype.
+    if (!Object.hasOwn(c, k)) setOwn(c as Record<string, unknown>, String(k), {});
     cur = c[k];
   }
   if (cur === null || typeof cur !== 'object' || cur instanceof RawJson || cur instanceof JsonEntries) return undefined;
@@ -694,7 +696,7 @@ function applyMutation(root: Review, m: Mutation): string | undefined {
   const place = parentOf(root, path);
   if (!place) return undefined;
   const { parent, key } = place;
-  const current = (parent as Record<string | number, unknown>)[key];
+  const current = Object.hasOwn(parent, key) ? (parent as Record<string | number, unknown>)[key] : undefined;
   const put = (v: unknown): void => {
     if (Array.isArray(parent) && typeof key === 'number') parent[key] = v;
     else setOwn(parent as Record<string, unknown>, String(key), v);
