@@ -510,8 +510,6 @@ export interface FuzzOptions {
   maxHuge?: number;
   /** Deepest nesting (default 10,000 levels; the long run goes to 1,000,000). */
   maxDepth?: number;
-  /** Include the input classes known to give 500 today (KNOWN_500). Default false. */
-  includeKnown500?: boolean;
 }
 
 function opArb(options: FuzzOptions): fc.Arbitrary<Op> {
@@ -1066,42 +1064,13 @@ export function oversizeCases(): fc.Arbitrary<FuzzCase> {
   });
 }
 
-/**
- * Input classes that get a 500 from the code this test was written against (issue 13, finding
- * 6). They are left out of the default run until the server answers them with a 4xx; the
- * long run includes them with `includeKnown500`.
- */
-export const KNOWN_500: ReadonlyArray<{ name: string; matches: (c: FuzzCase) => boolean }> = [
-  {
-    name: 'request.userInfo.groups present but not an array',
-    matches: (c) => {
-      const groups = (parseOrUndefined(c.text) as { request?: { userInfo?: { groups?: unknown } } } | undefined)
-        ?.request?.userInfo?.groups;
-      return groups !== undefined && groups !== null && !Array.isArray(groups);
-    },
-  },
-  {
-    name: 'a corrupt gzip, deflate or br body',
-    matches: (c) => /encoding=(gzip|deflate|br)-corrupt/.test(c.label),
-  },
-];
-
-function parseOrUndefined(text: string | undefined): unknown {
-  try {
-    return text === undefined ? undefined : JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-}
-
 /** Every family, weighted toward structure-aware mutations. */
 export function fuzzCases(options: FuzzOptions = {}): fc.Arbitrary<FuzzCase> {
-  const all = fc.oneof(
+  return fc.oneof(
     { arbitrary: mutatedReviews(options), weight: 60 },
     { arbitrary: seedReviews(), weight: 4 },
     { arbitrary: randomJsonBodies(), weight: 18 },
     { arbitrary: framingCases(), weight: 16 },
     { arbitrary: oversizeCases(), weight: 1 },
   );
-  return options.includeKnown500 ? all : all.filter((c) => !KNOWN_500.some((k) => k.matches(c)));
 }
