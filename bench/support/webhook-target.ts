@@ -1,21 +1,31 @@
 /**
- * A webhook process for bench/webhook.bench.ts: `noop` is the baseline (express 5 over HTTPS,
- * express.json(), answer allowed) and `shroud` is Shroud's own app with the built-in policies.
- * Prints `PORT <n>` on stdout when listening; logs go to /dev/null as they would to a pipe.
+ * A webhook process for the benchmarks: `node --import tsx webhook-target.ts noop|shroud CERT_DIR`.
+ * `noop` is the baseline (express 5, express.json(), answer allowed) and `shroud` is Shroud's own
+ * app with the built-in policies. Both listen through Shroud's `listenHttps` with the pair from
+ * `openTlsSource`, so TLS settings, timeouts and connection handling are the same code for both
+ * and follow any change made there. Prints `PORT <n>` on stdout when listening; logs go to
+ * /dev/null as they would to a pipe. SIGTERM drains and exits (so `--cpu-prof` writes its file).
+ *
+ * BENCH_LOG_LEVEL sets Shroud's log level (default info); BENCH_ALLOW_ALL=1 replaces the policy
+ * engine with an allow-all reviewer, to see what the rest of the path costs.
  */
-import { readFileSync } from 'node:fs';
-import { createServer } from 'node:https';
-import type { AddressInfo } from 'node:net';
 import express from 'express';
-import { createBenchReviewer } from './bench-reviewer.js';
-import { noChangeMutator } from '../../src/admission/index.js';
-import { createLogger } from '../../src/log/logger.js';
 import { pino } from 'pino';
+import { allowAllReviewer, noChangeMutator } from '../../src/admission/index.js';
+import { listenHttps } from '../../src/https/index.js';
+import { createLogger } from '../../src/log/logger.js';
+import { openTlsSource } from '../../src/tls/index.js';
 import { createWebhookApp } from '../../src/webhook/index.js';
+import { createBenchReviewer } from './bench-reviewer.js';
 
 const [mode, certDir] = process.argv.slice(2);
 if (certDir === undefined || (mode !== 'noop' && mode !== 'shroud'))
   throw new Error('usage: webhook-target noop|shroud CERT_DIR');
+
+const logger = createLogger({
+  level: process.env.BENCH_LOG_LEVEL ?? 'info',
+  destination: pino.destination({ dest: '/dev/null', sync: false }),
+});
 
 let app: express.Express;
 if (mode === 'noop') {
@@ -26,25 +36,19 @@ if (mode === 'noop') {
     res.json({ apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', response: { uid, allowed: true } });
   });
 } else {
-  const logger = createLogger({
-    level: process.env.BENCH_LOG_LEVEL ?? 'info',
-    destination: pino.destination({ dest: '/dev/null', sync: false }),
-  });
   app = createWebhookApp({
-    reviewer: process.env.BENCH_ALLOW_ALL ? { review: () => ({ allowed: true }) } : await createBenchReviewer(),
+    reviewer: process.env.BENCH_ALLOW_ALL ? allowAllReviewer : await createBenchReviewer(),
     mutator: noChangeMutator,
     logger,
     readiness: () => ({ ready: true, checks: {} }),
   });
 }
-const server = createServer(
-  { cert: readFileSync(`${certDir}/tls.crt`), key: readFileSync(`${certDir}/tls.key`), minVersion: 'TLSv1.2' },
-  app,
-);
-server.listen(0, '127.0.0.1', () => {
-  process.stdout.write(`PORT ${(server.address() as AddressInfo).port}\n`);
-});
-process.on('SIGTERM', () => {
-  server.closeAllConnections();
-  server.close(() => process.exit(0));
+
+const tls = await openTlsSource({ certDir, logger, pollMs: 60_000 });
+const server = await listenHttps({ host: '127.0.0.1', port: 0, tls, handler: app, logger });
+process.stdout.write(`PORT ${server.port}\n`);
+
+process.once('SIGTERM', () => {
+  tls.close();
+  void server.shutdown(1000).then(() => process.exit(0));
 });
