@@ -116,5 +116,5 @@ export interface Reviewer {
 
 /** Decides /mutate requests. The injection planner implements it. */
 export interface Mutator {
-  mutate(request: AdmissionRequest): MutationResult | Promise<MutationResult>;
+  mutate(request: AdmissionRequest, options?: ReviewOptions): MutationResult | Promise<MutationResult>;
 }

@@ -28,6 +28,12 @@ export const SERVE_SETTINGS = {
   keepAliveTimeoutMs: SETTINGS.keepAliveTimeoutMs,
   clientCa: SETTINGS.clientCa,
   workers: SETTINGS.workers,
+  maxViolations: SETTINGS.maxViolations,
+  maxMessageBytes: SETTINGS.maxMessageBytes,
+  maxAuditAnnotationBytes: SETTINGS.maxAuditAnnotationBytes,
+  maxPolicyFileBytes: SETTINGS.maxPolicyFileBytes,
+  maxPolicyDirBytes: SETTINGS.maxPolicyDirBytes,
+  maxPolicyNodes: SETTINGS.maxPolicyNodes,
 };
 
 /** Settings of `shroud serve`. Sources merge as defaults < environment < flags (src/config/settings.ts). */
@@ -83,6 +89,10 @@ export interface ServeConfig {
   clientCaFile: string | undefined;
   /** Processes sharing the listener. Default 1 (`SHROUD_WORKERS` / `--workers`). */
   workers: number;
+  /** What one review may produce (`--max-violations`, `--max-message-bytes`, `--max-audit-annotation-bytes`). */
+  verdictLimits: { maxViolations: number; maxMessageBytes: number; maxAuditAnnotationBytes: number };
+  /** What one policy load may read and build (`--max-policy-file-bytes`, `--max-policy-dir-bytes`, `--max-policy-nodes`). */
+  policyLimits: { maxFileBytes: number; maxTotalBytes: number; maxDocumentNodes: number };
 }
 
 /** Raw values as they arrive from flags or environment: strings, booleans, or absent. */
@@ -114,6 +124,16 @@ export function toServeConfig(resolved: ResolvedSettings<typeof SERVE_SETTINGS>)
     }),
     clientCaFile: v.clientCa,
     workers: v.workers,
+    verdictLimits: Object.freeze({
+      maxViolations: v.maxViolations,
+      maxMessageBytes: v.maxMessageBytes,
+      maxAuditAnnotationBytes: v.maxAuditAnnotationBytes,
+    }),
+    policyLimits: Object.freeze({
+      maxFileBytes: v.maxPolicyFileBytes,
+      maxTotalBytes: v.maxPolicyDirBytes,
+      maxDocumentNodes: v.maxPolicyNodes,
+    }),
   });
 }
 

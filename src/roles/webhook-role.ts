@@ -56,7 +56,7 @@ export async function startWebhookRole(
   const policiesDir = resolve(env.cwd, config.policiesDir);
   const policies = await openReloadingStore<PolicySet>({
     dir: policiesDir,
-    load: loadPolicyDir,
+    load: (dir) => loadPolicyDir(dir, { limits: config.policyLimits }),
     logger,
     what: 'policies',
     pollMs: config.pollIntervalMs,
@@ -67,7 +67,7 @@ export async function startWebhookRole(
       host: config.host,
       port: config.port,
       certDir,
-      reviewer: createPolicyReviewer(policies.current),
+      reviewer: createPolicyReviewer(policies.current, config.verdictLimits),
       mutator: noChangeMutator,
       logger,
       pollIntervalMs: config.pollIntervalMs,

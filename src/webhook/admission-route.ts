@@ -8,6 +8,7 @@ import {
   decodeReview,
   errorResponse,
   type MutationResult,
+  type ReviewOptions,
   mutationResponse,
   parseJsonBody,
   ReviewDecodeError,
@@ -23,12 +24,15 @@ import { sendError } from './http-errors.js';
 export type AdmissionEndpoint = 'validate' | 'mutate';
 
 /** Decides one request: the Reviewer for /validate, the Mutator for /mutate. */
-export type AdmissionHandler = (request: AdmissionRequest) => MutationResult | Promise<MutationResult>;
+export type AdmissionHandler = (
+  request: AdmissionRequest,
+  options: ReviewOptions,
+) => MutationResult | Promise<MutationResult>;
 
 /** How a decodable review ended, before it is answered and logged. */
 type Outcome =
   | { kind: 'decided'; response: AdmissionResponse; result: MutationResult }
-  | { kind: 'timed-out'; response: AdmissionResponse }
+  | { kind: 'timed-out'; response: AdmissionResponse; result?: MutationResult }
   | { kind: 'failed'; response: AdmissionResponse; err: unknown };
 
 /**
@@ -38,6 +42,8 @@ type Outcome =
 export function admissionRoute(endpoint: AdmissionEndpoint, handle: AdmissionHandler, logger: Logger) {
   return async (req: Request, res: Response): Promise<void> => {
     const started = process.hrtime.bigint();
+    // The deadline is measured from arrival, on the clock the reviewer reads (performance.now).
+    const arrived = performance.now();
     const reqId = randomUUID();
     res.setHeader('X-Request-Id', reqId);
 
@@ -49,7 +55,8 @@ export function admissionRoute(endpoint: AdmissionEndpoint, handle: AdmissionHan
       return;
     }
     const { apiVersion, request } = decoded;
-    const outcome = await decide(endpoint, handle, request, req.query.timeout, reqId);
+    const deadline = arrived + decisionDeadline(req.query.timeout);
+    const outcome = await decide(endpoint, handle, request, deadline, reqId);
     respond(res, apiVersion, outcome);
     logOutcome(logger, { reqId, endpoint, request, timeout: req.query.timeout, started }, outcome);
   };
@@ -76,12 +83,14 @@ async function decide(
   endpoint: AdmissionEndpoint,
   handle: AdmissionHandler,
   request: AdmissionRequest,
-  timeout: unknown,
+  deadline: number,
   reqId: string,
 ): Promise<Outcome> {
   try {
-    const result = await withDeadline(handle(request), () => decisionDeadline(timeout));
-    if (result === TIMED_OUT) {
+    // Synchronous work (the policy engine) checks the deadline itself and answers `timedOut`;
+    // asynchronous work is raced against a timer for what is left of it.
+    const result = await withDeadline(handle(request, { deadline }), () => deadline - performance.now());
+    if (result === TIMED_OUT || result.timedOut === true) {
       return {
         kind: 'timed-out',
         response: errorResponse(
@@ -89,6 +98,7 @@ async function decide(
           504,
           `Shroud could not finish reviewing this request in time (request id ${reqId}); nothing was changed. Retry; if it persists, an operator can find the request id in the webhook log.`,
         ),
+        ...(result === TIMED_OUT ? {} : { result }),
       };
     }
     const response =
@@ -138,7 +148,7 @@ function logOutcome(logger: Logger, ctx: RouteContext, outcome: Outcome): void {
     logger.warn({ ...fields, timeout: boundText(String(ctx.timeout)) }, 'review timed out');
   }
   if (outcome.kind === 'failed') logger.error({ ...fields, err: outcome.err }, 'review failed');
-  const result = outcome.kind === 'decided' ? outcome.result : undefined;
+  const result = outcome.kind === 'failed' ? undefined : outcome.result;
   for (const notice of result?.notices ?? []) {
     const noticeFields: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(notice.fields ?? {}))

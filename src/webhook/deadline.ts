@@ -15,12 +15,12 @@ export function decisionDeadline(timeoutParam: unknown): number {
 export const TIMED_OUT = Symbol('timed out');
 
 /**
- * Awaits a value only when it is a promise: the engine is synchronous, so its reviews pay for
- * neither a timer nor parsing the timeout.
+ * Awaits a value only when it is a promise, racing it against a timer of `remainingMs()`: the
+ * engine is synchronous and checks its deadline itself, so its reviews pay for no timer.
  */
-export async function withDeadline<T>(value: T | Promise<T>, deadlineMs: () => number): Promise<T | typeof TIMED_OUT> {
+export async function withDeadline<T>(value: T | Promise<T>, remainingMs: () => number): Promise<T | typeof TIMED_OUT> {
   if (!(value instanceof Promise)) return value;
-  const ms = deadlineMs();
+  const ms = Math.max(1, remainingMs());
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<typeof TIMED_OUT>((resolve) => {
     timer = setTimeout(() => resolve(TIMED_OUT), ms);

@@ -62,8 +62,8 @@ export function createWebhookApp(options: WebhookAppOptions): express.Express {
     next();
   };
 
-  const validate: AdmissionHandler = (request) => options.reviewer.review(request);
-  const mutate: AdmissionHandler = (request) => options.mutator.mutate(request);
+  const validate: AdmissionHandler = (request, reviewOptions) => options.reviewer.review(request, reviewOptions);
+  const mutate: AdmissionHandler = (request, reviewOptions) => options.mutator.mutate(request, reviewOptions);
   app.post('/validate', requireClientCert, requireJson, readBody, admissionRoute('validate', validate, logger));
   app.post('/mutate', requireClientCert, requireJson, readBody, admissionRoute('mutate', mutate, logger));
 

@@ -3,6 +3,7 @@ import { describe, test } from 'node:test';
 import request from 'supertest';
 import type { AdmissionRequest, MutationResult, Mutator, Reviewer, ReviewVerdict } from '../../src/admission/index.js';
 import { allowAllReviewer, noChangeMutator } from '../../src/admission/index.js';
+import { createPolicyReviewer, loadPolicyDir } from '../../src/policy/index.js';
 import { createWebhookApp } from '../../src/webhook/index.js';
 import { memoryLogger } from '../helpers/logs.js';
 import { admissionReview, CANARY, podWithCanary } from '../helpers/reviews.js';
@@ -373,5 +374,47 @@ describe('log lines are bounded whatever the request holds', () => {
     const res = await request(app).post('/validate').send(body);
     assert.equal(res.status, 400);
     assert.ok(logs.text().length < 4000, `${logs.text().length} characters of log`);
+  });
+});
+
+describe('every review has a deadline, synchronous engine work included', () => {
+  test('a reviewer that reports timedOut is answered with the documented 504 denial', async () => {
+    const seen: Array<number | undefined> = [];
+    const { app, logs } = makeApp({
+      review: (_r, options) => {
+        seen.push(options?.deadline);
+        return { allowed: false, timedOut: true, notices: [{ message: 'review deadline passed' }] };
+      },
+    });
+    const before = performance.now();
+    const res = await request(app).post('/validate?timeout=10s').send(admissionReview(podWithCanary()));
+    assert.equal(res.status, 200);
+    assert.equal(res.body.response.allowed, false);
+    assert.equal(res.body.response.status.code, 504);
+    assert.match(res.body.response.status.message, /could not finish reviewing this request in time/);
+    const deadline = seen[0]!;
+    assert.ok(deadline > before && deadline <= performance.now() + 10_000, 'the deadline is arrival + 9.5 s');
+    assert.ok(
+      logs.lines().some((l) => l.msg === 'review deadline passed'),
+      'the notice is logged',
+    );
+    assert.ok(logs.lines().some((l) => l.msg === 'review timed out'));
+  });
+
+  test('the policy engine on a 40,000-key ConfigMap with a 1 ms timeout answers 504 and the app keeps serving', async () => {
+    const { value: set, issues } = await loadPolicyDir('policies');
+    assert.deepEqual(issues, []);
+    const { app } = makeApp(createPolicyReviewer(() => set));
+    const data: Record<string, string> = {};
+    for (let i = 0; i < 40_000; i++) data[`password_${i}`] = `${CANARY}-${i}-Xk9#pQ2!vL7`;
+    const body = admissionReview({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'big' }, data });
+    const res = await request(app).post('/validate?timeout=1ms').send(body);
+    assert.equal(res.body.response.status.code, 504);
+    assert.ok(!res.text.includes(CANARY));
+    const health = await request(app).get('/healthz');
+    assert.equal(health.status, 200);
+    const normal = await request(app).post('/validate?timeout=10s').send(body);
+    assert.equal(normal.body.response.allowed, false, 'with time enough the same review is judged');
+    assert.notEqual(normal.body.response.status.code, 504);
   });
 });

@@ -36,7 +36,7 @@ YAML or JSON; multi-document; kind: List items) as a CREATE against the policies
   settings: {
     policiesDir: SETTINGS.policiesDir,
     output: SETTINGS.output,
-    maxViolations: valueSetting<number>({
+    listLimit: valueSetting<number>({
       flag: 'max-violations',
       arg: 'N|all',
       default: DEFAULT_CHECK_MAX_VIOLATIONS,
@@ -127,7 +127,7 @@ export const check: Command = async (argv: string[], io: CliIO): Promise<number>
   const output = values.output;
   if (positionals.length === 0)
     throw new ShroudError('CLI_USAGE', 'give at least one file, directory or - (standard input) to check');
-  const maxViolations = values.maxViolations;
+  const maxViolations = values.listLimit;
 
   const policyDir = resolve(io.cwd, values.policiesDir);
   const loaded = await loadPolicyDir(policyDir);
