@@ -1,6 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { connect as tcpConnect, type Socket } from 'node:net';
+import { Agent } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -176,6 +177,28 @@ describe('client certificates (only kube-apiserver may call)', () => {
       });
     }
   }
+  test('a new client CA on disk is applied without a restart', async () => {
+    writeFileSync(join(dir, 'client-ca.crt'), stranger.caCert);
+    assert.equal(await server.reloadTls(), true);
+    // Fresh agents: a kept-alive connection or a resumed TLS session keeps its old verification.
+    const fresh = () => new Agent({ keepAlive: false, maxCachedSessions: 0 });
+    const now = await httpsCall(server.port, ca, '/validate', {
+      body,
+      cert: stranger.cert,
+      key: stranger.key,
+      agent: fresh(),
+    });
+    assert.equal(now.status, 200, 'the new CA is trusted');
+    const old = await httpsCall(server.port, ca, '/validate', {
+      body,
+      cert: apiserver.cert,
+      key: apiserver.key,
+      agent: fresh(),
+    });
+    assert.equal(old.status, 401, 'the old CA is not');
+    writeFileSync(join(dir, 'client-ca.crt'), apiserver.caCert);
+    assert.equal(await server.reloadTls(), true);
+  });
   test('health endpoints stay open for kubelet probes, which present no certificate', async () => {
     assert.equal((await httpsCall(server.port, ca, '/healthz')).status, 200);
     const ready = await httpsCall(server.port, ca, '/readyz');
