@@ -197,8 +197,6 @@ async function main(): Promise<number> {
       policiesDir,
       '--cert-dir',
       certDir,
-      '--keyring',
-      join(dir, 'keyring.json'),
       '--poll-interval-ms',
       '2000',
       ...SERVE_ARGS,

@@ -53,6 +53,8 @@ export function holdConnections(
         ? tcpConnect({ host: HOST, port })
         : tlsConnect({ host: HOST, port, rejectUnauthorized: false, servername: 'localhost' });
     sockets.add(socket);
+    // Read (and drop) what the server says, such as a 408: a paused socket never sees 'close'.
+    socket.resume();
     stats.opened++;
     stats.open++;
     let trickle: NodeJS.Timeout | undefined;

@@ -128,7 +128,32 @@ describe('connection bounds', () => {
     }
   });
 
-  test('a client that handshakes and then sends nothing is disconnected after headersTimeoutMs', async () => {
+  test('a client that handshakes and never sends a byte is disconnected after headersTimeoutMs', async () => {
+    const { server } = await startServer(dir, { limits: { headersTimeoutMs: 300 } });
+    try {
+      const silent = await handshake(server.port, ca);
+      assert.match(await closed(silent), /close|ECONNRESET/);
+    } finally {
+      await server.shutdown(100);
+    }
+  });
+
+  test('a kept-alive connection outlives headersTimeoutMs between requests (keepAliveTimeoutMs governs it)', async () => {
+    const { server } = await startServer(dir, { limits: { headersTimeoutMs: 300, keepAliveTimeoutMs: 5_000 } });
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    try {
+      assert.equal((await httpsCall(server.port, ca, '/healthz', { agent })).status, 200);
+      await new Promise((r) => setTimeout(r, 700));
+      const again = await httpsCall(server.port, ca, '/healthz', { agent });
+      assert.equal(again.status, 200);
+      assert.ok(again.reusedSocket, 'the same connection served both');
+    } finally {
+      agent.destroy();
+      await server.shutdown(100);
+    }
+  });
+
+  test('a client that starts a request and never finishes its headers is disconnected after headersTimeoutMs', async () => {
     const { server } = await startServer(dir, { limits: { headersTimeoutMs: 300, requestTimeoutMs: 300 } });
     try {
       const idle = await handshake(server.port, ca);
