@@ -73,6 +73,11 @@ export interface ReviewVerdict {
   /** Names of the policies that had something to say (for the decision log line only). */
   policiesHit?: string[];
   /**
+   * The policy exceptions that exempted rules on this object, per policy, with the rules they
+   * exempted (the decision log line names them). Absent when none applied.
+   */
+  exceptions?: { name: string; policy: string; rules: string[] }[];
+  /**
    * Things the operator should hear about that are not the verdict (an exception that has
    * expired, a rule that could not be evaluated). The server logs each at info level with
    * `fields` merged into the line. Never secret values.

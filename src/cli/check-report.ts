@@ -15,6 +15,18 @@ export interface CheckViolation {
   line: number | undefined;
 }
 
+/** An exception that exempted rules of one policy on an object. */
+export interface CheckException {
+  name: string;
+  policy: string;
+  /** The rules of `policy` it exempted on this object. */
+  rules: string[];
+  /** What it matched: the object itself (`Pod web-1`) or a derived owner (`Deployment web`). */
+  matched: string;
+  /** The exception's `expires`, as written, or null. */
+  expires: string | null;
+}
+
 /** One object's verdict. */
 export interface CheckResult {
   file: string;
@@ -29,6 +41,8 @@ export interface CheckResult {
   violations: CheckViolation[];
   /** Violations found past --max-violations and not listed. */
   violationsOmitted: number;
+  /** Exceptions that exempted rules on this object, one per exception and policy. */
+  exceptions: CheckException[];
 }
 
 export interface CheckSummary {
@@ -65,6 +79,11 @@ function where(r: CheckResult): string {
   return r.item === null ? `document ${r.document}` : `document ${r.document}, item ${r.item}`;
 }
 
+function exceptionLine(e: CheckException): string {
+  const until = e.expires === null ? '' : `, expires ${e.expires}`;
+  return `exception ${e.name} [${e.policy}/${e.rules.join(',')}] via ${e.matched}${until}`;
+}
+
 /**
  * Text grouped by file; only objects with something to say, then one summary line. Files that
  * cannot be parsed are counted here and listed on stderr as `POLICY_INPUT_INVALID: file:line:col: ...`.
@@ -73,7 +92,7 @@ export function renderText(report: CheckReport): string {
   const lines: string[] = [];
   let lastFile: string | undefined;
   for (const r of report.results) {
-    if (r.violations.length === 0) continue;
+    if (r.violations.length === 0 && r.exceptions.length === 0) continue;
     if (r.file !== lastFile) {
       if (lastFile !== undefined) lines.push('');
       lines.push(r.file);
@@ -82,7 +101,9 @@ export function renderText(report: CheckReport): string {
     const verdict = r.allowed
       ? r.violations.some((v) => v.enforcement === 'warn')
         ? 'allowed with warnings'
-        : 'allowed (audit)'
+        : r.violations.length > 0
+          ? 'allowed (audit)'
+          : 'allowed (exception)'
       : 'DENIED';
     lines.push(`  ${objectName(r)} (${where(r)}): ${verdict}`);
     for (const v of r.violations) {
@@ -91,6 +112,7 @@ export function renderText(report: CheckReport): string {
       lines.push(`          ${v.message}`);
     }
     if (r.violationsOmitted > 0) lines.push(`    … and ${notListed(r.violationsOmitted)}`);
+    for (const e of r.exceptions) lines.push(`    ${exceptionLine(e)}`);
   }
   const s = report.summary;
   const parts = [`${s.denied} denied`, `${s.warned} allowed with warnings`, `${s.passed} passed`];
@@ -108,7 +130,7 @@ export function renderText(report: CheckReport): string {
 /**
  * The JSON contract: results (with the documented fields only), errors, summary.
  * `violationsOmitted` (on a result and on the summary) is present only when --max-violations
- * left violations out, so output for everything else stays as it was.
+ * left violations out; `exceptions` (per result) is always present, empty when none applied.
  */
 export function renderJson(report: CheckReport): string {
   const results = report.results.map((r) => ({
@@ -128,6 +150,13 @@ export function renderJson(report: CheckReport): string {
       message: v.message,
     })),
     ...(r.violationsOmitted > 0 ? { violationsOmitted: r.violationsOmitted } : {}),
+    exceptions: r.exceptions.map((e) => ({
+      name: e.name,
+      policy: e.policy,
+      rules: e.rules,
+      matched: e.matched,
+      expires: e.expires,
+    })),
   }));
   // The documented shape of an error: every field present, an unknown position as null.
   const errors = report.errors.map((e) => ({
@@ -154,8 +183,9 @@ function uri(file: string): string {
 }
 
 /**
- * SARIF 2.1.0: one run, a reporting rule per policy rule, a result per listed violation. Objects
- * with violations past --max-violations add a notification with the count, and the run's
+ * SARIF 2.1.0: one run, a reporting rule per policy rule, a result per listed violation. Each
+ * applied exception is a `note` notification naming the object; objects with violations past
+ * --max-violations add a notification with the count, and the run's
  * properties carry the total as `violationsOmitted`.
  */
 export function renderSarif(report: CheckReport, set: PolicySet): string {
@@ -198,6 +228,12 @@ export function renderSarif(report: CheckReport, set: PolicySet): string {
     ],
   }));
   for (const r of report.results) {
+    for (const e of r.exceptions)
+      notifications.push({
+        level: 'note',
+        message: { text: `${objectName(r)} (${where(r)}): ${exceptionLine(e)}` },
+        locations: [{ physicalLocation: { artifactLocation: { uri: uri(r.file) } } }],
+      });
     if (r.violationsOmitted === 0) continue;
     notifications.push({
       level: 'warning',

@@ -7,7 +7,9 @@ import { isRecord } from '../util/is-record.js';
 import { matchesAny } from './glob.js';
 import { readAt } from './pod-templates.js';
 import { formatPath, type PathSegment } from './selector.js';
+import { type Owner, ownersOf } from './ownership.js';
 import type {
+  AppliedException,
   CompiledException,
   CompiledPolicy,
   CompiledRule,
@@ -119,25 +121,44 @@ function matchSkipReason(policy: CompiledPolicy, input: EvaluationInput, subject
   return undefined;
 }
 
-function exceptionMatches(e: CompiledException, subject: Subject): boolean {
-  if (e.namespaces !== undefined && !matchesAny(e.namespaces, subject.namespace)) return false;
-  if (e.kinds !== undefined && !matchesAny(e.kinds, subject.kind)) return false;
-  if (e.names !== undefined && !matchesAny(e.names, subject.name)) return false;
-  return true;
+/** An exception warns (a response Warning) from this many days before it expires. */
+export const EXPIRY_WARNING_DAYS = 7;
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+/**
+ * What the exception matches on this object: the object itself or one of its derived owners
+ * (see ownership.ts), as `Kind name`; undefined when neither. `kinds` and `names` must match
+ * the same one: a Pod named `web` of another Deployment does not match `kinds: [Deployment],
+ * names: [web]`. Namespaces are the object's own (owners live in their objects' namespace).
+ */
+function exceptionMatches(e: CompiledException, subject: Subject, owners: () => readonly Owner[]): string | undefined {
+  if (e.namespaces !== undefined && !matchesAny(e.namespaces, subject.namespace)) return undefined;
+  const fits = (kind: string, name: string): boolean =>
+    (e.kinds === undefined || matchesAny(e.kinds, kind)) && (e.names === undefined || matchesAny(e.names, name));
+  if (fits(subject.kind, subject.name)) return `${subject.kind} ${subject.name}`;
+  for (const o of owners()) if (fits(o.kind, o.name)) return `${o.kind} ${o.name}`;
+  return undefined;
 }
 
-/** Rule name -> exception name for rules exempted on this object ('*' = every rule). */
+/**
+ * Rule name -> exception name for rules exempted on this object ('*' = every rule). Each
+ * exception that exempts at least one rule of the policy is recorded in `applied`.
+ */
 function exemptions(
   set: PolicySet,
   policy: CompiledPolicy,
   subject: Subject,
+  owners: () => readonly Owner[],
   now: Date,
   notices: ReviewNotice[],
   noticed: Set<string>,
+  applied: Map<string, AppliedException>,
 ): Map<string, string> {
   const out = new Map<string, string>();
   for (const e of set.exceptionsByPolicy.get(policy.name) ?? []) {
-    if (!exceptionMatches(e, subject)) continue;
+    const matched = exceptionMatches(e, subject, owners);
+    if (matched === undefined) continue;
     if (e.expiresAt !== undefined && now.getTime() >= e.expiresAt.getTime()) {
       if (!noticed.has(e.name)) {
         noticed.add(e.name);
@@ -149,8 +170,21 @@ function exemptions(
       continue;
     }
     const rules = e.policies.get(policy.name);
-    if (rules === undefined) out.set('*', e.name);
-    else for (const r of rules) if (!out.has(r)) out.set(r, e.name);
+    const taken: string[] = [];
+    for (const rule of policy.rules) {
+      if (out.has('*') || out.has(rule.name) || (rules !== undefined && !rules.has(rule.name))) continue;
+      taken.push(rule.name);
+    }
+    if (rules === undefined) {
+      if (!out.has('*')) out.set('*', e.name);
+    } else for (const r of rules) if (!out.has(r)) out.set(r, e.name);
+    const key = `${e.name}\u0000${policy.name}`;
+    if (taken.length === 0 || applied.has(key)) continue;
+    const record: AppliedException = { name: e.name, file: e.file, policy: policy.name, rules: taken, matched };
+    if (e.expires !== undefined) record.expires = e.expires;
+    if (e.expiresAt !== undefined && e.expiresAt.getTime() - now.getTime() <= EXPIRY_WARNING_DAYS * DAY_MS)
+      record.expiresSoon = true;
+    applied.set(key, record);
   }
   return out;
 }
@@ -249,6 +283,12 @@ export function evaluateObject(set: PolicySet, input: EvaluationInput, options: 
   };
   const index = new Map<string, number>();
   const noticed = new Set<string>();
+  const applied = new Map<string, AppliedException>();
+  let owners: Owner[] | undefined;
+  const ownersOnce = (): Owner[] => {
+    owners ??= ownersOf(input.object);
+    return owners;
+  };
   for (const target of targets) {
     const { policy } = target;
     let skip = matchSkipReason(policy, input, subject);
@@ -256,7 +296,9 @@ export function evaluateObject(set: PolicySet, input: EvaluationInput, options: 
     if (skip === undefined && !isRecord(root))
       skip = target.templatePath === undefined ? 'no object' : 'no pod template';
     const exempt =
-      skip === undefined ? exemptions(set, policy, subject, options.now, notices, noticed) : new Map<string, string>();
+      skip === undefined
+        ? exemptions(set, policy, subject, ownersOnce, options.now, notices, noticed, applied)
+        : new Map<string, string>();
     const base: PathSegment[] = target.templatePath === undefined ? [] : [...target.templatePath];
     const targetKind = target.templatePath === undefined ? input.kind : 'Pod';
     for (const rule of policy.rules) {
@@ -315,7 +357,8 @@ export function evaluateObject(set: PolicySet, input: EvaluationInput, options: 
       }
     }
   }
-  if (!timedOut) return { results, violations, omitted, notices };
+  const exceptions = applied.size > 0 ? { exceptions: [...applied.values()] } : {};
+  if (!timedOut) return { results, violations, omitted, notices, ...exceptions };
   // Counted on the merged results: a rule evaluated for one target and not for another counts
   // by its merged status, as the verdict will.
   const notEvaluated = results.filter((r) => r.reason === NOT_EVALUATED).length;
@@ -327,5 +370,5 @@ export function evaluateObject(set: PolicySet, input: EvaluationInput, options: 
       rulesEvaluated: results.length - notEvaluated,
     },
   });
-  return { results, violations, omitted, notices, timedOut: true };
+  return { results, violations, omitted, notices, ...exceptions, timedOut: true };
 }

@@ -7,7 +7,14 @@ export { loadPolicyDir, readPolicyFiles, DEFAULT_SLICE_MS, type LoadPolicyDirOpt
 export { BUILTIN_POLICY_DIR } from './builtin.js';
 export { parsePolicyFiles, type PolicyFile, type LoadResult } from './parse-files.js';
 export { DEFAULT_POLICY_LIMITS, type PolicyLimits } from './limits.js';
-export { evaluateObject, DEFAULT_MAX_VIOLATIONS, type EvaluateOptions, type EvaluationBudget } from './engine.js';
+export {
+  evaluateObject,
+  DEFAULT_MAX_VIOLATIONS,
+  EXPIRY_WARNING_DAYS,
+  type EvaluateOptions,
+  type EvaluationBudget,
+} from './engine.js';
+export { ownersOf, POD_TEMPLATE_HASH_LABEL, type Owner } from './ownership.js';
 export { createPolicyReviewer, type PolicyReviewer, type PolicyReviewerOptions } from './reviewer.js';
 export {
   toVerdict,
@@ -17,6 +24,7 @@ export {
   MAX_WARNINGS_TOTAL_BYTES,
   DEFAULT_MAX_MESSAGE_BYTES,
   DEFAULT_MAX_AUDIT_ANNOTATION_BYTES,
+  EXCEPTIONS_ANNOTATION,
   type VerdictLimits,
 } from './verdict.js';
 export { emptyPolicySet } from './policy-set.js';
@@ -33,6 +41,7 @@ export {
 } from './yaml-checks.js';
 export { formatPath, type PathSegment } from './selector.js';
 export type {
+  AppliedException,
   Enforcement,
   Evaluation,
   EvaluationInput,

@@ -168,6 +168,23 @@ export interface OmittedViolations {
   count: number;
 }
 
+/** An exception that exempted rules on one object: `shroud check`, the log and the audit log name it. */
+export interface AppliedException {
+  /** The exception's name. */
+  name: string;
+  /** The file it was loaded from. */
+  file: string;
+  policy: string;
+  /** The rules of `policy` it exempted here, in rule order. */
+  rules: string[];
+  /** What it matched: the object itself (`Pod web-1`) or a derived owner (`Deployment web`). */
+  matched: string;
+  /** The source text of `expires`, when set. */
+  expires?: string;
+  /** Set when the exception expires within EXPIRY_WARNING_DAYS of the evaluation's clock. */
+  expiresSoon?: true;
+}
+
 export interface Evaluation {
   /** One result per rule of every policy that matched the kind, in policy and rule order. */
   results: RuleResult[];
@@ -177,6 +194,8 @@ export interface Evaluation {
   omitted: OmittedViolations[];
   /** Log-worthy facts: expired exceptions, rule errors, a passed deadline. */
   notices: ReviewNotice[];
+  /** The exceptions that exempted rules, one per exception and policy; absent when none did. */
+  exceptions?: AppliedException[];
   /**
    * True when the evaluation's deadline passed before every rule was evaluated: the rules not
    * evaluated have status `error`, and the result is no verdict (the webhook answers with its

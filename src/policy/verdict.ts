@@ -5,7 +5,14 @@
  * it all (`shroud check`).
  */
 import type { ReviewNotice, ReviewVerdict } from '../admission/types.js';
-import type { Enforcement, Evaluation, Violation } from './types.js';
+import type { AppliedException, Enforcement, Evaluation, Violation } from './types.js';
+
+/**
+ * The audit annotation that names the exceptions applied to a request (comma-separated, within
+ * the audit annotation bound). kube-apiserver prefixes it with the webhook's name; the dot keeps
+ * it apart from the per-policy annotations (a policy name has none).
+ */
+export const EXCEPTIONS_ANNOTATION = 'exceptions.applied';
 
 /** kube-apiserver truncates each warning past 256 characters and drops warnings past 4 KiB in all. */
 export const MAX_WARNING_BYTES = 256;
@@ -129,6 +136,15 @@ function auditRest(n: number): string {
   return `… and ${n} more not shown; run "shroud check" on the manifest to see them all`;
 }
 
+/** The warning for an exception in its last days: its name, policy and when it expires. */
+export function expiryWarning(e: AppliedException): string {
+  return `Shroud exception "${e.name}" (policy ${e.policy}) expires ${e.expires ?? ''}; after that the policy applies to this object again: renew or remove it in ${e.file}`;
+}
+
+function exceptionsRest(n: number): string {
+  return `… and ${n} more`;
+}
+
 function omittedCount(evaluation: Evaluation, enforcement: Enforcement, policy?: string): number {
   let n = 0;
   for (const o of evaluation.omitted)
@@ -160,7 +176,11 @@ export function toVerdict(evaluation: Evaluation, limits: VerdictLimits = {}): R
       rest: denyRest,
     }).join('\n');
   }
-  if (warn.length > 0 || omittedWarn > 0) verdict.warnings = fitWarnings(warn.map(formatViolation), omittedWarn);
+  const applied = evaluation.exceptions ?? [];
+  // One warning per exception in its last days, before the violations' so the count never hides it.
+  const expiring = [...new Map(applied.filter((e) => e.expiresSoon === true).map((e) => [e.name, e])).values()];
+  if (warn.length > 0 || omittedWarn > 0 || expiring.length > 0)
+    verdict.warnings = fitWarnings([...expiring.map(expiryWarning), ...warn.map(formatViolation)], omittedWarn);
   // Policy -> its audit lines, in order; policies whose audit violations were all left out get none.
   const auditLines = new Map<string, string[]>();
   for (const v of audit) {
@@ -170,8 +190,19 @@ export function toVerdict(evaluation: Evaluation, limits: VerdictLimits = {}): R
   }
   for (const o of evaluation.omitted)
     if (o.enforcement === 'audit' && !auditLines.has(o.policy)) auditLines.set(o.policy, []);
+  const annotations: Record<string, string> = {};
+  if (applied.length > 0) {
+    const names = [...new Set(applied.map((e) => e.name))];
+    annotations[EXCEPTIONS_ANNOTATION] = fitLines(names, {
+      maxLine: maxAnnotation,
+      maxTotal: maxAnnotation,
+      separator: 1,
+      omitted: 0,
+      rest: exceptionsRest,
+    }).join(',');
+    verdict.exceptions = applied.map((e) => ({ name: e.name, policy: e.policy, rules: [...e.rules] }));
+  }
   if (auditLines.size > 0) {
-    const annotations: Record<string, string> = {};
     for (const [policy, lines] of auditLines) {
       annotations[policy] = fitLines(lines, {
         maxLine: maxAnnotation,
@@ -181,8 +212,8 @@ export function toVerdict(evaluation: Evaluation, limits: VerdictLimits = {}): R
         rest: auditRest,
       }).join('\n');
     }
-    verdict.auditAnnotations = annotations;
   }
+  if (Object.keys(annotations).length > 0) verdict.auditAnnotations = annotations;
   const hit = [...new Set([...evaluation.violations.map((v) => v.policy), ...evaluation.omitted.map((o) => o.policy)])];
   if (hit.length > 0) verdict.policiesHit = hit;
   const notices: ReviewNotice[] = [

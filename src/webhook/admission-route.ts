@@ -162,6 +162,7 @@ function logOutcome(logger: Logger, ctx: RouteContext, outcome: Outcome): void {
       allowed: response.allowed,
       ...(response.status ? { statusCode: response.status.code } : {}),
       policies: result?.policiesHit ?? [],
+      exceptions: [...new Set((result?.exceptions ?? []).map((e) => boundText(e.name)))],
       warnings: response.warnings?.length ?? 0,
       patched: response.patch !== undefined,
       durationMs: Number(process.hrtime.bigint() - ctx.started) / 1e6,

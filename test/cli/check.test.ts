@@ -41,6 +41,7 @@ test('check --output json: the contract, with file, document and item for every 
       name: 'web',
       allowed: false,
       violations: ['deny disallow-secret-env/secret-env-var spec.template.spec.containers[0].env[1]'],
+      exceptions: [],
     },
     {
       file: `${FIX}/repo/apps/web.yaml`,
@@ -52,6 +53,7 @@ test('check --output json: the contract, with file, document and item for every 
       name: 'web',
       allowed: true,
       violations: [],
+      exceptions: [],
     },
     {
       file: `${FIX}/repo/list.json`,
@@ -63,6 +65,7 @@ test('check --output json: the contract, with file, document and item for every 
       name: 'settings',
       allowed: false,
       violations: ['deny disallow-secrets-in-configmaps/secret-value data.api_token'],
+      exceptions: [],
     },
     {
       file: `${FIX}/repo/list.json`,
@@ -74,6 +77,7 @@ test('check --output json: the contract, with file, document and item for every 
       name: 'secret-getter',
       allowed: true,
       violations: ['warn restrict-secret-rbac/get-all-secrets rules[0]'],
+      exceptions: [],
     },
   ]);
   assert.deepEqual(report.errors, []);

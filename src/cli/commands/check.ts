@@ -103,6 +103,13 @@ export function checkText(
         line: m.lineOf(v.location),
       })),
       violationsOmitted: omitted,
+      exceptions: (ev.exceptions ?? []).map((e) => ({
+        name: e.name,
+        policy: e.policy,
+        rules: e.rules,
+        matched: e.matched,
+        expires: e.expires ?? null,
+      })),
     };
     report.results.push(result);
     const s = report.summary;
