@@ -44,5 +44,7 @@ export type {
   CompiledPolicy,
   CompiledRule,
   CompiledException,
+  CompiledExclusion,
+  WorkloadKind,
   PolicyTarget,
 } from './types.js';
