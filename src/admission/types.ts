@@ -79,8 +79,8 @@ export interface ReviewVerdict {
   exceptions?: { name: string; policy: string; rules: string[] }[];
   /**
    * Things the operator should hear about that are not the verdict (an exception that has
-   * expired, a rule that could not be evaluated). The server logs each at info level with
-   * `fields` merged into the line. Never secret values.
+   * expired, a rule that could not be evaluated). The server logs each at its `level` (default
+   * info) with `fields` merged into the line. Never secret values.
    */
   notices?: ReviewNotice[];
   /**
@@ -106,6 +106,8 @@ export interface ReviewNotice {
   message: string;
   /** Names, paths, dates: never values taken from the object. */
   fields?: Record<string, string | number | boolean>;
+  /** Log level of the notice; default info. Routine facts (an excluded request) are debug. */
+  level?: 'debug' | 'info';
 }
 
 /** What a Mutator decides about one request: a verdict plus an optional patch. */

@@ -11,7 +11,16 @@ import { compileSelector, formatPath, type PathSegment, type Selector } from './
 import { fieldName } from './schema-check.js';
 import type { SourceDocument } from './source-map.js';
 import { compileTemplate } from './template.js';
-import type { CompiledException, CompiledPolicy, CompiledRule, Condition, Enforcement, PolicyMatch } from './types.js';
+import type {
+  CompiledException,
+  CompiledExclusion,
+  CompiledPolicy,
+  CompiledRule,
+  Condition,
+  Enforcement,
+  PolicyMatch,
+  WorkloadKind,
+} from './types.js';
 
 interface RuleDoc {
   name: string;
@@ -49,6 +58,25 @@ interface ExceptionDoc {
     reason: string;
     expires?: string;
   };
+}
+
+interface ExclusionsDoc {
+  metadata: { name: string };
+  spec: {
+    exclusions: Array<{
+      name: string;
+      reason: string;
+      namespaces?: string[];
+      kinds?: string[];
+      names?: string[];
+      labels?: Record<string, string>;
+    }>;
+  };
+}
+
+interface WorkloadKindsDoc {
+  metadata: { name: string };
+  spec: { kinds: Array<{ kind: string; podTemplate: string }> };
 }
 
 /** Collects issues for one document. */
@@ -235,4 +263,65 @@ export function compileException(
   });
 }
 
-export type { PolicyDoc, ExceptionDoc };
+/** Compiles a schema-valid `kind: PolicyExclusions` document; undefined when it has issues. */
+export function compileExclusions(
+  doc: ExclusionsDoc,
+  source: SourceDocument,
+  issues: Issue[],
+): CompiledExclusion[] | undefined {
+  const sink = new IssueSink(source);
+  const seen = new Set<string>();
+  doc.spec.exclusions.forEach((x, i) => {
+    if (seen.has(x.name))
+      sink.add(
+        'POLICY_DUPLICATE_NAME',
+        ['spec', 'exclusions', i, 'name'],
+        `another exclusion of this document is already named "${x.name}"`,
+      );
+    seen.add(x.name);
+    if (x.namespaces === undefined && x.kinds === undefined && x.names === undefined && x.labels === undefined)
+      sink.add(
+        'POLICY_SCHEMA_INVALID',
+        ['spec', 'exclusions', i],
+        'matches every request; give at least one of namespaces, kinds, names or labels',
+      );
+  });
+  issues.push(...sink.issues);
+  if (sink.issues.length > 0) return undefined;
+  return doc.spec.exclusions.map((x) =>
+    Object.freeze({
+      name: `${doc.metadata.name}/${x.name}`,
+      file: source.file,
+      reason: x.reason,
+      namespaces: x.namespaces === undefined ? undefined : compileGlobs(x.namespaces),
+      kinds: x.kinds === undefined ? undefined : compileGlobs(x.kinds),
+      names: x.names === undefined ? undefined : compileGlobs(x.names),
+      labels: x.labels === undefined ? undefined : freezeCollection(new Map(Object.entries(x.labels))),
+    }),
+  );
+}
+
+/** Where each workload kind of a schema-valid `kind: WorkloadKinds` document was declared. */
+export interface DeclaredWorkloadKind {
+  kind: WorkloadKind;
+  /** Path of the entry's `kind` field in the document, to locate duplicates. */
+  at: PathSegment[];
+}
+
+/** Compiles a schema-valid `kind: WorkloadKinds` document (the schema checks every field). */
+export function compileWorkloadKinds(doc: WorkloadKindsDoc, source: SourceDocument): DeclaredWorkloadKind[] {
+  return doc.spec.kinds.map((w, i) => {
+    const slash = w.kind.lastIndexOf('/');
+    return {
+      kind: Object.freeze({
+        group: w.kind.slice(0, slash),
+        kind: w.kind.slice(slash + 1),
+        templatePath: Object.freeze(w.podTemplate.split('.')),
+        file: source.file,
+      }),
+      at: ['spec', 'kinds', i, 'kind'],
+    };
+  });
+}
+
+export type { PolicyDoc, ExceptionDoc, ExclusionsDoc, WorkloadKindsDoc };

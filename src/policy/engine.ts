@@ -5,12 +5,13 @@
 import type { ReviewNotice } from '../admission/types.js';
 import { isRecord } from '../util/is-record.js';
 import { matchesAny } from './glob.js';
-import { readAt } from './pod-templates.js';
+import { groupOfApiVersion, qualifiedKind, readAt } from './pod-templates.js';
 import { formatPath, type PathSegment } from './selector.js';
 import { type Owner, ownersOf } from './ownership.js';
 import type {
   AppliedException,
   CompiledException,
+  CompiledExclusion,
   CompiledPolicy,
   CompiledRule,
   Enforcement,
@@ -119,6 +120,29 @@ function matchSkipReason(policy: CompiledPolicy, input: EvaluationInput, subject
   if (user?.username !== undefined && matchesAny(m.excludeUsers, user.username)) return 'user is excluded';
   if (user?.groups?.some((g) => matchesAny(m.excludeGroups, g))) return 'group is excluded';
   return undefined;
+}
+
+/** The first exclusion the request matches, or undefined. */
+function matchingExclusion(set: PolicySet, subject: Subject): CompiledExclusion | undefined {
+  for (const x of set.exclusions) {
+    if (x.namespaces !== undefined && (subject.namespace === '' || !matchesAny(x.namespaces, subject.namespace)))
+      continue;
+    if (x.kinds !== undefined && !matchesAny(x.kinds, subject.kind)) continue;
+    if (x.names !== undefined && !matchesAny(x.names, subject.name)) continue;
+    if (x.labels !== undefined && [...x.labels].some(([k, v]) => subject.labels[k] !== v)) continue;
+    return x;
+  }
+  return undefined;
+}
+
+/** The policies for this request's kind: a custom workload kind by `group/Kind`, others by kind name. */
+function targetsFor(set: PolicySet, input: EvaluationInput) {
+  if (set.workloadKinds.length > 0) {
+    const group = input.group ?? groupOfApiVersion(isRecord(input.object) ? input.object.apiVersion : undefined);
+    const custom = group === undefined ? undefined : set.byKind.get(qualifiedKind(group, input.kind));
+    if (custom !== undefined) return custom;
+  }
+  return set.byKind.get(input.kind) ?? set.anyKind;
 }
 
 /** An exception warns (a response Warning) from this many days before it expires. */
@@ -270,7 +294,7 @@ export function evaluateObject(set: PolicySet, input: EvaluationInput, options: 
   const { budget } = options;
   let timedOut = false;
   const omitted: OmittedViolations[] = [];
-  const targets = set.byKind.get(input.kind) ?? set.anyKind;
+  const targets = targetsFor(set, input);
   if (targets.length === 0) return { results, violations, omitted, notices };
   const max = options.maxViolations ?? DEFAULT_MAX_VIOLATIONS;
   const room: Room = { deny: max, warn: max, audit: max };
@@ -289,9 +313,17 @@ export function evaluateObject(set: PolicySet, input: EvaluationInput, options: 
     owners ??= ownersOf(input.object);
     return owners;
   };
+  // An excluded request is allowed without evaluation: every rule is skipped, naming the exclusion.
+  const exclusion = matchingExclusion(set, subject);
+  if (exclusion !== undefined)
+    notices.push({
+      message: 'request excluded',
+      level: 'debug',
+      fields: { exclusion: exclusion.name, file: exclusion.file, reason: exclusion.reason },
+    });
   for (const target of targets) {
     const { policy } = target;
-    let skip = matchSkipReason(policy, input, subject);
+    let skip = exclusion === undefined ? matchSkipReason(policy, input, subject) : `excluded by ${exclusion.name}`;
     const root = target.templatePath === undefined ? input.object : readAt(input.object, target.templatePath);
     if (skip === undefined && !isRecord(root))
       skip = target.templatePath === undefined ? 'no object' : 'no pod template';

@@ -53,5 +53,7 @@ export type {
   CompiledPolicy,
   CompiledRule,
   CompiledException,
+  CompiledExclusion,
+  WorkloadKind,
   PolicyTarget,
 } from './types.js';

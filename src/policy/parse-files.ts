@@ -4,15 +4,24 @@
  * column. The work is a generator that pauses between small steps, so the server's loader can
  * let requests run in between (load-dir.ts); parsePolicyFiles runs it straight through.
  */
-import { compileException, compilePolicy, type ExceptionDoc, type PolicyDoc } from './compile-document.js';
+import {
+  compileException,
+  compileExclusions,
+  compilePolicy,
+  compileWorkloadKinds,
+  type ExceptionDoc,
+  type ExclusionsDoc,
+  type PolicyDoc,
+  type WorkloadKindsDoc,
+} from './compile-document.js';
 import { capIssues, DEFAULT_POLICY_LIMITS, formatBytes, lineAtByte, type PolicyLimits } from './limits.js';
 import { buildPolicySet } from './policy-set.js';
-import { checkSchema } from './schema-check.js';
+import { checkSchema, fieldName } from './schema-check.js';
 import { formatPath } from './selector.js';
 import type { SourceDocument } from './source-map.js';
 import { didYouMean } from './suggest.js';
 import type { Issue } from '../issues.js';
-import type { CompiledException, CompiledPolicy, PolicySet } from './types.js';
+import type { CompiledException, CompiledExclusion, CompiledPolicy, PolicySet, WorkloadKind } from './types.js';
 import { yamlDocuments, type RawDocument } from './yaml-documents.js';
 
 /** One policy file: its name as shown in issues, and its text. */
@@ -30,6 +39,15 @@ export interface LoadResult<T> {
 interface Loaded<T> {
   item: T;
   source: SourceDocument;
+}
+
+/** What the documents of a policy directory compile to, before names are checked. */
+interface Compiled {
+  policies: Array<Loaded<CompiledPolicy>>;
+  exceptions: Array<Loaded<CompiledException>>;
+  /** One entry per `kind: PolicyExclusions` document; `item.name` is the document's name. */
+  exclusions: Array<Loaded<{ name: string; file: string; entries: CompiledExclusion[] }>>;
+  workloadKinds: Array<{ kind: WorkloadKind; source: SourceDocument; at: Array<string | number> }>;
 }
 
 /**
@@ -82,8 +100,7 @@ export function* policyLoadSteps(
   limits: PolicyLimits = DEFAULT_POLICY_LIMITS,
 ): Generator<void, LoadResult<PolicySet>> {
   const issues: Issue[] = [];
-  const policies: Array<Loaded<CompiledPolicy>> = [];
-  const exceptions: Array<Loaded<CompiledException>> = [];
+  const compiled: Compiled = { policies: [], exceptions: [], exclusions: [], workloadKinds: [] };
   const policyNames = new Map<string, Set<string> | undefined>();
   let total = 0;
   for (const [index, { file, text }] of files.entries()) {
@@ -104,19 +121,22 @@ export function* policyLoadSteps(
         yield;
         continue;
       }
-      yield* addDocument(doc, issues, limits.maxIssues, policies, exceptions, policyNames);
+      yield* addDocument(doc, issues, limits.maxIssues, compiled, policyNames);
       if (issues.length > limits.maxIssues) break;
       yield;
     }
   }
   if (capIssues(issues, limits.maxIssues)) return { value: buildPolicySet([], []), issues };
-  const uniquePolicies = unique(policies, 'policy', issues);
-  const uniqueExceptions = unique(exceptions, 'exception', issues);
+  const uniquePolicies = unique(compiled.policies, 'policy', issues);
+  const uniqueExceptions = unique(compiled.exceptions, 'exception', issues);
   const validExceptions = uniqueExceptions.filter((e) => checkReferences(e, policyNames, issues));
+  const uniqueExclusions = unique(compiled.exclusions, 'exclusions document', issues);
   return {
     value: buildPolicySet(
       uniquePolicies.map((p) => p.item),
       validExceptions.map((e) => e.item),
+      uniqueExclusions.flatMap((x) => x.item.entries),
+      uniqueWorkloadKinds(compiled.workloadKinds, issues),
     ),
     issues,
   };
@@ -147,8 +167,7 @@ function* addDocument(
   doc: RawDocument,
   issues: Issue[],
   maxIssues: number,
-  policies: Array<Loaded<CompiledPolicy>>,
-  exceptions: Array<Loaded<CompiledException>>,
+  compiled: Compiled,
   policyNames: Map<string, Set<string> | undefined>,
 ): Generator<void, void> {
   yield;
@@ -171,13 +190,44 @@ function* addDocument(
     return;
   }
   yield;
+  const { source } = doc;
   if (kind === 'Policy') {
-    const compiled = compilePolicy(doc.value as PolicyDoc, doc.source, issues);
-    if (compiled !== undefined) policies.push({ item: compiled, source: doc.source });
+    const item = compilePolicy(doc.value as PolicyDoc, source, issues);
+    if (item !== undefined) compiled.policies.push({ item, source });
+  } else if (kind === 'PolicyExclusions') {
+    const value = doc.value as ExclusionsDoc;
+    const entries = compileExclusions(value, source, issues);
+    if (entries !== undefined)
+      compiled.exclusions.push({ item: { name: value.metadata.name, file: source.file, entries }, source });
+  } else if (kind === 'WorkloadKinds') {
+    for (const w of compileWorkloadKinds(doc.value as WorkloadKindsDoc, source))
+      compiled.workloadKinds.push({ ...w, source });
   } else {
-    const compiled = compileException(doc.value as ExceptionDoc, doc.source, issues);
-    if (compiled !== undefined) exceptions.push({ item: compiled, source: doc.source });
+    const item = compileException(doc.value as ExceptionDoc, source, issues);
+    if (item !== undefined) compiled.exceptions.push({ item, source });
   }
+}
+
+/** Workload kinds with the first declaration of each `group/Kind` kept; later ones are issues. */
+function uniqueWorkloadKinds(declared: Compiled['workloadKinds'], issues: Issue[]): WorkloadKind[] {
+  const first = new Map<string, WorkloadKind>();
+  for (const { kind, source, at } of declared) {
+    const key = `${kind.group}/${kind.kind}`;
+    const prior = first.get(key);
+    if (prior === undefined) {
+      first.set(key, kind);
+      continue;
+    }
+    issues.push(
+      issueAt(
+        'POLICY_DUPLICATE_NAME',
+        source,
+        at,
+        `${fieldName(at)}: workload kind ${key} is already declared (in ${prior.file}); keep one pod template path per kind`,
+      ),
+    );
+  }
+  return [...first.values()];
 }
 
 function issueAt(code: Issue['code'], source: SourceDocument, path: Array<string | number>, message: string): Issue {

@@ -108,6 +108,33 @@ export interface CompiledException {
   readonly expiresAt: Date | undefined;
 }
 
+/**
+ * One entry of a `kind: PolicyExclusions` document: a request that matches every field given
+ * is allowed without evaluation (at least one field is given).
+ */
+export interface CompiledExclusion {
+  /** `<document name>/<entry name>`, as notices and rule results show it. */
+  readonly name: string;
+  readonly file: string;
+  readonly reason: string;
+  /** Namespaced objects only: a cluster-scoped object never matches a namespaces entry. */
+  readonly namespaces: GlobList | undefined;
+  readonly kinds: GlobList | undefined;
+  readonly names: GlobList | undefined;
+  /** Every label given must be on the object with that value. */
+  readonly labels: ReadonlyMap<string, string> | undefined;
+}
+
+/** A custom workload kind from a `kind: WorkloadKinds` document: where its pod template is. */
+export interface WorkloadKind {
+  /** API group, e.g. `argoproj.io`. */
+  readonly group: string;
+  readonly kind: string;
+  /** Path of the pod template inside the object, e.g. ['spec', 'template']. */
+  readonly templatePath: readonly string[];
+  readonly file: string;
+}
+
 /** Where a policy applies on an object of some kind: the object itself, or its pod template. */
 export interface PolicyTarget {
   readonly policy: CompiledPolicy;
@@ -119,7 +146,14 @@ export interface PolicyTarget {
 export interface PolicySet {
   readonly policies: readonly CompiledPolicy[];
   readonly exceptions: readonly CompiledException[];
-  /** Kind -> where each policy applies on that kind, in policy order. */
+  /** Request exclusions, in load order; the first that matches is named. */
+  readonly exclusions: readonly CompiledExclusion[];
+  /** Custom workload kinds, in load order. */
+  readonly workloadKinds: readonly WorkloadKind[];
+  /**
+   * Kind -> where each policy applies on that kind, in policy order. Built-in kinds are keyed
+   * by kind name; custom workload kinds by `group/Kind` (e.g. `argoproj.io/Rollout`).
+   */
   readonly byKind: ReadonlyMap<string, readonly PolicyTarget[]>;
   /** Policies matching every kind (`kinds: ["*"]`), for kinds not in byKind. */
   readonly anyKind: readonly PolicyTarget[];
@@ -134,6 +168,11 @@ export interface EvaluationInput {
   oldObject?: unknown;
   operation: string;
   kind: string;
+  /**
+   * API group of the kind ('' for the core group). When absent it is read from the object's
+   * apiVersion; it selects custom workload kinds, which are keyed by group and kind.
+   */
+  group?: string;
   namespace?: string;
   name?: string;
   userInfo?: UserInfo;

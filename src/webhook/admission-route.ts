@@ -153,7 +153,8 @@ function logOutcome(logger: Logger, ctx: RouteContext, outcome: Outcome): void {
     const noticeFields: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(notice.fields ?? {}))
       noticeFields[k] = typeof v === 'string' ? boundText(v) : v;
-    logger.info({ ...fields, ...noticeFields }, notice.message);
+    if (notice.level === 'debug') logger.debug({ ...fields, ...noticeFields }, notice.message);
+    else logger.info({ ...fields, ...noticeFields }, notice.message);
   }
   const { response } = outcome;
   logger.info(

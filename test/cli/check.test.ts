@@ -134,6 +134,28 @@ test('check: text output groups by file, with the line of each violation and a s
   );
 });
 
+test('check: a Rollout is judged on its pod template with paths on the Rollout; a kube-system Pod is excluded', async () => {
+  const r = await runCli(['check', '--output', 'json', `${FIX}/workloads/rollout.yaml`]);
+  assert.equal(r.stderr, '');
+  assert.equal(r.code, 1, r.stdout);
+  const report = JSON.parse(r.stdout) as JsonReport;
+  assert.deepEqual(
+    report.results.map((x) => ({
+      kind: x.kind,
+      violations: x.violations.map((v) => `${v.enforcement} ${v.policy}/${v.rule} ${v.path}`),
+    })),
+    [
+      {
+        kind: 'Rollout',
+        violations: ['deny disallow-secret-env/secret-env-var spec.template.spec.containers[0].env[0]'],
+      },
+      { kind: 'Pod', violations: [] },
+    ],
+  );
+  const text = await runCli(['check', `${FIX}/workloads/rollout.yaml`]);
+  assert.match(text.stdout, /spec\.template\.spec\.containers\[0\]\.env\[0\] \(line 17\)/);
+});
+
 test('check: a clean file exits 0', async () => {
   const r = await runCli(['check', `${FIX}/clean`]);
   assert.equal(r.code, 0);

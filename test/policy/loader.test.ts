@@ -131,6 +131,26 @@ const cases: Array<{ name: string; dir: string; policies: string[]; issues: Arra
     ],
   },
   {
+    name: 'exclusions: an entry without match fields, a misspelled field and a repeated entry name, each at its line',
+    dir: 'bad-exclusions',
+    policies: [],
+    issues: [
+      'POLICY_SCHEMA_INVALID test/fixtures/policy/bad-exclusions/everything.yaml:7:7: exclusions[0]: matches every request; give at least one of namespaces, kinds, names or labels',
+      'POLICY_SCHEMA_INVALID test/fixtures/policy/bad-exclusions/exclusions.yaml:9:7: exclusions[0]: unknown field "namespace" (did you mean "namespaces"?)',
+      'POLICY_DUPLICATE_NAME test/fixtures/policy/bad-exclusions/more.yaml:10:13: exclusions[1].name: another exclusion of this document is already named "a"',
+    ],
+  },
+  {
+    name: 'workload kinds: a kind without its group, a bad template path and a kind declared twice, each at its line',
+    dir: 'bad-workload-kinds',
+    policies: [],
+    issues: [
+      'POLICY_SCHEMA_INVALID test/fixtures/policy/bad-workload-kinds/kinds.yaml:7:13: kinds[0].kind: "Rollout" is not valid: must be an API group and a kind, like argoproj.io/Rollout',
+      'POLICY_SCHEMA_INVALID test/fixtures/policy/bad-workload-kinds/kinds.yaml:10:20: kinds[1].podTemplate: "spec..template" is not valid: must be the dotted path of the pod template in the object, like spec.template',
+      'POLICY_DUPLICATE_NAME test/fixtures/policy/bad-workload-kinds/more.yaml:7:13: kinds[0].kind: workload kind keda.sh/ScaledJob is already declared (in test/fixtures/policy/bad-workload-kinds/first.yaml); keep one pod template path per kind',
+    ],
+  },
+  {
     name: 'recursive, .yaml/.yml in any case, other files ignored',
     dir: 'tree',
     policies: ['deeper-two', 'nested-one', 'same'],
@@ -179,6 +199,39 @@ test('loader: the shipped policies load without issues and index every pod-templ
     );
   }
   assert.equal(r.value.byKind.get('Service'), undefined);
+  assert.deepEqual(
+    r.value.exclusions.map((x) => x.name),
+    [
+      'system-exclusions/kubernetes-system-namespaces',
+      'system-exclusions/kube-public',
+      'system-exclusions/kube-node-lease',
+      'system-exclusions/shroud',
+      'system-exclusions/bootstrap-rbac',
+    ],
+  );
+  assert.deepEqual(
+    r.value.workloadKinds.map((w) => `${w.group}/${w.kind} ${w.templatePath.join('.')}`),
+    [
+      'argoproj.io/Rollout spec.template',
+      'serving.knative.dev/Service spec.template',
+      'keda.sh/ScaledJob spec.jobTargetRef.template',
+      'apps.kruise.io/CloneSet spec.template',
+    ],
+  );
+  for (const kind of [
+    'argoproj.io/Rollout',
+    'serving.knative.dev/Service',
+    'keda.sh/ScaledJob',
+    'apps.kruise.io/CloneSet',
+  ])
+    assert.deepEqual(
+      r.value.byKind.get(kind)?.map((t) => `${t.policy.name} ${t.templatePath?.join('.')}`),
+      [
+        `disallow-host-path ${kind === 'keda.sh/ScaledJob' ? 'spec.jobTargetRef.template' : 'spec.template'}`,
+        `disallow-secret-env ${kind === 'keda.sh/ScaledJob' ? 'spec.jobTargetRef.template' : 'spec.template'}`,
+      ],
+      kind,
+    );
 });
 
 test('loader: a missing directory is an issue, not an exception', async () => {

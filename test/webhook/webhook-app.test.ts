@@ -322,6 +322,23 @@ describe('answers to decodable reviews', () => {
     assert.equal(line?.exception, 'legacy-app');
     assert.equal(line?.uid, UID);
   });
+
+  test('a notice with level debug is logged at debug, others at info', async () => {
+    const { app, logs } = makeApp({
+      review: (): ReviewVerdict => ({
+        allowed: true,
+        notices: [
+          { message: 'request excluded', level: 'debug', fields: { exclusion: 'system-exclusions/kube-system' } },
+          { message: 'exception expired', fields: { exception: 'legacy-app' } },
+        ],
+      }),
+    });
+    await request(app).post('/validate').send(admissionReview(podWithCanary()));
+    const excluded = logs.lines().find((l) => l.msg === 'request excluded');
+    assert.equal(excluded?.level, 'debug');
+    assert.equal(excluded?.exclusion, 'system-exclusions/kube-system');
+    assert.equal(logs.lines().find((l) => l.msg === 'exception expired')?.level, 'info');
+  });
 });
 
 describe('health endpoints and unknown paths', () => {
