@@ -50,19 +50,54 @@ function judgedPart(object: Record<string, unknown>): Record<string, unknown> {
   return out;
 }
 
+/** Nesting depth compared by recursion; deeper subtrees go to an explicit stack (no stack overflow). */
+const RECURSION_DEPTH = 64;
+
 /**
- * Structural equality of two JSON values, with an explicit stack (no recursion, so a deeply
- * nested body cannot overflow the call stack). Each value is visited once: linear in their size.
+ * Structural equality of two JSON values. Each value is visited once: linear in their size.
+ * Recursion (fast) down to RECURSION_DEPTH, then an explicit stack, so a deeply nested body
+ * cannot overflow the call stack.
  */
 export function jsonEqual(a: unknown, b: unknown): boolean {
-  const stack: Array<[unknown, unknown]> = [[a, b]];
-  while (stack.length > 0) {
-    const [x, y] = stack.pop()!;
+  return equalAt(a, b, 0);
+}
+
+function equalAt(x: unknown, y: unknown, depth: number): boolean {
+  if (x === y) return true;
+  if (typeof x !== 'object' || typeof y !== 'object' || x === null || y === null) return false;
+  if (depth === RECURSION_DEPTH) return equalByStack(x, y);
+  if (Array.isArray(x)) {
+    if (!Array.isArray(y) || x.length !== y.length) return false;
+    for (let i = 0; i < x.length; i++) if (!equalAt(x[i], y[i], depth + 1)) return false;
+    return true;
+  }
+  if (Array.isArray(y)) return false;
+  const xr = x as Record<string, unknown>;
+  const yr = y as Record<string, unknown>;
+  let n = 0;
+  for (const k in xr) {
+    if (!Object.hasOwn(xr, k)) continue;
+    if (!Object.hasOwn(yr, k) || !equalAt(xr[k], yr[k], depth + 1)) return false;
+    n++;
+  }
+  for (const k in yr) if (Object.hasOwn(yr, k) && --n < 0) return false;
+  return n === 0;
+}
+
+function equalByStack(a: object, b: object): boolean {
+  const xs: unknown[] = [a];
+  const ys: unknown[] = [b];
+  while (xs.length > 0) {
+    const x = xs.pop();
+    const y = ys.pop();
     if (x === y) continue;
     if (typeof x !== 'object' || typeof y !== 'object' || x === null || y === null) return false;
     if (Array.isArray(x)) {
       if (!Array.isArray(y) || x.length !== y.length) return false;
-      for (let i = 0; i < x.length; i++) stack.push([x[i], y[i]]);
+      for (let i = 0; i < x.length; i++) {
+        xs.push(x[i]);
+        ys.push(y[i]);
+      }
       continue;
     }
     if (Array.isArray(y)) return false;
@@ -72,7 +107,8 @@ export function jsonEqual(a: unknown, b: unknown): boolean {
     if (keys.length !== Object.keys(yr).length) return false;
     for (const k of keys) {
       if (!Object.hasOwn(yr, k)) return false;
-      stack.push([xr[k], yr[k]]);
+      xs.push(xr[k]);
+      ys.push(yr[k]);
     }
   }
   return true;
@@ -85,11 +121,14 @@ export function jsonEqual(a: unknown, b: unknown): boolean {
  */
 export function unjudgedUpdate(object: unknown, oldObject: unknown): string | undefined {
   if (!isRecord(object) || !isRecord(oldObject)) return undefined;
-  const meta = object.metadata;
-  if (isRecord(meta) && meta.deletionTimestamp !== undefined && meta.deletionTimestamp !== null)
-    return 'object is being deleted';
+  if (beingDeleted(object)) return 'object is being deleted';
   if (jsonEqual(judgedPart(object), judgedPart(oldObject))) return 'only metadata, status or scale changed';
   return undefined;
+}
+
+function beingDeleted(object: unknown): boolean {
+  const meta = isRecord(object) ? object.metadata : undefined;
+  return isRecord(meta) && meta.deletionTimestamp !== undefined && meta.deletionTimestamp !== null;
 }
 
 const PLAIN_KEY = /^[A-Za-z_][A-Za-z0-9_-]*$/;
@@ -169,8 +208,11 @@ function ephemeralNames(object: unknown): Set<string> {
  * are warnings whose message starts with EXISTING_PREFIX.
  *
  * - Without an `oldObject` the request is judged as a CREATE.
- * - The old object is evaluated only when the new one has a deny violation (so a clean update
- *   costs one evaluation and a comparison). A timed-out evaluation is returned as it is.
+ * - The new object is evaluated first: when it has no violation at all, that is the verdict
+ *   (the same as an unevaluated update's), so a clean update costs one evaluation. The
+ *   comparison with the old object follows only when there is something to excuse, and the
+ *   old object is evaluated only when the new one has a deny violation. A timed-out evaluation
+ *   is returned as it is, unless the update changes nothing judged.
  * - `pods/ephemeralcontainers`: a deny violation under `spec.ephemeralContainers[i]` of a
  *   container whose name the old pod did not have denies; every other one is existing.
  * - Deny violations past the engine's cap have no path: a rule's are existing when the old
@@ -180,8 +222,14 @@ export function judgeUpdate(request: AdmissionRequest, evaluate: EvaluateFn): Ev
   const object = request.object ?? undefined;
   const oldObject = request.oldObject ?? undefined;
   if (!isRecord(oldObject)) return evaluate(object);
-  if (unjudgedUpdate(object, oldObject) !== undefined) return undefined;
+  if (beingDeleted(object)) return undefined;
   const evaluation = evaluate(object);
+  // With nothing found, the verdict is the one an unevaluated update gets: the comparison is
+  // skipped (it costs about as much as evaluating a clean object). Otherwise, and when the
+  // deadline passed, an update that changes nothing judged is allowed as if never evaluated.
+  const clean = evaluation.timedOut !== true && evaluation.violations.length === 0 && evaluation.omitted.length === 0;
+  if (clean) return evaluation;
+  if (unjudgedUpdate(object, oldObject) !== undefined) return undefined;
   if (evaluation.timedOut === true || !hasDeny(evaluation)) return evaluation;
 
   if (request.subResource === 'ephemeralcontainers') {

@@ -4,6 +4,7 @@ import fc from 'fast-check';
 import type { AdmissionRequest, KubeObject } from '../../src/admission/types.js';
 import { createPolicyReviewer, loadPolicyDir } from '../../src/policy/index.js';
 import { EXISTING_PREFIX, identityPath, jsonEqual, unjudgedUpdate } from '../../src/policy/update.js';
+import { truncateUtf8 } from '../../src/policy/verdict.js';
 
 const { value: BUILTINS, issues } = await loadPolicyDir('policies');
 assert.deepEqual(issues, []);
@@ -367,5 +368,45 @@ test('canaries (property): no UPDATE verdict contains a planted value', async ()
       assert.ok(!JSON.stringify(verdict).includes(CANARY));
     }),
     { numRuns: 200 },
+  );
+});
+
+test('update: past the deadline, an update that changes nothing judged is still allowed; any other is the timeout denial', async () => {
+  const late = createPolicyReviewer(() => BUILTINS, { clock: () => 10 });
+  const table: Array<[string, AdmissionRequest, boolean]> = [
+    [
+      'label-only update of a violating Deployment',
+      update(
+        deployment([secretEnv('app')], { meta: { labels: { app: 'web', x: '1' } } }),
+        deployment([secretEnv('app')]),
+      ),
+      true,
+    ],
+    [
+      'an image change of a violating Deployment',
+      update(deployment([{ ...secretEnv('app'), image: 'app:2' }]), deployment([secretEnv('app')])),
+      false,
+    ],
+  ];
+  for (const [name, request, allowed] of table) {
+    const verdict = await late.review(request, { deadline: 0 });
+    assert.equal(verdict.allowed, allowed, name);
+    assert.equal(verdict.timedOut, allowed ? undefined : true, name);
+  }
+});
+
+test('truncateUtf8 (property): the cut line is a prefix of whole code points within the byte bound', () => {
+  fc.assert(
+    fc.property(fc.string({ unit: 'binary', maxLength: 300 }), fc.integer({ min: 4, max: 400 }), (s, max) => {
+      const cut = truncateUtf8(s, max);
+      assert.ok(Buffer.byteLength(cut) <= max, `${Buffer.byteLength(cut)} > ${max}`);
+      if (cut === s) return;
+      assert.ok(cut.endsWith('…'));
+      const kept = cut.slice(0, -1);
+      assert.ok(s.startsWith(kept));
+      // Nothing more would have fitted: the next code point would overflow the bound.
+      const next = String.fromCodePoint(s.codePointAt(kept.length)!);
+      assert.ok(Buffer.byteLength(kept + next) + Buffer.byteLength('…') > max);
+    }),
   );
 });
