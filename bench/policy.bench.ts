@@ -1,7 +1,7 @@
 /**
  * Policy engine cost: all built-ins on a Pod, an ~8 KB Deployment, a 200-key ConfigMap and a
- * ClusterRole, each next to JSON.parse of the same AdmissionReview body; growth with the number
- * of policies (4, 20, 100); which selectors run compiled vs through jsonpath-plus; the cost of
+ * ClusterRole, each next to JSON.parse of the same AdmissionReview body; an UPDATE of the
+ * Deployment against its CREATE; growth with the number of policies (4, 20, 100); which selectors run compiled vs through jsonpath-plus; the cost of
  * a deadline (budget checks) against a round trip to a worker thread; and `matches` patterns
  * in RE2JS against JavaScript's RegExp.
  */
@@ -195,6 +195,8 @@ export async function run(): Promise<void> {
     );
   }
 
+  updateCost(reviewer);
+
   const dep = deployment(false);
   const depInput = { object: dep, operation: 'CREATE', kind: 'Deployment', namespace: 'shop', name: 'web' };
   const growth: Measurement[] = [];
@@ -251,6 +253,42 @@ export async function run(): Promise<void> {
     [compiled, viaLibrary],
     compiled.name,
   );
+}
+
+/**
+ * An UPDATE of the ~8 KB Deployment that changes one env value, against its CREATE: a clean
+ * object is evaluated once (plus the comparison that rules out a metadata-only change); one
+ * with a deny violation is evaluated old and new, and the violations matched by identity.
+ */
+function updateCost(reviewer: ReturnType<typeof createPolicyReviewer>): void {
+  const rows: Measurement[] = [];
+  const ratios: string[] = [];
+  for (const [name, secretEnv] of [
+    ['Deployment', false],
+    ['Deployment (1 violation, kept)', true],
+  ] as const) {
+    const create = (JSON.parse(reviewBody(deployment(secretEnv))) as { request: AdmissionRequest }).request;
+    const changed = deployment(secretEnv);
+    const containers = (
+      changed.spec as { template: { spec: { containers: Array<{ env: Array<{ value?: string }> }> } } }
+    ).template.spec.containers;
+    containers[1]!.env[0]!.value = 'changed';
+    const update: AdmissionRequest = {
+      ...create,
+      operation: 'UPDATE',
+      object: JSON.parse(JSON.stringify(changed)),
+      oldObject: JSON.parse(JSON.stringify(deployment(secretEnv))),
+    };
+    if (reviewer.review(update).allowed !== true) throw new Error(`${name}: the UPDATE was not allowed`);
+    const [c, u] = interleavedBest(5, [
+      [`${name}: CREATE reviewer.review`, () => reviewer.review(create)],
+      [`${name}: UPDATE reviewer.review (one env value)`, () => reviewer.review(update)],
+    ]);
+    rows.push(c!, u!);
+    ratios.push(`${name} ${(u!.usPerOp / c!.usPerOp).toFixed(2)}x`);
+  }
+  printTable('UPDATE vs CREATE (fastest of 5 interleaved rounds)', rows);
+  console.log(`  UPDATE / CREATE: ${ratios.join(', ')} (goal: at most 2x)`);
 }
 
 /**

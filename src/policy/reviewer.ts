@@ -3,6 +3,7 @@ import type { AdmissionRequest, Reviewer, ReviewOptions, ReviewVerdict } from '.
 import { ShroudError } from '../errors.js';
 import { DEFAULT_MAX_VIOLATIONS, evaluateObject } from './engine.js';
 import type { PolicySet } from './types.js';
+import { judgeUpdate } from './update.js';
 import { DEFAULT_MAX_AUDIT_ANNOTATION_BYTES, DEFAULT_MAX_MESSAGE_BYTES, toVerdict } from './verdict.js';
 
 /** Options for createPolicyReviewer. */
@@ -58,6 +59,8 @@ const ALWAYS_ALLOWED_OPERATIONS = new Set(['DELETE', 'CONNECT']);
  * Creates a Reviewer that evaluates each request against `current()`, read once per request,
  * so a set swapped during a review never mixes with the old one. DELETE and CONNECT, and
  * requests for subresources other than `pods/ephemeralcontainers`, are allowed without evaluation.
+ * UPDATE is judged on what it changes (see judgeUpdate in update.ts): a deny violation the old
+ * object already had becomes a warning.
  *
  * With `review(request, { deadline })`, evaluation stops once `clock()` passes the deadline and
  * the verdict is `{ allowed: false, timedOut: true }` with a message and the engine's notices
@@ -83,19 +86,25 @@ export function createPolicyReviewer(current: () => PolicySet, options: PolicyRe
       if (!EVALUATED_SUBRESOURCES.has(request.subResource ?? '')) return { allowed: true };
       const set = current();
       const { deadline } = reviewOptions;
-      const evaluation = evaluateObject(
-        set,
-        {
-          object: request.object ?? undefined,
-          oldObject: request.oldObject ?? undefined,
-          operation: request.operation,
-          kind: request.kind.kind,
-          namespace: request.namespace,
-          name: request.name,
-          userInfo: request.userInfo,
-        },
-        { now: now(), maxViolations, budget: deadline === undefined ? undefined : { deadline, clock } },
-      );
+      const at = now();
+      const evaluate = (object: unknown) =>
+        evaluateObject(
+          set,
+          {
+            object,
+            oldObject: request.oldObject ?? undefined,
+            operation: request.operation,
+            kind: request.kind.kind,
+            namespace: request.namespace,
+            name: request.name,
+            userInfo: request.userInfo,
+          },
+          { now: at, maxViolations, budget: deadline === undefined ? undefined : { deadline, clock } },
+        );
+      // UPDATE is judged on what it changes (update.ts); undefined: allowed without evaluation.
+      const evaluation =
+        request.operation === 'UPDATE' ? judgeUpdate(request, evaluate) : evaluate(request.object ?? undefined);
+      if (evaluation === undefined) return { allowed: true };
       if (evaluation.timedOut === true) {
         return {
           allowed: false,
