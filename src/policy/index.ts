@@ -19,6 +19,12 @@ export {
   DEFAULT_MAX_AUDIT_ANNOTATION_BYTES,
   type VerdictLimits,
 } from './verdict.js';
+export {
+  applyEnforcementOverride,
+  ENFORCEMENT_OVERRIDES,
+  WOULD_DENY_PREFIX,
+  type EnforcementOverride,
+} from './enforcement-override.js';
 export { emptyPolicySet } from './policy-set.js';
 /** Issues are shared by every loader (src/issues.ts); re-exported here for policy callers. */
 export { formatIssue, valueOrThrow, type Issue } from '../issues.js';
