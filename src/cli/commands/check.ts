@@ -55,7 +55,8 @@ YAML or JSON; multi-document; kind: List items) as a CREATE against the policies
   },
   positionals: true,
   footer: `Exit codes: 0 nothing would be denied, 1 something would be denied,
-2 usage error or a file that cannot be parsed, 3 the policies cannot be loaded.`,
+2 usage error, a file that cannot be parsed or a repeated key (its objects are still
+checked), 3 the policies cannot be loaded.`,
 });
 
 function str(v: unknown): string | null {
