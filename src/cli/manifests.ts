@@ -125,7 +125,10 @@ function problemsOf(
 function duplicateIssue(file: string, lineCounter: LineCounter, problem: YamlProblem): FileIssue {
   const pos = lineCounter.linePos(problem.offset);
   const first = problem.duplicate === undefined ? undefined : lineCounter.linePos(problem.duplicate.firstOffset).line;
-  const key = problem.duplicate === undefined ? 'a key' : `key ${JSON.stringify(problem.duplicate.key)}`;
+  // A key is a name, but it can be up to 1024 characters long (more when quoted): show its start.
+  const name = problem.duplicate?.key;
+  const shown = name === undefined ? undefined : name.length > 80 ? `${name.slice(0, 80)}…` : name;
+  const key = shown === undefined ? 'a key' : `key ${JSON.stringify(shown)}`;
   return {
     code: 'POLICY_INPUT_DUPLICATE_KEY',
     message: `${key} appears again in the same map${first === undefined ? '' : ` (first at line ${first})`}; YAML readers that accept this keep the last value, which is what was checked, and strict ones refuse the file. Remove one of them.`,

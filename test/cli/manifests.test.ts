@@ -220,3 +220,19 @@ test('manifests: an alias inside the node it names is an input error, not a cycl
     },
   ]);
 });
+
+test('manifests: a very long repeated key is shown by its start', () => {
+  // A plain YAML key is at most 1024 characters long.
+  const long = 'k'.repeat(1000);
+  const r = parseManifest(
+    'f.yaml',
+    `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\ndata:\n  ${long}: x\n  ${long}: y\n`,
+  );
+  assert.equal(r.objects.length, 1);
+  assert.equal(r.errors.length, 1);
+  assert.ok(
+    r.errors[0]!.message.startsWith(`key "${'k'.repeat(80)}…" appears again`),
+    r.errors[0]!.message.slice(0, 120),
+  );
+  assert.ok(r.errors[0]!.message.length < 400);
+});
