@@ -190,8 +190,8 @@ function parseYaml(file: string, text: string, out: ParsedManifest, options: Man
 }
 
 /**
- * Parses one file's text. JSON is read with JSON.parse (fast) and re-read as YAML only to
- * find lines for violations; anything else, or JSON that does not parse, goes through the
+ * Parses one file's text. JSON is read with JSON.parse and re-read as YAML to report repeated
+ * keys and find lines for violations; anything else, or JSON that does not parse, goes through the
  * YAML parser, which reports errors with line and column.
  */
 export function parseManifest(file: string, text: string, options: ManifestOptions = {}): ParsedManifest {
@@ -207,17 +207,16 @@ export function parseManifest(file: string, text: string, options: ManifestOptio
       // Not strict JSON: the YAML parser below accepts more and says where it fails.
     }
     if (parsed) {
-      let located: Locator | undefined;
-      const locate: Locator = (index, path) => {
-        if (located === undefined) {
-          const lineCounter = new LineCounter();
-          // JSON.parse accepted the text, duplicate keys and all: no uniqueKeys (quadratic) here.
-          const all = parseAllDocuments(text, { lineCounter, uniqueKeys: false });
-          located = yamlLocator(Array.isArray(all) ? all : [], lineCounter, file);
-        }
-        return located(index, path);
-      };
-      expand(value, 0, locate, out);
+      // JSON.parse keeps the last of repeated keys, as a last-wins YAML reader does; the text is
+      // read again as YAML (no uniqueKeys: quadratic) to report each repeat and to find lines.
+      const lineCounter = new LineCounter();
+      const all = parseAllDocuments(text, { lineCounter, prettyErrors: false, uniqueKeys: false });
+      const docs = Array.isArray(all) ? all : [];
+      const first = docs[0];
+      if (first !== undefined && first.errors.length === 0)
+        for (const problem of findYamlProblems(first, { maxExpandedNodes: DEFAULT_MAX_EXPANDED_NODES }))
+          if (problem.code === 'DUPLICATE_KEY') out.errors.push(duplicateIssue(file, lineCounter, problem));
+      expand(value, 0, yamlLocator(docs, lineCounter, file), out);
       return out;
     }
   }

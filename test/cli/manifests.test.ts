@@ -236,3 +236,18 @@ test('manifests: a very long repeated key is shown by its start', () => {
   );
   assert.ok(r.errors[0]!.message.length < 400);
 });
+
+test('manifests: a repeated key in a JSON manifest is reported too, and read as its last value', () => {
+  const r = parseManifest(
+    'f.json',
+    '{"apiVersion": "v1", "kind": "Pod",\n "metadata": {"name": "a",\n  "name": "b"}}\n',
+  );
+  assert.deepEqual(
+    r.objects.map((o) => [(o.object.metadata as { name: string }).name, o.lineOf(['metadata', 'name'])]),
+    [['b', 3]],
+  );
+  assert.deepEqual(
+    r.errors.map((e) => [e.code, e.file, e.line, e.column]),
+    [['POLICY_INPUT_DUPLICATE_KEY', 'f.json', 3, 3]],
+  );
+});
