@@ -41,6 +41,8 @@ export const ERROR_CODES = {
   POLICY_DEADLINE_PASSED:
     "A review's deadline passed before every rule was evaluated; the webhook answers with its timeout denial.",
   POLICY_INPUT_INVALID: 'A file given to `shroud check` or `shroud policy test` cannot be read or parsed.',
+  POLICY_INPUT_DUPLICATE_KEY:
+    'A manifest repeats a key in one map; it was checked with the last value, as last-wins YAML readers read it.',
   POLICY_TEST_INVALID: 'A `shroud policy test` case folder is incomplete or unreadable, or expected.yaml is malformed.',
 
   // tls: certificates and keys

@@ -6,6 +6,10 @@
  * Linear in the size of the file: duplicate keys are found with a Set per map rather than the
  * yaml package's pairwise `uniqueKeys` check, paths are located through per-map indexes, and a
  * document whose aliases expand it past `maxExpandedNodes` is an error at the line where it does.
+ *
+ * A duplicated key does not stop a document: it is read as a last-wins YAML reader reads it
+ * (the last value counts, and violations point at it), and each repeat is reported as
+ * POLICY_INPUT_DUPLICATE_KEY at its line beside the objects.
  */
 import { LineCounter, parseAllDocuments, type Document } from 'yaml';
 import {
@@ -14,6 +18,7 @@ import {
   sourceDocument,
   type PathSegment,
   type SourceDocument,
+  type YamlProblem,
 } from '../policy/index.js';
 import type { FileIssue } from '../issues.js';
 import { isRecord } from '../util/is-record.js';
@@ -37,7 +42,10 @@ export interface ManifestOptions {
 
 export interface ParsedManifest {
   objects: ManifestObject[];
-  /** Documents that could not be parsed (POLICY_INPUT_INVALID), with line and column. */
+  /**
+   * Documents that could not be parsed (POLICY_INPUT_INVALID), and repeated keys of documents
+   * that were read all the same (POLICY_INPUT_DUPLICATE_KEY), with line and column.
+   */
   errors: FileIssue[];
   /** Non-empty documents that are not Kubernetes objects (no apiVersion and kind). */
   skipped: number;
@@ -91,31 +99,62 @@ function inputIssue(file: string, line: number, column: number, message: string)
   return { code: 'POLICY_INPUT_INVALID', message, file, line, column };
 }
 
-/** The first problem of a document (by position): a yaml error, a duplicate key or an alias problem. */
-function firstProblem(doc: Document, options: ManifestOptions): { offset: number; message: string } | undefined {
+/**
+ * What is wrong with a document: the first problem that stops it from being read (a yaml error
+ * or an alias problem, by position), and every duplicate key. A duplicate does not stop it: the
+ * document is read as a last-wins YAML reader reads it, and the duplicate is reported beside it.
+ */
+function problemsOf(
+  doc: Document,
+  options: ManifestOptions,
+): { fatal: { offset: number; message: string } | undefined; duplicates: YamlProblem[] } {
   const yamlError = doc.errors[0];
-  const first =
-    yamlError === undefined ? undefined : { offset: yamlError.pos[0], message: yamlError.message.split('\n')[0]! };
   // Alias expansion is only judged on a document that parsed: a broken one is reported as broken.
-  if (first !== undefined) return first;
-  return findYamlProblems(doc, { maxExpandedNodes: options.maxExpandedNodes ?? DEFAULT_MAX_EXPANDED_NODES })[0];
+  if (yamlError !== undefined)
+    return { fatal: { offset: yamlError.pos[0], message: yamlError.message.split('\n')[0]! }, duplicates: [] };
+  const problems = findYamlProblems(doc, {
+    maxExpandedNodes: options.maxExpandedNodes ?? DEFAULT_MAX_EXPANDED_NODES,
+  });
+  return {
+    fatal: problems.find((p) => p.code !== 'DUPLICATE_KEY'),
+    duplicates: problems.filter((p) => p.code === 'DUPLICATE_KEY'),
+  };
+}
+
+/** A duplicate key as a POLICY_INPUT_DUPLICATE_KEY issue at the repeated key. */
+function duplicateIssue(file: string, lineCounter: LineCounter, problem: YamlProblem): FileIssue {
+  const pos = lineCounter.linePos(problem.offset);
+  const first = problem.duplicate === undefined ? undefined : lineCounter.linePos(problem.duplicate.firstOffset).line;
+  // A key is a name, but it can be up to 1024 characters long (more when quoted): show its start.
+  const name = problem.duplicate?.key;
+  const shown = name === undefined ? undefined : name.length > 80 ? `${name.slice(0, 80)}…` : name;
+  const key = shown === undefined ? 'a key' : `key ${JSON.stringify(shown)}`;
+  return {
+    code: 'POLICY_INPUT_DUPLICATE_KEY',
+    message: `${key} appears again in the same map${first === undefined ? '' : ` (first at line ${first})`}; YAML readers that accept this keep the last value, which is what was checked, and strict ones refuse the file. Remove one of them.`,
+    file,
+    line: pos.line,
+    column: pos.col,
+  };
 }
 
 function parseYaml(file: string, text: string, out: ParsedManifest, options: ManifestOptions): void {
   const lineCounter = new LineCounter();
-  // uniqueKeys: false because the package's check is quadratic in map size; findYamlProblems
-  // reports the same DUPLICATE_KEY error ("Map keys must be unique") at the same position.
+  // uniqueKeys: false because the package's check is quadratic in map size (findYamlProblems
+  // finds duplicates with a Set per map), and so that a duplicated key reads as its last value.
   const all = parseAllDocuments(text, { lineCounter, prettyErrors: false, uniqueKeys: false });
   // Only non-empty documents count: `---` with nothing (or only comments) after it is not one.
   const docs: Document[] = [];
   const values: unknown[] = [];
   const problems: Array<{ offset: number; message: string } | undefined> = [];
+  const duplicates: YamlProblem[][] = [];
   for (const doc of Array.isArray(all) ? all : []) {
-    const problem = firstProblem(doc, options);
-    if (problem !== undefined) {
+    const found = problemsOf(doc, options);
+    if (found.fatal !== undefined) {
       docs.push(doc);
       values.push(undefined);
-      problems.push(problem);
+      problems.push(found.fatal);
+      duplicates.push([]);
       continue;
     }
     let value: unknown;
@@ -128,10 +167,14 @@ function parseYaml(file: string, text: string, out: ParsedManifest, options: Man
       out.errors.push(inputIssue(file, pos.line, pos.col, (err as Error).message));
       continue;
     }
-    if (value === null || value === undefined) continue;
+    if (value === null || value === undefined) {
+      // An empty document has no keys, so no duplicates to lose here.
+      continue;
+    }
     docs.push(doc);
     values.push(value);
     problems.push(undefined);
+    duplicates.push(found.duplicates);
   }
   const locate = yamlLocator(docs, lineCounter, file);
   docs.forEach((_doc, index) => {
@@ -141,13 +184,14 @@ function parseYaml(file: string, text: string, out: ParsedManifest, options: Man
       out.errors.push(inputIssue(file, pos.line, pos.col, problem.message));
       return;
     }
+    for (const d of duplicates[index] ?? []) out.errors.push(duplicateIssue(file, lineCounter, d));
     expand(values[index], index, locate, out);
   });
 }
 
 /**
- * Parses one file's text. JSON is read with JSON.parse (fast) and re-read as YAML only to
- * find lines for violations; anything else, or JSON that does not parse, goes through the
+ * Parses one file's text. JSON is read with JSON.parse and re-read as YAML to report repeated
+ * keys and find lines for violations; anything else, or JSON that does not parse, goes through the
  * YAML parser, which reports errors with line and column.
  */
 export function parseManifest(file: string, text: string, options: ManifestOptions = {}): ParsedManifest {
@@ -163,17 +207,16 @@ export function parseManifest(file: string, text: string, options: ManifestOptio
       // Not strict JSON: the YAML parser below accepts more and says where it fails.
     }
     if (parsed) {
-      let located: Locator | undefined;
-      const locate: Locator = (index, path) => {
-        if (located === undefined) {
-          const lineCounter = new LineCounter();
-          // JSON.parse accepted the text, duplicate keys and all: no uniqueKeys (quadratic) here.
-          const all = parseAllDocuments(text, { lineCounter, uniqueKeys: false });
-          located = yamlLocator(Array.isArray(all) ? all : [], lineCounter, file);
-        }
-        return located(index, path);
-      };
-      expand(value, 0, locate, out);
+      // JSON.parse keeps the last of repeated keys, as a last-wins YAML reader does; the text is
+      // read again as YAML (no uniqueKeys: quadratic) to report each repeat and to find lines.
+      const lineCounter = new LineCounter();
+      const all = parseAllDocuments(text, { lineCounter, prettyErrors: false, uniqueKeys: false });
+      const docs = Array.isArray(all) ? all : [];
+      const first = docs[0];
+      if (first !== undefined && first.errors.length === 0)
+        for (const problem of findYamlProblems(first, { maxExpandedNodes: DEFAULT_MAX_EXPANDED_NODES }))
+          if (problem.code === 'DUPLICATE_KEY') out.errors.push(duplicateIssue(file, lineCounter, problem));
+      expand(value, 0, yamlLocator(docs, lineCounter, file), out);
       return out;
     }
   }

@@ -5,6 +5,7 @@ import {
   type SettingValues,
   settingsFromEnvironment,
 } from './resolve-settings.js';
+import type { EnforcementOverride } from '../policy/index.js';
 import { type LogLevel, SETTINGS } from './settings.js';
 
 export { LOG_LEVELS, type LogLevel } from './settings.js';
@@ -31,6 +32,7 @@ export const SERVE_SETTINGS = {
   maxViolations: SETTINGS.maxViolations,
   maxMessageBytes: SETTINGS.maxMessageBytes,
   maxAuditAnnotationBytes: SETTINGS.maxAuditAnnotationBytes,
+  enforcementOverride: SETTINGS.enforcementOverride,
   maxPolicyFileBytes: SETTINGS.maxPolicyFileBytes,
   maxPolicyDirBytes: SETTINGS.maxPolicyDirBytes,
   maxPolicyNodes: SETTINGS.maxPolicyNodes,
@@ -91,6 +93,11 @@ export interface ServeConfig {
   workers: number;
   /** What one review may produce (`--max-violations`, `--max-message-bytes`, `--max-audit-annotation-bytes`). */
   verdictLimits: { maxViolations: number; maxMessageBytes: number; maxAuditAnnotationBytes: number };
+  /**
+   * Run every policy as at most `audit` or `warn`, whatever its file says; none by default
+   * (`SHROUD_ENFORCEMENT_OVERRIDE` / `--enforcement-override`).
+   */
+  enforcementOverride: EnforcementOverride | undefined;
   /** What one policy load may read and build (`--max-policy-file-bytes`, `--max-policy-dir-bytes`, `--max-policy-nodes`). */
   policyLimits: { maxFileBytes: number; maxTotalBytes: number; maxDocumentNodes: number };
 }
@@ -129,6 +136,7 @@ export function toServeConfig(resolved: ResolvedSettings<typeof SERVE_SETTINGS>)
       maxMessageBytes: v.maxMessageBytes,
       maxAuditAnnotationBytes: v.maxAuditAnnotationBytes,
     }),
+    enforcementOverride: v.enforcementOverride,
     policyLimits: Object.freeze({
       maxFileBytes: v.maxPolicyFileBytes,
       maxTotalBytes: v.maxPolicyDirBytes,

@@ -4,7 +4,7 @@
  * and `readCommandLine` (src/cli/command-line.ts) resolves them: defaults < environment < flags.
  * The README's "Settings" table is checked against this one (test/config/settings-docs.test.ts).
  */
-import { BUILTIN_POLICY_DIR } from '../policy/index.js';
+import { BUILTIN_POLICY_DIR, ENFORCEMENT_OVERRIDES, type EnforcementOverride } from '../policy/index.js';
 import { choiceSetting, integerSetting, pathSetting, switchSetting, valueSetting } from './setting.js';
 
 /** Log levels pino understands, quietest last. */
@@ -208,6 +208,15 @@ export const SETTINGS = {
     max: 1_048_576,
     accepts: 'a whole number of bytes from 1024',
     help: 'largest audit annotation value, in bytes',
+  }),
+  enforcementOverride: valueSetting<EnforcementOverride | undefined>({
+    flag: 'enforcement-override',
+    arg: 'MODE',
+    env: 'SHROUD_ENFORCEMENT_OVERRIDE',
+    default: undefined,
+    accepts: `one of ${ENFORCEMENT_OVERRIDES.join(', ')}`,
+    parse: (text) => ENFORCEMENT_OVERRIDES.find((mode) => mode === text),
+    help: 'run every policy as audit or warn, whatever its file says: nothing a policy finds denies',
   }),
   maxPolicyFileBytes: integerSetting({
     flag: 'max-policy-file-bytes',

@@ -27,6 +27,12 @@ export {
   EXCEPTIONS_ANNOTATION,
   type VerdictLimits,
 } from './verdict.js';
+export {
+  applyEnforcementOverride,
+  ENFORCEMENT_OVERRIDES,
+  WOULD_DENY_PREFIX,
+  type EnforcementOverride,
+} from './enforcement-override.js';
 export { emptyPolicySet } from './policy-set.js';
 /** Issues are shared by every loader (src/issues.ts); re-exported here for policy callers. */
 export { formatIssue, valueOrThrow, type Issue } from '../issues.js';

@@ -2,6 +2,7 @@
 import type { AdmissionRequest, Reviewer, ReviewOptions, ReviewVerdict } from '../admission/types.js';
 import { ShroudError } from '../errors.js';
 import { DEFAULT_MAX_VIOLATIONS, evaluateObject } from './engine.js';
+import { applyEnforcementOverride, type EnforcementOverride } from './enforcement-override.js';
 import type { PolicySet } from './types.js';
 import { judgeUpdate } from './update.js';
 import { DEFAULT_MAX_AUDIT_ANNOTATION_BYTES, DEFAULT_MAX_MESSAGE_BYTES, toVerdict } from './verdict.js';
@@ -24,6 +25,11 @@ export interface PolicyReviewerOptions {
   maxMessageBytes?: number;
   /** Most UTF-8 bytes of each audit annotation value; default DEFAULT_MAX_AUDIT_ANNOTATION_BYTES (10 KiB), at least 1 KiB. */
   maxAuditAnnotationBytes?: number;
+  /**
+   * Run every policy as at most `audit` or `warn` (enforcement-override.ts): nothing a policy
+   * finds denies. Default: each policy's own enforcement.
+   */
+  enforcementOverride?: EnforcementOverride | undefined;
 }
 
 /** The smallest message bound accepted: room for a violation line and the count of the rest. */
@@ -114,6 +120,9 @@ export function createPolicyReviewer(current: () => PolicySet, options: PolicyRe
           notices: evaluation.notices,
         };
       }
+      const { enforcementOverride } = options;
+      if (enforcementOverride !== undefined)
+        return toVerdict(applyEnforcementOverride(evaluation, enforcementOverride), limits);
       return toVerdict(evaluation, limits);
     },
   };

@@ -41,11 +41,9 @@ export function sourceDocument(file: string, doc: Document, lineCounter: LineCou
     let index = indexes.get(map);
     if (index === undefined) {
       index = new Map();
-      // The first pair with a key wins, as a scan from the start would find it.
-      for (const pair of map.items) {
-        const k = String(keyOf(pair.key));
-        if (!index.has(k)) index.set(k, pair);
-      }
+      // The last pair with a key wins, as it does for the value: a manifest with a duplicated key
+      // is judged on its last value (src/cli/manifests.ts), so its violations point there.
+      for (const pair of map.items) index.set(String(keyOf(pair.key)), pair);
       indexes.set(map, index);
     }
     return index.get(String(seg));

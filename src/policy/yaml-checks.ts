@@ -34,6 +34,8 @@ export interface YamlProblem {
   offset: number;
   /** One sentence saying what is wrong and what to do. */
   message: string;
+  /** DUPLICATE_KEY only: the repeated key, as text, and the offset of its first occurrence in the map. */
+  duplicate?: { key: string; firstOffset: number };
 }
 
 type Frame = { exit: false; node: unknown } | { exit: true; anchor: string; start: number };
@@ -92,15 +94,22 @@ export function findYamlProblems(doc: Document, options: YamlCheckOptions = {}):
       }
       total += 1;
       if (isMap(node)) {
-        const keys = new Set<unknown>();
+        // Key -> offset of its first occurrence in this map.
+        const keys = new Map<unknown, number>();
         for (const pair of node.items) {
           // The yaml package's equality: the same node, or scalars with the same value (=== , so NaN never repeats).
           if (!isScalar(pair.key)) continue;
           const value = pair.key.value;
           if (typeof value === 'number' && Number.isNaN(value)) continue;
-          if (keys.has(value))
-            problems.push({ code: 'DUPLICATE_KEY', offset: offsetOf(pair.key), message: 'Map keys must be unique' });
-          else keys.add(value);
+          const first = keys.get(value);
+          if (first !== undefined)
+            problems.push({
+              code: 'DUPLICATE_KEY',
+              offset: offsetOf(pair.key),
+              message: 'Map keys must be unique',
+              duplicate: { key: String(value), firstOffset: first },
+            });
+          else keys.set(value, offsetOf(pair.key));
         }
       }
       if (isMap(node) || isSeq(node)) {

@@ -67,14 +67,23 @@ export async function startWebhookRole(
       host: config.host,
       port: config.port,
       certDir,
-      reviewer: createPolicyReviewer(policies.current, config.verdictLimits),
+      reviewer: createPolicyReviewer(policies.current, {
+        ...config.verdictLimits,
+        enforcementOverride: config.enforcementOverride,
+      }),
       mutator: noChangeMutator,
       logger,
       pollIntervalMs: config.pollIntervalMs,
       limits: config.limits,
       ...(config.clientCaFile === undefined ? {} : { clientCaFile: resolve(env.cwd, config.clientCaFile) }),
       readiness: {
-        policies: () => ({ ...policies.readiness(), dir: policiesDir, count: policies.current().policies.length }),
+        policies: () => ({
+          ...policies.readiness(),
+          dir: policiesDir,
+          count: policies.current().policies.length,
+          // The enforcement override, only when one is in force (absent: each policy's own).
+          ...(config.enforcementOverride === undefined ? {} : { enforcementOverride: config.enforcementOverride }),
+        }),
         keyring: () => keyring,
       },
     });

@@ -125,42 +125,49 @@ test('manifests: paths in a 40,000-key JSON map are located in linear time', { t
 // The yaml package's own duplicate-key check compares each key with every earlier one: 10-35 s
 // of CPU per 40,000-key map on the development machine (so three of them here); the Set-based
 // check takes milliseconds.
-test('manifests: a duplicate key in a 40,000-key map is still reported at its line', { timeout: 20_000 }, async () => {
+test('manifests: a duplicate key in a 40,000-key map is reported at its line and the map is read', {
+  timeout: 20_000,
+}, async () => {
   const doc = bigConfigMap(40_000, '  key_17: "again"\n');
   const r = parseManifest('big.yaml', `${doc}---\n${doc}---\n${doc}`);
-  assert.deepEqual(r.objects, []);
+  assert.equal(r.objects.length, 3);
+  for (const o of r.objects) {
+    assert.equal((o.object.data as Record<string, string>).key_17, 'again');
+    assert.equal(o.lineOf(['data', 'key_17']), 40_007 + o.document * doc.split('\n').length);
+  }
   const lines = doc.split('\n').length; // lines of one document and its `---`
-  assert.deepEqual(r.errors, [
-    { code: 'POLICY_INPUT_INVALID', file: 'big.yaml', line: 40_007, column: 3, message: 'Map keys must be unique' },
-    {
-      code: 'POLICY_INPUT_INVALID',
-      file: 'big.yaml',
-      line: 40_007 + lines,
-      column: 3,
-      message: 'Map keys must be unique',
-    },
-    {
-      code: 'POLICY_INPUT_INVALID',
-      file: 'big.yaml',
-      line: 40_007 + 2 * lines,
-      column: 3,
-      message: 'Map keys must be unique',
-    },
-  ]);
+  assert.deepEqual(
+    r.errors.map((e) => [e.code, e.file, e.line, e.column]),
+    [0, 1, 2].map((i) => ['POLICY_INPUT_DUPLICATE_KEY', 'big.yaml', 40_007 + i * lines, 3]),
+  );
+  assert.match(r.errors[0]!.message, /^key "key_17" appears again in the same map \(first at line 24\);/);
   await timerTurn();
 });
 
-test('manifests: duplicate keys are reported as the yaml package reports them', () => {
+test('manifests: a duplicate key is reported at the repeat and read as its last value', () => {
   const r = parseManifest(
     'f.yaml',
     'apiVersion: v1\nkind: Pod\nmetadata: {name: a, name: b}\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: c}\n',
   );
-  assert.deepEqual(r.errors, [
-    { code: 'POLICY_INPUT_INVALID', file: 'f.yaml', line: 3, column: 21, message: 'Map keys must be unique' },
-  ]);
+  assert.deepEqual(
+    r.errors.map((e) => [e.code, e.file, e.line, e.column]),
+    [['POLICY_INPUT_DUPLICATE_KEY', 'f.yaml', 3, 21]],
+  );
   assert.deepEqual(
     r.objects.map((o) => [o.document, (o.object.metadata as { name: string }).name]),
-    [[1, 'c']],
+    [
+      [0, 'b'],
+      [1, 'c'],
+    ],
+  );
+});
+
+test('manifests: a duplicate key beside a broken alias: the document is still an input error', () => {
+  const r = parseManifest('f.yaml', 'apiVersion: v1\nkind: Pod\nmetadata: {name: a, name: b}\nspec: &s {x: *s}\n');
+  assert.deepEqual(r.objects, []);
+  assert.deepEqual(
+    r.errors.map((e) => [e.code, e.line]),
+    [['POLICY_INPUT_INVALID', 4]],
   );
 });
 
@@ -212,4 +219,35 @@ test('manifests: an alias inside the node it names is an input error, not a cycl
         'alias *s refers to a node that contains it, so the value would be infinite; write the repeated part out',
     },
   ]);
+});
+
+test('manifests: a very long repeated key is shown by its start', () => {
+  // A plain YAML key is at most 1024 characters long.
+  const long = 'k'.repeat(1000);
+  const r = parseManifest(
+    'f.yaml',
+    `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\ndata:\n  ${long}: x\n  ${long}: y\n`,
+  );
+  assert.equal(r.objects.length, 1);
+  assert.equal(r.errors.length, 1);
+  assert.ok(
+    r.errors[0]!.message.startsWith(`key "${'k'.repeat(80)}…" appears again`),
+    r.errors[0]!.message.slice(0, 120),
+  );
+  assert.ok(r.errors[0]!.message.length < 400);
+});
+
+test('manifests: a repeated key in a JSON manifest is reported too, and read as its last value', () => {
+  const r = parseManifest(
+    'f.json',
+    '{"apiVersion": "v1", "kind": "Pod",\n "metadata": {"name": "a",\n  "name": "b"}}\n',
+  );
+  assert.deepEqual(
+    r.objects.map((o) => [(o.object.metadata as { name: string }).name, o.lineOf(['metadata', 'name'])]),
+    [['b', 3]],
+  );
+  assert.deepEqual(
+    r.errors.map((e) => [e.code, e.file, e.line, e.column]),
+    [['POLICY_INPUT_DUPLICATE_KEY', 'f.json', 3, 3]],
+  );
 });

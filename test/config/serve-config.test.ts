@@ -50,3 +50,31 @@ test('bad values are CONFIG_INVALID errors naming the setting', () => {
     );
   }
 });
+
+test('enforcement override: none by default; audit or warn from the environment or a flag, the flag winning', () => {
+  const cases: Array<{ name: string; env: Record<string, string>; flags: Record<string, string>; expected: unknown }> =
+    [
+      { name: 'default', env: {}, flags: {}, expected: undefined },
+      { name: 'environment', env: { SHROUD_ENFORCEMENT_OVERRIDE: 'audit' }, flags: {}, expected: 'audit' },
+      { name: 'empty variable is unset', env: { SHROUD_ENFORCEMENT_OVERRIDE: '' }, flags: {}, expected: undefined },
+      { name: 'flag', env: {}, flags: { enforcementOverride: 'warn' }, expected: 'warn' },
+      {
+        name: 'flag over environment',
+        env: { SHROUD_ENFORCEMENT_OVERRIDE: 'audit' },
+        flags: { enforcementOverride: 'warn' },
+        expected: 'warn',
+      },
+    ];
+  for (const c of cases)
+    assert.equal(resolveServeConfig(settingsFromEnv(c.env), c.flags).enforcementOverride, c.expected, c.name);
+  for (const bad of ['deny', 'Audit', 'off']) {
+    assert.throws(
+      () => resolveServeConfig(settingsFromEnv({ SHROUD_ENFORCEMENT_OVERRIDE: bad }), {}),
+      (err: unknown) =>
+        isShroudError(err, 'CONFIG_INVALID') &&
+        err.message.includes('SHROUD_ENFORCEMENT_OVERRIDE') &&
+        err.message.includes('audit, warn'),
+      bad,
+    );
+  }
+});

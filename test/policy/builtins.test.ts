@@ -486,3 +486,110 @@ test('built-ins: a kind no policy matches yields no results at all', () => {
   );
   assert.deepEqual(r, { results: [], violations: [], omitted: [], notices: [] });
 });
+
+const binding = (
+  kind: 'RoleBinding' | 'ClusterRoleBinding',
+  roleRef: { kind: string; name: string },
+  subjects: Array<Record<string, string>>,
+  namespace = 'team-a',
+) => ({
+  apiVersion: 'rbac.authorization.k8s.io/v1',
+  kind,
+  metadata: kind === 'RoleBinding' ? { name: 'grant', namespace } : { name: 'grant' },
+  roleRef: { apiGroup: 'rbac.authorization.k8s.io', ...roleRef },
+  subjects,
+});
+
+const bindingCases: Array<{ name: string; object: ReturnType<typeof binding>; expected: string[] }> = [
+  {
+    name: 'edit to a user: warned, naming the user',
+    object: binding('RoleBinding', { kind: 'ClusterRole', name: 'edit' }, [{ kind: 'User', name: 'alice' }]),
+    expected: [
+      'warn [restrict-secret-bindings/user-or-group-reads-secrets] subjects[0] RoleBinding grant gives User alice',
+    ],
+  },
+  {
+    name: 'admin to a group: warned',
+    object: binding('RoleBinding', { kind: 'ClusterRole', name: 'admin' }, [{ kind: 'Group', name: 'devs' }]),
+    expected: [
+      'warn [restrict-secret-bindings/user-or-group-reads-secrets] subjects[0] RoleBinding grant gives Group devs',
+    ],
+  },
+  {
+    name: 'cluster-admin to a service account elsewhere: warned as namespace/name',
+    object: binding('ClusterRoleBinding', { kind: 'ClusterRole', name: 'cluster-admin' }, [
+      { kind: 'ServiceAccount', name: 'ci', namespace: 'tools' },
+    ]),
+    expected: [
+      'warn [restrict-secret-bindings/service-account-reads-secrets] subjects[0] ClusterRoleBinding grant gives ServiceAccount tools/ci',
+    ],
+  },
+  {
+    name: "a service account without a namespace is the RoleBinding's own",
+    object: binding('RoleBinding', { kind: 'ClusterRole', name: 'edit' }, [{ kind: 'ServiceAccount', name: 'app' }]),
+    expected: [
+      'warn [restrict-secret-bindings/local-service-account-reads-secrets] subjects[0] RoleBinding grant gives ServiceAccount team-a/app',
+    ],
+  },
+  {
+    name: 'cluster-admin to system:masters: nothing',
+    object: binding('ClusterRoleBinding', { kind: 'ClusterRole', name: 'cluster-admin' }, [
+      { kind: 'Group', name: 'system:masters' },
+    ]),
+    expected: [],
+  },
+  {
+    name: 'edit to a kube-system service account: nothing',
+    object: binding('ClusterRoleBinding', { kind: 'ClusterRole', name: 'edit' }, [
+      { kind: 'ServiceAccount', name: 'generic-garbage-collector', namespace: 'kube-system' },
+    ]),
+    expected: [],
+  },
+  {
+    name: 'edit to a service account without a namespace in a kube-system RoleBinding: nothing',
+    object: binding(
+      'RoleBinding',
+      { kind: 'ClusterRole', name: 'edit' },
+      [{ kind: 'ServiceAccount', name: 'x' }],
+      'kube-system',
+    ),
+    expected: [],
+  },
+  {
+    name: 'a custom ClusterRole: nothing',
+    object: binding('RoleBinding', { kind: 'ClusterRole', name: 'app-reader' }, [{ kind: 'User', name: 'alice' }]),
+    expected: [],
+  },
+  {
+    name: 'a namespaced Role that happens to be called edit: nothing',
+    object: binding('RoleBinding', { kind: 'Role', name: 'edit' }, [{ kind: 'User', name: 'alice' }]),
+    expected: [],
+  },
+  {
+    name: 'two subjects, one system and one not: one warning, for the second',
+    object: binding('ClusterRoleBinding', { kind: 'ClusterRole', name: 'admin' }, [
+      { kind: 'User', name: 'system:kube-scheduler' },
+      { kind: 'User', name: 'bob' },
+    ]),
+    expected: [
+      'warn [restrict-secret-bindings/user-or-group-reads-secrets] subjects[1] ClusterRoleBinding grant gives User bob',
+    ],
+  },
+  {
+    name: 'a user whose name only contains system: is not a system component',
+    object: binding('RoleBinding', { kind: 'ClusterRole', name: 'edit' }, [{ kind: 'User', name: 'ops-system:x' }]),
+    expected: [
+      'warn [restrict-secret-bindings/user-or-group-reads-secrets] subjects[0] RoleBinding grant gives User ops-system:x',
+    ],
+  },
+];
+for (const c of bindingCases) {
+  test(`built-ins: bindings: ${c.name}`, () => {
+    const found = evaluateObject(SET, { object: c.object, kind: c.object.kind, operation: 'CREATE' }, { now: NOW })
+      .violations.map(
+        (v) => `${v.enforcement} [${v.policy}/${v.rule}] ${v.path} ${v.message.split(' a ClusterRole')[0]}`,
+      )
+      .sort();
+    assert.deepEqual(found, c.expected);
+  });
+}

@@ -222,7 +222,7 @@ test('bounds: a reload of a bomb is a located issue and the last good set stays 
   });
   try {
     const good = store.current();
-    assert.equal(good.policies.length, 4);
+    assert.equal(good.policies.length, 5);
     const bomb = join(dir, 'laughs.yaml');
     writeFileSync(bomb, billionLaughs());
     assert.equal(await store.reload(), false);
@@ -234,7 +234,7 @@ test('bounds: a reload of a bomb is a located issue and the last good set stays 
     );
     rmSync(bomb);
     assert.equal(await store.reload(), true);
-    assert.equal(store.current().policies.length, 4);
+    assert.equal(store.current().policies.length, 5);
   } finally {
     store.close();
   }

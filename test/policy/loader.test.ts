@@ -179,7 +179,13 @@ test('loader: the shipped policies load without issues and index every pod-templ
   assert.deepEqual(r.issues, []);
   assert.deepEqual(
     r.value.policies.map((p) => p.name),
-    ['disallow-host-path', 'disallow-secret-env', 'disallow-secrets-in-configmaps', 'restrict-secret-rbac'],
+    [
+      'disallow-host-path',
+      'disallow-secret-env',
+      'disallow-secrets-in-configmaps',
+      'restrict-secret-bindings',
+      'restrict-secret-rbac',
+    ],
   );
   for (const kind of [
     'Pod',
@@ -310,7 +316,7 @@ test('loader: {{finding.*}} in a rule without a detector condition is rejected',
 });
 
 test('valueOrThrow: the value when clean, else the first issue as a ShroudError with all issues in details', async () => {
-  assert.equal(valueOrThrow(await loadPolicyDir('policies')).policies.length, 4);
+  assert.equal(valueOrThrow(await loadPolicyDir('policies')).policies.length, 5);
   const bad = await loadPolicyDir(join(FIXTURES, 'unknown-operator'));
   assert.throws(
     () => valueOrThrow(bad),

@@ -6,7 +6,14 @@
 import { resolve } from 'node:path';
 import { SETTINGS, valueSetting } from '../../config/index.js';
 import { ShroudError } from '../../errors.js';
-import { evaluateObject, formatIssue, loadPolicyDir, type PolicySet } from '../../policy/index.js';
+import {
+  applyEnforcementOverride,
+  type EnforcementOverride,
+  evaluateObject,
+  formatIssue,
+  loadPolicyDir,
+  type PolicySet,
+} from '../../policy/index.js';
 import { renderJson, renderSarif, renderText, type CheckReport, type CheckResult } from '../check-report.js';
 import { defineCommandLine, readCommandLine } from '../command-line.js';
 import { expandInputs, readInputs } from '../inputs.js';
@@ -36,6 +43,7 @@ YAML or JSON; multi-document; kind: List items) as a CREATE against the policies
   settings: {
     policiesDir: SETTINGS.policiesDir,
     output: SETTINGS.output,
+    enforcementOverride: SETTINGS.enforcementOverride,
     listLimit: valueSetting<number>({
       flag: 'max-violations',
       arg: 'N|all',
@@ -47,7 +55,8 @@ YAML or JSON; multi-document; kind: List items) as a CREATE against the policies
   },
   positionals: true,
   footer: `Exit codes: 0 nothing would be denied, 1 something would be denied,
-2 usage error or a file that cannot be parsed, 3 the policies cannot be loaded.`,
+2 usage error, a file that cannot be parsed or a repeated key (its objects are still
+checked), 3 the policies cannot be loaded.`,
 });
 
 function str(v: unknown): string | null {
@@ -57,6 +66,7 @@ function str(v: unknown): string | null {
 /**
  * Evaluates every object of one file's text into results and errors, listing at most
  * `maxViolations` violations of each enforcement per object (default DEFAULT_CHECK_MAX_VIOLATIONS).
+ * With `enforcementOverride`, every policy runs as at most that, as `serve` would run it.
  */
 export function checkText(
   set: PolicySet,
@@ -65,6 +75,7 @@ export function checkText(
   now: Date,
   report: CheckReport,
   maxViolations = DEFAULT_CHECK_MAX_VIOLATIONS,
+  enforcementOverride?: EnforcementOverride,
 ): void {
   const parsed = parseManifest(file, text);
   report.summary.skippedDocuments += parsed.skipped;
@@ -72,7 +83,7 @@ export function checkText(
   for (const m of parsed.objects) {
     const meta = (m.object.metadata ?? {}) as Record<string, unknown>;
     const kind = str(m.object.kind);
-    const ev = evaluateObject(
+    const evaluated = evaluateObject(
       set,
       {
         object: m.object,
@@ -83,6 +94,7 @@ export function checkText(
       },
       { now, maxViolations },
     );
+    const ev = enforcementOverride === undefined ? evaluated : applyEnforcementOverride(evaluated, enforcementOverride);
     const omitted = ev.omitted.reduce((n, o) => n + o.count, 0);
     const result: CheckResult = {
       file,
@@ -175,7 +187,7 @@ export const check: Command = async (argv: string[], io: CliIO): Promise<number>
       });
       return;
     }
-    checkText(set, file.name, text, now, report, maxViolations);
+    checkText(set, file.name, text, now, report, maxViolations, values.enforcementOverride);
   });
   report.summary.errors = report.errors.length;
 
