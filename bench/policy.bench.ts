@@ -30,11 +30,12 @@ async function builtinFiles(): Promise<PolicyFile[]> {
   );
 }
 
-/** `copies` renamed copies of every built-in (4 x copies policies). */
+/** `copies` renamed copies of every built-in policy (the settings files, such as workload kinds, once). */
 function copiesOf(files: PolicyFile[], copies: number): PolicySet {
-  const all: PolicyFile[] = [];
+  const all: PolicyFile[] = files.filter((f) => !/^kind: Policy$/m.test(f.text));
+  const policies = files.filter((f) => /^kind: Policy$/m.test(f.text));
   for (let c = 0; c < copies; c++) {
-    for (const f of files)
+    for (const f of policies)
       all.push({ file: `${f.file}#${c}`, text: f.text.replace(/^(metadata:\n {2}name: )(\S+)/m, `$1$2-c${c}`) });
   }
   const r = parsePolicyFiles(all);

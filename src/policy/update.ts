@@ -208,11 +208,12 @@ function ephemeralNames(object: unknown): Set<string> {
  * are warnings whose message starts with EXISTING_PREFIX.
  *
  * - Without an `oldObject` the request is judged as a CREATE.
- * - The new object is evaluated first: when it has no violation at all, that is the verdict
- *   (the same as an unevaluated update's), so a clean update costs one evaluation. The
- *   comparison with the old object follows only when there is something to excuse, and the
- *   old object is evaluated only when the new one has a deny violation. A timed-out evaluation
- *   is returned as it is, unless the update changes nothing judged.
+ * - The new object is evaluated first: without a deny violation, that is the verdict, so a
+ *   clean update costs one evaluation. The old object is evaluated only when the new one has a
+ *   deny violation; deny violations it already had become warnings (on any update, metadata-only
+ *   ones included: they say what will be denied once that part changes). The comparison of old
+ *   and new (unjudgedUpdate) runs only when a deny remains, or the deadline passed: an update
+ *   that changes nothing judged is then allowed as if never evaluated.
  * - `pods/ephemeralcontainers`: a deny violation under `spec.ephemeralContainers[i]` of a
  *   container whose name the old pod did not have denies; every other one is existing.
  * - Deny violations past the engine's cap have no path: a rule's are existing when the old
@@ -224,15 +225,12 @@ export function judgeUpdate(request: AdmissionRequest, evaluate: EvaluateFn): Ev
   if (!isRecord(oldObject)) return evaluate(object);
   if (beingDeleted(object)) return undefined;
   const evaluation = evaluate(object);
-  // With nothing found, the verdict is the one an unevaluated update gets: the comparison is
-  // skipped (it costs about as much as evaluating a clean object). Otherwise, and when the
-  // deadline passed, an update that changes nothing judged is allowed as if never evaluated.
-  const clean = evaluation.timedOut !== true && evaluation.violations.length === 0 && evaluation.omitted.length === 0;
-  if (clean) return evaluation;
-  if (unjudgedUpdate(object, oldObject) !== undefined) return undefined;
-  if (evaluation.timedOut === true || !hasDeny(evaluation)) return evaluation;
+  if (evaluation.timedOut === true) return unjudgedUpdate(object, oldObject) !== undefined ? undefined : evaluation;
+  // Nothing to deny: the verdict stands as it is (warnings included), with no comparison.
+  if (!hasDeny(evaluation)) return evaluation;
 
   if (request.subResource === 'ephemeralcontainers') {
+    if (unjudgedUpdate(object, oldObject) !== undefined) return undefined;
     const before = ephemeralNames(oldObject);
     const added = (v: Violation): boolean => {
       const [spec, list, index] = v.location;
@@ -248,17 +246,25 @@ export function judgeUpdate(request: AdmissionRequest, evaluate: EvaluateFn): Ev
   }
 
   const old = evaluate(oldObject);
-  if (old.timedOut === true) return { ...old, notices: [...evaluation.notices, ...old.notices] };
+  if (old.timedOut === true) {
+    if (unjudgedUpdate(object, oldObject) !== undefined) return undefined;
+    return { ...old, notices: [...evaluation.notices, ...old.notices] };
+  }
   const had = new Set<string>();
   for (const v of old.violations) if (v.enforcement === 'deny') had.add(identity(v, oldObject));
   const hadPastCap = new Map<string, number>();
   for (const o of old.omitted) if (o.enforcement === 'deny') hadPastCap.set(`${o.policy}\u0000${o.rule}`, o.count);
   // The old object's notices repeat the new one's (expired exceptions) or concern what it was.
-  return relax(
+  const relaxed = relax(
     evaluation,
     (v) => had.has(identity(v, object)),
     (o) => o.count <= (hadPastCap.get(`${o.policy}\u0000${o.rule}`) ?? 0),
   );
+  // Only a deny the update seems to introduce needs the comparison (about as costly as an
+  // evaluation): an update of metadata, status or scale alone (a label that brings the object
+  // under a policy's objectSelector) is never denied.
+  if (hasDeny(relaxed) && unjudgedUpdate(object, oldObject) !== undefined) return undefined;
+  return relaxed;
 }
 
 function readEphemeral(object: unknown, index: number): unknown {
