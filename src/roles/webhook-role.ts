@@ -7,6 +7,7 @@ import type { ReadinessCheck } from '../health/index.js';
 import { openReloadingStore } from '../watch/index.js';
 import { startWebhookServer } from '../webhook/index.js';
 import { checkKeyring, ensureCertificates, type Notify, refuseMissingMaterial } from './dev-material.js';
+import { countExclusions } from './exclusion-counter.js';
 
 /**
  * Checks the certificates and the keyring the webhook needs, making dev ones on first run where
@@ -63,14 +64,17 @@ export async function startWebhookRole(
   });
   try {
     const keyring = await prepareWebhookMaterial(config, env);
+    const excluded = countExclusions(
+      createPolicyReviewer(policies.current, {
+        ...config.verdictLimits,
+        enforcementOverride: config.enforcementOverride,
+      }),
+    );
     const server = await startWebhookServer({
       host: config.host,
       port: config.port,
       certDir,
-      reviewer: createPolicyReviewer(policies.current, {
-        ...config.verdictLimits,
-        enforcementOverride: config.enforcementOverride,
-      }),
+      reviewer: excluded.reviewer,
       mutator: noChangeMutator,
       logger,
       pollIntervalMs: config.pollIntervalMs,
@@ -81,6 +85,8 @@ export async function startWebhookRole(
           ...policies.readiness(),
           dir: policiesDir,
           count: policies.current().policies.length,
+          // Requests allowed by each exclusion since start (policies/system-exclusions.yaml).
+          excludedRequests: excluded.counts(),
           // The enforcement override, only when one is in force (absent: each policy's own).
           ...(config.enforcementOverride === undefined ? {} : { enforcementOverride: config.enforcementOverride }),
         }),
