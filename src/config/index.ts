@@ -41,3 +41,4 @@ export {
   settingsFromEnv,
   toServeConfig,
 } from './serve-config.js';
+export { describeSources, policySources } from './policy-sources.js';

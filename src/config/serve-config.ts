@@ -14,6 +14,7 @@ export { LOG_LEVELS, type LogLevel } from './settings.js';
 export const SERVE_SETTINGS = {
   listen: SETTINGS.listen,
   policiesDir: SETTINGS.policiesDir,
+  builtinPolicies: SETTINGS.builtinPolicies,
   certDir: SETTINGS.certDir,
   devCerts: SETTINGS.devCerts,
   keyringPath: SETTINGS.keyringPath,
@@ -45,10 +46,13 @@ export interface ServeConfig {
   /** Port to listen on. Default 8443; 0 picks a free port. */
   port: number;
   /**
-   * Folder of policy files, read recursively. Default: the built-in policies that ship with Shroud
-   * (`BUILTIN_POLICY_DIR`, `policies/` of the package) (`SHROUD_POLICIES` / `--policies`).
+   * A team's folder of policy files, read recursively and added to the built-in policies (its
+   * documents replace built-in ones of the same kind and name). None by default
+   * (`SHROUD_POLICIES` / `--policies`).
    */
-  policiesDir: string;
+  policiesDir: string | undefined;
+  /** Load the built-in policies that ship with Shroud. Default true (`SHROUD_BUILTIN_POLICIES`). */
+  builtinPolicies: boolean;
   /** Folder with tls.crt, tls.key and ca.crt. Default `./certs` (`SHROUD_CERT_DIR` / `--cert-dir`). */
   certDir: string;
   /** certDir was given (flag or environment): dev certificates are never made there. */
@@ -112,6 +116,7 @@ export function toServeConfig(resolved: ResolvedSettings<typeof SERVE_SETTINGS>)
     host: v.listen.host,
     port: v.listen.port,
     policiesDir: v.policiesDir,
+    builtinPolicies: v.builtinPolicies,
     certDir: v.certDir,
     certDirExplicit: resolved.sources.certDir !== 'default',
     devCerts: v.devCerts,

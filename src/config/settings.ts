@@ -4,7 +4,7 @@
  * and `readCommandLine` (src/cli/command-line.ts) resolves them: defaults < environment < flags.
  * The README's "Settings" table is checked against this one (test/config/settings-docs.test.ts).
  */
-import { BUILTIN_POLICY_DIR, ENFORCEMENT_OVERRIDES, type EnforcementOverride } from '../policy/index.js';
+import { ENFORCEMENT_OVERRIDES, type EnforcementOverride } from '../policy/index.js';
 import { choiceSetting, integerSetting, pathSetting, switchSetting, valueSetting } from './setting.js';
 
 /** Log levels pino understands, quietest last. */
@@ -50,11 +50,13 @@ export const SETTINGS = {
     flag: 'policies',
     arg: 'DIR',
     env: 'SHROUD_POLICIES',
-    // The one place the default policy folder is written: the built-in policies that ship with
-    // Shroud (in a checkout, the checkout's own), whatever the working directory.
-    default: BUILTIN_POLICY_DIR,
-    shownDefault: '(built-in)',
-    help: 'policy and exception files, read recursively',
+    help: "a team's policy and exception files, read recursively, added to the built-in ones",
+  }),
+  builtinPolicies: switchSetting({
+    flag: 'builtin-policies',
+    env: 'SHROUD_BUILTIN_POLICIES',
+    default: true,
+    help: 'load the built-in policies that ship with Shroud (--no-builtin-policies: only --policies)',
   }),
   certDir: pathSetting({
     flag: 'cert-dir',

@@ -3,7 +3,15 @@
  * requests. Everything here is pure except loadPolicyDir and readPolicyFiles, which read the
  * file system.
  */
-export { loadPolicyDir, readPolicyFiles, DEFAULT_SLICE_MS, type LoadPolicyDirOptions } from './load-dir.js';
+export {
+  loadPolicyDir,
+  loadPolicySources,
+  readPolicyFiles,
+  readPolicySources,
+  DEFAULT_SLICE_MS,
+  type LoadPolicyDirOptions,
+  type PolicySource,
+} from './load-dir.js';
 export { BUILTIN_POLICY_DIR } from './builtin.js';
 export { parsePolicyFiles, type PolicyFile, type LoadResult } from './parse-files.js';
 export { DEFAULT_POLICY_LIMITS, type PolicyLimits } from './limits.js';

@@ -13,7 +13,7 @@
  */
 import type { Dirent } from 'node:fs';
 import { open, readdir, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { capIssues, DEFAULT_POLICY_LIMITS, type PolicyLimits } from './limits.js';
 import { fileTooLarge, policyLoadSteps, totalTooLarge, type LoadResult, type PolicyFile } from './parse-files.js';
@@ -155,4 +155,47 @@ export async function loadPolicyDir(dir: string, options: LoadPolicyDirOptions =
   const issues = [...read.issues, ...result.issues];
   capIssues(issues, limits.maxIssues);
   return { value: result.value, issues };
+}
+
+/** A folder of policy files, and whether it is the built-in one (see PolicyFile.builtin). */
+export interface PolicySource {
+  dir: string;
+  builtin: boolean;
+}
+
+/**
+ * Loads several policy folders as one set, in order: the built-in policies first, then a team's
+ * folder, whose documents replace built-in ones of the same kind and name. The same folder
+ * named twice is read once. Otherwise as loadPolicyDir; the size limits apply to all together.
+ */
+export async function loadPolicySources(
+  sources: readonly PolicySource[],
+  options: LoadPolicyDirOptions = {},
+): Promise<LoadResult<PolicySet>> {
+  const limits: PolicyLimits = { ...DEFAULT_POLICY_LIMITS, ...options.limits };
+  const read = await readPolicySources(sources, limits);
+  if (read.issues.length > 0 && read.value.length === 0) return { value: emptyPolicySet(), issues: read.issues };
+  const result = await inSlices(policyLoadSteps(read.value, limits), options.sliceMs ?? DEFAULT_SLICE_MS);
+  const issues = [...read.issues, ...result.issues];
+  capIssues(issues, limits.maxIssues);
+  return { value: result.value, issues };
+}
+
+/** Reads the files of several policy folders in order, marking the built-in ones; a folder named twice is read once. */
+export async function readPolicySources(
+  sources: readonly PolicySource[],
+  limits: Pick<PolicyLimits, 'maxFileBytes' | 'maxTotalBytes'> = DEFAULT_POLICY_LIMITS,
+): Promise<LoadResult<PolicyFile[]>> {
+  const seen = new Set<string>();
+  const files: PolicyFile[] = [];
+  const issues: Issue[] = [];
+  for (const source of sources) {
+    const key = resolve(source.dir);
+    if (seen.has(key)) continue;
+    seen.add(key);
+    const read = await readPolicyFiles(source.dir, limits);
+    issues.push(...read.issues);
+    for (const f of read.value) files.push(source.builtin ? { ...f, builtin: true } : f);
+  }
+  return { value: files, issues };
 }

@@ -28,6 +28,11 @@ import { yamlDocuments, type RawDocument } from './yaml-documents.js';
 export interface PolicyFile {
   file: string;
   text: string;
+  /**
+   * A built-in policy file (the `policies/` folder that ships with Shroud). A team's document
+   * with the same kind and name replaces a built-in one instead of being a duplicate.
+   */
+  builtin?: boolean;
 }
 
 /** A loader result: what could be loaded, and everything that was wrong. */
@@ -127,16 +132,17 @@ export function* policyLoadSteps(
     }
   }
   if (capIssues(issues, limits.maxIssues)) return { value: buildPolicySet([], []), issues };
-  const uniquePolicies = unique(compiled.policies, 'policy', issues);
-  const uniqueExceptions = unique(compiled.exceptions, 'exception', issues);
+  const builtin = new Set(files.filter((f) => f.builtin === true).map((f) => f.file));
+  const uniquePolicies = unique(compiled.policies, 'policy', issues, builtin);
+  const uniqueExceptions = unique(compiled.exceptions, 'exception', issues, builtin);
   const validExceptions = uniqueExceptions.filter((e) => checkReferences(e, policyNames, issues));
-  const uniqueExclusions = unique(compiled.exclusions, 'exclusions document', issues);
+  const uniqueExclusions = unique(compiled.exclusions, 'exclusions document', issues, builtin);
   return {
     value: buildPolicySet(
       uniquePolicies.map((p) => p.item),
       validExceptions.map((e) => e.item),
       uniqueExclusions.flatMap((x) => x.item.entries),
-      uniqueWorkloadKinds(compiled.workloadKinds, issues),
+      uniqueWorkloadKinds(compiled.workloadKinds, issues, builtin),
     ),
     issues,
   };
@@ -209,15 +215,21 @@ function* addDocument(
 }
 
 /** Workload kinds with the first declaration of each `group/Kind` kept; later ones are issues. */
-function uniqueWorkloadKinds(declared: Compiled['workloadKinds'], issues: Issue[]): WorkloadKind[] {
+function uniqueWorkloadKinds(
+  declared: Compiled['workloadKinds'],
+  issues: Issue[],
+  builtin: ReadonlySet<string>,
+): WorkloadKind[] {
   const first = new Map<string, WorkloadKind>();
   for (const { kind, source, at } of declared) {
     const key = `${kind.group}/${kind.kind}`;
     const prior = first.get(key);
-    if (prior === undefined) {
+    // A team's declaration replaces a built-in one.
+    if (prior === undefined || (builtin.has(prior.file) && !builtin.has(source.file))) {
       first.set(key, kind);
       continue;
     }
+    if (builtin.has(source.file) && !builtin.has(prior.file)) continue;
     issues.push(
       issueAt(
         'POLICY_DUPLICATE_NAME',
@@ -235,18 +247,24 @@ function issueAt(code: Issue['code'], source: SourceDocument, path: Array<string
   return { code, message, file: source.file, line: pos.line, column: pos.column, path: formatPath(path) };
 }
 
+/**
+ * The loaded items with one per name: a second of the same name is a POLICY_DUPLICATE_NAME
+ * issue, except that a team's document replaces a built-in one of the same name (and kind).
+ */
 function unique<T extends { name: string; file: string }>(
   loaded: Array<Loaded<T>>,
   what: string,
   issues: Issue[],
+  builtin: ReadonlySet<string> = new Set(),
 ): Array<Loaded<T>> {
   const first = new Map<string, Loaded<T>>();
   for (const { item, source } of loaded) {
     const prior = first.get(item.name);
-    if (prior === undefined) {
+    if (prior === undefined || (builtin.has(prior.item.file) && !builtin.has(item.file))) {
       first.set(item.name, { item, source });
       continue;
     }
+    if (builtin.has(item.file) && !builtin.has(prior.item.file)) continue;
     issues.push(
       issueAt(
         'POLICY_DUPLICATE_NAME',

@@ -1,8 +1,9 @@
 import { resolve } from 'node:path';
 import { noChangeMutator } from '../admission/index.js';
+import { policySources } from '../config/index.js';
 import type { ServeConfig } from '../config/serve-config.js';
 import type { Logger } from '../log/logger.js';
-import { createPolicyReviewer, loadPolicyDir, type PolicySet } from '../policy/index.js';
+import { createPolicyReviewer, loadPolicySources, type PolicySet } from '../policy/index.js';
 import type { ReadinessCheck } from '../health/index.js';
 import { openReloadingStore } from '../watch/index.js';
 import { startWebhookServer } from '../webhook/index.js';
@@ -54,10 +55,13 @@ export async function startWebhookRole(
 ): Promise<RunningWebhookRole> {
   const { logger } = env;
   const certDir = resolve(env.cwd, config.certDir);
-  const policiesDir = resolve(env.cwd, config.policiesDir);
+  const sources = policySources(config, env.cwd);
+  // The folder that changes is the team's (the built-in one ships with the program); every
+  // reload reads them all, so the set is always built-ins + the team's current files.
+  const policiesDir = sources.at(-1)!.dir;
   const policies = await openReloadingStore<PolicySet>({
     dir: policiesDir,
-    load: (dir) => loadPolicyDir(dir, { limits: config.policyLimits }),
+    load: () => loadPolicySources(sources, { limits: config.policyLimits }),
     logger,
     what: 'policies',
     pollMs: config.pollIntervalMs,
@@ -84,6 +88,7 @@ export async function startWebhookRole(
         policies: () => ({
           ...policies.readiness(),
           dir: policiesDir,
+          builtin: config.builtinPolicies,
           count: policies.current().policies.length,
           // Requests allowed by each exclusion since start (policies/system-exclusions.yaml).
           excludedRequests: excluded.counts(),

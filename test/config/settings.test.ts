@@ -1,4 +1,3 @@
-import { BUILTIN_POLICY_DIR } from '../../src/policy/index.js';
 import { strict as assert } from 'node:assert';
 import { test } from 'node:test';
 import {
@@ -12,6 +11,7 @@ import { type ErrorCode, isShroudError } from '../../src/errors.js';
 
 /** A command's worth of settings: env-backed paths, a switch, a choice, an address, and a command-line-only option. */
 const TABLE = {
+  builtinPolicies: SETTINGS.builtinPolicies,
   policiesDir: SETTINGS.policiesDir,
   keyringPath: SETTINGS.keyringPath,
   devCerts: SETTINGS.devCerts,
@@ -29,11 +29,14 @@ const resolves: Array<{
   value: unknown;
   source: SettingSource;
 }> = [
+  { name: 'no team policies folder by default', key: 'policiesDir', value: undefined, source: 'default' },
+  { name: 'the built-in policies are on by default', key: 'builtinPolicies', value: true, source: 'default' },
   {
-    name: 'default policies folder: the built-in one',
-    key: 'policiesDir',
-    value: BUILTIN_POLICY_DIR,
-    source: 'default',
+    name: 'SHROUD_BUILTIN_POLICIES=false turns them off',
+    env: { SHROUD_BUILTIN_POLICIES: 'false' },
+    key: 'builtinPolicies',
+    value: false,
+    source: 'env',
   },
   { name: 'default keyring', key: 'keyringPath', value: '.shroud/keyring.json', source: 'default' },
   { name: 'default listen address', key: 'listen', value: { host: '127.0.0.1', port: 8443 }, source: 'default' },

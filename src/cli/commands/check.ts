@@ -3,15 +3,14 @@
  * offline verdicts for manifests, each object evaluated as a CREATE with the same engine as the
  * webhook.
  */
-import { resolve } from 'node:path';
-import { SETTINGS, valueSetting } from '../../config/index.js';
+import { describeSources, policySources, SETTINGS, valueSetting } from '../../config/index.js';
 import { ShroudError } from '../../errors.js';
 import {
   applyEnforcementOverride,
   type EnforcementOverride,
   evaluateObject,
   formatIssue,
-  loadPolicyDir,
+  loadPolicySources,
   type PolicySet,
 } from '../../policy/index.js';
 import { renderJson, renderSarif, renderText, type CheckReport, type CheckResult } from '../check-report.js';
@@ -42,6 +41,7 @@ YAML or JSON; multi-document; kind: List items) as a CREATE against the policies
   // What `shroud check` takes; one more setting is one more line here.
   settings: {
     policiesDir: SETTINGS.policiesDir,
+    builtinPolicies: SETTINGS.builtinPolicies,
     output: SETTINGS.output,
     enforcementOverride: SETTINGS.enforcementOverride,
     listLimit: valueSetting<number>({
@@ -148,12 +148,12 @@ export const check: Command = async (argv: string[], io: CliIO): Promise<number>
     throw new ShroudError('CLI_USAGE', 'give at least one file, directory or - (standard input) to check');
   const maxViolations = values.listLimit;
 
-  const policyDir = resolve(io.cwd, values.policiesDir);
-  const loaded = await loadPolicyDir(policyDir);
+  const sources = policySources(values, io.cwd);
+  const loaded = await loadPolicySources(sources);
   if (loaded.issues.length > 0) {
     for (const issue of loaded.issues) io.stderr.write(`${issue.code}: ${formatIssue(issue)}\n`);
     io.stderr.write(
-      `The policies in ${values.policiesDir} have ${loaded.issues.length} problem(s); nothing was checked.\n`,
+      `The policies in ${describeSources(sources)} have ${loaded.issues.length} problem(s); nothing was checked.\n`,
     );
     return EXIT.FAILURE;
   }

@@ -1,8 +1,8 @@
 /** `shroud policy test DIR [--policies DIR]`: runs policy test cases and prints a table. */
 import { resolve } from 'node:path';
-import { SETTINGS } from '../../config/index.js';
+import { policySources, SETTINGS } from '../../config/index.js';
 import { ShroudError } from '../../errors.js';
-import { formatIssue, readPolicyFiles, parsePolicyFiles } from '../../policy/index.js';
+import { formatIssue, readPolicySources, parsePolicyFiles } from '../../policy/index.js';
 import { defineCommandLine, readCommandLine, renderHelp } from '../command-line.js';
 import { EXIT, type CliIO, type Command } from '../io.js';
 import { renderTestTable, runPolicyTests } from '../policy-test.js';
@@ -14,7 +14,7 @@ export const POLICY_TEST_COMMAND_LINE = defineCommandLine({
 (results: {policy: {rule: pass|fail|warn|skip|error}}, optional operation and now) and,
 optionally, policy.yaml (extra policies or exceptions for that case only).
 "fail" also accepts a broken rule whose enforcement is warn.`,
-  settings: { policiesDir: SETTINGS.policiesDir },
+  settings: { policiesDir: SETTINGS.policiesDir, builtinPolicies: SETTINGS.builtinPolicies },
   positionals: true,
   footer: `Exit codes: 0 all results as expected, 1 a mismatch, 2 usage error or a case that
 cannot run, 3 the policies cannot be loaded.`,
@@ -26,7 +26,7 @@ async function test(argv: string[], io: CliIO): Promise<number> {
   const { values, positionals } = commandLine;
   if (positionals.length !== 1)
     throw new ShroudError('CLI_USAGE', 'shroud policy test takes one directory of test cases');
-  const read = await readPolicyFiles(resolve(io.cwd, values.policiesDir));
+  const read = await readPolicySources(policySources(values, io.cwd));
   const issues = [...read.issues, ...parsePolicyFiles(read.value).issues];
   if (issues.length > 0) {
     for (const issue of issues) io.stderr.write(`${issue.code}: ${formatIssue(issue)}\n`);

@@ -1,4 +1,4 @@
-import { SERVE_SETTINGS, type ServeConfig, toServeConfig } from '../../config/index.js';
+import { describeSources, policySources, SERVE_SETTINGS, type ServeConfig, toServeConfig } from '../../config/index.js';
 import { createLogger, type Logger } from '../../log/logger.js';
 import { formatIssue } from '../../policy/index.js';
 import {
@@ -59,7 +59,9 @@ async function serve(config: Readonly<ServeConfig>, io: CliIO, logger: Logger): 
       logger.error({ ...issue }, 'policy file rejected');
       io.stderr.write(`${issue.code}: ${formatIssue(issue)}\n`);
     }
-    io.stderr.write(`shroud: ${err.issues.length} problem(s) in ${config.policiesDir}; not starting\n`);
+    io.stderr.write(
+      `shroud: ${err.issues.length} problem(s) in ${describeSources(policySources(config, io.cwd))}; not starting\n`,
+    );
     return EXIT.FAILURE;
   }
   const who = isClusterWorker() ? ` (worker pid ${process.pid})` : '';
