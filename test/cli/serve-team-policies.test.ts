@@ -8,33 +8,8 @@ import type { CliIO } from '../../src/cli/io.js';
 import { run } from '../../src/cli/run.js';
 import { httpsCall } from '../helpers/https.js';
 import { admissionReview } from '../helpers/reviews.js';
+import { REPLACEMENT, TEAM_RULE } from '../helpers/team-policies.js';
 import { tempDir } from '../helpers/temp-dir.js';
-
-const TEAM_RULE = `apiVersion: policy.shroud.dev/v1
-kind: Policy
-metadata: { name: no-latest-tag }
-spec:
-  enforcement: deny
-  match: { kinds: [Pod], operations: [CREATE, UPDATE] }
-  rules:
-    - name: latest
-      select: "$.spec.containers[*]"
-      when:
-        - { path: "$.image", matches: ":latest$" }
-      message: "container {{item.name}} uses the latest tag"
-`;
-
-const REPLACEMENT = `apiVersion: policy.shroud.dev/v1
-kind: Policy
-metadata: { name: disallow-secret-env }
-spec:
-  enforcement: warn
-  match: { kinds: [Pod], operations: [CREATE, UPDATE] }
-  rules:
-    - name: secret-env-var
-      select: "$.spec.containers[*].env[?(@.valueFrom.secretKeyRef)]"
-      message: "env {{item.name}} reads a Secret (warn only here)"
-`;
 
 const pod = {
   apiVersion: 'v1',
@@ -93,7 +68,11 @@ test('serve --policies: built-ins and the team folder together; a team file that
     }
     assert.equal(next.allowed, false, "the team's own rule still denies");
     assert.doesNotMatch(next.status.message, /disallow-secret-env/);
-    assert.match(next.warnings.join('\n'), /reads a Secret \(warn only here\)/, 'the replacement is in force');
+    assert.match(
+      next.warnings.join('\n'),
+      /reads a Secret \(warn only in this cluster\)/,
+      'the replacement is in force',
+    );
   } finally {
     stop?.('SIGINT');
     assert.equal(await exited, 0);

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { runCli } from '../helpers/cli.js';
+import { REPLACEMENT, TEAM_RULE } from '../helpers/team-policies.js';
 
 // A pod that breaks the built-in disallow-secret-env, and uses the `latest` tag (a team rule).
 const POD = `apiVersion: v1
@@ -16,33 +17,6 @@ spec:
       env:
         - name: DB_PASSWORD
           valueFrom: { secretKeyRef: { name: db, key: password } }
-`;
-
-const TEAM_RULE = `apiVersion: policy.shroud.dev/v1
-kind: Policy
-metadata: { name: no-latest-tag }
-spec:
-  enforcement: deny
-  match: { kinds: [Pod], operations: [CREATE, UPDATE] }
-  rules:
-    - name: latest
-      select: "$.spec.containers[*]"
-      when:
-        - { path: "$.image", matches: ":latest$" }
-      message: "container {{item.name}} uses the latest tag"
-`;
-
-// The built-in disallow-secret-env, replaced by a team version that only warns.
-const REPLACEMENT = `apiVersion: policy.shroud.dev/v1
-kind: Policy
-metadata: { name: disallow-secret-env }
-spec:
-  enforcement: warn
-  match: { kinds: [Pod], operations: [CREATE, UPDATE] }
-  rules:
-    - name: secret-env-var
-      select: "$.spec.containers[*].env[?(@.valueFrom.secretKeyRef)]"
-      message: "env {{item.name}} reads a Secret (warn only in this cluster)"
 `;
 
 interface Json {
