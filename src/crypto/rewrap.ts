@@ -32,8 +32,9 @@ function sameRef(a: KeyRef, b: KeyRef): boolean {
 
 /**
  * Rewraps a value's DEK under the provider's primary version. Values already under the primary
- * version (by KEK or public key) are returned unchanged. The whole value is authenticated
- * before its slot is replaced, so a damaged value is reported, never rewritten.
+ * version (by KEK or public key) are returned unchanged. Every value, unchanged or not, is
+ * authenticated first (DEK unwrapped, commitment and tag checked), so a damaged value is
+ * reported, never rewritten or passed as current.
  * @throws CRYPTO_MALFORMED, CRYPTO_UNSUPPORTED_VERSION, CRYPTO_UNKNOWN_KEY, CRYPTO_KEY_DESTROYED,
  *   CRYPTO_INTEGRITY, CRYPTO_PROVIDER_TIMEOUT, CRYPTO_PROVIDER_UNAVAILABLE
  */
@@ -42,8 +43,8 @@ export async function rewrapValue(text: string, options: RewrapOptions): Promise
   const env = decodeSealedValue(text);
   const status = await callProvider(provider.id, (signal) => provider.status({ signal }), options);
   const from = { ...env.slot.ref };
-  if (status.primary !== undefined && sameRef(from, status.primary))
-    return { value: text, changed: false, from, to: from };
+  // Every value is authenticated, including one already under the primary version: "unchanged"
+  // vouches that the value opens, so a damaged value is never passed over silently.
   const { dek, keys } = await unwrapEnvelopeDek(env, provider, options);
   try {
     // The tag covers the header and body; the scope context is not needed to check it.
@@ -53,6 +54,10 @@ export async function rewrapValue(text: string, options: RewrapOptions): Promise
     throw err;
   } finally {
     zeroKeys(keys);
+  }
+  if (status.primary !== undefined && sameRef(from, status.primary)) {
+    zero(dek);
+    return { value: text, changed: false, from, to: from };
   }
   try {
     const result = await callProvider(

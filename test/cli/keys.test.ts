@@ -197,6 +197,35 @@ test('keys rewrap leaves a file untouched when one of its values fails, and repo
   assert.equal(readFileSync(join(cwd, 'x.yaml'), 'utf8'), bad);
 });
 
+test('keys rewrap authenticates values already under the primary version: a damaged one is an error at its line', async () => {
+  const cwd = tempDir();
+  await runCli(['keys', 'init'], { cwd });
+  const enc = await runCli(
+    ['encrypt', '--scope', 'cluster', '--name', 'x', '--from-literal', 'A=1', '--from-literal', 'B=2'],
+    { cwd },
+  );
+  writeFileSync(join(cwd, 'ok.yaml'), enc.stdout);
+  const intact = await runCli(['keys', 'rewrap', 'ok.yaml'], { cwd });
+  assert.equal(intact.code, 0, intact.stderr);
+  assert.equal(intact.stdout, 'ok.yaml: 0 rewrapped, 2 already current\n');
+  assert.equal(readFileSync(join(cwd, 'ok.yaml'), 'utf8'), enc.stdout);
+  // No rotation: B claims the primary version; one byte of its tag is flipped.
+  const bad = enc.stdout.replace(/(B: )(shroud:v1:)(\S+)/, (_m, head: string, prefix: string, body: string) => {
+    const bytes = Buffer.from(body, 'base64url');
+    bytes[bytes.length - 1]! ^= 0x01;
+    return head + prefix + bytes.toString('base64url');
+  });
+  assert.notEqual(bad, enc.stdout);
+  const line = bad.split('\n').findIndex((l) => l.trimStart().startsWith('B: ')) + 1;
+  writeFileSync(join(cwd, 'x.yaml'), bad);
+  const r = await runCli(['keys', 'rewrap', 'x.yaml'], { cwd });
+  assert.equal(r.code, 3);
+  assert.match(r.stderr, new RegExp(`^CRYPTO_INTEGRITY: x\\.yaml:${line} \\(B\\): `, 'm'));
+  assert.match(r.stderr, /x\.yaml: left unchanged/);
+  assert.ok(!r.stdout.includes('already current'), r.stdout);
+  assert.equal(readFileSync(join(cwd, 'x.yaml'), 'utf8'), bad);
+});
+
 test('keys rewrap refuses a sealed value folded over two lines', async () => {
   const cwd = tempDir();
   await runCli(['keys', 'init'], { cwd });

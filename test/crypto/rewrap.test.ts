@@ -74,3 +74,32 @@ test('a value under a shredded version cannot be rewrapped', async () => {
   const k3 = shredKeyVersion(retireKeyVersion(rotateKeyring(k1), 1), 1);
   await rejectsWithCode(rewrapValue(sealed, { provider: new LocalKeyringProvider(k3) }), 'CRYPTO_KEY_DESTROYED');
 });
+
+test('a damaged value under the primary version is reported, not passed as unchanged', async () => {
+  const k = createKeyring();
+  const provider = new LocalKeyringProvider(k);
+  const targets = [
+    { name: 'kek', target: { provider } },
+    { name: 'x25519', target: { publicKey: parsePublicKey(exportPublicKey(k)) } },
+  ];
+  // Offsets from the end of the envelope: the last byte of the tag, the last byte of the body.
+  const flips = [
+    { name: 'tag', fromEnd: 1 },
+    { name: 'body', fromEnd: 17 },
+  ];
+  for (const { name, target } of targets) {
+    const sealed = await sealValue('intact', { scope: 'cluster', context: {}, ...target });
+    const intact = await rewrapValue(sealed, { provider });
+    assert.equal(intact.changed, false, `${name}: intact value is unchanged`);
+    for (const flip of flips) {
+      const bytes = Buffer.from(sealed.slice('shroud:v1:'.length), 'base64url');
+      bytes[bytes.length - flip.fromEnd]! ^= 0x01;
+      await rejectsWithCode(
+        rewrapValue(`shroud:v1:${bytes.toString('base64url')}`, { provider }),
+        'CRYPTO_INTEGRITY',
+      ).catch((err: unknown) => {
+        throw new Error(`${name}, ${flip.name} byte flipped: ${String(err)}`);
+      });
+    }
+  }
+});
