@@ -158,6 +158,58 @@ test('an env file error names the file and line, not the content', async () => {
   assert.ok(!r.stderr.includes('no equals sign'));
 });
 
+test('a bad key is reported by position and reason only: the line or argument that holds it is never repeated', async () => {
+  const { cwd } = await setup();
+  const canary = `CANARY${randomBytes(8).toString('hex')}`;
+  const keyRule = "not a valid ConfigMap key (letters, digits, '-', '_', '.')";
+  const cases = [
+    {
+      name: 'a connection string pasted without its key',
+      files: { 'app.env': `# db\nOK=1\npostgres://app:${canary}@db:5432/app?sslmode=require\n` },
+      args: ['--from-env-file', 'app.env'],
+      stderr: `CLI_USAGE: app.env:3: the key before '=' is ${keyRule}`,
+    },
+    {
+      name: 'a space in the key of an env-file line',
+      files: { 'app.env': `DB URL ${canary}=x\n` },
+      args: ['--from-env-file', 'app.env'],
+      stderr: `CLI_USAGE: app.env:1: the key before '=' is ${keyRule}`,
+    },
+    {
+      name: 'an env-file line with no key',
+      files: { 'app.env': `OK=1\n\n=${canary}\n` },
+      args: ['--from-env-file', 'app.env'],
+      stderr: "CLI_USAGE: app.env:3: not a KEY=VALUE line (a key, '=', then the value)",
+    },
+    {
+      name: 'a bad key in a literal',
+      files: {},
+      args: ['--from-literal', 'OK=1', '--from-literal', `url://u:${canary}@h?a=b`],
+      stderr: `CLI_USAGE: --from-literal #2: the key before '=' is ${keyRule}`,
+    },
+    {
+      name: 'a bad file name as the key of --from-file',
+      files: { [`${canary} x.txt`]: 'v' },
+      args: ['--from-file', `${canary} x.txt`],
+      stderr: `CLI_USAGE: --from-file #1: the key (or file name) is ${keyRule}`,
+    },
+    {
+      name: 'a key given twice',
+      files: { 'app.env': `${canary}=one\n` },
+      args: ['--from-literal', `${canary}=two`, '--from-env-file', 'app.env'],
+      stderr: 'CLI_USAGE: app.env:1: the same key as --from-literal #1; each key may be given once',
+    },
+  ];
+  for (const c of cases) {
+    for (const [file, text] of Object.entries(c.files)) writeFileSync(join(cwd, file), text);
+    const r = await runCli([...BASE, ...c.args], { cwd });
+    assert.equal(r.code, 2, `${c.name}: ${r.stderr}`);
+    assert.equal(r.stderr.split('\n')[0], c.stderr, c.name);
+    assert.ok(!r.stderr.includes(canary), `${c.name}: stderr holds the canary`);
+    assert.ok(!r.stdout.includes(canary), `${c.name}: stdout holds the canary`);
+  }
+});
+
 test('an unreadable input file is CONFIG_INVALID (exit 3) naming the file as given', async () => {
   const { cwd } = await setup();
   const r = await runCli([...BASE, '--from-file', 'K=missing.txt'], { cwd });

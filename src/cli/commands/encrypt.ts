@@ -79,15 +79,29 @@ function usage(message: string): ShroudError {
   return new ShroudError('CLI_USAGE', `${message}\n\n${renderHelp(ENCRYPT_COMMAND_LINE)}`);
 }
 
-/** Reads KEY=VALUE lines (kubectl --from-env-file rules: `#` comments and blank lines skipped, no quote processing). */
-function parseEnvFile(text: string, name: string): [string, Buffer][] {
-  const items: [string, Buffer][] = [];
+/** A value to seal, its key, and where both came from (a position, never content). */
+interface Item {
+  key: string;
+  value: Buffer;
+  where: string;
+}
+
+const KEY_RULE = "not a valid ConfigMap key (letters, digits, '-', '_', '.')";
+
+/**
+ * Reads KEY=VALUE lines (kubectl --from-env-file rules: `#` comments and blank lines skipped, no
+ * quote processing). A bad line is reported as `file:line` and a reason: the line itself may be
+ * a secret (a connection string with its password), so no part of it is ever repeated.
+ */
+function parseEnvFile(text: string, name: string): Item[] {
+  const items: Item[] = [];
   for (const [i, raw] of text.split(/\r?\n/).entries()) {
     const line = raw.trimStart();
     if (line === '' || line.startsWith('#')) continue;
+    const where = `${name}:${i + 1}`;
     const eq = line.indexOf('=');
-    if (eq <= 0) throw usage(`${name}:${i + 1}: not a KEY=VALUE line`);
-    items.push([line.slice(0, eq), Buffer.from(line.slice(eq + 1), 'utf8')]);
+    if (eq <= 0) throw usage(`${where}: not a KEY=VALUE line (a key, '=', then the value)`);
+    items.push({ key: line.slice(0, eq), value: Buffer.from(line.slice(eq + 1), 'utf8'), where });
   }
   return items;
 }
@@ -105,25 +119,34 @@ export const encrypt: Command = async (argv, io) => {
     throw usage('give --public-key or --keyring, not both');
   }
 
-  const items: [string, Buffer][] = [];
+  const items: Item[] = [];
   for (const [i, literal] of values.fromLiteral.entries()) {
     const eq = literal.indexOf('=');
     if (eq <= 0) throw usage(`--from-literal #${i + 1} must be KEY=VALUE`);
-    items.push([literal.slice(0, eq), Buffer.from(literal.slice(eq + 1), 'utf8')]);
+    items.push({
+      key: literal.slice(0, eq),
+      value: Buffer.from(literal.slice(eq + 1), 'utf8'),
+      where: `--from-literal #${i + 1}`,
+    });
   }
-  for (const spec of values.fromFile) {
+  for (const [i, spec] of values.fromFile.entries()) {
     const eq = spec.indexOf('=');
     const [key, file] = eq > 0 ? [spec.slice(0, eq), spec.slice(eq + 1)] : [basename(spec), spec];
-    items.push([key, await readInputFile(file, io)]);
+    items.push({ key, value: await readInputFile(file, io), where: `--from-file #${i + 1}` });
   }
   for (const file of values.fromEnvFile)
     items.push(...parseEnvFile((await readInputFile(file, io)).toString('utf8'), file));
   if (items.length === 0) throw usage('nothing to seal: give --from-literal, --from-file or --from-env-file');
-  const seen = new Set<string>();
-  for (const [key] of items) {
-    if (!isConfigMapKey(key)) throw usage(`"${key}" is not a valid ConfigMap key (letters, digits, -, _, .)`);
-    if (seen.has(key)) throw usage(`key "${key}" is given twice`);
-    seen.add(key);
+  // Keys come from arguments and env-file lines, which may be secrets: errors name positions only.
+  const seen = new Map<string, string>();
+  for (const { key, where } of items) {
+    if (!isConfigMapKey(key)) {
+      const part = where.startsWith('--from-file') ? 'the key (or file name)' : "the key before '='";
+      throw usage(`${where}: ${part} is ${KEY_RULE}`);
+    }
+    const first = seen.get(key);
+    if (first !== undefined) throw usage(`${where}: the same key as ${first}; each key may be given once`);
+    seen.set(key, where);
   }
 
   const target =
@@ -131,7 +154,7 @@ export const encrypt: Command = async (argv, io) => {
       ? { publicKey: parsePublicKey((await readInputFile(values.publicKey, io)).toString('utf8')) }
       : { provider: new LocalKeyringProvider(await loadKeyring(resolve(io.cwd, values.keyringPath))) };
   const data: Record<string, string> = {};
-  for (const [key, plaintext] of [...items].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+  for (const { key, value: plaintext } of [...items].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))) {
     const context: ScopeContext = { namespace, serviceAccount, name, key };
     data[key] = await sealValue(plaintext, { scope, context, ...target });
     plaintext.fill(0);
