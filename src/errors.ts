@@ -65,6 +65,8 @@ export const ERROR_CODES = {
   CRYPTO_KEYRING_PERMISSIONS: 'The keyring file is readable or writable by group or others, so it is refused.',
   CRYPTO_KEYRING_CORRUPT: 'The keyring file is damaged: not valid JSON, wrong structure, or checksum mismatch.',
   CRYPTO_KEYRING_STATE: "A key operation is not allowed in the key version's current state.",
+  CRYPTO_KEYRING_BUSY:
+    'Another command holds the keyring lock or changed the keyring file meanwhile; nothing was written.',
   CRYPTO_PROVIDER_TIMEOUT: 'The KEK provider did not answer in time.',
   CRYPTO_PROVIDER_UNAVAILABLE: 'The KEK provider failed or is unreachable.',
 } as const;

@@ -35,7 +35,17 @@ export {
   type KeyVersion,
 } from './keyring.js';
 export { parseKeyring, serializeKeyring } from './keyring-codec.js';
-export { ensureKeyring, loadKeyring, saveKeyring, type SaveKeyringOptions } from './keyring-file.js';
+export {
+  ensureKeyring,
+  keyringLockPath,
+  type KeyringLockOptions,
+  loadKeyring,
+  saveKeyring,
+  type SaveKeyringOptions,
+  type SaveKeyringResult,
+  updateKeyring,
+  withKeyringLock,
+} from './keyring-file.js';
 export {
   exportPublicKey,
   parsePublicKey,

@@ -1,17 +1,20 @@
 /**
  * Keyring persistence: the only file in src/crypto that touches the filesystem.
  *
- * Writes are atomic (a temp file in the same directory, fsync, then rename, or link when the
- * target must not exist, so a crash leaves the old file or the new one, never half of either).
+ * Writes are atomic (a temp file in the same directory, created 0600, fsync, then rename, or link
+ * when the target must not exist, so a crash leaves the old file or the new one, never half of
+ * either) and go through an exclusive lock (FILE.lock), so concurrent commands serialise; a
+ * crash's leftover temp files are swept by the next write.
  * The file is created mode 0600 in a 0700 directory; loading refuses a file that group or
  * others can access, the way ssh refuses a private key with loose permissions.
  */
-import { randomBytes } from 'node:crypto';
-import { constants, type Stats } from 'node:fs';
-import { chmod, link, mkdir, open, readFile, rename, stat, unlink } from 'node:fs/promises';
-import { platform } from 'node:os';
-import { basename, dirname, join } from 'node:path';
+import { createHash, randomBytes } from 'node:crypto';
+import type { Stats } from 'node:fs';
+import { link, mkdir, open, readFile, rename, stat, unlink } from 'node:fs/promises';
+import { hostname, platform } from 'node:os';
+import { dirname } from 'node:path';
 import { ShroudError } from '../errors.js';
+import { writeFileAtomic } from '../fs/write-file-atomic.js';
 import { createKeyring, type Keyring, type KeyringOptions } from './keyring.js';
 import { parseKeyring, serializeKeyring } from './keyring-codec.js';
 
@@ -57,61 +60,222 @@ export async function loadKeyring(path: string): Promise<Keyring> {
 }
 
 /** How saveKeyring treats an existing file. */
-export interface SaveKeyringOptions {
+export interface SaveKeyringOptions extends KeyringLockOptions {
   /** Replace an existing file (rotate, retire, shred). Default false: refuse with CRYPTO_KEYRING_EXISTS. */
   overwrite?: boolean;
+  /** Called once the temp file exists, before any key is written to it (tests). */
+  onTempCreated?: (temp: string) => Promise<void> | void;
+}
+
+/** What a keyring write did besides writing. */
+export interface SaveKeyringResult {
+  /** Leftover temp files of earlier, interrupted writes (each may hold keys) that were removed. */
+  swept: string[];
 }
 
 /**
- * Writes a keyring atomically with mode 0600, creating its directory (0700) if needed.
- * @throws CRYPTO_KEYRING_EXISTS when the file exists and `overwrite` is not set
+ * Writes a keyring atomically with mode 0600, creating its directory (0700) if needed, under the
+ * keyring's lock (see withKeyringLock). Leftover temp files of the keyring are swept.
+ * @throws CRYPTO_KEYRING_EXISTS when the file exists and `overwrite` is not set; CRYPTO_KEYRING_BUSY
  */
-export async function saveKeyring(path: string, keyring: Keyring, options: SaveKeyringOptions = {}): Promise<void> {
-  const dir = dirname(path);
-  await mkdir(dir, { recursive: true, mode: 0o700 });
-  const temp = join(dir, `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
-  const handle = await open(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
-  try {
-    try {
-      await handle.writeFile(serializeKeyring(keyring), 'utf8');
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await chmod(temp, 0o600);
-    if (options.overwrite === true) {
-      await rename(temp, path);
-    } else {
-      try {
-        // link() fails with EEXIST atomically: no window where another writer's file is replaced.
-        await link(temp, path);
-      } catch (err) {
-        if (errno(err) === 'EEXIST') {
-          throw new ShroudError('CRYPTO_KEYRING_EXISTS', `a keyring already exists at ${path}; it is not overwritten`, {
-            details: { file: path },
-          });
-        }
-        throw err;
-      }
-    }
-  } finally {
-    await unlink(temp).catch(() => undefined);
-  }
-  await syncDir(dir);
+export async function saveKeyring(
+  path: string,
+  keyring: Keyring,
+  options: SaveKeyringOptions = {},
+): Promise<SaveKeyringResult> {
+  await mkdir(dirname(path), { recursive: true, mode: 0o700 });
+  return withKeyringLock(path, () => writeKeyringLocked(path, keyring, options), options);
 }
 
-async function syncDir(dir: string): Promise<void> {
-  // Makes the rename durable; not possible on every platform, so best effort.
+async function writeKeyringLocked(
+  path: string,
+  keyring: Keyring,
+  options: SaveKeyringOptions,
+  beforeReplace?: () => Promise<void>,
+): Promise<SaveKeyringResult> {
   try {
-    const handle = await open(dir, constants.O_RDONLY);
-    try {
-      await handle.sync();
-    } finally {
-      await handle.close();
+    return await writeFileAtomic(path, serializeKeyring(keyring), {
+      mode: 0o600,
+      overwrite: options.overwrite === true,
+      sync: true,
+      sweepAll: true, // the lock is held: no other writer has a temp file in use
+      ...(options.onTempCreated !== undefined ? { onTempCreated: options.onTempCreated } : {}),
+      ...(beforeReplace !== undefined ? { beforeReplace } : {}),
+    });
+  } catch (err) {
+    if (errno(err) === 'EEXIST' && options.overwrite !== true) {
+      throw new ShroudError('CRYPTO_KEYRING_EXISTS', `a keyring already exists at ${path}; it is not overwritten`, {
+        details: { file: path },
+      });
     }
-  } catch {
-    /* directory fsync unsupported here */
+    throw err;
   }
+}
+
+/**
+ * Changes the keyring at `path` under its lock: loads it, applies `change`, and writes the result
+ * only if the file is byte-for-byte what was loaded right before the rename (compare-before-rename,
+ * against writers that bypass the lock), so no update is ever lost.
+ * @throws whatever loadKeyring and `change` throw; CRYPTO_KEYRING_BUSY when the lock is not had in
+ *   time or the file changed meanwhile
+ */
+export async function updateKeyring(
+  path: string,
+  change: (keyring: Keyring) => Keyring,
+  options: SaveKeyringOptions = {},
+): Promise<SaveKeyringResult & { keyring: Keyring }> {
+  await loadKeyring(path); // a missing or unsafe keyring fails before any lock file is made
+  return withKeyringLock(
+    path,
+    async () => {
+      const before = await readFile(path);
+      const next = change(await loadKeyring(path));
+      const result = await writeKeyringLocked(path, next, { ...options, overwrite: true }, async () => {
+        const now = await readFile(path).catch(() => Buffer.alloc(0));
+        if (!digest(now).equals(digest(before))) {
+          throw new ShroudError(
+            'CRYPTO_KEYRING_BUSY',
+            `${path} was changed by another command while this one was changing it; nothing was written. Check it with "shroud keys status" and retry`,
+            { details: { file: path } },
+          );
+        }
+      });
+      return { ...result, keyring: next };
+    },
+    options,
+  );
+}
+
+function digest(data: Buffer): Buffer {
+  return createHash('sha256').update(data).digest();
+}
+
+/** How long keyring commands wait for each other. */
+export interface KeyringLockOptions {
+  /** How long to wait for another command's lock before failing with CRYPTO_KEYRING_BUSY. Default 10 s. */
+  lockWaitMs?: number;
+  /** A lock older than this is stale (its holder hung or crashed) and is broken. Default 30 s. */
+  lockStaleMs?: number;
+}
+
+const LOCK_WAIT_MS = 10_000;
+const LOCK_STALE_MS = 30_000;
+
+interface LockHolder {
+  pid?: number;
+  host?: string;
+  since?: string;
+}
+
+/** The lock file of a keyring: FILE.lock, holding the holder's pid, host and start time. */
+export function keyringLockPath(path: string): string {
+  return `${path}.lock`;
+}
+
+/**
+ * Runs `fn` holding the keyring's exclusive lock (FILE.lock, created with O_EXCL). Waits (bounded,
+ * with retries) for another holder; breaks a stale lock: its holder's pid is gone (same host) or it
+ * is older than `lockStaleMs`.
+ * @throws CRYPTO_KEYRING_BUSY when the lock is not had within `lockWaitMs`
+ */
+export async function withKeyringLock<T>(
+  path: string,
+  fn: () => Promise<T>,
+  options: KeyringLockOptions = {},
+): Promise<T> {
+  const lockPath = keyringLockPath(path);
+  const waitMs = options.lockWaitMs ?? LOCK_WAIT_MS;
+  const staleMs = options.lockStaleMs ?? LOCK_STALE_MS;
+  const mine = `${JSON.stringify({ pid: process.pid, host: hostname(), since: new Date().toISOString(), nonce: randomBytes(8).toString('hex') })}\n`;
+  const deadline = Date.now() + waitMs;
+  for (;;) {
+    try {
+      const handle = await open(lockPath, 'wx', 0o600);
+      try {
+        await handle.writeFile(mine, 'utf8');
+      } finally {
+        await handle.close();
+      }
+      break;
+    } catch (err) {
+      if (errno(err) !== 'EEXIST') throw err;
+    }
+    const seen = await readLock(lockPath);
+    if (seen === undefined) continue; // released meanwhile: try again at once
+    if (isStale(seen, staleMs)) {
+      await breakLock(lockPath, seen.text);
+      continue;
+    }
+    if (Date.now() >= deadline) {
+      const h = seen.holder;
+      throw new ShroudError(
+        'CRYPTO_KEYRING_BUSY',
+        `${path} is locked by another shroud command (${h.pid !== undefined ? `pid ${h.pid}` : 'unknown pid'}${h.host !== undefined ? ` on ${h.host}` : ''}, since ${h.since ?? new Date(seen.mtimeMs).toISOString()}); nothing was written. Retry when it has finished; if no shroud command is running, delete ${lockPath}`,
+        { details: { file: path } },
+      );
+    }
+    await sleep(10 + Math.floor(Math.random() * 40));
+  }
+  try {
+    return await fn();
+  } finally {
+    // Release only our own lock: a holder judged stale must not delete its successor's.
+    if ((await readLock(lockPath))?.text === mine) await unlink(lockPath).catch(() => undefined);
+  }
+}
+
+async function readLock(lockPath: string): Promise<{ text: string; holder: LockHolder; mtimeMs: number } | undefined> {
+  try {
+    const [text, info] = await Promise.all([readFile(lockPath, 'utf8'), stat(lockPath)]);
+    let holder: LockHolder = {};
+    try {
+      const parsed = JSON.parse(text) as Record<string, unknown>;
+      holder = {
+        ...(Number.isSafeInteger(parsed.pid) ? { pid: parsed.pid as number } : {}),
+        ...(typeof parsed.host === 'string' ? { host: parsed.host } : {}),
+        ...(typeof parsed.since === 'string' ? { since: parsed.since } : {}),
+      };
+    } catch {
+      /* being written right now, or cut short by a crash: judged by its age alone */
+    }
+    return { text, holder, mtimeMs: info.mtimeMs };
+  } catch (err) {
+    if (errno(err) === 'ENOENT') return undefined;
+    throw err;
+  }
+}
+
+function isStale(seen: { holder: LockHolder; mtimeMs: number }, staleMs: number): boolean {
+  if (Date.now() - seen.mtimeMs > staleMs) return true;
+  const { pid, host } = seen.holder;
+  if (pid === undefined || host !== hostname() || pid === process.pid) return false;
+  try {
+    process.kill(pid, 0);
+    return false;
+  } catch (err) {
+    return errno(err) === 'ESRCH';
+  }
+}
+
+async function breakLock(lockPath: string, staleText: string): Promise<void> {
+  // Move it aside first, then check it is the one judged stale: if another command broke it and
+  // took the lock in between, that fresh lock is put back.
+  const aside = `${lockPath}.stale-${randomBytes(6).toString('hex')}`;
+  try {
+    await rename(lockPath, aside);
+  } catch (err) {
+    if (errno(err) === 'ENOENT') return;
+    throw err;
+  }
+  try {
+    if ((await readFile(aside, 'utf8')) !== staleText) await link(aside, lockPath).catch(() => undefined);
+  } finally {
+    await unlink(aside).catch(() => undefined);
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((done) => setTimeout(done, ms));
 }
 
 /**

@@ -17,6 +17,7 @@ import {
   saveKeyring,
   shredKeyVersion,
   type Keyring,
+  updateKeyring,
 } from '../../crypto/index.js';
 import { integerSetting, pathSetting, SETTINGS, switchSetting } from '../../config/index.js';
 import { ShroudError } from '../../errors.js';
@@ -92,8 +93,7 @@ export const keys: Command = async (argv, io) => {
     }
     case 'rotate': {
       noFiles();
-      const rotated = rotateKeyring(await loadKeyring(path));
-      await saveKeyring(path, rotated, { overwrite: true });
+      const { keyring: rotated } = await updateKeyring(path, rotateKeyring);
       const primary = rotated.versions[rotated.versions.length - 1]!;
       io.stdout.write(
         `Version ${primary.version} is now primary; version ${primary.version - 1} stays active and still opens its values.\n` +
@@ -104,7 +104,7 @@ export const keys: Command = async (argv, io) => {
     case 'retire': {
       noFiles();
       const version = versionFlag(values.version);
-      await saveKeyring(path, retireKeyVersion(await loadKeyring(path), version), { overwrite: true });
+      await updateKeyring(path, (k) => retireKeyVersion(k, version));
       io.stdout.write(
         `Version ${version} is retired: it still opens its values. Rewrap them, then shred it: shroud keys shred --version ${version} --yes\n`,
       );
@@ -161,9 +161,12 @@ async function shred(path: string, version: number, yes: boolean, files: string[
     io.stderr.write(`${lines.join('\n')}\nCLI_USAGE: nothing was changed; re-run with --yes to shred.\n`);
     return EXIT.USAGE;
   }
-  await saveKeyring(path, shredKeyVersion(keyring, version), { overwrite: true });
+  const { swept } = await updateKeyring(path, (k) => shredKeyVersion(k, version));
   io.stderr.write(`${lines.join('\n')}\n`);
-  io.stdout.write(`Version ${version} is destroyed.\n`);
+  io.stdout.write(
+    `Version ${version} is destroyed.\n` +
+      `Removed ${swept.length} leftover temporary keyring file(s) of interrupted writes${swept.length > 0 ? `: ${swept.join(', ')}` : ''}.\n`,
+  );
   return EXIT.OK;
 }
 
