@@ -46,3 +46,4 @@ export {
 export { LocalKeyringProvider } from './local-provider.js';
 export { DekCache, type CachedKeys, type DekCacheOptions } from './dek-cache.js';
 export type { DerivedKeys } from './key-schedule.js';
+export { isConfigMapKey, isDnsLabel, isDnsSubdomain } from './k8s-names.js';
