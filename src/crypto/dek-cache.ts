@@ -3,9 +3,13 @@
  * values costs one KEK call per value, not one per pod, and a cached open skips HKDF too (the
  * perf budget: HKDF alone costs more than the AES-GCM of a 1 KiB value).
  *
- * Keyed by SHA-256 of the envelope's header and key slot (which holds the wrapped DEK), so
- * nothing secret is a key and a rewrapped value is a new entry. It holds the derived keys, not
- * the DEK: opening needs nothing else. Evicted or expired entries are zeroed.
+ * Keyed by SHA-256 of the envelope's header and key slot (provider id, key id, version and
+ * wrapped DEK), so nothing secret is a key and a rewrapped value is a new entry. Each entry also
+ * records the provider id and the provider's key generation it was unwrapped under (see
+ * KekProvider.keyGeneration): openValue serves a hit only to a provider that still answers with
+ * that generation, so a shredded version, another keyring or another provider never opens from
+ * the cache. It holds the derived keys, not the DEK: opening needs nothing else. Evicted or
+ * expired entries are zeroed; providers call evictKey/evictKeyring/clear when their keys change.
  */
 import type { KeyRef } from './envelope.js';
 import { zeroKeys, type DerivedKeys } from './key-schedule.js';
@@ -31,13 +35,15 @@ export interface CachedKeys {
    * checked in full. Not secret.
    */
   verifiedScope: readonly string[] | undefined;
+  /** The provider's key generation when the DEK was unwrapped (a primitive: no key material is kept alive). */
+  readonly generation: string | number;
 }
 
 interface Entry extends CachedKeys {
   expiresAt: number;
 }
 
-/** Bounded, expiring cache of DEK-derived keys. Not shared across keyrings with clashing ids. */
+/** Bounded, expiring cache of DEK-derived keys. */
 export class DekCache {
   readonly maxEntries: number;
   readonly ttlMs: number;
@@ -77,14 +83,20 @@ export class DekCache {
   }
 
   /** Stores keys (the cache takes ownership and zeroes them on eviction) and returns the entry. */
-  set(digest: string, ref: KeyRef, keys: DerivedKeys): CachedKeys {
+  set(digest: string, ref: KeyRef, keys: DerivedKeys, generation: string | number): CachedKeys {
     const id = digest;
     const old = this.entries.get(id);
     if (old !== undefined) {
       this.entries.delete(id);
       if (old.keys !== keys) zeroKeys(old.keys);
     }
-    const entry: Entry = { keys, ref: { ...ref }, verifiedScope: undefined, expiresAt: this.now() + this.ttlMs };
+    const entry: Entry = {
+      keys,
+      ref: { ...ref },
+      verifiedScope: undefined,
+      generation,
+      expiresAt: this.now() + this.ttlMs,
+    };
     this.entries.set(id, entry);
     while (this.entries.size > this.maxEntries) {
       const [oldest, evicted] = this.entries.entries().next().value as [string, Entry];
@@ -94,11 +106,29 @@ export class DekCache {
     return entry;
   }
 
-  /** Drops every entry under a key version (call after shredding or revoking it). Returns how many. */
+  /** Drops and zeroes one entry (openValue calls it when the provider no longer vouches for it). */
+  delete(digest: string): boolean {
+    const entry = this.entries.get(digest);
+    if (entry === undefined) return false;
+    this.entries.delete(digest);
+    zeroKeys(entry.keys);
+    return true;
+  }
+
+  /** Drops every entry under a key version (call after retiring, shredding or revoking it). Returns how many. */
   evictKey(ref: KeyRef): number {
+    return this.evictWhere((e) => e.provider === ref.provider && e.keyId === ref.keyId && e.version === ref.version);
+  }
+
+  /** Drops every entry under any version of a key (call when a keyring is reloaded or replaced). Returns how many. */
+  evictKeyring(provider: string, keyId: string): number {
+    return this.evictWhere((e) => e.provider === provider && e.keyId === keyId);
+  }
+
+  private evictWhere(matches: (ref: KeyRef) => boolean): number {
     let count = 0;
     for (const [id, entry] of this.entries) {
-      if (entry.ref.provider === ref.provider && entry.ref.keyId === ref.keyId && entry.ref.version === ref.version) {
+      if (matches(entry.ref)) {
         this.entries.delete(id);
         zeroKeys(entry.keys);
         count++;

@@ -53,6 +53,7 @@ export {
   publicKeyOf,
   type PublicSealingKey,
 } from './public-key.js';
-export { LocalKeyringProvider } from './local-provider.js';
+export { LocalKeyringProvider, type LocalKeyringProviderOptions } from './local-provider.js';
 export { DekCache, type CachedKeys, type DekCacheOptions } from './dek-cache.js';
 export type { DerivedKeys } from './key-schedule.js';
+export { isConfigMapKey, isDnsLabel, isDnsSubdomain } from './k8s-names.js';

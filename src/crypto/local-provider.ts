@@ -10,6 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { ShroudError } from '../errors.js';
 import { gcmDecrypt, gcmEncrypt } from './aead.js';
 import { TAG_LEN, type KeyRef } from './envelope.js';
+import type { DekCache } from './dek-cache.js';
 import { DEK_LEN, wrapAad } from './key-schedule.js';
 import {
   describeKeyring,
@@ -17,23 +18,97 @@ import {
   keyRefOf,
   LOCAL_PROVIDER_ID,
   primaryVersion,
+  retireKeyVersion,
+  shredKeyVersion,
   type Keyring,
   type KeyMaterial,
+  type KeyringOptions,
 } from './keyring.js';
 import type { KekProvider, ProviderStatus, UnwrapRequest, WrapRequest, WrapResult } from './provider.js';
 import { importX25519Private, openDekWithPrivateKey, type X25519Recipient } from './x25519.js';
 
 const KEK_WRAPPED_LEN = 12 + DEK_LEN + TAG_LEN;
 
+/**
+ * Generation of each keyring value. Keyrings are immutable, so every rotate, retire, shred or
+ * load yields a new value and a new generation; providers over the same value share one.
+ */
+const generations = new WeakMap<Keyring, string>();
+let generationCount = 0;
+
+function generationOf(keyring: Keyring): string {
+  let generation = generations.get(keyring);
+  if (generation === undefined) {
+    generation = `${keyring.keyringId}#${++generationCount}`;
+    generations.set(keyring, generation);
+  }
+  return generation;
+}
+
+/** LocalKeyringProvider options. */
+export interface LocalKeyringProviderOptions {
+  /** DEK caches to evict from when this provider's keyring is reloaded, or a version retired or shredded. */
+  caches?: readonly DekCache[];
+}
+
 /** KekProvider backed by a local keyring. */
 export class LocalKeyringProvider implements KekProvider {
   readonly id = LOCAL_PROVIDER_ID;
-  readonly keyring: Keyring;
+  private current: Keyring;
+  private generation: string;
+  private readonly caches: readonly DekCache[];
   /** Imported private sealing keys by version: parsing one costs more than the X25519 itself. */
   private readonly recipients = new Map<number, X25519Recipient>();
 
-  constructor(keyring: Keyring) {
-    this.keyring = keyring;
+  constructor(keyring: Keyring, options: LocalKeyringProviderOptions = {}) {
+    this.current = keyring;
+    this.generation = generationOf(keyring);
+    this.caches = options.caches ?? [];
+  }
+
+  /** The keyring this provider answers from now. */
+  get keyring(): Keyring {
+    return this.current;
+  }
+
+  /**
+   * Answers from `keyring` from now on (a reloaded keyring file). Cached keys of the old keyring
+   * are evicted from the caches this provider was given; any other cache stops serving them
+   * because the generation changed.
+   */
+  reload(keyring: Keyring): void {
+    const old = this.current;
+    this.current = keyring;
+    this.generation = generationOf(keyring);
+    this.recipients.clear();
+    for (const cache of this.caches) cache.evictKeyring(this.id, old.keyringId);
+  }
+
+  /** Retires a version of this provider's keyring (see retireKeyVersion) and evicts its cached keys. Returns the new keyring, to save. */
+  retire(version: number): Keyring {
+    const next = retireKeyVersion(this.current, version);
+    this.replaceVersion(next, version);
+    return next;
+  }
+
+  /** Shreds a retired version (see shredKeyVersion) and evicts its cached keys. Returns the new keyring, to save. */
+  shred(version: number, options: KeyringOptions = {}): Keyring {
+    const next = shredKeyVersion(this.current, version, options);
+    this.replaceVersion(next, version);
+    return next;
+  }
+
+  /** Cheap check on a cache hit: the keyring's generation while `ref` is a live version of it. */
+  keyGeneration(ref: KeyRef): string {
+    this.materialFor(ref);
+    return this.generation;
+  }
+
+  private replaceVersion(next: Keyring, version: number): void {
+    this.current = next;
+    this.generation = generationOf(next);
+    this.recipients.delete(version);
+    for (const cache of this.caches) cache.evictKey(keyRefOf(next, version));
   }
 
   /** Wraps a DEK under the primary version's KEK. */

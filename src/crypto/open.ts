@@ -1,6 +1,6 @@
 /** Opening a sealed value: parse, unwrap (or hit the cache), commitment, body AEAD, scope. */
 import { timingSafeEqual } from 'node:crypto';
-import { ShroudError } from '../errors.js';
+import { isShroudError, ShroudError } from '../errors.js';
 import { gcmDecrypt } from './aead.js';
 import { zero } from './encoding.js';
 import { decodeSealedValue, type Envelope, type KeyRef } from './envelope.js';
@@ -84,6 +84,34 @@ async function unwrapEnvelopeKeys(
   return keys;
 }
 
+/** Generations of providers without keyGeneration: the provider object itself, by number (no strong reference). */
+const objectGenerations = new WeakMap<KekProvider, string>();
+let objectCount = 0;
+
+/**
+ * The provider's current generation for `ref` (see KekProvider.keyGeneration); a provider
+ * without one gets a token of its own object. Untyped failures become CRYPTO_PROVIDER_UNAVAILABLE.
+ */
+function keyGeneration(provider: KekProvider, ref: KeyRef): string | number {
+  if (provider.keyGeneration === undefined) {
+    let token = objectGenerations.get(provider);
+    if (token === undefined) {
+      token = `provider-object#${++objectCount}`;
+      objectGenerations.set(provider, token);
+    }
+    return token;
+  }
+  try {
+    return provider.keyGeneration(ref);
+  } catch (err) {
+    if (isShroudError(err) && (err.code === 'CRYPTO_UNKNOWN_KEY' || err.code === 'CRYPTO_KEY_DESTROYED')) throw err;
+    throw new ShroudError('CRYPTO_PROVIDER_UNAVAILABLE', `KEK provider "${provider.id}" failed a key check`, {
+      cause: err,
+      details: { provider: provider.id },
+    });
+  }
+}
+
 /**
  * Opens a sealed value.
  * @throws CRYPTO_MALFORMED, CRYPTO_UNSUPPORTED_VERSION, CRYPTO_UNKNOWN_KEY, CRYPTO_KEY_DESTROYED,
@@ -102,13 +130,29 @@ export async function openValue(text: string, options: OpenOptions): Promise<Ope
       },
     );
   }
+  const { cache, provider } = options;
   // A hit is used without an await in between: another open's cache.set may evict and zero
   // its keys at the next await.
-  const hit = options.cache?.get(env.digest);
-  if (hit !== undefined) return openWithKeys(env, hit.keys, options.expected, hit);
+  const hit = cache?.get(env.digest);
+  if (hit !== undefined) {
+    // Served only while this provider vouches for the key version under the same generation
+    // (throws CRYPTO_KEY_DESTROYED / CRYPTO_UNKNOWN_KEY when it no longer does).
+    let current: string | number | undefined;
+    try {
+      current = provider.id === env.slot.ref.provider ? keyGeneration(provider, env.slot.ref) : undefined;
+    } catch (err) {
+      cache!.delete(env.digest);
+      throw err;
+    }
+    if (current !== undefined && current === hit.generation) return openWithKeys(env, hit.keys, options.expected, hit);
+    cache!.delete(env.digest);
+  }
   // Validate the opener's context before spending a provider call on it.
   const scopeBytes = encodeScope(env.scope, options.expected);
-  const keys = await unwrapEnvelopeKeys(env, options.provider, options);
+  // Taken before the unwrap: a key change during the await leaves the entry stale, never fresh.
+  const generation =
+    cache !== undefined && provider.id === env.slot.ref.provider ? keyGeneration(provider, env.slot.ref) : undefined;
+  const keys = await unwrapEnvelopeKeys(env, provider, options);
   let opened: OpenedValue;
   try {
     opened = openWithKeys(env, keys, options.expected, undefined, scopeBytes);
@@ -116,8 +160,8 @@ export async function openValue(text: string, options: OpenOptions): Promise<Ope
     zeroKeys(keys);
     throw err;
   }
-  if (options.cache !== undefined) {
-    options.cache.set(env.digest, env.slot.ref, keys).verifiedScope = scopeValues(env.scope, options.expected);
+  if (cache !== undefined && generation !== undefined) {
+    cache.set(env.digest, env.slot.ref, keys, generation).verifiedScope = scopeValues(env.scope, options.expected);
   } else {
     zeroKeys(keys);
   }

@@ -76,6 +76,15 @@ export interface KekProvider {
   wrap(request: WrapRequest): Promise<WrapResult>;
   unwrap(request: UnwrapRequest): Promise<Uint8Array>;
   status(options?: { signal?: AbortSignal }): Promise<ProviderStatus>;
+  /**
+   * Optional, synchronous and cheap (no I/O): whether `ref` can still be unwrapped, asked on every
+   * DEK cache hit. Returns a generation (a string or number) that changes whenever the answer may
+   * change: another keyring, a reload, a retired or shredded version. Throws what unwrap would
+   * (CRYPTO_UNKNOWN_KEY, CRYPTO_KEY_DESTROYED). A cache entry is served only while the provider
+   * answers with the generation it was stored under; a provider without this method is served
+   * cached keys only by the same provider object (and within the cache TTL).
+   */
+  keyGeneration?(ref: KeyRef): string | number;
 }
 
 /** Timeout and cancellation of one provider call. */

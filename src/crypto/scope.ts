@@ -5,6 +5,7 @@
  * was asked for) and never reads it from the envelope.
  */
 import { ShroudError } from '../errors.js';
+import { isConfigMapKey, isDnsLabel, isDnsSubdomain } from './k8s-names.js';
 
 /** `strict`: namespace + service account + ConfigMap name + key; `namespace`; `cluster`: anywhere. */
 export type ScopeKind = 'strict' | 'namespace' | 'cluster';
@@ -22,8 +23,19 @@ export interface ScopeContext {
   key?: string;
 }
 
-/** Longest accepted field (bytes); Kubernetes names and ConfigMap keys are at most 253 characters. */
-const MAX_FIELD = 253;
+/**
+ * The Kubernetes syntax of each field. Every accepted value is ASCII, so its UTF-8 bytes are
+ * its characters and two different strings never encode to the same bytes.
+ */
+const FIELD_RULES: Readonly<Record<keyof ScopeContext, { test: (value: string) => boolean; rule: string }>> = {
+  namespace: { test: isDnsLabel, rule: 'a lowercase RFC 1123 label of at most 63 characters' },
+  serviceAccount: { test: isDnsSubdomain, rule: 'a lowercase RFC 1123 subdomain of at most 253 characters' },
+  name: { test: isDnsSubdomain, rule: 'a lowercase RFC 1123 subdomain of at most 253 characters' },
+  key: {
+    test: isConfigMapKey,
+    rule: 'a ConfigMap key: letters, digits, -, _ and ., not . or .., at most 253 characters',
+  },
+};
 
 const LABELS: Readonly<Record<ScopeKind, Buffer>> = {
   strict: Buffer.from('shroud:v1:scope:strict', 'ascii'),
@@ -53,11 +65,18 @@ export function isScopeKind(value: unknown): value is ScopeKind {
   return typeof value === 'string' && (SCOPE_KINDS as readonly string[]).includes(value);
 }
 
+/** String.prototype.isWellFormed (Node 20; not in this project's ES2023 lib typings): no lone surrogates. */
+function isWellFormed(value: string): boolean {
+  return (value as string & { isWellFormed(): boolean }).isWellFormed();
+}
+
 /**
  * The canonical bytes of a context under a scope kind: a domain label, the kind, then each bound
  * field length-prefixed (so `("ab","c")` and `("a","bc")` differ). Fields the kind does not bind
  * are ignored, so an opener can always pass everything it knows.
- * @throws CRYPTO_SCOPE_INVALID when a bound field is missing, empty or longer than 253 bytes.
+ * @throws CRYPTO_SCOPE_INVALID when a bound field is missing, empty, not well-formed Unicode or not
+ *   valid Kubernetes syntax (namespace: RFC 1123 label; service account and ConfigMap name: RFC 1123
+ *   subdomain; key: ConfigMap key), naming the field but never echoing its value.
  */
 export function encodeScope(kind: ScopeKind, context: ScopeContext): Buffer {
   const label = LABELS[kind];
@@ -71,12 +90,16 @@ export function encodeScope(kind: ScopeKind, context: ScopeContext): Buffer {
         details: { scope: kind, field },
       });
     }
-    const length = Buffer.byteLength(value, 'utf8');
-    if (length > MAX_FIELD) {
-      throw new ShroudError('CRYPTO_SCOPE_INVALID', `scope field ${field} is longer than ${MAX_FIELD} bytes`, {
-        details: { scope: kind, field },
-      });
+    // isWellFormed first: lone surrogates would all encode to the same U+FFFD bytes.
+    if (!isWellFormed(value) || !FIELD_RULES[field].test(value)) {
+      // The value is not echoed: it may be long, or not a name at all.
+      throw new ShroudError(
+        'CRYPTO_SCOPE_INVALID',
+        `scope "${kind}": ${field} is not ${FIELD_RULES[field].rule}; pass the Kubernetes name exactly`,
+        { details: { scope: kind, field } },
+      );
     }
+    const length = value.length;
     values.push(value);
     size += 2 + length;
   }

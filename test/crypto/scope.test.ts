@@ -114,3 +114,67 @@ test('allowedScopes refuses other scope kinds with CRYPTO_SCOPE_MISMATCH', async
     'v',
   );
 });
+
+const invalidFields: { name: string; field: keyof ScopeContext; value: string }[] = [
+  { name: 'namespace with capitals', field: 'namespace', value: 'Team-A' },
+  { name: 'namespace with a dot (a subdomain, not a label)', field: 'namespace', value: 'team.a' },
+  { name: 'namespace longer than 63', field: 'namespace', value: 'a'.repeat(64) },
+  { name: 'namespace ending in a hyphen', field: 'namespace', value: 'team-' },
+  { name: 'service account with an underscore', field: 'serviceAccount', value: 'web_app' },
+  { name: 'service account with an empty label', field: 'serviceAccount', value: 'web..app' },
+  { name: 'ConfigMap name with a slash', field: 'name', value: 'web/config' },
+  { name: 'ConfigMap name longer than 253', field: 'name', value: 'a'.repeat(254) },
+  { name: 'key "."', field: 'key', value: '.' },
+  { name: 'key ".."', field: 'key', value: '..' },
+  { name: 'key with a space', field: 'key', value: 'API TOKEN' },
+  { name: 'key with a non-ASCII letter', field: 'key', value: 'PASSWÖRD' },
+  { name: 'key with a lone high surrogate', field: 'key', value: 'K\uD800' },
+  { name: 'namespace with a lone low surrogate', field: 'namespace', value: 'a\uDC00' },
+];
+
+for (const f of invalidFields) {
+  test(`scope field: ${f.name} is CRYPTO_SCOPE_INVALID naming the field, when sealing and when opening`, async () => {
+    const bad = { ...context, [f.field]: f.value };
+    const sealErr = await rejectsWithCode(
+      sealValue('v', { scope: 'strict', context: bad, provider }),
+      'CRYPTO_SCOPE_INVALID',
+    );
+    const sealed = await sealValue('v', { scope: 'strict', context, provider });
+    const before = unwraps;
+    const openErr = await rejectsWithCode(openValue(sealed, { provider, expected: bad }), 'CRYPTO_SCOPE_INVALID');
+    assert.equal(unwraps, before, 'refused before any provider call');
+    for (const err of [sealErr, openErr]) {
+      assert.match(err.message, new RegExp(`\\b${f.field}\\b`));
+      assert.equal((err as Error & { details?: { field?: string } }).details?.field, f.field);
+      if (f.value.length > 2) assert.ok(!err.message.includes(f.value), 'the value is not echoed');
+    }
+  });
+}
+
+test('two different lone surrogates do not collide: sealing for one is refused, opening with either is refused', async () => {
+  // Both encode to the UTF-8 bytes of U+FFFD, so without the check a value sealed for one opened for the other.
+  await rejectsWithCode(
+    sealValue('v', { scope: 'strict', context: { ...context, key: '\uD800' }, provider }),
+    'CRYPTO_SCOPE_INVALID',
+  );
+  await rejectsWithCode(
+    sealValue('v', { scope: 'namespace', context: { namespace: '\uD800' }, provider }),
+    'CRYPTO_SCOPE_INVALID',
+  );
+  const sealed = await sealValue('v', { scope: 'strict', context, provider });
+  for (const key of ['\uD800', '\uDC00']) {
+    await rejectsWithCode(openValue(sealed, { provider, expected: { ...context, key } }), 'CRYPTO_SCOPE_INVALID');
+  }
+});
+
+test('valid Kubernetes names at the limits seal and open', async () => {
+  const edge = {
+    namespace: 'a'.repeat(63),
+    serviceAccount: `${'a'.repeat(63)}.${'b'.repeat(63)}`,
+    name: `${Array.from({ length: 4 }, () => 'c'.repeat(62)).join('.')}.d`, // 253
+    key: '_.-Key.9'.padEnd(253, 'x'),
+  };
+  assert.equal(edge.name.length, 253);
+  const sealed = await sealValue('v', { scope: 'strict', context: edge, provider });
+  assert.equal((await openValue(sealed, { provider, expected: edge })).plaintext.toString(), 'v');
+});

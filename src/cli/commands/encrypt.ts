@@ -9,6 +9,9 @@ import { basename, resolve } from 'node:path';
 import { stringify } from 'yaml';
 import { choiceSetting, listSetting, pathSetting, SETTINGS, valueSetting } from '../../config/index.js';
 import {
+  isConfigMapKey,
+  isDnsLabel,
+  isDnsSubdomain,
   loadKeyring,
   LocalKeyringProvider,
   parsePublicKey,
@@ -19,7 +22,6 @@ import {
 import { ShroudError } from '../../errors.js';
 import { defineCommandLine, readCommandLine, renderHelp } from '../command-line.js';
 import { EXIT, type Command } from '../io.js';
-import { isConfigMapKey, isDnsLabel, isDnsSubdomain } from '../k8s-names.js';
 import { readInputFile } from '../read-input.js';
 
 function kubernetesName(accepts: string, isValid: (name: string) => boolean) {
