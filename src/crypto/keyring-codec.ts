@@ -119,7 +119,8 @@ export function parseKeyring(text: string): Keyring {
     throw corrupt('not valid JSON');
   }
   if (!isRecord(raw) || raw.kind !== KIND) throw corrupt(`not a ${KIND} file`);
-  if (raw.formatVersion !== FILE_FORMAT) throw corrupt(`unsupported formatVersion ${String(raw.formatVersion)}`);
+  // The value is not echoed: it comes from a file of secrets, and a number is all we expect.
+  if (raw.formatVersion !== FILE_FORMAT) throw corrupt(`formatVersion is not ${FILE_FORMAT}, the one this build reads`);
   const { keyringId, createdAt, versions, checksum } = raw;
   if (typeof keyringId !== 'string' || !/^[0-9a-f]{16}$/.test(keyringId)) throw corrupt('keyringId is not valid');
   if (!isIsoDate(createdAt)) throw corrupt('createdAt is not valid');

@@ -62,6 +62,18 @@ test('loadKeyring: a missing file is CRYPTO_KEYRING_NOT_FOUND, a damaged one CRY
   await rejectsWithCode(loadKeyring(dir), 'CRYPTO_KEYRING_CORRUPT');
 });
 
+test('loadKeyring never echoes a field of the keyring file in its error', async () => {
+  const dir = tempDir();
+  const file = join(dir, 'keyring.json');
+  await saveKeyring(file, createKeyring());
+  const canary = 'CANARY-a81f33-key-material';
+  const text = readFileSync(file, 'utf8').replace(/"formatVersion": \d+/, `"formatVersion": "${canary}"`);
+  assert.ok(text.includes(canary));
+  writeFileSync(file, text, { mode: 0o600 });
+  const err = await rejectsWithCode(loadKeyring(file), 'CRYPTO_KEYRING_CORRUPT');
+  assert.ok(!err.message.includes(canary), err.message);
+});
+
 test('ensureKeyring creates a keyring on first call and loads the same one afterwards', async () => {
   const file = join(tempDir(), '.shroud', 'keyring.json');
   const first = await ensureKeyring(file);
