@@ -1,4 +1,5 @@
 import { strict as assert } from 'node:assert';
+import { inlinePolicySet } from '../helpers/policy-set.js';
 import { test } from 'node:test';
 import type { AdmissionRequest } from '../../src/admission/types.js';
 import { ITEMS_PER_CLOCK_READ } from '../../src/policy/engine.js';
@@ -41,11 +42,7 @@ spec:
       message: "container {{item.name}} runs a moving tag"
 `;
 
-function policySet(): PolicySet {
-  const r = parsePolicyFiles([{ file: 'inline.yaml', text: POLICIES }]);
-  assert.deepEqual(r.issues, []);
-  return r.value;
-}
+const policySet = (): PolicySet => inlinePolicySet(POLICIES);
 
 const POD = {
   kind: 'Pod',

@@ -1,4 +1,5 @@
 import { strict as assert } from 'node:assert';
+import { inlinePolicySet } from '../helpers/policy-set.js';
 import { readFile, readdir } from 'node:fs/promises';
 import { test } from 'node:test';
 import type { AdmissionRequest } from '../../src/admission/types.js';
@@ -15,11 +16,7 @@ import {
 
 const NOW = new Date('2026-11-23T10:00:00Z');
 
-function policySet(yaml: string): PolicySet {
-  const r = parsePolicyFiles([{ file: 'inline.yaml', text: yaml }]);
-  assert.deepEqual(r.issues, []);
-  return r.value;
-}
+const policySet = (yaml: string): PolicySet => inlinePolicySet(yaml);
 
 /** A policy that flags every container named "bad", with a configurable match and enforcement. */
 function policy(

@@ -1,18 +1,12 @@
 import { strict as assert } from 'node:assert';
+import { inlinePolicySet } from '../helpers/policy-set.js';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import request from 'supertest';
 import { noChangeMutator } from '../../src/admission/index.js';
 import type { AdmissionRequest } from '../../src/admission/types.js';
-import {
-  createPolicyReviewer,
-  EXCEPTIONS_ANNOTATION,
-  evaluateObject,
-  ownersOf,
-  parsePolicyFiles,
-  type PolicySet,
-} from '../../src/policy/index.js';
+import { createPolicyReviewer, EXCEPTIONS_ANNOTATION, evaluateObject, ownersOf } from '../../src/policy/index.js';
 import { createWebhookApp } from '../../src/webhook/index.js';
 import { runCli } from '../helpers/cli.js';
 import { memoryLogger } from '../helpers/logs.js';
@@ -45,11 +39,7 @@ spec:
 ${expires === undefined ? '' : `  expires: "${expires}"\n`}`;
 }
 
-function policySet(...docs: string[]): PolicySet {
-  const r = parsePolicyFiles([{ file: 'inline.yaml', text: docs.join('---\n') }]);
-  assert.deepEqual(r.issues, []);
-  return r.value;
-}
+const policySet = inlinePolicySet;
 
 const podSpec = { containers: [{ name: 'bad', image: 'registry.example/app:1' }] };
 
