@@ -9,7 +9,10 @@ export interface EnvelopeInfo {
   scope: ScopeKind;
   method: WrapMethod;
   key: KeyRef;
-  plaintextLength: number;
+  /** Provider annotation names (values are provider data, not shown). */
+  annotations: string[];
+  /** The padded length: the plaintext is shorter, by how much is hidden (see README, length hiding). */
+  paddedLength: number;
 }
 
 /**
@@ -25,6 +28,7 @@ export function parseEnvelope(text: string): EnvelopeInfo {
     scope: env.scope,
     method: env.slot.method,
     key: { ...env.slot.ref },
-    plaintextLength: env.ciphertext.length,
+    annotations: Object.keys(env.slot.annotations ?? {}),
+    paddedLength: env.ciphertext.length,
   };
 }

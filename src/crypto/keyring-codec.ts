@@ -7,7 +7,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { ShroudError } from '../errors.js';
 import { isRecord } from '../util/is-record.js';
 import { decodeBase64url, encodeBase64url } from './encoding.js';
-import type { Keyring, KeyVersion } from './keyring.js';
+import { keyTagOf, type Keyring, type KeyVersion } from './keyring.js';
 import type { KeyState } from './provider.js';
 import { x25519PublicOf } from './x25519.js';
 
@@ -22,6 +22,7 @@ interface VersionJson {
   state: KeyState;
   createdAt: string;
   destroyedAt?: string;
+  tag?: string;
   kek?: string;
   sealPrivateKey?: string;
   sealPublicKey?: string;
@@ -43,6 +44,7 @@ function checksumOf(body: string): string {
 function versionToJson(v: KeyVersion): VersionJson {
   const out: VersionJson = { version: v.version, state: v.state, createdAt: v.createdAt };
   if (v.destroyedAt !== undefined) out.destroyedAt = v.destroyedAt;
+  out.tag = v.tag;
   if (v.material !== undefined) {
     out.kek = encodeBase64url(v.material.kek);
     out.sealPrivateKey = encodeBase64url(v.material.seal.privateKey);
@@ -88,21 +90,28 @@ function parseVersion(raw: unknown, index: number): { json: VersionJson; version
     throw corrupt(`version ${version} has an unknown state`);
   if (!isIsoDate(createdAt)) throw corrupt(`version ${version} has no valid createdAt`);
   const json: VersionJson = { version, state: state as KeyState, createdAt };
+  // Files written before key tags existed have none: a live version's is computed, a destroyed one's is unknown (zeros).
+  const storedTag = raw.tag;
+  if (storedTag !== undefined && (typeof storedTag !== 'string' || !/^[0-9a-f]{32}$/.test(storedTag)))
+    throw corrupt(`version ${version} has a tag that is not 32 hex digits`);
   if (state === 'destroyed') {
     if (!isIsoDate(destroyedAt)) throw corrupt(`version ${version} is destroyed but has no valid destroyedAt`);
     if (raw.kek !== undefined || raw.sealPrivateKey !== undefined)
       throw corrupt(`destroyed version ${version} still holds key material`);
     json.destroyedAt = destroyedAt;
-    return { json, version: { version, state: 'destroyed', createdAt, destroyedAt } };
+    if (storedTag !== undefined) json.tag = storedTag;
+    const tag = storedTag ?? '0'.repeat(32);
+    return { json, version: { version, state: 'destroyed', createdAt, destroyedAt, tag } };
   }
+  if (storedTag !== undefined) json.tag = storedTag;
   const kek = key32(raw.kek, 'kek', version);
   const privateKey = key32(raw.sealPrivateKey, 'sealPrivateKey', version);
   const publicKey = key32(raw.sealPublicKey, 'sealPublicKey', version);
   Object.assign(json, { kek: raw.kek, sealPrivateKey: raw.sealPrivateKey, sealPublicKey: raw.sealPublicKey });
-  return {
-    json,
-    version: { version, state: state as KeyState, createdAt, material: { kek, seal: { privateKey, publicKey } } },
-  };
+  const material = { kek, seal: { privateKey, publicKey } };
+  const tag = keyTagOf(material);
+  if (storedTag !== undefined && storedTag !== tag) throw corrupt(`version ${version} tag does not match its keys`);
+  return { json, version: { version, state: state as KeyState, createdAt, tag, material } };
 }
 
 /**

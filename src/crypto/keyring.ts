@@ -7,7 +7,7 @@
  * shredded; the only state from which shred is allowed, so destroying a key takes two
  * deliberate steps), `destroyed` (key material gone: values under it are crypto-shredded).
  */
-import { randomBytes } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import { ShroudError } from '../errors.js';
 import type { KeyRef } from './envelope.js';
 import type { KeyState, KeyVersionStatus } from './provider.js';
@@ -28,6 +28,8 @@ export interface KeyMaterial {
 export interface KeyVersion {
   readonly version: number;
   readonly state: KeyState;
+  /** The version's key tag (KeyRef.keyTag): keyTagOf(material), kept after shredding. */
+  readonly tag: string;
   /** ISO 8601 creation time. */
   readonly createdAt: string;
   /** ISO 8601 time of shredding, for destroyed versions. */
@@ -56,13 +58,33 @@ function freshMaterial(): KeyMaterial {
   return { kek: randomBytes(32), seal: generateX25519() };
 }
 
+const TAG_LABEL = Buffer.from('shroud:v1:key-tag', 'ascii');
+
+/**
+ * The key tag of a version's material: HMAC-SHA256(KEK, label || public sealing key), first 16
+ * bytes, as hex. A fingerprint of both keys that reveals nothing about them (HMAC is a PRF), so
+ * it can sit in every sealed value and in the exported public key.
+ */
+export function keyTagOf(material: KeyMaterial): string {
+  return createHmac('sha256', material.kek)
+    .update(TAG_LABEL)
+    .update(material.seal.publicKey)
+    .digest()
+    .subarray(0, 16)
+    .toString('hex');
+}
+
+function liveVersion(version: number, state: KeyState, createdAt: string, material: KeyMaterial): KeyVersion {
+  return { version, state, createdAt, tag: keyTagOf(material), material };
+}
+
 /** Creates a keyring with version 1 as primary. */
 export function createKeyring(options: KeyringOptions = {}): Keyring {
   const createdAt = iso(options);
   return {
     keyringId: randomBytes(8).toString('hex'),
     createdAt,
-    versions: [{ version: 1, state: 'primary', createdAt, material: freshMaterial() }],
+    versions: [liveVersion(1, 'primary', createdAt, freshMaterial())],
   };
 }
 
@@ -79,9 +101,13 @@ export function findVersion(keyring: Keyring, version: number): KeyVersion | und
   return keyring.versions.find((v) => v.version === version);
 }
 
-/** The key reference of a version of this keyring. */
+/** The key reference of a version of this keyring. @throws CRYPTO_UNKNOWN_KEY when there is no such version */
 export function keyRefOf(keyring: Keyring, version: number): KeyRef {
-  return { provider: LOCAL_PROVIDER_ID, keyId: keyring.keyringId, version };
+  return refOfVersion(keyring, requireVersion(keyring, version));
+}
+
+function refOfVersion(keyring: Keyring, v: KeyVersion): KeyRef {
+  return { provider: LOCAL_PROVIDER_ID, keyId: keyring.keyringId, version: v.version, keyTag: v.tag };
 }
 
 function requireVersion(keyring: Keyring, version: number): KeyVersion {
@@ -114,7 +140,7 @@ export function rotateKeyring(keyring: Keyring, options: KeyringOptions = {}): K
   const versions = keyring.versions.map((v): KeyVersion => (v.state === 'primary' ? { ...v, state: 'active' } : v));
   return {
     ...keyring,
-    versions: [...versions, { version: next, state: 'primary', createdAt: iso(options), material: freshMaterial() }],
+    versions: [...versions, liveVersion(next, 'primary', iso(options), freshMaterial())],
   };
 }
 
@@ -144,11 +170,12 @@ export function shredKeyVersion(keyring: Keyring, version: number, options: Keyr
     version: v.version,
     state: 'destroyed',
     createdAt: v.createdAt,
+    tag: v.tag,
     destroyedAt: iso(options),
   });
 }
 
 /** Versions and states for status displays; never key material. */
 export function describeKeyring(keyring: Keyring): KeyVersionStatus[] {
-  return keyring.versions.map((v) => ({ ref: keyRefOf(keyring, v.version), state: v.state, createdAt: v.createdAt }));
+  return keyring.versions.map((v) => ({ ref: refOfVersion(keyring, v), state: v.state, createdAt: v.createdAt }));
 }

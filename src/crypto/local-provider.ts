@@ -49,6 +49,8 @@ function generationOf(keyring: Keyring): string {
 export interface LocalKeyringProviderOptions {
   /** DEK caches to evict from when this provider's keyring is reloaded, or a version retired or shredded. */
   caches?: readonly DekCache[];
+  /** Source of wrap nonces: for known-answer tests only (default crypto.randomBytes). */
+  randomBytes?: (size: number) => Buffer;
 }
 
 /** KekProvider backed by a local keyring. */
@@ -57,6 +59,7 @@ export class LocalKeyringProvider implements KekProvider {
   private current: Keyring;
   private generation: string;
   private readonly caches: readonly DekCache[];
+  private readonly random: (size: number) => Buffer;
   /** Imported private sealing keys by version: parsing one costs more than the X25519 itself. */
   private readonly recipients = new Map<number, X25519Recipient>();
 
@@ -64,6 +67,7 @@ export class LocalKeyringProvider implements KekProvider {
     this.current = keyring;
     this.generation = generationOf(keyring);
     this.caches = options.caches ?? [];
+    this.random = options.randomBytes ?? randomBytes;
   }
 
   /** The keyring this provider answers from now. */
@@ -115,7 +119,7 @@ export class LocalKeyringProvider implements KekProvider {
   async wrap(request: WrapRequest): Promise<WrapResult> {
     const primary = primaryVersion(this.keyring);
     const ref = keyRefOf(this.keyring, primary.version);
-    const nonce = randomBytes(12);
+    const nonce = this.random(12);
     const { ciphertext, tag } = gcmEncrypt(
       primary.material.kek,
       nonce,
@@ -169,7 +173,7 @@ export class LocalKeyringProvider implements KekProvider {
     if (ref.provider !== this.id || ref.keyId !== this.keyring.keyringId) {
       throw new ShroudError(
         'CRYPTO_UNKNOWN_KEY',
-        `sealed for ${ref.provider} key ${ref.keyId} version ${ref.version}, but this keyring is ${this.id} key ${this.keyring.keyringId}`,
+        `sealed for ${ref.provider} key ${shortKeyId(ref.keyId)} version ${ref.version}, but this keyring is ${this.id} key ${this.keyring.keyringId}`,
         { details: { ...ref } },
       );
     }
@@ -186,6 +190,18 @@ export class LocalKeyringProvider implements KekProvider {
         { details: { ...ref } },
       );
     }
+    if (version.tag !== ref.keyTag) {
+      throw new ShroudError(
+        'CRYPTO_UNKNOWN_KEY',
+        `sealed to another key that is also called version ${ref.version} of keyring ${ref.keyId} (key tag ${ref.keyTag}, this keyring's is ${version.tag}): the keyring was replaced or restored from another copy; open it with the keyring it was sealed with`,
+        { details: { ...ref } },
+      );
+    }
     return version.material;
   }
+}
+
+/** A key id for a message: a foreign one may be up to 1 KiB. */
+function shortKeyId(keyId: string): string {
+  return keyId.length <= 64 ? keyId : `${keyId.slice(0, 61)}...`;
 }

@@ -5,7 +5,8 @@ import { gcmDecrypt } from './aead.js';
 import { zero } from './encoding.js';
 import { decodeSealedValue, type Envelope, type KeyRef } from './envelope.js';
 import type { CachedKeys, DekCache } from './dek-cache.js';
-import { DEK_LEN, bindScope, deriveKeys, zeroKeys, type DerivedKeys } from './key-schedule.js';
+import { DEK_LEN, bindScope, deriveKeys, macSlot, zeroKeys, type DerivedKeys } from './key-schedule.js';
+import { unpad } from './padding.js';
 import { callProvider, type KekProvider, type ProviderCallOptions } from './provider.js';
 import { encodeScope, hasScopeValues, scopeValues, type ScopeContext, type ScopeKind } from './scope.js';
 
@@ -25,7 +26,7 @@ export interface OpenOptions extends ProviderCallOptions {
   allowedScopes?: readonly ScopeKind[];
 }
 
-/** An opened value. The caller zeroes `plaintext` when done with it. */
+/** An opened value. The caller zeroes `plaintext` when done with it (the rest of its buffer is padding). */
 export interface OpenedValue {
   plaintext: Buffer;
   /** Key version the value was sealed under. */
@@ -66,7 +67,12 @@ export async function unwrapEnvelopeDek(
   }
   const keys = deriveKeys(dek);
   // Key commitment first (constant time): a DEK that is not the one sealed never reaches GCM.
-  if (!timingSafeEqual(keys.commitment, env.commitment)) {
+  // Then the slot MAC: a slot relabelled by anyone without the DEK (another version, key id,
+  // annotations) fails here even when the provider ignored the wrap's associated data.
+  if (
+    !timingSafeEqual(keys.commitment, env.commitment) ||
+    !timingSafeEqual(macSlot(keys.slotKey, env.headerAndSlot), env.slotMac)
+  ) {
     zero(dek);
     zeroKeys(keys);
     throw integrity();
@@ -181,18 +187,20 @@ function openWithKeys(
   hit?: CachedKeys,
   scopeBytes?: Buffer,
 ): OpenedValue {
-  const plaintext = gcmDecrypt(keys.encKey, env.nonce, env.header, env.ciphertext, env.tag);
-  if (hit === undefined || !hasScopeValues(hit.verifiedScope, env.scope, expected)) {
-    try {
+  const padded = gcmDecrypt(keys.encKey, env.nonce, env.header, env.ciphertext, env.tag);
+  let plaintext: Buffer;
+  try {
+    plaintext = unpad(padded);
+    if (hit === undefined || !hasScopeValues(hit.verifiedScope, env.scope, expected)) {
       const bytes = scopeBytes ?? encodeScope(env.scope, expected);
       if (!timingSafeEqual(bindScope(keys.scopeKey, bytes), env.scopeBinding)) {
         throw new ShroudError('CRYPTO_SCOPE_MISMATCH', scopeMessage(env.scope), { details: { scope: env.scope } });
       }
-    } catch (err) {
-      zero(plaintext);
-      throw err;
+      if (hit !== undefined) hit.verifiedScope = scopeValues(env.scope, expected);
     }
-    if (hit !== undefined) hit.verifiedScope = scopeValues(env.scope, expected);
+  } catch (err) {
+    zero(padded);
+    throw err;
   }
   return { plaintext, key: { ...(hit?.ref ?? env.slot.ref) }, scope: env.scope };
 }

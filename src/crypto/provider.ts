@@ -8,7 +8,7 @@
  * a provider's own errors. The local keyring file is just the first implementation.
  */
 import { ShroudError, isShroudError } from '../errors.js';
-import type { KeyRef, KeySlot, WrapMethod } from './envelope.js';
+import type { KeyRef, KeySlot, SlotAnnotations, WrapMethod } from './envelope.js';
 
 /** Lifecycle state of a key version. */
 export type KeyState = 'primary' | 'active' | 'retired' | 'destroyed';
@@ -19,9 +19,9 @@ export interface WrapRequest {
   dek: Uint8Array;
   /**
    * Bytes to bind to the wrapped DEK as associated data (the envelope's 64-byte header). A
-   * provider whose mechanism has associated data (AES-GCM in a keyring or HSM) must bind it
+   * provider whose mechanism has associated data (AES-GCM in a keyring or HSM) should bind it
    * with the key reference; one that has none (KMS v2 Encrypt) may ignore it: the envelope's
-   * key commitment and authenticated header keep sealed values safe either way.
+   * key commitment, authenticated header and slot MAC keep sealed values safe either way.
    */
   context: Uint8Array;
   signal?: AbortSignal;
@@ -31,6 +31,13 @@ export interface WrapRequest {
 export interface WrapResult {
   method: WrapMethod;
   ref: KeyRef;
+  /**
+   * Public metadata the provider needs back to unwrap (a KMS v2 plugin's annotations), stored in
+   * the key slot and given back in UnwrapRequest.slot. Names are lowercase DNS subdomains with a
+   * dot; names and values together at most 32 KiB.
+   */
+  annotations?: SlotAnnotations;
+  /** At most 4096 bytes. */
   wrapped: Uint8Array;
 }
 

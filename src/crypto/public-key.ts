@@ -42,6 +42,7 @@ export function exportPublicKey(keyring: Keyring): string {
     provider: ref.provider,
     keyId: ref.keyId,
     version: ref.version,
+    keyTag: ref.keyTag,
     publicKey: encodeBase64url(publicKey),
     fingerprint: publicKeyFingerprint(publicKey),
   };
@@ -70,15 +71,18 @@ export function parsePublicKey(text: string): PublicSealingKey {
     typeof d.provider !== 'string' ||
     typeof d.keyId !== 'string' ||
     typeof d.version !== 'number' ||
+    typeof d.keyTag !== 'string' ||
     typeof d.publicKey !== 'string'
   ) {
-    throw invalid('provider, keyId, version and publicKey are required');
+    throw invalid(
+      'provider, keyId, version, keyTag and publicKey are required (re-export it with "shroud keys export-public")',
+    );
   }
-  const ref: KeyRef = { provider: d.provider, keyId: d.keyId, version: d.version };
+  const ref: KeyRef = { provider: d.provider, keyId: d.keyId, version: d.version, keyTag: d.keyTag };
   try {
     assertKeyRef(ref);
   } catch {
-    throw invalid('provider, keyId or version is not valid');
+    throw invalid('provider, keyId, version or keyTag is not valid');
   }
   const publicKey = decodeBase64url(d.publicKey, 'CRYPTO_PUBLIC_KEY_INVALID', 'public key');
   importX25519Public(publicKey);

@@ -1,16 +1,16 @@
 /**
  * Rewrapping: move a sealed value to the provider's primary key version by replacing only its
- * key slot. The DEK, header, body and tag stay byte-identical (the body's AAD is the 64-byte
- * header, which does not contain the key slot), so rotation never re-encrypts data and the
- * diff of a rewritten file is the key slot of each value.
+ * key slot (and the slot MAC, recomputed under the same DEK). The DEK, header, body and tag stay
+ * byte-identical (the body's AAD is the 64-byte header, which does not contain the key slot), so
+ * rotation never re-encrypts data and the diff of a rewritten file is the key slot of each value.
  */
-import { ShroudError } from '../errors.js';
 import { gcmDecrypt } from './aead.js';
 import { zero } from './encoding.js';
 import { decodeSealedValue, encodeEnvelope, formatSealedValue, type KeyRef } from './envelope.js';
-import { zeroKeys } from './key-schedule.js';
+import { macSlot, zeroKeys } from './key-schedule.js';
 import { unwrapEnvelopeDek } from './open.js';
 import { callProvider, type KekProvider, type ProviderCallOptions } from './provider.js';
+import { slotOf } from './seal.js';
 
 /** Rewrap target and call limits. */
 export interface RewrapOptions extends ProviderCallOptions {
@@ -27,7 +27,7 @@ export interface RewrapResult {
 }
 
 function sameRef(a: KeyRef, b: KeyRef): boolean {
-  return a.provider === b.provider && a.keyId === b.keyId && a.version === b.version;
+  return a.provider === b.provider && a.keyId === b.keyId && a.version === b.version && a.keyTag === b.keyTag;
 }
 
 /**
@@ -49,38 +49,22 @@ export async function rewrapValue(text: string, options: RewrapOptions): Promise
   try {
     // The tag covers the header and body; the scope context is not needed to check it.
     zero(gcmDecrypt(keys.encKey, env.nonce, env.header, env.ciphertext, env.tag));
-  } catch (err) {
-    zero(dek);
-    throw err;
-  } finally {
-    zeroKeys(keys);
-  }
-  if (status.primary !== undefined && sameRef(from, status.primary)) {
-    zero(dek);
-    return { value: text, changed: false, from, to: from };
-  }
-  try {
+    if (status.primary !== undefined && sameRef(from, status.primary)) {
+      return { value: text, changed: false, from, to: from };
+    }
     const result = await callProvider(
       provider.id,
       (signal) => provider.wrap({ dek, context: env.header, signal }),
       options,
     );
-    if (result.ref.provider !== provider.id) {
-      throw new ShroudError(
-        'CRYPTO_PROVIDER_UNAVAILABLE',
-        `KEK provider "${provider.id}" answered for another provider`,
-      );
-    }
-    const to = { ...result.ref };
-    if (sameRef(from, to) && result.method === env.slot.method) return { value: text, changed: false, from, to };
-    const bytes = encodeEnvelope(
-      env.header,
-      { method: result.method, ref: to, wrapped: Buffer.from(result.wrapped) },
-      env.ciphertext,
-      env.tag,
-    );
+    const slot = slotOf(result, provider.id);
+    const to = { ...slot.ref };
+    if (sameRef(from, to) && slot.method === env.slot.method) return { value: text, changed: false, from, to };
+    // A new key slot gets a new slot MAC under the same DEK; the header and body stay as they were.
+    const bytes = encodeEnvelope(env.header, slot, (b) => macSlot(keys.slotKey, b), env.ciphertext, env.tag);
     return { value: formatSealedValue(bytes), changed: true, from, to };
   } finally {
     zero(dek);
+    zeroKeys(keys);
   }
 }

@@ -83,13 +83,23 @@ function wrapKeyAndNonce(
 }
 
 /**
- * Seals a DEK to a recipient public key (no secret needed).
+ * Seals a DEK to a recipient public key (no secret needed). `ephemeralPrivateKey` is for
+ * known-answer tests only; without it a fresh ephemeral key pair is made.
  * @throws CRYPTO_PUBLIC_KEY_INVALID
  */
-export function sealDekToPublicKey(recipientPublic: Buffer, ref: KeyRef, dek: Uint8Array, context: Uint8Array): Buffer {
+export function sealDekToPublicKey(
+  recipientPublic: Buffer,
+  ref: KeyRef,
+  dek: Uint8Array,
+  context: Uint8Array,
+  ephemeralPrivateKey?: Uint8Array,
+): Buffer {
   const recipient = importX25519Public(recipientPublic);
-  const { privateKey, publicKey } = generateKeyPairSync('x25519');
-  const ephemeralPublic = Buffer.from(publicKey.export({ format: 'jwk' }).x!, 'base64url');
+  const privateKey =
+    ephemeralPrivateKey === undefined
+      ? generateKeyPairSync('x25519').privateKey
+      : importX25519Private(ephemeralPrivateKey);
+  const ephemeralPublic = Buffer.from(createPublicKey(privateKey).export({ format: 'jwk' }).x!, 'base64url');
   const shared = diffieHellman({ privateKey, publicKey: recipient });
   const { key, nonce } = wrapKeyAndNonce(shared, ephemeralPublic, recipientPublic);
   const { ciphertext, tag } = gcmEncrypt(key, nonce, wrapAad(context, 'x25519', ref), dek);

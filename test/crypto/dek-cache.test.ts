@@ -63,11 +63,11 @@ test('entries expire after the TTL', async () => {
 test('evicted, expired, evictKey-ed and cleared entries have their key buffers zeroed', () => {
   let now = 0;
   const cache = new DekCache({ maxEntries: 2, ttlMs: 10, now: () => now });
-  const ref = { provider: 'local', keyId: 'k', version: 1 };
+  const ref = { provider: 'local', keyId: 'k', version: 1, keyTag: '0'.repeat(32) };
   const other = { ...ref, version: 2 };
   const all = [1, 2, 3, 4, 5].map((i) => deriveKeys(Buffer.alloc(32, i)));
   const zeroed = (i: number) =>
-    [all[i]!.encKey, all[i]!.commitment, all[i]!.scopeKey].every((b) => b.every((x) => x === 0));
+    [all[i]!.encKey, all[i]!.commitment, all[i]!.scopeKey, all[i]!.slotKey].every((b) => b.every((x) => x === 0));
   cache.set('d1', ref, all[0]!, 'g');
   cache.set('d2', other, all[1]!, 'g');
   cache.set('d3', ref, all[2]!, 'g'); // evicts d1

@@ -75,6 +75,7 @@ test('shred: needs a retired version, then values under it fail with CRYPTO_KEY_
     version: 1,
     state: 'destroyed',
     createdAt: k1.createdAt,
+    tag: k1.versions[0]!.tag,
     destroyedAt: '2026-05-01T00:00:00.000Z',
   });
   throwsWithCode(() => shredKeyVersion(k3, 1), 'CRYPTO_KEYRING_STATE');

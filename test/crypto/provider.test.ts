@@ -154,10 +154,10 @@ test('the local provider reports healthy with its versions and primary', async (
   assert.deepEqual(status, {
     provider: 'local',
     healthy: true,
-    primary: { provider: 'local', keyId: keyring.keyringId, version: 1 },
+    primary: { provider: 'local', keyId: keyring.keyringId, version: 1, keyTag: keyring.versions[0]!.tag },
     versions: [
       {
-        ref: { provider: 'local', keyId: keyring.keyringId, version: 1 },
+        ref: { provider: 'local', keyId: keyring.keyringId, version: 1, keyTag: keyring.versions[0]!.tag },
         state: 'primary',
         createdAt: keyring.createdAt,
       },

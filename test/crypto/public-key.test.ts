@@ -21,6 +21,7 @@ test('the exported public key names its key version and holds no secret', () => 
     'fingerprint',
     'formatVersion',
     'keyId',
+    'keyTag',
     'kind',
     'provider',
     'publicKey',
@@ -29,7 +30,7 @@ test('the exported public key names its key version and holds no secret', () => 
   const secrets = JSON.parse(serializeKeyring(k)).versions[0];
   assert.ok(!text.includes(secrets.kek) && !text.includes(secrets.sealPrivateKey));
   const parsed = parsePublicKey(text);
-  assert.deepEqual(parsed.ref, { provider: 'local', keyId: k.keyringId, version: 1 });
+  assert.deepEqual(parsed.ref, { provider: 'local', keyId: k.keyringId, version: 1, keyTag: k.versions[0]!.tag });
   assert.equal(doc.fingerprint, publicKeyFingerprint(parsed.publicKey));
 });
 
@@ -53,7 +54,11 @@ const bad: { name: string; edit: (doc: Record<string, unknown>) => unknown }[] =
   { name: 'another kind', edit: (d) => ({ ...d, kind: 'Secret' }) },
   { name: 'a short key', edit: (d) => ({ ...d, publicKey: 'AAAA', fingerprint: undefined }) },
   { name: 'a fingerprint of another key', edit: (d) => ({ ...d, fingerprint: 'sha256:00' }) },
-  { name: 'a bad key id', edit: (d) => ({ ...d, keyId: 'has space' }) },
+  { name: 'a bad key id', edit: (d) => ({ ...d, keyId: 'has\nnewline' }) },
+  { name: 'an empty key id', edit: (d) => ({ ...d, keyId: '' }) },
+  { name: 'a key id over 1 KiB', edit: (d) => ({ ...d, keyId: 'k'.repeat(1025) }) },
+  { name: 'no key tag', edit: (d) => ({ ...d, keyTag: undefined }) },
+  { name: 'a key tag that is not 32 hex digits', edit: (d) => ({ ...d, keyTag: 'ABCD' }) },
   { name: 'no version', edit: (d) => ({ ...d, version: undefined }) },
   { name: 'an unknown format', edit: (d) => ({ ...d, formatVersion: 2 }) },
 ];

@@ -1,3 +1,4 @@
+import { paddedLength } from '../../src/crypto/padding.js';
 import { strict as assert } from 'node:assert';
 import { randomBytes } from 'node:crypto';
 import { test } from 'node:test';
@@ -28,8 +29,13 @@ for (const method of ['kek', 'x25519'] as const) {
       assert.match(sealed, /^shroud:v1:[A-Za-z0-9_-]+$/);
       const info = parseEnvelope(sealed);
       assert.deepEqual(
-        { method: info.method, scope: info.scope, length: info.plaintextLength, key: info.key },
-        { method, scope: 'strict', length: size, key: { provider: 'local', keyId: keyring.keyringId, version: 1 } },
+        { method: info.method, scope: info.scope, length: info.paddedLength, key: info.key },
+        {
+          method,
+          scope: 'strict',
+          length: paddedLength(size),
+          key: { provider: 'local', keyId: keyring.keyringId, version: 1, keyTag: keyring.versions[0]!.tag },
+        },
       );
       const opened = await openValue(sealed, { provider, expected: context });
       assert.ok(opened.plaintext.equals(plaintext));
