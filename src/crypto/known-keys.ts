@@ -82,15 +82,9 @@ export function parseKnownKeys(text: string, file: string): KnownKeyEntry[] {
       throw invalid(file, line, 'not a JSON object (each line is one {"provider", "keyId", "version", "fingerprint"})');
     }
     if (!isRecord(doc)) throw invalid(file, line, 'not a JSON object');
-    const { provider, keyId, version, fingerprint } = doc;
-    if (typeof provider !== 'string' || provider === '' || utf8Bytes(provider) > MAX_KNOWN_PROVIDER_BYTES)
-      throw invalid(file, line, `provider must be a string of 1 to ${MAX_KNOWN_PROVIDER_BYTES} bytes`);
-    if (typeof keyId !== 'string' || keyId === '' || utf8Bytes(keyId) > MAX_KNOWN_KEY_ID_BYTES || !isWellFormed(keyId))
-      throw invalid(file, line, `keyId must be well-formed text of 1 to ${MAX_KNOWN_KEY_ID_BYTES} UTF-8 bytes`);
-    if (typeof version !== 'number' || !Number.isInteger(version) || version < 1 || version > 0xffffffff)
-      throw invalid(file, line, 'version must be a whole number from 1 to 4294967295');
-    if (typeof fingerprint !== 'string' || parseFingerprint(fingerprint) !== fingerprint)
-      throw invalid(file, line, 'fingerprint must be sha256: and 32 lowercase hex digits');
+    const problem = entryProblem(doc);
+    if (problem !== undefined) throw invalid(file, line, problem);
+    const { provider, keyId, version, fingerprint } = doc as unknown as KnownKey;
     const id = identity({ provider, keyId, version });
     const first = seen.get(id);
     if (first !== undefined)
@@ -101,13 +95,34 @@ export function parseKnownKeys(text: string, file: string): KnownKeyEntry[] {
   return entries;
 }
 
+/** What is wrong with an entry's fields, or undefined when they are a valid entry. */
+function entryProblem(doc: Record<string, unknown>): string | undefined {
+  const { provider, keyId, version, fingerprint } = doc;
+  if (typeof provider !== 'string' || provider === '' || utf8Bytes(provider) > MAX_KNOWN_PROVIDER_BYTES)
+    return `provider must be a string of 1 to ${MAX_KNOWN_PROVIDER_BYTES} bytes`;
+  if (typeof keyId !== 'string' || keyId === '' || utf8Bytes(keyId) > MAX_KNOWN_KEY_ID_BYTES || !isWellFormed(keyId))
+    return `keyId must be well-formed text of 1 to ${MAX_KNOWN_KEY_ID_BYTES} UTF-8 bytes`;
+  if (typeof version !== 'number' || !Number.isInteger(version) || version < 1 || version > 0xffffffff)
+    return 'version must be a whole number from 1 to 4294967295';
+  if (typeof fingerprint !== 'string' || parseFingerprint(fingerprint) !== fingerprint)
+    return 'fingerprint must be sha256: and 32 lowercase hex digits';
+  return undefined;
+}
+
 function identity(ref: KeyRef): string {
   return JSON.stringify([ref.provider, ref.keyId, ref.version]);
 }
 
-/** One line of the file (with its newline) for `key`, first trusted at `added`. */
+/**
+ * One line of the file (with its newline) for `key`, first trusted at `added`.
+ * @throws CRYPTO_PUBLIC_KEY_INVALID for a key the file could not read back (a key id over 1 KiB or
+ *   with lone surrogates): refused here rather than written as a line that breaks the file
+ */
 export function formatKnownKey(key: KnownKey, added: Date): string {
   const { provider, keyId, version, fingerprint } = key;
+  const problem = entryProblem({ provider, keyId, version, fingerprint });
+  if (problem !== undefined)
+    throw new ShroudError('CRYPTO_PUBLIC_KEY_INVALID', `this key cannot be remembered as trusted: ${problem}`);
   return `${JSON.stringify({ provider, keyId, version, fingerprint, added: added.toISOString() })}\n`;
 }
 

@@ -56,8 +56,10 @@ function shroud(args: string[], cwd: string, env: Record<string, string>): Promi
     child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
     child.on('error', reject);
     child.on('close', (code) => {
-      assert.ok(!stdout.includes(CANARY) && !stderr.includes(CANARY), `plaintext in the output of ${args[0]}`);
-      done({ code, stdout, stderr });
+      // The canary: the plaintext given to --from-literal never appears on stdout or stderr.
+      if (stdout.includes(CANARY) || stderr.includes(CANARY))
+        reject(new Error(`plaintext in the output of shroud ${args.slice(0, 2).join(' ')}`));
+      else done({ code, stdout, stderr });
     });
   });
 }
@@ -407,5 +409,42 @@ test('concurrent first uses of four different keys all land in the known-keys fi
   assert.deepEqual(
     entries.map((e) => e.keyId).sort(),
     files.map((f) => parsePublicKey(readFileSync(join(w.cwd, f), 'utf8')).ref.keyId).sort(),
+  );
+});
+
+test('keys status shows the fingerprint of every version; a pin taken from it seals to that version only', async () => {
+  const w = await world(); // pub.json: version 1
+  assert.equal((await shroud(['keys', 'rotate'], w.cwd, w.env)).code, 0);
+  assert.equal((await shroud(['keys', 'export-public', '--out', 'pub2.json'], w.cwd, w.env)).code, 0);
+  assert.equal((await shroud(['keys', 'retire', '--version', '1'], w.cwd, w.env)).code, 0);
+  const text = (await shroud(['keys', 'status'], w.cwd, w.env)).stdout;
+  const rows = new Map(
+    [...text.matchAll(/^\s+(\d+)\s+(\w+)\s+\S+\s+(sha256:[0-9a-f]{32})$/gm)].map((m) => [Number(m[1]), m[3]!]),
+  );
+  assert.deepEqual([...rows.keys()], [1, 2], text);
+  assert.equal(rows.get(1), w.real);
+  const cases: { file: string; pin: string; code: number }[] = [
+    { file: 'pub.json', pin: rows.get(1)!, code: 0 },
+    { file: 'pub2.json', pin: rows.get(2)!, code: 0 },
+    { file: 'pub2.json', pin: rows.get(1)!, code: 3 },
+    { file: 'pub.json', pin: rows.get(2)!, code: 3 },
+  ];
+  for (const c of cases) {
+    const r = await shroud(sealArgs(c.file, '--fingerprint', c.pin), w.cwd, w.env);
+    assert.equal(r.code, c.code, `${c.file} pinned to ${c.pin}: ${r.stderr}`);
+    if (c.code === 0) assert.ok(await opens(w, r.stdout));
+  }
+});
+
+test('the first use of a new version of a known key id says so, since an attacker could pick a new version number', async () => {
+  const w = await world();
+  assert.equal((await shroud(sealArgs('pub.json'), w.cwd, w.env)).code, 0);
+  assert.equal((await shroud(['keys', 'rotate'], w.cwd, w.env)).code, 0);
+  assert.equal((await shroud(['keys', 'export-public', '--out', 'pub2.json'], w.cwd, w.env)).code, 0);
+  const r = await shroud(sealArgs('pub2.json'), w.cwd, w.env);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(
+    r.stderr,
+    /^shroud: first use of local key "[0-9a-f]{16}" version 2: .*:5\. This is a NEW version of a key id you have sealed to before \(known versions: 1\)/,
   );
 });

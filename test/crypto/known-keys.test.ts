@@ -97,6 +97,19 @@ test('appending keeps comments and a last line without a newline, and counts lin
   ]);
 });
 
+const unrecordable: { name: string; key: KnownKey }[] = [
+  { name: 'a key id with a lone surrogate', key: { ...ENTRY, keyId: 'k\udc00' } },
+  { name: 'a key id over 1 KiB', key: { ...ENTRY, keyId: 'k'.repeat(MAX_KNOWN_KEY_ID_BYTES + 1) } },
+  { name: 'an empty provider', key: { ...ENTRY, provider: '' } },
+  { name: 'a fingerprint that is not one', key: { ...ENTRY, fingerprint: 'sha256:00' } },
+];
+
+for (const u of unrecordable) {
+  test(`a key with ${u.name} is refused before it is appended, so the file never gets a line it cannot read`, () => {
+    throwsWithCode(() => appendKnownKey(KNOWN_KEYS_HEADER, u.key, new Date(0)), 'CRYPTO_PUBLIC_KEY_INVALID');
+  });
+}
+
 /** A real exported key, and the attacker's: another key under the same reference, fingerprint field recomputed. */
 function keys(): { real: PublicSealingKey; swapped: PublicSealingKey } {
   const text = exportPublicKey(createKeyring());
