@@ -354,6 +354,16 @@ const expiry: {
     stderr: /^shroud: warning: pub\.json has no expiry date .*shroud keys export-public/,
   },
   {
+    name: 'a file that expires within the hour seals with a warning',
+    make: async (w) => {
+      const doc = JSON.parse(readFileSync(join(w.cwd, 'pub.json'), 'utf8'));
+      const soon = new Date(Date.now() + 3_600_000).toISOString();
+      writeFileSync(join(w.cwd, 'pub.json'), JSON.stringify({ ...doc, expires: soon }));
+    },
+    code: 0,
+    stderr: /^shroud: warning: pub\.json expires at \S+ \(in less than a day\)/,
+  },
+  {
     name: 'a file valid for 15 more days seals without a warning',
     make: async (w) => {
       assert.equal(

@@ -142,13 +142,11 @@ async function trustedPublicKey(
   const notes: string[] = [];
   if (expiry.state === 'expiring') {
     notes.push(
-      `shroud: warning: ${file} expires at ${expiry.expires} (in ${expiry.daysLeft} day(s)); after that encrypt refuses it. Get a fresh one: shroud keys export-public --out FILE
-`,
+      `shroud: warning: ${file} expires at ${expiry.expires} (${expiry.daysLeft === 0 ? 'in less than a day' : `in ${expiry.daysLeft} day(s)`}); after that encrypt refuses it. Get a fresh one: shroud keys export-public --out FILE\n`,
     );
   } else if (expiry.state === 'no-expiry') {
     notes.push(
-      `shroud: warning: ${file} has no expiry date (exported by an older shroud), so nothing stops it sealing to a version that is later retired. Export it again: shroud keys export-public --out FILE
-`,
+      `shroud: warning: ${file} has no expiry date (exported by an older shroud), so nothing stops it sealing to a version that is later retired. Export it again: shroud keys export-public --out FILE\n`,
     );
   }
   const pin = values.publicKeyFingerprint;
