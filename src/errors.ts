@@ -60,6 +60,11 @@ export const ERROR_CODES = {
   CRYPTO_SCOPE_INVALID: 'A scope given for sealing or opening is incomplete or not valid.',
   CRYPTO_INTEGRITY: 'A sealed value failed authentication: it was altered, or it was sealed under another key.',
   CRYPTO_PUBLIC_KEY_INVALID: 'A public sealing key file is not valid.',
+  CRYPTO_PUBLIC_KEY_UNTRUSTED:
+    'A public sealing key does not have the fingerprint that was pinned or that was trusted when its version was first used; nothing was sealed.',
+  CRYPTO_PUBLIC_KEY_EXPIRED: 'A public sealing key file is past its `expires` date; it seals nothing more.',
+  CRYPTO_KNOWN_KEYS_INVALID:
+    'The known-keys file (fingerprints trusted on first use) has a malformed or duplicate line, or cannot be used safely.',
   CRYPTO_KEYRING_NOT_FOUND: 'The keyring file does not exist.',
   CRYPTO_KEYRING_EXISTS: 'A keyring file already exists and would be overwritten.',
   CRYPTO_KEYRING_PERMISSIONS: 'The keyring file is readable or writable by group or others, so it is refused.',

@@ -5,6 +5,7 @@
  * The README's "Settings" table is checked against this one (test/config/settings-docs.test.ts).
  */
 import { ENFORCEMENT_OVERRIDES, type EnforcementOverride } from '../policy/index.js';
+import { parseFingerprint } from '../util/fingerprint.js';
 import { choiceSetting, integerSetting, pathSetting, switchSetting, valueSetting } from './setting.js';
 
 /** Log levels pino understands, quietest last. */
@@ -83,6 +84,21 @@ export const SETTINGS = {
     env: 'SHROUD_DEV_KEYRING',
     default: true,
     help: 'make a dev keyring when there is none at the default path',
+  }),
+  publicKeyFingerprint: valueSetting<string | undefined>({
+    flag: 'fingerprint',
+    arg: 'sha256:HEX',
+    env: 'SHROUD_PUBLIC_KEY_FINGERPRINT',
+    default: undefined,
+    accepts: 'sha256: and 32 hex digits, as "shroud keys status" shows a public key fingerprint',
+    parse: parseFingerprint,
+    help: 'seal only to a public key with this fingerprint (a pin: the known-keys file is then not used)',
+  }),
+  knownKeys: pathSetting({
+    flag: 'known-keys',
+    arg: 'FILE',
+    env: 'SHROUD_KNOWN_KEYS',
+    help: 'fingerprints trusted on first use (default $XDG_CONFIG_HOME/shroud/known-keys, else ~/.config/shroud/known-keys)',
   }),
   logLevel: choiceSetting({
     flag: 'log-level',

@@ -47,12 +47,34 @@ export {
   withKeyringLock,
 } from './keyring-file.js';
 export {
+  checkPublicKeyExpiry,
+  DEFAULT_PUBLIC_KEY_VALID_DAYS,
   exportPublicKey,
+  type ExportPublicKeyOptions,
+  MAX_PUBLIC_KEY_VALID_DAYS,
+  parseFingerprint,
   parsePublicKey,
+  PUBLIC_KEY_EXPIRY_WARNING_DAYS,
   publicKeyFingerprint,
   publicKeyOf,
+  type PublicKeyExpiry,
   type PublicSealingKey,
 } from './public-key.js';
+export {
+  appendKnownKey,
+  decideTrust,
+  describeKeyRef,
+  firstUseNotice,
+  formatKnownKey,
+  KNOWN_KEYS_HEADER,
+  type KnownKey,
+  type KnownKeyEntry,
+  MAX_KNOWN_KEY_ID_BYTES,
+  parseKnownKeys,
+  type PinSource,
+  type TrustDecision,
+  type TrustInput,
+} from './known-keys.js';
 export { LocalKeyringProvider, type LocalKeyringProviderOptions } from './local-provider.js';
 export { DekCache, type CachedKeys, type DekCacheOptions } from './dek-cache.js';
 export type { DerivedKeys } from './key-schedule.js';

@@ -15,6 +15,7 @@ import { hostname, platform } from 'node:os';
 import { dirname } from 'node:path';
 import { ShroudError } from '../errors.js';
 import { writeFileAtomic } from '../fs/write-file-atomic.js';
+import { zero } from './encoding.js';
 import { createKeyring, type Keyring, type KeyringOptions } from './keyring.js';
 import { parseKeyring, serializeKeyring } from './keyring-codec.js';
 
@@ -49,7 +50,11 @@ export async function loadKeyring(path: string): Promise<Keyring> {
       { details: { file: path } },
     );
   }
-  const text = await readFile(path, 'utf8');
+  // Read as bytes and zero them once decoded: the JSON text (a string) cannot be wiped, but this
+  // copy of every key can (README, "What zeroing can and cannot do in Node").
+  const bytes = await readFile(path);
+  const text = bytes.toString('utf8');
+  zero(bytes);
   try {
     return parseKeyring(text);
   } catch (err) {
@@ -128,11 +133,10 @@ export async function updateKeyring(
   return withKeyringLock(
     path,
     async () => {
-      const before = await readFile(path);
+      const before = await fileDigest(path);
       const next = change(await loadKeyring(path));
       const result = await writeKeyringLocked(path, next, { ...options, overwrite: true }, async () => {
-        const now = await readFile(path).catch(() => Buffer.alloc(0));
-        if (!digest(now).equals(digest(before))) {
+        if (!(await fileDigest(path)).equals(before)) {
           throw new ShroudError(
             'CRYPTO_KEYRING_BUSY',
             `${path} was changed by another command while this one was changing it; nothing was written. Check it with "shroud keys status" and retry`,
@@ -146,8 +150,12 @@ export async function updateKeyring(
   );
 }
 
-function digest(data: Buffer): Buffer {
-  return createHash('sha256').update(data).digest();
+/** SHA-256 of a file's bytes (of nothing when it is gone); the bytes, keys and all, are zeroed. */
+async function fileDigest(path: string): Promise<Buffer> {
+  const data = await readFile(path).catch(() => Buffer.alloc(0));
+  const hash = createHash('sha256').update(data).digest();
+  zero(data);
+  return hash;
 }
 
 /** How long keyring commands wait for each other. */

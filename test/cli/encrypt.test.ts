@@ -76,7 +76,7 @@ test('encrypt --public-key seals offline (x25519) and the keyring opens it', asy
   // No keyring is reachable: the public key is all it needs.
   const r = await runCli([...BASE, '--scope', 'namespace', '--from-literal', 'K=v', '--public-key', 'pub.json'], {
     cwd,
-    env: { SHROUD_KEYRING: '/nonexistent' },
+    env: { SHROUD_KEYRING: '/nonexistent', XDG_CONFIG_HOME: join(cwd, 'config') },
   });
   assert.equal(r.code, 0, r.stderr);
   const sealed = parse(r.stdout).data.K as string;

@@ -1,6 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { test } from 'node:test';
 import {
+  checkPublicKeyExpiry,
   createKeyring,
   exportPublicKey,
   LocalKeyringProvider,
@@ -18,6 +19,7 @@ test('the exported public key names its key version and holds no secret', () => 
   const doc = JSON.parse(text);
   assert.deepEqual(Object.keys(doc).sort(), [
     'algorithm',
+    'expires',
     'fingerprint',
     'formatVersion',
     'keyId',
@@ -71,5 +73,71 @@ for (const b of bad) {
       () => parsePublicKey(typeof edited === 'string' ? edited : JSON.stringify(edited)),
       'CRYPTO_PUBLIC_KEY_INVALID',
     );
+  });
+}
+
+const NOW = new Date('2026-11-29T12:00:00Z');
+const DAY = 86_400_000;
+
+test('an exported public key expires after --valid-for days (default 90), written as RFC 3339 UTC', () => {
+  const k = createKeyring();
+  const cases: { validForDays: number | undefined; expires: string }[] = [
+    { validForDays: undefined, expires: '2027-02-27T12:00:00Z' },
+    { validForDays: 1, expires: '2026-11-30T12:00:00Z' },
+    { validForDays: 3650, expires: '2036-11-26T12:00:00Z' },
+  ];
+  for (const c of cases) {
+    const text = exportPublicKey(k, { now: () => NOW, ...(c.validForDays ? { validForDays: c.validForDays } : {}) });
+    assert.equal(JSON.parse(text).expires, c.expires, `valid for ${c.validForDays}`);
+    assert.equal(parsePublicKey(text).expires, c.expires);
+  }
+  for (const validForDays of [0, -1, 1.5, 3651])
+    throwsWithCode(() => exportPublicKey(k, { now: () => NOW, validForDays }), 'CONFIG_INVALID');
+});
+
+const expiryCases: { name: string; expires: string | undefined; state?: string; daysLeft?: number }[] = [
+  { name: 'far from expiry', expires: new Date(NOW.getTime() + 60 * DAY).toISOString(), state: 'valid', daysLeft: 60 },
+  { name: '15 days before expiry', expires: new Date(NOW.getTime() + 15 * DAY).toISOString(), state: 'valid' },
+  {
+    name: '14 days before expiry (warns)',
+    expires: new Date(NOW.getTime() + 14 * DAY).toISOString(),
+    state: 'expiring',
+  },
+  { name: 'an hour before expiry (warns)', expires: '2026-11-29T13:00:00+00:00', state: 'expiring', daysLeft: 0 },
+  { name: 'at expiry', expires: '2026-11-29T12:00:00Z' },
+  { name: 'a year after expiry', expires: '2025-11-29T12:00:00Z' },
+  { name: 'expired in another time zone', expires: '2026-11-29T12:30:00+01:00' },
+  { name: 'no expires (an older export)', expires: undefined, state: 'no-expiry' },
+];
+
+for (const c of expiryCases) {
+  test(`a public key file ${c.name} is ${c.state ?? 'refused as CRYPTO_PUBLIC_KEY_EXPIRED'}`, () => {
+    const doc = JSON.parse(exportPublicKey(createKeyring()));
+    const key = parsePublicKey(JSON.stringify({ ...doc, expires: c.expires }));
+    if (c.state === undefined) {
+      const err = throwsWithCode(() => checkPublicKeyExpiry(key, NOW, 'pub.json'), 'CRYPTO_PUBLIC_KEY_EXPIRED');
+      assert.match(err.message, /^pub\.json expired at .*shroud keys export-public/);
+      return;
+    }
+    const expiry = checkPublicKeyExpiry(key, NOW, 'pub.json');
+    assert.equal(expiry.state, c.state);
+    if (c.daysLeft !== undefined && expiry.state !== 'no-expiry') assert.equal(expiry.daysLeft, c.daysLeft);
+  });
+}
+
+for (const expires of [
+  '2027-02-30',
+  '2027-02-29T00:00:00Z',
+  '2027-04-31T00:00:00Z',
+  '2027-01-01T24:00:00Z',
+  '2027-02-27T12:00:00',
+  'tomorrow',
+  1_900_000_000,
+  '2027-13-01T00:00:00Z',
+  null,
+]) {
+  test(`a public key file whose expires is ${JSON.stringify(expires)} is CRYPTO_PUBLIC_KEY_INVALID`, () => {
+    const doc = JSON.parse(exportPublicKey(createKeyring()));
+    throwsWithCode(() => parsePublicKey(JSON.stringify({ ...doc, expires })), 'CRYPTO_PUBLIC_KEY_INVALID');
   });
 }

@@ -9,19 +9,25 @@ import { basename, resolve } from 'node:path';
 import { stringify } from 'yaml';
 import { choiceSetting, listSetting, pathSetting, SETTINGS, valueSetting } from '../../config/index.js';
 import {
+  checkPublicKeyExpiry,
+  decideTrust,
+  describeKeyRef,
+  firstUseNotice,
   isConfigMapKey,
   isDnsLabel,
   isDnsSubdomain,
   loadKeyring,
   LocalKeyringProvider,
   parsePublicKey,
+  type PublicSealingKey,
   sealValue,
   type ScopeContext,
   type ScopeKind,
 } from '../../crypto/index.js';
 import { ShroudError } from '../../errors.js';
 import { defineCommandLine, readCommandLine, renderHelp } from '../command-line.js';
-import { EXIT, type Command } from '../io.js';
+import { EXIT, type CliIO, type Command } from '../io.js';
+import { knownKeysPath, trustOnFirstUse } from '../known-keys-file.js';
 import { readInputFile } from '../read-input.js';
 
 function kubernetesName(accepts: string, isValid: (name: string) => boolean) {
@@ -35,6 +41,8 @@ export const ENCRYPT_COMMAND_LINE = defineCommandLine({
 (--public-key FILE | --keyring FILE)`,
   description: `Prints a ConfigMap manifest whose values are sealed (label shroud.dev/sealed: "true"), safe to commit.
 --public-key seals offline with an exported public key (CI, developers); --keyring uses the keyring.
+A public key is trusted by its pinned fingerprint (--fingerprint), else on first use: the known-keys
+file remembers each key version's fingerprint and refuses a different key under it later.
 Scopes: strict (default) binds namespace, service account, ConfigMap name and key;
 namespace binds the namespace; cluster binds nothing.`,
   settings: {
@@ -71,6 +79,8 @@ namespace binds the namespace; cluster binds nothing.`,
     }),
     fromEnvFile: listSetting({ flag: 'from-env-file', arg: 'PATH', help: 'KEY=VALUE lines to seal; repeat for more' }),
     publicKey: pathSetting({ flag: 'public-key', arg: 'FILE', help: 'seal offline to an exported public key' }),
+    publicKeyFingerprint: SETTINGS.publicKeyFingerprint,
+    knownKeys: SETTINGS.knownKeys,
     keyringPath: SETTINGS.keyringPath,
   },
   positionals: false,
@@ -108,6 +118,57 @@ function parseEnvFile(text: string, name: string): Item[] {
   return items;
 }
 
+/**
+ * Reads the public key file and decides whether to seal to it: refused when expired (warned near
+ * expiry or without an expiry); then trusted by the pin when one is given, else on first use
+ * through the known-keys file (a first use is recorded before anything is sealed, and said on stderr).
+ */
+async function trustedPublicKey(
+  file: string,
+  values: { publicKeyFingerprint: string | undefined; knownKeys: string | undefined },
+  pinFrom: string | undefined,
+  io: CliIO,
+): Promise<PublicSealingKey> {
+  let key: PublicSealingKey;
+  try {
+    key = parsePublicKey((await readInputFile(file, io)).toString('utf8'));
+  } catch (err) {
+    if (err instanceof ShroudError && err.code === 'CRYPTO_PUBLIC_KEY_INVALID')
+      throw new ShroudError(err.code, `${file}: ${err.message}`, { details: { file } });
+    throw err;
+  }
+  const now = new Date();
+  const expiry = checkPublicKeyExpiry(key, now, file);
+  const notes: string[] = [];
+  if (expiry.state === 'expiring') {
+    notes.push(
+      `shroud: warning: ${file} expires at ${expiry.expires} (${expiry.daysLeft === 0 ? 'in less than a day' : `in ${expiry.daysLeft} day(s)`}); after that encrypt refuses it. Get a fresh one: shroud keys export-public --out FILE\n`,
+    );
+  } else if (expiry.state === 'no-expiry') {
+    notes.push(
+      `shroud: warning: ${file} has no expiry date (exported by an older shroud), so nothing stops it sealing to a version that is later retired. Export it again: shroud keys export-public --out FILE\n`,
+    );
+  }
+  const pin = values.publicKeyFingerprint;
+  if (pin !== undefined) {
+    decideTrust(key, file, { pin, pinSource: pinFrom === 'flag' ? '--fingerprint' : 'SHROUD_PUBLIC_KEY_FINGERPRINT' });
+  } else {
+    const path = knownKeysPath(values.knownKeys, io.env, io.cwd);
+    if (path === undefined) {
+      throw new ShroudError(
+        'CRYPTO_PUBLIC_KEY_UNTRUSTED',
+        `cannot decide whether to trust ${describeKeyRef(key.ref)} in ${file}: there is no pin and no known-keys file (neither XDG_CONFIG_HOME nor HOME is set); nothing was sealed. ` +
+          "Pin it with --fingerprint (or SHROUD_PUBLIC_KEY_FINGERPRINT) after checking 'shroud keys status' on the keyring's host, or give --known-keys FILE.",
+        { details: { file } },
+      );
+    }
+    const { decision, line } = await trustOnFirstUse(key, file, path, now);
+    if (decision.kind === 'first-use') notes.push(firstUseNotice(decision, path, line));
+  }
+  for (const note of notes) io.stderr.write(note);
+  return key;
+}
+
 /** Runs `shroud encrypt`. */
 export const encrypt: Command = async (argv, io) => {
   const commandLine = readCommandLine(ENCRYPT_COMMAND_LINE, argv, io);
@@ -119,6 +180,9 @@ export const encrypt: Command = async (argv, io) => {
   if (scope === 'strict' && serviceAccount === undefined) throw usage('--service-account is required for scope strict');
   if (values.publicKey !== undefined && commandLine.sources.keyringPath === 'flag') {
     throw usage('give --public-key or --keyring, not both');
+  }
+  if (values.publicKey === undefined && commandLine.sources.publicKeyFingerprint === 'flag') {
+    throw usage('--fingerprint pins the key of --public-key; it does not apply to --keyring');
   }
 
   const items: Item[] = [];
@@ -153,7 +217,7 @@ export const encrypt: Command = async (argv, io) => {
 
   const target =
     values.publicKey !== undefined
-      ? { publicKey: parsePublicKey((await readInputFile(values.publicKey, io)).toString('utf8')) }
+      ? { publicKey: await trustedPublicKey(values.publicKey, values, commandLine.sources.publicKeyFingerprint, io) }
       : { provider: new LocalKeyringProvider(await loadKeyring(resolve(io.cwd, values.keyringPath))) };
   const data: Record<string, string> = {};
   for (const { key, value: plaintext } of [...items].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))) {

@@ -7,10 +7,13 @@ import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import {
   createKeyring,
+  DEFAULT_PUBLIC_KEY_VALID_DAYS,
   exportPublicKey,
   loadKeyring,
   LocalKeyringProvider,
+  MAX_PUBLIC_KEY_VALID_DAYS,
   parseEnvelope,
+  parsePublicKey,
   publicKeyFingerprint,
   retireKeyVersion,
   rotateKeyring,
@@ -37,7 +40,9 @@ export const KEYS_COMMAND_LINE = defineCommandLine({
                             destroy a retired version: its values become unreadable forever
                             (FILE...: YAML files to scan for values that would be lost)
   status [--output json]    versions, states, creation times, public key fingerprints
-  export-public [--out F]   print (or write) the primary version's public sealing key
+  export-public [--out F] [--valid-for DAYS]
+                            print (or write) the primary version's public sealing key; encrypt
+                            refuses the file after DAYS (default 90)
   rewrap FILE...            rewrap every sealed value in these YAML files to the primary version`,
   settings: {
     keyringPath: SETTINGS.keyringPath,
@@ -52,6 +57,15 @@ export const KEYS_COMMAND_LINE = defineCommandLine({
     yes: switchSetting({ flag: 'yes', default: false, help: 'really shred' }),
     output: { ...SETTINGS.output, help: 'status as text or json' },
     out: pathSetting({ flag: 'out', arg: 'FILE', help: 'export-public writes the key here instead of stdout' }),
+    validFor: integerSetting({
+      flag: 'valid-for',
+      arg: 'DAYS',
+      default: DEFAULT_PUBLIC_KEY_VALID_DAYS,
+      min: 1,
+      max: MAX_PUBLIC_KEY_VALID_DAYS,
+      accepts: `a whole number of days from 1 to ${MAX_PUBLIC_KEY_VALID_DAYS}`,
+      help: 'export-public: days until the file expires (encrypt then refuses it)',
+    }),
   },
   positionals: true,
 });
@@ -117,13 +131,16 @@ export const keys: Command = async (argv, io) => {
       return status(path, await loadKeyring(path), values.output, io);
     case 'export-public': {
       noFiles();
-      const text = exportPublicKey(await loadKeyring(path));
+      const text = exportPublicKey(await loadKeyring(path), { validForDays: values.validFor });
       if (values.out === undefined) {
         io.stdout.write(text);
       } else {
+        const { ref, publicKey, expires } = parsePublicKey(text);
         await writeFile(resolve(io.cwd, values.out), text);
         io.stdout.write(
-          `Wrote the public sealing key to ${values.out}. It holds no secret: commit it or give it to CI.\n`,
+          `Wrote the public sealing key of version ${ref.version} to ${values.out}. It holds no secret: commit it or give it to CI.\n` +
+            `Fingerprint ${publicKeyFingerprint(publicKey)}: give it to those who seal, through a channel other than the file (CI: SHROUD_PUBLIC_KEY_FINGERPRINT).\n` +
+            `encrypt refuses the file after ${expires ?? ''}: export it again before then (--valid-for DAYS).\n`,
         );
       }
       return EXIT.OK;
