@@ -15,6 +15,9 @@
 import { ShroudError } from '../errors.js';
 import { isRecord } from '../util/is-record.js';
 import type { KeyRef } from './envelope.js';
+
+/** What names a key version in the known-keys file (the key tag is not needed: the fingerprint names the key). */
+type KeyName = Pick<KeyRef, 'provider' | 'keyId' | 'version'>;
 import { parseFingerprint, publicKeyFingerprint, type PublicSealingKey } from './public-key.js';
 
 /** Longest key id the file accepts, in UTF-8 bytes (KMS v2 key ids go up to 1 KiB). */
@@ -109,7 +112,7 @@ function entryProblem(doc: Record<string, unknown>): string | undefined {
   return undefined;
 }
 
-function identity(ref: KeyRef): string {
+function identity(ref: KeyName): string {
   return JSON.stringify([ref.provider, ref.keyId, ref.version]);
 }
 
@@ -137,7 +140,7 @@ export function appendKnownKey(text: string, key: KnownKey, added: Date): { text
 }
 
 /** A key version for people: `local key "3f2a..." version 2`; a long id is shortened. */
-export function describeKeyRef(ref: KeyRef): string {
+export function describeKeyRef(ref: KeyName): string {
   const id = ref.keyId.length > 64 ? `${ref.keyId.slice(0, 48)}... (${utf8Bytes(ref.keyId)} bytes)` : ref.keyId;
   return `${ref.provider} key ${JSON.stringify(id)} version ${ref.version}`;
 }
@@ -186,7 +189,8 @@ export function decideTrust(key: PublicSealingKey, source: string, input: TrustI
       .filter((e) => e.provider === key.ref.provider && e.keyId === key.ref.keyId)
       .map((e) => e.version)
       .sort((a, b) => a - b);
-    const record: KnownKey = { ...key.ref, fingerprint: found };
+    const { provider, keyId, version } = key.ref;
+    const record: KnownKey = { provider, keyId, version, fingerprint: found };
     return { kind: 'first-use', fingerprint: found, record, knownVersions };
   }
   if (entry.fingerprint === found) return { kind: 'known', fingerprint: found, line: entry.line };

@@ -202,7 +202,8 @@ for (const d of decisions) {
     assert.equal(decision.kind, d.kind);
     assert.equal(decision.fingerprint, publicKeyFingerprint(k.real.publicKey));
     if (decision.kind === 'first-use') {
-      assert.deepEqual(decision.record, { ...k.real.ref, fingerprint: decision.fingerprint });
+      const { provider, keyId, version } = k.real.ref;
+      assert.deepEqual(decision.record, { provider, keyId, version, fingerprint: decision.fingerprint });
       assert.deepEqual(decision.knownVersions, d.knownVersions);
     }
   });
