@@ -2,9 +2,10 @@
  * The known-keys file on disk (trust on first use for `encrypt --public-key`): where it is, reading
  * it, and appending a first use. The format and the decisions are in src/crypto/known-keys.ts.
  *
- * Appends are atomic (temp file, fsync, rename) and compare-before-rename: when another `encrypt`
- * changed the file in between, it is read again and the decision taken again, so no entry is lost
- * and two first uses of one key version with different keys cannot both win.
+ * Appends hold the file's lock (FILE.lock, as the keyring does), so concurrent `encrypt` runs take
+ * turns: each reads, decides and appends while no other can, so no entry is lost and two first
+ * uses of one key version with different keys cannot both win. The write itself is atomic (temp
+ * file, fsync, rename) and compare-before-rename, against a writer that ignores the lock.
  */
 import type { Stats } from 'node:fs';
 import { mkdir, readFile, stat } from 'node:fs/promises';
@@ -19,6 +20,7 @@ import {
   type TrustDecision,
 } from '../crypto/index.js';
 import { ShroudError } from '../errors.js';
+import { withFileLock } from '../fs/file-lock.js';
 import { writeFileAtomic } from '../fs/write-file-atomic.js';
 
 /** Largest known-keys file read (about 2,000 entries with 1 KiB key ids fit easily). */
@@ -84,9 +86,30 @@ class ChangedMeanwhile extends Error {}
  * Decides trust in `key` from the known-keys file at `path` and, on a first use, appends the key
  * (creating the file 0600 and its folder 0700) before returning.
  * @returns the decision and, for a first use, the line now holding it
- * @throws CRYPTO_PUBLIC_KEY_UNTRUSTED, CRYPTO_KNOWN_KEYS_INVALID
+ * @throws CRYPTO_PUBLIC_KEY_UNTRUSTED, CRYPTO_KNOWN_KEYS_INVALID, CRYPTO_KNOWN_KEYS_BUSY
  */
 export async function trustOnFirstUse(
+  key: PublicSealingKey,
+  source: string,
+  path: string,
+  now: Date,
+): Promise<{ decision: TrustDecision; line: number }> {
+  // A known key needs no lock: reading is enough.
+  const first = await readKnownKeys(path);
+  const known = decideTrust(key, source, { knownKeysFile: path, known: first.entries });
+  if (known.kind === 'known') return { decision: known, line: known.line };
+  await mkdir(dirname(path), { recursive: true, mode: 0o700 });
+  return withFileLock(path, () => appendFirstUse(key, source, path, now), {
+    busy: (holder, lockPath) =>
+      new ShroudError(
+        'CRYPTO_KNOWN_KEYS_BUSY',
+        `${path} is locked by another shroud command (${holder}); nothing was sealed. Retry; if no shroud command is running, delete ${lockPath}`,
+        { details: { file: path } },
+      ),
+  });
+}
+
+async function appendFirstUse(
   key: PublicSealingKey,
   source: string,
   path: string,
@@ -99,7 +122,6 @@ export async function trustOnFirstUse(
     if (decision.kind !== 'first-use')
       throw new ShroudError('SHROUD_INTERNAL', 'a known-keys decision without a pin was a pin');
     const next = appendKnownKey(text, decision.record, now);
-    await mkdir(dirname(path), { recursive: true, mode: 0o700 });
     try {
       await writeFileAtomic(path, next.text, {
         mode: 0o600,

@@ -8,12 +8,13 @@
  * The file is created mode 0600 in a 0700 directory; loading refuses a file that group or
  * others can access, the way ssh refuses a private key with loose permissions.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import type { Stats } from 'node:fs';
-import { link, mkdir, open, readFile, rename, stat, unlink } from 'node:fs/promises';
-import { hostname, platform } from 'node:os';
+import { mkdir, readFile, stat } from 'node:fs/promises';
+import { platform } from 'node:os';
 import { dirname } from 'node:path';
 import { ShroudError } from '../errors.js';
+import { fileLockPath, withFileLock } from '../fs/file-lock.js';
 import { writeFileAtomic } from '../fs/write-file-atomic.js';
 import { zero } from './encoding.js';
 import { createKeyring, type Keyring, type KeyringOptions } from './keyring.js';
@@ -166,124 +167,26 @@ export interface KeyringLockOptions {
   lockStaleMs?: number;
 }
 
-const LOCK_WAIT_MS = 10_000;
-const LOCK_STALE_MS = 30_000;
-
-interface LockHolder {
-  pid?: number;
-  host?: string;
-  since?: string;
-}
-
 /** The lock file of a keyring: FILE.lock, holding the holder's pid, host and start time. */
 export function keyringLockPath(path: string): string {
-  return `${path}.lock`;
+  return fileLockPath(path);
 }
 
 /**
- * Runs `fn` holding the keyring's exclusive lock (FILE.lock, created with O_EXCL). Waits (bounded,
- * with retries) for another holder; breaks a stale lock: its holder's pid is gone (same host) or it
- * is older than `lockStaleMs`.
+ * Runs `fn` holding the keyring's exclusive lock (FILE.lock, see fs/file-lock.ts).
  * @throws CRYPTO_KEYRING_BUSY when the lock is not had within `lockWaitMs`
  */
-export async function withKeyringLock<T>(
-  path: string,
-  fn: () => Promise<T>,
-  options: KeyringLockOptions = {},
-): Promise<T> {
-  const lockPath = keyringLockPath(path);
-  const waitMs = options.lockWaitMs ?? LOCK_WAIT_MS;
-  const staleMs = options.lockStaleMs ?? LOCK_STALE_MS;
-  const mine = `${JSON.stringify({ pid: process.pid, host: hostname(), since: new Date().toISOString(), nonce: randomBytes(8).toString('hex') })}\n`;
-  const deadline = Date.now() + waitMs;
-  for (;;) {
-    try {
-      const handle = await open(lockPath, 'wx', 0o600);
-      try {
-        await handle.writeFile(mine, 'utf8');
-      } finally {
-        await handle.close();
-      }
-      break;
-    } catch (err) {
-      if (errno(err) !== 'EEXIST') throw err;
-    }
-    const seen = await readLock(lockPath);
-    if (seen === undefined) continue; // released meanwhile: try again at once
-    if (isStale(seen, staleMs)) {
-      await breakLock(lockPath, seen.text);
-      continue;
-    }
-    if (Date.now() >= deadline) {
-      const h = seen.holder;
-      throw new ShroudError(
+export function withKeyringLock<T>(path: string, fn: () => Promise<T>, options: KeyringLockOptions = {}): Promise<T> {
+  return withFileLock(path, fn, {
+    waitMs: options.lockWaitMs,
+    staleMs: options.lockStaleMs,
+    busy: (holder, lockPath) =>
+      new ShroudError(
         'CRYPTO_KEYRING_BUSY',
-        `${path} is locked by another shroud command (${h.pid !== undefined ? `pid ${h.pid}` : 'unknown pid'}${h.host !== undefined ? ` on ${h.host}` : ''}, since ${h.since ?? new Date(seen.mtimeMs).toISOString()}); nothing was written. Retry when it has finished; if no shroud command is running, delete ${lockPath}`,
+        `${path} is locked by another shroud command (${holder}); nothing was written. Retry when it has finished; if no shroud command is running, delete ${lockPath}`,
         { details: { file: path } },
-      );
-    }
-    await sleep(10 + Math.floor(Math.random() * 40));
-  }
-  try {
-    return await fn();
-  } finally {
-    // Release only our own lock: a holder judged stale must not delete its successor's.
-    if ((await readLock(lockPath))?.text === mine) await unlink(lockPath).catch(() => undefined);
-  }
-}
-
-async function readLock(lockPath: string): Promise<{ text: string; holder: LockHolder; mtimeMs: number } | undefined> {
-  try {
-    const [text, info] = await Promise.all([readFile(lockPath, 'utf8'), stat(lockPath)]);
-    let holder: LockHolder = {};
-    try {
-      const parsed = JSON.parse(text) as Record<string, unknown>;
-      holder = {
-        ...(Number.isSafeInteger(parsed.pid) ? { pid: parsed.pid as number } : {}),
-        ...(typeof parsed.host === 'string' ? { host: parsed.host } : {}),
-        ...(typeof parsed.since === 'string' ? { since: parsed.since } : {}),
-      };
-    } catch {
-      /* being written right now, or cut short by a crash: judged by its age alone */
-    }
-    return { text, holder, mtimeMs: info.mtimeMs };
-  } catch (err) {
-    if (errno(err) === 'ENOENT') return undefined;
-    throw err;
-  }
-}
-
-function isStale(seen: { holder: LockHolder; mtimeMs: number }, staleMs: number): boolean {
-  if (Date.now() - seen.mtimeMs > staleMs) return true;
-  const { pid, host } = seen.holder;
-  if (pid === undefined || host !== hostname() || pid === process.pid) return false;
-  try {
-    process.kill(pid, 0);
-    return false;
-  } catch (err) {
-    return errno(err) === 'ESRCH';
-  }
-}
-
-async function breakLock(lockPath: string, staleText: string): Promise<void> {
-  // Move it aside first, then check it is the one judged stale: if another command broke it and
-  // took the lock in between, that fresh lock is put back.
-  const aside = `${lockPath}.stale-${randomBytes(6).toString('hex')}`;
-  try {
-    await rename(lockPath, aside);
-  } catch (err) {
-    if (errno(err) === 'ENOENT') return;
-    throw err;
-  }
-  try {
-    if ((await readFile(aside, 'utf8')) !== staleText) await link(aside, lockPath).catch(() => undefined);
-  } finally {
-    await unlink(aside).catch(() => undefined);
-  }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((done) => setTimeout(done, ms));
+      ),
+  });
 }
 
 /**
