@@ -429,7 +429,10 @@ test('keys status shows the fingerprint of every version; a pin taken from it se
   assert.equal((await shroud(['keys', 'retire', '--version', '1'], w.cwd, w.env)).code, 0);
   const text = (await shroud(['keys', 'status'], w.cwd, w.env)).stdout;
   const rows = new Map(
-    [...text.matchAll(/^\s+(\d+)\s+(\w+)\s+\S+\s+(sha256:[0-9a-f]{32})$/gm)].map((m) => [Number(m[1]), m[3]!]),
+    [...text.matchAll(/^\s+(\d+)\s+(\w+)\s+\S+\s+[0-9a-f]{32}\s+(sha256:[0-9a-f]{32})$/gm)].map((m) => [
+      Number(m[1]),
+      m[3]!,
+    ]),
   );
   assert.deepEqual([...rows.keys()], [1, 2], text);
   assert.equal(rows.get(1), w.real);

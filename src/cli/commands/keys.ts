@@ -9,6 +9,7 @@ import {
   createKeyring,
   DEFAULT_PUBLIC_KEY_VALID_DAYS,
   exportPublicKey,
+  findVersion,
   loadKeyring,
   LocalKeyringProvider,
   MAX_PUBLIC_KEY_VALID_DAYS,
@@ -195,7 +196,11 @@ async function scanForVersion(keyring: Keyring, version: number, files: string[]
     for (const s of scalars) {
       try {
         const { key } = parseEnvelope(s.value);
-        if (key.keyId === keyring.keyringId && key.version === version)
+        if (
+          key.keyId === keyring.keyringId &&
+          key.version === version &&
+          key.keyTag === findVersion(keyring, version)?.tag
+        )
           found.push(`${file}:${s.line}${s.key ? ` ${s.key}` : ''}`);
       } catch {
         /* not readable as an envelope: not this version's problem */
@@ -210,6 +215,7 @@ function status(path: string, keyring: Keyring, output: string, io: CliIO): numb
     version: v.version,
     state: v.state,
     createdAt: v.createdAt,
+    keyTag: v.tag,
     ...(v.destroyedAt !== undefined ? { destroyedAt: v.destroyedAt } : {}),
     ...(v.material !== undefined ? { publicKeyFingerprint: publicKeyFingerprint(v.material.seal.publicKey) } : {}),
   }));
@@ -222,11 +228,11 @@ function status(path: string, keyring: Keyring, output: string, io: CliIO): numb
   if (output !== 'text') throw usageError('--output must be text or json');
   const lines = [
     `keyring ${keyring.keyringId} (${path})`,
-    `${'version'.padStart(7)}  ${'state'.padEnd(9)}  ${'created'.padEnd(24)}  public key / destroyed`,
+    `${'version'.padStart(7)}  ${'state'.padEnd(9)}  ${'created'.padEnd(24)}  ${'key tag'.padEnd(32)}  public key / destroyed`,
   ];
   for (const r of rows) {
     lines.push(
-      `${String(r.version).padStart(7)}  ${r.state.padEnd(9)}  ${r.createdAt.padEnd(24)}  ${r.publicKeyFingerprint ?? `destroyed ${r.destroyedAt ?? ''}`}`,
+      `${String(r.version).padStart(7)}  ${r.state.padEnd(9)}  ${r.createdAt.padEnd(24)}  ${r.keyTag}  ${r.publicKeyFingerprint ?? `destroyed ${r.destroyedAt ?? ''}`}`,
     );
   }
   io.stdout.write(`${lines.join('\n')}\n`);
