@@ -78,8 +78,9 @@ function readLists(pod: Obj, problems: string[]): PodLists | undefined {
   return { spec, containers, initContainers, volumes };
 }
 
-function nameOf(item: Obj, index: number): string {
-  return typeof item.name === 'string' ? item.name : `#${index}`;
+/** A container's name for messages, or where it is when it has none. */
+function nameOf(item: Obj, where: string): string {
+  return typeof item.name === 'string' ? item.name : where;
 }
 
 function securityContextOf(owner: Obj): Obj {
@@ -148,7 +149,12 @@ function isOurInitContainer(container: Obj): boolean {
   );
 }
 
-/** The user and group shroud-unseal runs as, and the mode of the files it writes (docs/injection.md). */
+/**
+ * The user and group shroud-unseal runs as, and the mode of the files it writes (docs/injection.md):
+ * the pod's runAsUser, else the one non-root user every container runs as, else 65532; never
+ * root. Root containers are left out of "every container": with CAP_DAC_OVERRIDE they read any
+ * file, and without it (a mesh's network init container) they have no business reading secrets.
+ */
 function identity(
   lists: PodLists,
   others: { container: Obj; where: string }[],
@@ -159,16 +165,16 @@ function identity(
   const podUser = integerAt(pod, 'runAsUser');
   const podGroup = integerAt(pod, 'runAsGroup');
   const fsGroup = integerAt(pod, 'fsGroup');
-  const users = new Map<number, string[]>();
+  const users = new Map<number, string[]>(); // non-root users that are known, with their containers
   const groups = new Set<number>();
-  const unknown: string[] = [];
-  for (const { container } of others) {
+  const seen: { name: string; user: number | undefined }[] = [];
+  for (const { container, where } of others) {
     const own = securityContextOf(container);
     const user = integerAt(own, 'runAsUser') ?? podUser;
     const group = integerAt(own, 'runAsGroup') ?? podGroup;
-    const name = nameOf(container, 0);
-    if (user === undefined) unknown.push(name);
-    else users.set(user, [...(users.get(user) ?? []), name]);
+    const name = nameOf(container, where);
+    seen.push({ name, user });
+    if (user !== undefined && user !== 0) users.set(user, [...(users.get(user) ?? []), name]);
     if (group !== undefined) groups.add(group);
   }
   if (fsGroup === undefined && users.size > 1) {
@@ -178,20 +184,18 @@ function identity(
         'of mode 0400 could not be read by all of them; set spec.securityContext.fsGroup, or one runAsUser for every container',
     );
   }
-  let user = podUser ?? (users.size === 1 ? [...users.keys()][0]! : DEFAULT_RUN_AS);
-  if (user === 0) {
-    if (fsGroup === undefined) {
-      problems.push(
-        'the pod runs as root (runAsUser 0) and sets no securityContext.fsGroup; shroud-unseal never runs as root, so ' +
-          'set spec.securityContext.fsGroup (the files are then group-readable) or a non-root runAsUser',
-      );
-    }
-    user = DEFAULT_RUN_AS;
-  }
-  if (fsGroup === undefined && unknown.length > 0) {
+  const everyoneKnown = seen.every((c) => c.user !== undefined);
+  const only = users.size === 1 && everyoneKnown ? [...users.keys()][0] : undefined;
+  const user = podUser !== undefined && podUser !== 0 ? podUser : (only ?? DEFAULT_RUN_AS);
+  const unsure = seen.filter((c) => c.user !== user);
+  if (fsGroup === undefined && users.size <= 1 && unsure.length > 0) {
+    const list = unsure
+      .map((c) => `"${c.name}" (${c.user === undefined ? 'no runAsUser' : c.user === 0 ? 'root' : `user ${c.user}`})`)
+      .join(', ');
     warnings.push(
-      `Shroud injection: ${unknown.map((n) => `container "${n}"`).join(', ')} sets no runAsUser and the pod no fsGroup; ` +
-        `the secret files (mode 0400) belong to user ${user}, so set spec.securityContext.fsGroup or runAsUser to be sure they can be read`,
+      `Shroud injection: the secret files (mode 0400) belong to user ${user} and the pod sets no fsGroup, so ` +
+        `container ${list} can read them only as user ${user} or with CAP_DAC_OVERRIDE; ` +
+        'set spec.securityContext.fsGroup to make them group-readable',
     );
   }
   const group = podGroup ?? (groups.size === 1 ? [...groups][0]! : DEFAULT_RUN_AS);
@@ -250,7 +254,7 @@ function initContainer(
 function checkMounts(container: Obj, where: string, mountPath: string, problems: string[]): boolean {
   const mounts = container.volumeMounts;
   if (mounts === undefined || mounts === null) return false;
-  const name = nameOf(container, 0);
+  const name = nameOf(container, where);
   if (!Array.isArray(mounts) || !mounts.every(isRecord)) {
     problems.push(`container "${name}" (${where}.volumeMounts) is not a list of objects; fix the manifest`);
     return false;
@@ -364,7 +368,9 @@ export function planInjection(pod: Obj, settings: InjectionSettings, namespace =
     );
   }
 
-  const id = identity(lists, targets, problems, warnings);
+  // Who shroud-unseal runs as is settled when it is added; containers other webhooks add later
+  // are theirs, not the developer's, and do not turn an injected pod into a denied one.
+  const id = ourIndex < 0 ? identity(lists, targets, problems, warnings) : undefined;
   if (problems.length > 0) return deny(problems);
 
   const patch: JsonPatchOp[] = [];
@@ -374,7 +380,7 @@ export function planInjection(pod: Obj, settings: InjectionSettings, namespace =
   }
   patch.push(...mountOps);
   // Last, so the indices above still name the init containers as the pod has them.
-  if (ourIndex < 0) {
+  if (id !== undefined) {
     const ours = initContainer(optIn, settings, caPem, id);
     patch.push(
       lists.initContainers === undefined

@@ -370,11 +370,6 @@ describe('collisions are denials that name the container and path', () => {
       message:
         /run as different users \("app" as 1000; "sidecar" as 2000\) and the pod sets no securityContext\.fsGroup/,
     },
-    {
-      name: 'a root pod without fsGroup',
-      pod: pod({ securityContext: { runAsUser: 0 }, containers: [app()] }),
-      message: /runs as root \(runAsUser 0\) and sets no securityContext\.fsGroup/,
-    },
   ];
   for (const c of cases) {
     test(c.name, () => {
@@ -508,14 +503,26 @@ describe("the pod's opt-in", () => {
 });
 
 describe('who shroud-unseal runs as, and the mode of the files', () => {
-  const cases: { name: string; spec: Obj; user: number; group: number; mode: string; warns: boolean }[] = [
+  const istioInit = {
+    name: 'istio-init',
+    image: 'proxyv2',
+    securityContext: { runAsUser: 0, capabilities: { add: ['NET_ADMIN'], drop: ['ALL'] } },
+  };
+  const istioProxy = {
+    name: 'istio-proxy',
+    image: 'proxyv2',
+    restartPolicy: 'Always',
+    securityContext: { runAsUser: 1337 },
+  };
+  const cases: { name: string; spec: Obj; user: number; group: number; mode: string; warning?: RegExp }[] = [
     {
-      name: 'nothing set: 65532, 0400, and a warning',
+      name: 'nothing set: 65532, 0400, and a warning naming the container',
       spec: { containers: [app()] },
       user: 65532,
       group: 65532,
       mode: '0400',
-      warns: true,
+      warning:
+        /belong to user 65532 and the pod sets no fsGroup, so container "app" \(no runAsUser\) can read them only as user 65532/,
     },
     {
       name: "the pod's runAsUser and runAsGroup",
@@ -523,7 +530,6 @@ describe('who shroud-unseal runs as, and the mode of the files', () => {
       user: 1000,
       group: 3000,
       mode: '0400',
-      warns: false,
     },
     {
       name: 'the one user every container runs as',
@@ -536,7 +542,14 @@ describe('who shroud-unseal runs as, and the mode of the files', () => {
       user: 1001,
       group: 5,
       mode: '0400',
-      warns: false,
+    },
+    {
+      name: 'one known user and one unknown: not "every container", so 65532 and a warning naming both',
+      spec: { containers: [app({ securityContext: { runAsUser: 1001 } }), { name: 'b', image: 'b' }] },
+      user: 65532,
+      group: 65532,
+      mode: '0400',
+      warning: /container "app" \(user 1001\), "b" \(no runAsUser\) can read/,
     },
     {
       name: 'different users with fsGroup: 65532, 0440',
@@ -550,15 +563,32 @@ describe('who shroud-unseal runs as, and the mode of the files', () => {
       user: 65532,
       group: 65532,
       mode: '0440',
-      warns: false,
     },
     {
-      name: 'a root pod with fsGroup: never root itself, 0440',
+      name: 'a root pod: never root itself; without fsGroup a warning',
+      spec: { securityContext: { runAsUser: 0 }, containers: [app()] },
+      user: 65532,
+      group: 65532,
+      mode: '0400',
+      warning: /container "app" \(root\) can read them only as user 65532 or with CAP_DAC_OVERRIDE/,
+    },
+    {
+      name: 'a root pod with fsGroup: 0440, no warning',
       spec: { securityContext: { runAsUser: 0, fsGroup: 2000 }, containers: [app()] },
       user: 65532,
       group: 65532,
       mode: '0440',
-      warns: false,
+    },
+    {
+      name: 'Istio without fsGroup: root istio-init is left out, the proxy and the app run as 1337',
+      spec: {
+        initContainers: [istioInit, istioProxy],
+        containers: [app({ securityContext: { runAsUser: 1337 } })],
+      },
+      user: 1337,
+      group: 65532,
+      mode: '0400',
+      warning: /container "istio-init" \(root\) can read/,
     },
   ];
   for (const c of cases) {
@@ -572,8 +602,27 @@ describe('who shroud-unseal runs as, and the mode of the files', () => {
       assert.equal(sc.runAsGroup, c.group);
       assert.equal(envOf(init).SHROUD_FILE_MODE, c.mode);
       const warnings = (plan as { warnings: string[] }).warnings;
-      assert.equal(warnings.length, c.warns ? 1 : 0, warnings.join('\n'));
-      if (c.warns) assert.match(warnings[0]!, /container "app" sets no runAsUser and the pod no fsGroup/);
+      assert.equal(warnings.length, c.warning === undefined ? 0 : 1, warnings.join('\n'));
+      if (c.warning !== undefined) assert.match(warnings[0]!, c.warning);
     });
   }
+
+  test('Istio without fsGroup and an app as another user: denied, naming both', () => {
+    const p = pod({
+      initContainers: [istioInit, istioProxy],
+      containers: [app({ securityContext: { runAsUser: 1000 } })],
+    });
+    assert.match(messageOf(planInjection(p, SETTINGS)), /different users \("app" as 1000; "istio-proxy" as 1337\)/);
+  });
+
+  test('containers another webhook adds after injection do not turn the pod into a denied one', () => {
+    const first = pod({ containers: [app({ securityContext: { runAsUser: 1000 } })] });
+    const injected = applyPatch(first, patchOf(planInjection(first, SETTINGS)));
+    list(injected, 'containers').push({ name: 'proxy', image: 'p', securityContext: { runAsUser: 1337 } });
+    const patch = patchOf(planInjection(injected, SETTINGS));
+    assert.deepEqual(
+      patch.map((op) => op.path),
+      ['/spec/containers/1/volumeMounts'],
+    );
+  });
 });

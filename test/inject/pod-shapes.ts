@@ -130,6 +130,22 @@ export const POD_SHAPES: PodShape[] = [
     }),
   },
   {
+    name: 'an Istio-injected pod without fsGroup (istio-init as root, the proxy as 1337, the app unsaid)',
+    pod: pod({
+      initContainers: [
+        {
+          name: 'istio-init',
+          image: 'docker.io/istio/proxyv2:1.24.0',
+          securityContext: { capabilities: { add: ['NET_ADMIN', 'NET_RAW'], drop: ['ALL'] }, runAsUser: 0 },
+        },
+      ],
+      containers: [
+        app(),
+        { name: 'istio-proxy', image: 'docker.io/istio/proxyv2:1.24.0', securityContext: { runAsUser: 1337 } },
+      ],
+    }),
+  },
+  {
     name: 'existing volumes and mounts elsewhere, two sealed ConfigMaps, a custom mount path',
     pod: pod(
       {
