@@ -51,6 +51,10 @@ export const ERROR_CODES = {
   TLS_KEY_EXISTS: 'Key material already exists and would be overwritten without --force.',
   TLS_CLIENT_CA_INVALID: 'The client CA bundle for client-certificate verification is not a PEM certificate.',
 
+  // inject: secret injection on /mutate
+  INJECT_UNSEAL_CA_INVALID:
+    'The unseal CA file (--unseal-ca) cannot be read, holds no PEM certificate, or holds a private key.',
+
   // crypto: sealed values (envelopes), keyrings and KEK providers
   CRYPTO_MALFORMED: 'A sealed value is not a well-formed shroud:v1 envelope (bad text, truncated or corrupted header).',
   CRYPTO_UNSUPPORTED_VERSION: 'A sealed value uses an envelope version or algorithm this build does not know.',

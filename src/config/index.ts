@@ -28,6 +28,7 @@ export {
   type LogLevel,
   OUTPUT_FORMATS,
   type OutputFormat,
+  PACKAGE_VERSION,
   parseListenAddress,
   SETTINGS,
 } from './settings.js';

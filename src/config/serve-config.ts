@@ -37,6 +37,10 @@ export const SERVE_SETTINGS = {
   maxPolicyFileBytes: SETTINGS.maxPolicyFileBytes,
   maxPolicyDirBytes: SETTINGS.maxPolicyDirBytes,
   maxPolicyNodes: SETTINGS.maxPolicyNodes,
+  injectImage: SETTINGS.injectImage,
+  unsealUrl: SETTINGS.unsealUrl,
+  unsealCa: SETTINGS.unsealCa,
+  injectSizeLimit: SETTINGS.injectSizeLimit,
 };
 
 /** Settings of `shroud serve`. Sources merge as defaults < environment < flags (src/config/settings.ts). */
@@ -104,6 +108,14 @@ export interface ServeConfig {
   enforcementOverride: EnforcementOverride | undefined;
   /** What one policy load may read and build (`--max-policy-file-bytes`, `--max-policy-dir-bytes`, `--max-policy-nodes`). */
   policyLimits: { maxFileBytes: number; maxTotalBytes: number; maxDocumentNodes: number };
+  /**
+   * Secret injection on `/mutate` (docs/injection.md): the init container's image
+   * (`--inject-image`), where it reaches the unseal service (`--unseal-url`), the PEM file of the
+   * CA that signs the unseal service's certificate (`--unseal-ca`; none given: in dev, the dev CA
+   * of the default cert folder, otherwise labelled pods are denied) and the in-memory volume's
+   * sizeLimit (`--inject-size-limit`).
+   */
+  injection: { image: string; unsealUrl: string; unsealCaFile: string | undefined; sizeLimit: string };
 }
 
 /** Raw values as they arrive from flags or environment: strings, booleans, or absent. */
@@ -146,6 +158,12 @@ export function toServeConfig(resolved: ResolvedSettings<typeof SERVE_SETTINGS>)
       maxFileBytes: v.maxPolicyFileBytes,
       maxTotalBytes: v.maxPolicyDirBytes,
       maxDocumentNodes: v.maxPolicyNodes,
+    }),
+    injection: Object.freeze({
+      image: v.injectImage,
+      unsealUrl: v.unsealUrl,
+      unsealCaFile: v.unsealCa,
+      sizeLimit: v.injectSizeLimit,
     }),
   });
 }

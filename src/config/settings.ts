@@ -4,6 +4,7 @@
  * and `readCommandLine` (src/cli/command-line.ts) resolves them: defaults < environment < flags.
  * The README's "Settings" table is checked against this one (test/config/settings-docs.test.ts).
  */
+import { readFileSync } from 'node:fs';
 import { ENFORCEMENT_OVERRIDES, type EnforcementOverride } from '../policy/index.js';
 import { parseFingerprint } from '../util/fingerprint.js';
 import { choiceSetting, integerSetting, pathSetting, switchSetting, valueSetting } from './setting.js';
@@ -29,6 +30,34 @@ export function parseListenAddress(value: string): ListenAddress | undefined {
   if (!m || port > 65535) return undefined;
   const host = m[1] ?? m[2] ?? '';
   return { host: host === '' ? '0.0.0.0' : host, port };
+}
+
+/** This Shroud's version, from the package.json beside src/ (a checkout) or dist/ (the package). */
+export const PACKAGE_VERSION: string = (
+  JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
+).version;
+
+/** The image of the shroud-unseal init container by default: this version's. */
+export const DEFAULT_INJECT_IMAGE = `ghcr.io/shroud-dev/shroud:${PACKAGE_VERSION}`;
+
+/** An https URL without credentials, query or fragment (where the init container finds the unseal service). */
+export function parseUnsealUrl(text: string): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(text.trim());
+  } catch {
+    return undefined;
+  }
+  if (url.protocol !== 'https:' || url.username !== '' || url.password !== '' || url.search !== '' || url.hash !== '') {
+    return undefined;
+  }
+  return url.href.replace(/\/$/, '');
+}
+
+/** A Kubernetes memory quantity for an emptyDir's sizeLimit: `1Mi`, `512Ki`, `2M`, `1048576`. */
+export function parseSizeLimit(text: string): string | undefined {
+  const value = text.trim();
+  return /^[1-9]\d{0,12}(Ki|Mi|Gi|k|M|G)?$/.test(value) ? value : undefined;
 }
 
 function milliseconds(text: string): number | undefined {
@@ -265,6 +294,39 @@ export const SETTINGS = {
     max: 1_000_000,
     accepts: 'a whole number from 100',
     help: 'YAML nodes per policy document, aliases expanded',
+  }),
+  injectImage: valueSetting({
+    flag: 'inject-image',
+    arg: 'IMAGE',
+    env: 'SHROUD_INJECT_IMAGE',
+    default: DEFAULT_INJECT_IMAGE,
+    accepts: 'an image reference without spaces',
+    parse: (text) => (/^[^\s]+$/.test(text.trim()) ? text.trim() : undefined),
+    help: 'the image of the shroud-unseal init container that /mutate adds (it runs shroud unseal-init)',
+  }),
+  unsealUrl: valueSetting({
+    flag: 'unseal-url',
+    arg: 'URL',
+    env: 'SHROUD_UNSEAL_URL',
+    default: 'https://shroud-unseal.shroud.svc:8443',
+    accepts: 'an https URL without credentials, query or fragment',
+    parse: parseUnsealUrl,
+    help: 'where shroud-unseal init containers reach the unseal service',
+  }),
+  unsealCa: pathSetting({
+    flag: 'unseal-ca',
+    arg: 'FILE',
+    env: 'SHROUD_UNSEAL_CA',
+    help: "PEM certificates that sign the unseal service's certificate; init containers trust only these (dev: the dev CA)",
+  }),
+  injectSizeLimit: valueSetting({
+    flag: 'inject-size-limit',
+    arg: 'SIZE',
+    env: 'SHROUD_INJECT_SIZE_LIMIT',
+    default: '1Mi',
+    accepts: 'a Kubernetes quantity such as 1Mi, 512Ki or 2M',
+    parse: parseSizeLimit,
+    help: 'sizeLimit of the in-memory volume that holds the injected files',
   }),
   output: choiceSetting({
     flag: 'output',

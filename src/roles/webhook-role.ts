@@ -1,14 +1,15 @@
 import { resolve } from 'node:path';
-import { noChangeMutator } from '../admission/index.js';
 import { policySources } from '../config/index.js';
 import type { ServeConfig } from '../config/serve-config.js';
 import type { Logger } from '../log/logger.js';
+import { createInjectionMutator } from '../inject/index.js';
 import { createPolicyReviewer, loadPolicySources, type PolicySet } from '../policy/index.js';
 import type { ReadinessCheck } from '../health/index.js';
 import { openReloadingStore } from '../watch/index.js';
 import { startWebhookServer } from '../webhook/index.js';
 import { checkKeyring, ensureCertificates, type Notify, refuseMissingMaterial } from './dev-material.js';
 import { countExclusions } from './exclusion-counter.js';
+import { openUnsealCa, type UnsealCaSource } from './unseal-ca.js';
 
 /**
  * Checks the certificates and the keyring the webhook needs, making dev ones on first run where
@@ -45,9 +46,11 @@ export interface RunningWebhookRole {
  * folder is loaded and watched (the last good set stays in force), the certificates and the
  * keyring are checked (dev ones made on first run, only at the default paths and only after
  * both were found usable or makeable), and `/validate` and `/mutate`
- * are served over HTTPS. Relative paths resolve against `cwd`.
+ * are served over HTTPS, `/mutate` injecting secrets into labelled pods (docs/injection.md) with
+ * the unseal CA of `--unseal-ca` (in dev, the dev CA), kept current as its file changes. Relative
+ * paths resolve against `cwd`.
  * @throws InitialLoadError when the first policy load has issues (nothing to fall back on)
- * @throws ShroudError TLS_* / CRYPTO_KEYRING_* when certificates or keyring cannot be used
+ * @throws ShroudError TLS_* / CRYPTO_KEYRING_* / INJECT_UNSEAL_CA_INVALID when certificates, keyring or unseal CA cannot be used
  */
 export async function startWebhookRole(
   config: Readonly<ServeConfig>,
@@ -66,8 +69,26 @@ export async function startWebhookRole(
     what: 'policies',
     pollMs: config.pollIntervalMs,
   });
+  let unsealCa: UnsealCaSource | undefined;
   try {
     const keyring = await prepareWebhookMaterial(config, env);
+    // After the material: in dev, the CA is the dev one that was just made if there was none.
+    unsealCa = await openUnsealCa(
+      {
+        file: config.injection.unsealCaFile === undefined ? undefined : resolve(env.cwd, config.injection.unsealCaFile),
+        certDir,
+        devDefault: config.devCerts && !config.certDirExplicit,
+        pollMs: config.pollIntervalMs,
+      },
+      logger,
+    );
+    const ca = unsealCa;
+    const mutator = createInjectionMutator(() => ({
+      image: config.injection.image,
+      unsealUrl: config.injection.unsealUrl,
+      unsealCaPem: ca.current(),
+      sizeLimit: config.injection.sizeLimit,
+    }));
     const excluded = countExclusions(
       createPolicyReviewer(policies.current, {
         ...config.verdictLimits,
@@ -79,7 +100,7 @@ export async function startWebhookRole(
       port: config.port,
       certDir,
       reviewer: excluded.reviewer,
-      mutator: noChangeMutator,
+      mutator,
       logger,
       pollIntervalMs: config.pollIntervalMs,
       limits: config.limits,
@@ -106,10 +127,12 @@ export async function startWebhookRole(
       stop: async (delayMs = 0) => {
         await server.shutdown(config.drainTimeoutMs, delayMs);
         policies.close();
+        ca.close();
       },
     };
   } catch (err) {
     policies.close();
+    unsealCa?.close();
     throw err;
   }
 }

@@ -37,6 +37,7 @@ describe('the layering checker', () => {
     allowed: { errors: [], policy: ['errors'], webhook: ['errors', 'policy'] },
     packageHomes: { express: ['webhook'] },
     pure: ['policy'],
+    noIo: ['policy'],
   };
   const cases: Array<{ name: string; file: string; text: string; rule: RegExp }> = [
     {
@@ -70,10 +71,22 @@ describe('the layering checker', () => {
       rule: /may not use process\.env/,
     },
     {
+      name: 'a unit without I/O reading a file',
+      file: 'policy/read.ts',
+      text: "import { readFileSync } from 'node:fs';",
+      rule: /policy\/ does no I\/O and may not import node:fs/,
+    },
+    {
+      name: 'a unit without I/O reading a file through the bare module name',
+      file: 'policy/read.ts',
+      text: "import { readFile } from 'fs/promises';",
+      rule: /policy\/ does no I\/O and may not import fs\/promises/,
+    },
+    {
       name: 'a folder with no rule',
-      file: 'inject/planner.ts',
+      file: 'kms/server.ts',
       text: "import { ShroudError } from '../errors.js';",
-      rule: /"inject" has no row/,
+      rule: /"kms" has no row/,
     },
     {
       name: 'code imported from outside src',
@@ -89,7 +102,7 @@ describe('the layering checker', () => {
     test(`reports ${c.name}`, () => {
       const violations = checkLayers(new Map([...clean, [c.file, c.text]]), rules);
       assert.equal(violations.length, 1, JSON.stringify(violations));
-      assert.equal(violations[0]!.file, c.file === 'inject/planner.ts' ? 'inject' : c.file);
+      assert.equal(violations[0]!.file, c.file === 'kms/server.ts' ? 'kms' : c.file);
       assert.match(violations[0]!.rule, c.rule);
     });
   }

@@ -24,7 +24,25 @@ export interface LayerRules {
   packageHomes: Record<string, readonly string[]>;
   /** Units whose source must not touch process globals (the domain: values in, values out). */
   pure: readonly string[];
+  /** Units that do no I/O: they may not import any of IO_MODULES. */
+  noIo: readonly string[];
 }
+
+/** The built-in modules that reach files, the network or other processes. */
+export const IO_MODULES: readonly string[] = [
+  'node:fs',
+  'node:fs/promises',
+  'node:net',
+  'node:tls',
+  'node:http',
+  'node:https',
+  'node:http2',
+  'node:dgram',
+  'node:dns',
+  'node:child_process',
+  'node:cluster',
+  'node:worker_threads',
+];
 
 export interface Violation {
   file: string;
@@ -92,6 +110,10 @@ export function checkLayers(files: ReadonlyMap<string, string>, rules: LayerRule
   for (const edge of importEdges(files)) {
     if (edge.to.startsWith('pkg:')) {
       const pkg = edge.to.slice(4);
+      if (rules.noIo.includes(edge.from) && IO_MODULES.includes(edge.specifier.replace(/^(?!node:)/, 'node:'))) {
+        violations.push({ file: edge.file, rule: `${edge.from}/ does no I/O and may not import ${edge.specifier}` });
+        continue;
+      }
       const homes = rules.packageHomes[pkg];
       if (homes !== undefined && !homes.includes(edge.from)) {
         violations.push({

@@ -5,7 +5,7 @@
 import type { LayerRules } from './import-graph.js';
 
 const BOTTOM = ['errors', 'issues', 'util'] as const;
-const DOMAIN = ['admission', 'detect', 'crypto', 'policy'] as const;
+const DOMAIN = ['admission', 'detect', 'crypto', 'policy', 'inject'] as const;
 const PLUMBING = ['fs', 'log', 'health', 'watch', 'tls', 'https', 'config'] as const;
 const SERVICES = ['webhook'] as const;
 
@@ -20,6 +20,7 @@ export const LAYERS: LayerRules = {
     detect: [...BOTTOM],
     crypto: [...BOTTOM, 'fs'],
     policy: [...BOTTOM, 'admission', 'detect'],
+    inject: [...BOTTOM, 'admission'],
     // plumbing shared by every server
     fs: ['errors'],
     log: ['errors'],
@@ -50,4 +51,7 @@ export const LAYERS: LayerRules = {
     'node:child_process': [],
   },
   pure: [...BOTTOM, ...DOMAIN],
+  // Pure and without I/O: no file, network or process module at all (policy and crypto each
+  // have one module that reads files where their callers ask; these have none).
+  noIo: [...BOTTOM, 'admission', 'detect', 'inject'],
 };
