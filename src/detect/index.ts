@@ -11,7 +11,7 @@ import { jwtDetector } from './jwt.js';
 import { privateKeyDetector } from './private-key.js';
 import { secretNamedKeyDetector } from './secret-named-key.js';
 import type { FormatIndex } from './formats/scan.js';
-import { formatDetectors, providerTokenDetector, providerTokenWeakDetector } from './tokens.js';
+import { formatDetectors, withSharedScan, providerTokenDetector, providerTokenWeakDetector } from './tokens.js';
 import type { Detector, Finding } from './types.js';
 import { urlCredentialsDetector } from './url-credentials.js';
 
@@ -66,10 +66,12 @@ export function scanEntry(key: string, value: string, names?: readonly string[],
   const selected = names === undefined ? DETECTORS : resolve(names);
   const teamDetectors = formats === undefined ? undefined : detectorsFor(formats);
   const findings: Finding[] = [];
-  for (const builtin of selected) {
-    const detector = teamDetectors?.get(builtin.name) ?? builtin;
-    findings.push(...detector.scan(key, value));
-  }
+  withSharedScan(() => {
+    for (const builtin of selected) {
+      const detector = teamDetectors?.get(builtin.name) ?? builtin;
+      findings.push(...detector.scan(key, value));
+    }
+  });
   const explainedLines = new Set<number | undefined>();
   for (const f of findings) if (f.confidence === 'high') explainedLines.add(f.line);
   if (explainedLines.size === 0) return findings;

@@ -2,8 +2,8 @@
  * The provider-format detectors: every format of the table (formats/table.ts) in one scan.
  *
  * `provider-token` reports the `high` formats (deny), `provider-token-weak` the `low` ones
- * (warn). Both read the same scan of the value: the scan of the last entry is kept, so running
- * both costs one pass. A finding's description names the provider and the kind of credential
+ * (warn). Inside scanEntry both read the same scan of the value ({@link withSharedScan}), so
+ * running both costs one pass. A finding's description names the provider and the kind of credential
  * (a constant of the format, never a part of the value).
  *
  * A platform team's formats (`kind: SecretFormats` in the policy directory) are merged into a
@@ -29,15 +29,31 @@ export function buildFormatIndex(team: readonly TokenFormat[], regexFormats: rea
   return new FormatIndex([...BUILTIN_FORMATS, ...team], regexFormats);
 }
 
-// The last scan, shared by the two detectors of an index (scanEntry runs them one after the other).
+// While scanEntry runs the detectors on one entry, the two detectors of an index share one scan.
+let sharing = false;
 let last: { index: FormatIndex; key: string; value: string; matches: FormatMatch[] } | undefined;
 
 function matchesOf(index: FormatIndex, key: string, value: string): FormatMatch[] {
-  if (last !== undefined && last.index === index && last.key === key && last.value === value) return last.matches;
+  if (sharing && last !== undefined && last.index === index && last.key === key && last.value === value)
+    return last.matches;
   // Twice the bound: the two tiers share the list and each may report up to the bound.
   const matches = index.scan(key, value, 2 * MAX_FINDINGS_PER_DETECTOR);
-  last = { index, key, value, matches };
+  last = sharing ? { index, key, value, matches } : undefined;
   return matches;
+}
+
+/**
+ * Runs `scan` (the detectors on one entry) with the two tiers sharing one scan of the value;
+ * the kept scan is dropped afterwards, so no value outlives its entry's scan.
+ */
+export function withSharedScan<T>(scan: () => T): T {
+  sharing = true;
+  try {
+    return scan();
+  } finally {
+    sharing = false;
+    last = undefined;
+  }
 }
 
 function tierDetector(index: FormatIndex, name: string, tier: 'high' | 'low', description: string): Detector {

@@ -71,14 +71,6 @@ interface Anchor {
 /** Total characters the part walks of one scan may look at, per character of the value. */
 export const WALK_BUDGET_PER_CHAR = 16;
 const WALK_BUDGET_BASE = 65_536;
-/**
- * SECRET_HINT's fragments in lower, upper and capitalised spelling: a case-sensitive search is
- * several times faster in V8 than the same alternation with the `i` flag.
- */
-const HINT_CASES: string = SECRET_HINT.source
-  .split('|')
-  .flatMap((w) => [w, w.toUpperCase(), w[0]!.toUpperCase() + w.slice(1)])
-  .join('|');
 /** Lines longer than this are not read as `key = value` settings for keyed formats. */
 const MAX_SETTING_LINE = 1024;
 /**
@@ -341,6 +333,8 @@ export class FormatIndex {
   private readonly keyedByLength = new Map<number, CompiledFormat[]>();
   private readonly keyedMin: number;
   private readonly keyedMax: number;
+  /** Finds `=` or `:` followed by a run of keyed-value characters (a line worth reading). */
+  private readonly keyedCandidates: RegExp | undefined;
   private readonly regexFormats: readonly RegexFormat[];
 
   /**
@@ -406,6 +400,8 @@ export class FormatIndex {
     });
     this.keyedMin = Math.min(...lengths.map((l) => l.min));
     this.keyedMax = Math.max(...lengths.map((l) => l.max));
+    this.keyedCandidates =
+      keyed.length === 0 ? undefined : new RegExp(`[=:][ \\t]*["']?[${valueClass(keyed)}]{${this.keyedMin}}`, 'g');
     this.regexFormats = regexFormats;
     this.formats = Object.freeze(infos);
   }
@@ -495,17 +491,20 @@ export class FormatIndex {
       if (match !== undefined) found.push({ format: match, position: 0 });
       return;
     }
-    // Multi-line: only lines with a secret-word fragment (a native search) are read as settings;
-    // each line is read once, and the search resumes after it, so the work is linear.
-    const hint = new RegExp(HINT_CASES, 'g');
+    // Multi-line: only lines where a separator is followed by a run of keyed-value characters
+    // at least as long as the shortest keyed format are read as settings (a native search);
+    // each line is read once and the search resumes after it, so the work is linear.
+    const candidates = this.keyedCandidates;
+    if (candidates === undefined) return;
+    candidates.lastIndex = 0;
     while (found.length < limit) {
-      const hit = hint.exec(value);
+      const hit = candidates.exec(value);
       if (hit === null) break;
       const lineStart = value.lastIndexOf('\n', hit.index) + 1;
       let lineEnd = value.indexOf('\n', hit.index);
       if (lineEnd === -1) lineEnd = value.length;
-      hint.lastIndex = lineEnd + 1;
-      if (lineEnd - lineStart < this.keyedMin + 2 || lineEnd - lineStart > MAX_SETTING_LINE) continue;
+      candidates.lastIndex = lineEnd + 1;
+      if (lineEnd - lineStart > MAX_SETTING_LINE) continue;
       const line = value.slice(lineStart, lineEnd);
       const sep = separatorOf(line);
       if (sep === -1 || line.length - sep - 1 < this.keyedMin) continue;
@@ -519,21 +518,26 @@ export class FormatIndex {
   /** The keyed format `candidate` (a whole setting value) is, given the names it is stored under. */
   private keyedMatch(candidate: string, names: readonly string[], settingName: string): FormatInfo | undefined {
     const formats = this.keyedByLength.get(candidate.length);
-    if (formats === undefined || !isCredentialName(settingName)) return undefined;
+    if (formats === undefined) return undefined;
+    // Shape first (most candidates fail at their first characters), then the names.
+    const budget: Budget = { left: Number.POSITIVE_INFINITY };
+    let shaped: CompiledFormat[] | undefined;
+    for (const f of formats) {
+      if (matchForward(candidate, 0, f.body, budget) !== candidate.length) continue;
+      shaped ??= [];
+      shaped.push(f);
+    }
+    if (shaped === undefined || !isCredentialName(settingName)) return undefined;
     const words = new Set(names.flatMap((n) => keyWords(n)));
     const compact = names
       .join(' ')
       .toLowerCase()
       .replace(/[^a-z0-9]/g, '');
-    const budget: Budget = { left: Number.POSITIVE_INFINITY };
     const runs: number[] = [];
-    for (const f of formats) {
+    for (const f of shaped) {
       if (!f.hints.some((h) => words.has(h) || (h.length >= 5 && compact.includes(h)))) continue;
-      if (matchForward(candidate, 0, f.body, budget) !== candidate.length) continue;
-      runs.length = 0;
       runsOf(candidate, 0, f.body, runs);
-      if (!looksRandom(candidate, 0, candidate.length, runs)) return undefined;
-      return f.info;
+      return looksRandom(candidate, 0, candidate.length, runs) ? f.info : undefined;
     }
     return undefined;
   }
@@ -564,6 +568,23 @@ function settingOf(value: string, lineStart: number, sep: number, lineEnd: numbe
   let text = value.slice(sep + 1, lineEnd).trim();
   if (text.endsWith(',')) text = text.slice(0, -1).trimEnd();
   return { key: name, value: unquote(text) };
+}
+
+/** A regular-expression class (without brackets) of every character a keyed value can hold. */
+function valueClass(keyed: readonly CompiledFormat[]): string {
+  const chars = new Set<number>();
+  for (const f of keyed)
+    for (const p of f.body) {
+      if (p.lit !== undefined) for (let i = 0; i < p.lit.length; i++) chars.add(p.lit.charCodeAt(i));
+      else {
+        const table = (p.alphabet as CompiledAlphabet).table;
+        for (let c = 0; c < table.length; c++) if (table[c] === 1) chars.add(c);
+      }
+    }
+  return [...chars]
+    .sort((a, b) => a - b)
+    .map((c) => `\\x${c.toString(16).padStart(2, '0')}`)
+    .join('');
 }
 
 /** The shortest and longest text `parts` can match. */
