@@ -3,6 +3,7 @@ import { readFile, readdir } from 'node:fs/promises';
 import { test } from 'node:test';
 import { BUILTIN_INDEX } from '../../src/detect/index.js';
 import { evaluateObject, parsePolicyFiles, type PolicyFile, type PolicySet } from '../../src/policy/index.js';
+import { literalPrefix } from '../../src/policy/compile-document.js';
 import { base62, join } from '../detect/fixtures.js';
 
 const NOW = new Date('2026-11-29T10:00:00Z');
@@ -89,6 +90,20 @@ test('team formats join the built-in table: found at their tier, named in the me
   });
 });
 
+test('literalPrefix counts the literal start of a regex', async (t) => {
+  const cases: Array<[string, number]> = [
+    ['acme_[0-9a-f]{32}', 5],
+    ['ab\\.cd[0-9]+', 5],
+    ['abc?d', 2],
+    ['[a-z]+', 0],
+    ['(?i)acme_', 0],
+    ['acme|other', 0],
+    ['(acme|other)_x', 0],
+    ['a[|]bc', 1],
+  ];
+  for (const [source, n] of cases) await t.test(source, () => assert.equal(literalPrefix(source), n));
+});
+
 test('invalid team formats are refused with file:line, and the load reports issues (the last good set stays)', async (t) => {
   const doc = (format: string) =>
     `apiVersion: policy.shroud.dev/v1\nkind: SecretFormats\nmetadata: { name: bad }\nspec:\n  formats:\n${format}`;
@@ -108,11 +123,18 @@ test('invalid team formats are refused with file:line, and the load reports issu
       message: /invalid regular expression/,
     },
     {
-      name: 'a regex matching the empty string',
-      text: doc(`    - name: a\n      provider: A\n      tier: low\n      regex: 'x*'\n`),
+      name: 'a regex without a literal start (it would step over every character)',
+      text: doc(`    - name: a\n      provider: A\n      tier: low\n      regex: '[a-z]+_[0-9a-f]{32}'\n`),
       code: 'POLICY_REGEX_INVALID',
       line: 9,
-      message: /empty string/,
+      message: /at least 3 literal characters/,
+    },
+    {
+      name: 'a regex whose branches start differently',
+      text: doc(`    - name: a\n      provider: A\n      tier: low\n      regex: 'acme_[0-9]{8}|x{3}'\n`),
+      code: 'POLICY_REGEX_INVALID',
+      line: 9,
+      message: /literal characters/,
     },
     {
       name: 'a regex with a huge program',
