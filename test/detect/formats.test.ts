@@ -118,6 +118,7 @@ test('scanning rules', async (t) => {
   const mc = CASES.find((c) => c.name === 'mailchimp-api-key')!.value;
   const cases: Array<{ name: string; value: string; found: number }> = [
     { name: 'a token glued to a word is not one', value: `x${gh}`, found: 0 },
+    { name: 'a piece of a base64 blob between two + is not one', value: `Zm9v+${gh}+YmFy`, found: 0 },
     { name: 'a token continued by more of its alphabet is not one', value: `${gh}Q`, found: 0 },
     { name: 'a token followed by punctuation is', value: `token=${gh}.`, found: 1 },
     { name: 'a token in a URL', value: `https://x-access-token:${gh}@github.com/o/r.git`, found: 1 },

@@ -96,6 +96,14 @@ function isAlnumCode(c: number): boolean {
   return (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
 }
 
+/**
+ * True for a character a token cannot be next to: a letter or digit (the token would be part of
+ * a longer word), or `+` (it would be a piece of a base64 blob cut at a `+`).
+ */
+function isGlued(c: number): boolean {
+  return isAlnumCode(c) || c === 43;
+}
+
 /** Compiles parts; returns a sentence instead when an alphabet or a length is wrong. */
 export function compileParts(parts: readonly Part[]): CompiledPart[] | { error: string } {
   const out: CompiledPart[] = [];
@@ -293,7 +301,7 @@ function runsOf(value: string, at: number, parts: readonly CompiledPart[], out: 
 function continuesRun(value: string, end: number, parts: readonly CompiledPart[]): boolean {
   if (end >= value.length) return false;
   const c = value.charCodeAt(end);
-  if (isAlnumCode(c)) return true;
+  if (isGlued(c)) return true;
   const last = parts[parts.length - 1];
   return last !== undefined && last.alphabet !== undefined && c < 128 && last.alphabet.table[c] === 1;
 }
@@ -459,14 +467,14 @@ export class FormatIndex {
   /** The end of the token of `a` whose anchor is at `at`, or -1; `runs` gets its runs. */
   private matchAt(value: string, at: number, a: Anchor, budget: Budget, runs: number[]): number {
     if (!value.startsWith(a.anchor, at)) return -1;
-    if (a.wordStart && at > 0 && isAlnumCode(value.charCodeAt(at - 1))) return -1;
+    if (a.wordStart && at > 0 && isGlued(value.charCodeAt(at - 1))) return -1;
     const f = a.format;
     const start = f.head.length === 0 ? at : matchBackward(value, at, f.head, f.head.length - 1, budget);
     if (start === -1) return -1;
     if (f.head.length > 0 && start > 0) {
       const before = value.charCodeAt(start - 1);
       const first = f.head[0] as CompiledPart;
-      if (isAlnumCode(before) || (first.alphabet !== undefined && before < 128 && first.alphabet.table[before] === 1))
+      if (isGlued(before) || (first.alphabet !== undefined && before < 128 && first.alphabet.table[before] === 1))
         return -1;
     }
     const bodyStart = at + a.anchor.length;
