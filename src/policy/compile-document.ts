@@ -475,6 +475,14 @@ export function compileSecretFormats(
       return;
     }
     const keyed = f.prefixes === undefined;
+    if (!keyed && f.keyHints !== undefined) {
+      sink.add(
+        'POLICY_SCHEMA_INVALID',
+        [...at, 'keyHints'],
+        'keyHints are for formats without prefixes (a shape flagged under a key naming the provider); a prefixed format is found under any key, so remove keyHints or the prefixes',
+      );
+      return;
+    }
     if (keyed && f.keyHints === undefined) {
       sink.add(
         'POLICY_SCHEMA_INVALID',

@@ -27,7 +27,6 @@ spec:
       prefixes: [acmedt_]
       alphabet: base62
       length: 40
-      keyHints: [acme]
     - name: acme-legacy-key
       provider: ACME
       tier: low
@@ -167,6 +166,15 @@ test('invalid team formats are refused with file:line, and the load reports issu
       code: 'POLICY_SCHEMA_INVALID',
       line: 10,
       message: /has no prefixes/,
+    },
+    {
+      name: 'keyHints on a prefixed format',
+      text: doc(
+        `    - name: a\n      provider: A\n      tier: high\n      prefixes: [abc_]\n      alphabet: hex\n      length: 32\n      keyHints: [abc]\n`,
+      ),
+      code: 'POLICY_SCHEMA_INVALID',
+      line: 12,
+      message: /keyHints are for formats without prefixes/,
     },
     {
       name: 'a prefix shorter than three characters (schema)',
