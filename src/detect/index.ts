@@ -10,41 +10,37 @@ import { highEntropyDetector } from './entropy.js';
 import { jwtDetector } from './jwt.js';
 import { privateKeyDetector } from './private-key.js';
 import { secretNamedKeyDetector } from './secret-named-key.js';
-import {
-  awsAccessKeyIdDetector,
-  githubTokenDetector,
-  gitlabTokenDetector,
-  googleApiKeyDetector,
-  slackTokenDetector,
-  stripeKeyDetector,
-} from './tokens.js';
+import type { FormatIndex } from './formats/scan.js';
+import { formatDetectors, withSharedScan, providerTokenDetector, providerTokenWeakDetector } from './tokens.js';
 import type { Detector, Finding } from './types.js';
 import { urlCredentialsDetector } from './url-credentials.js';
 
 export type { Detector, Finding } from './types.js';
 export { MAX_FINDINGS_PER_DETECTOR } from './types.js';
+export type { TokenFormat, Part, Tier } from './formats/types.js';
+export type { FormatIndex, FormatInfo, RegexFormat } from './formats/scan.js';
+export { checkFormat } from './formats/scan.js';
+export { NAMED_ALPHABETS } from './formats/alphabets.js';
+export { BUILTIN_FORMATS } from './formats/table.js';
+export { BUILTIN_INDEX, buildFormatIndex, PROVIDER_TOKEN, PROVIDER_TOKEN_WEAK } from './tokens.js';
 
 // Frozen, detectors included, so no caller can change what every other caller runs.
 const DETECTORS: readonly Detector[] = Object.freeze(
   [
     privateKeyDetector,
-    awsAccessKeyIdDetector,
-    githubTokenDetector,
-    gitlabTokenDetector,
-    slackTokenDetector,
-    stripeKeyDetector,
-    googleApiKeyDetector,
+    providerTokenDetector,
     jwtDetector,
     urlCredentialsDetector,
     secretNamedKeyDetector,
     configFileSecretDetector,
     highEntropyDetector,
+    providerTokenWeakDetector,
   ].map((d) => Object.freeze(d)),
 );
 
 const BY_NAME: ReadonlyMap<string, Detector> = new Map(DETECTORS.map((d) => [d.name, d]));
 
-/** Every built-in detector, high-confidence ones first; the list is frozen. */
+/** Every built-in detector; the list is frozen. */
 export function listDetectors(): readonly Detector[] {
   return DETECTORS;
 }
@@ -60,17 +56,42 @@ export function getDetector(name: string): Detector | undefined {
  * detector already reported the same line of the same entry: the token then has a better
  * explanation than "random-looking". Repeated names run once.
  *
+ * `formats` is the format table to use (the built-in one plus a team's `SecretFormats`, see
+ * buildFormatIndex); the built-in table when omitted.
+ *
  * @throws ShroudError `DETECT_UNKNOWN_DETECTOR` when a name is not a detector (check names with
  *   {@link getDetector} when loading policies, so this never happens at admission time).
  */
-export function scanEntry(key: string, value: string, names?: readonly string[]): Finding[] {
+export function scanEntry(key: string, value: string, names?: readonly string[], formats?: FormatIndex): Finding[] {
   const selected = names === undefined ? DETECTORS : resolve(names);
+  const teamDetectors = formats === undefined ? undefined : detectorsFor(formats);
   const findings: Finding[] = [];
-  for (const detector of selected) findings.push(...detector.scan(key, value));
+  withSharedScan(() => {
+    for (const builtin of selected) {
+      const detector = teamDetectors?.get(builtin.name) ?? builtin;
+      findings.push(...detector.scan(key, value));
+    }
+  });
   const explainedLines = new Set<number | undefined>();
   for (const f of findings) if (f.confidence === 'high') explainedLines.add(f.line);
   if (explainedLines.size === 0) return findings;
   return findings.filter((f) => f.confidence === 'high' || !explainedLines.has(f.line));
+}
+
+const byIndex = new WeakMap<FormatIndex, ReadonlyMap<string, Detector>>();
+
+/** The provider-format detectors bound to `formats`, by name (made once per index). */
+function detectorsFor(formats: FormatIndex): ReadonlyMap<string, Detector> {
+  let map = byIndex.get(formats);
+  if (map === undefined) {
+    const { high, low } = formatDetectors(formats);
+    map = new Map([
+      [high.name, Object.freeze(high)],
+      [low.name, Object.freeze(low)],
+    ]);
+    byIndex.set(formats, map);
+  }
+  return map;
 }
 
 function resolve(names: readonly string[]): Detector[] {

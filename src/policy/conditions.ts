@@ -108,7 +108,7 @@ function findingsFor(
       const text = scannableText(m.value, m.path);
       if (text === undefined) continue;
       const key = String(m.path[m.path.length - 1] ?? '');
-      const findings = scanEntry(key, text, names);
+      const findings = scanEntry(key, text, names, scope.formats);
       if (findings.length > 0) {
         found = true;
         scope.findings.push(...findings);
@@ -188,7 +188,8 @@ export function compileCondition(operator: Operator, arg: unknown, path: Selecto
       if (operator === 'detector') {
         test = (item, itemPath, scope) => find(item, itemPath, path, scope);
       } else {
-        test = (item, itemPath) => !find(item, itemPath, path, { root: undefined, findings: [] });
+        test = (item, itemPath, scope) =>
+          !find(item, itemPath, path, { root: undefined, findings: [], formats: scope.formats });
       }
       break;
     }

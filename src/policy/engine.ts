@@ -224,8 +224,9 @@ function runRule(
   budget: EvaluationBudget | undefined,
   room: Room,
   omitted: OmittedViolations[],
+  formats: PolicySet['formats'],
 ): number {
-  const scope: ItemScope = { root, findings: [] };
+  const scope: ItemScope = { root, findings: [], formats };
   const seen = rule.select.length > 1 ? new Set<string>() : undefined;
   let count = 0;
   let sinceClockRead = 0;
@@ -360,7 +361,7 @@ export function evaluateObject(set: PolicySet, input: EvaluationInput, options: 
       else {
         const before = violations.length;
         try {
-          const n = runRule(rule, policy, root, base, input, subject, violations, budget, room, omitted);
+          const n = runRule(rule, policy, root, base, input, subject, violations, budget, room, omitted, set.formats);
           const status: RuleStatus = n === 0 ? 'pass' : rule.enforcement === 'warn' ? 'warn' : 'fail';
           result = { policy: policy.name, rule: rule.name, enforcement: rule.enforcement, status };
         } catch (err) {

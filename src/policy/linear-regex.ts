@@ -17,6 +17,8 @@ export interface LinearRegex {
   readonly source: string;
   /** True when the pattern matches somewhere in `text` (unanchored, like RegExp#test). */
   test(text: string): boolean;
+  /** The first match at or after `from` (unanchored), or undefined. */
+  find(text: string, from: number): { start: number; end: number } | undefined;
 }
 
 /** A compiled pattern, or a sentence saying why the pattern is refused. */
@@ -107,6 +109,10 @@ export function compileLinearRegex(source: string): LinearRegexCompile {
     regex: Object.freeze({
       source,
       test: (text: string) => re.test(text),
+      find: (text: string, from: number) => {
+        const m = re.matcher(text);
+        return m.find(from) ? { start: m.start(), end: m.end() } : undefined;
+      },
     }),
   };
 }

@@ -4,14 +4,18 @@
  * column. The work is a generator that pauses between small steps, so the server's loader can
  * let requests run in between (load-dir.ts); parsePolicyFiles runs it straight through.
  */
+import { buildFormatIndex, type RegexFormat, type TokenFormat } from '../detect/index.js';
 import {
   compileException,
   compileExclusions,
   compilePolicy,
+  compileSecretFormats,
   compileWorkloadKinds,
+  type DeclaredFormat,
   type ExceptionDoc,
   type ExclusionsDoc,
   type PolicyDoc,
+  type SecretFormatsDoc,
   type WorkloadKindsDoc,
 } from './compile-document.js';
 import { capIssues, DEFAULT_POLICY_LIMITS, formatBytes, lineAtByte, type PolicyLimits } from './limits.js';
@@ -53,6 +57,8 @@ interface Compiled {
   /** One entry per `kind: PolicyExclusions` document; `item.name` is the document's name. */
   exclusions: Array<Loaded<{ name: string; file: string; entries: CompiledExclusion[] }>>;
   workloadKinds: Array<{ kind: WorkloadKind; source: SourceDocument; at: Array<string | number> }>;
+  /** Team token formats (`kind: SecretFormats`), in load order. */
+  formats: Array<DeclaredFormat & { source: SourceDocument }>;
 }
 
 /**
@@ -105,7 +111,7 @@ export function* policyLoadSteps(
   limits: PolicyLimits = DEFAULT_POLICY_LIMITS,
 ): Generator<void, LoadResult<PolicySet>> {
   const issues: Issue[] = [];
-  const compiled: Compiled = { policies: [], exceptions: [], exclusions: [], workloadKinds: [] };
+  const compiled: Compiled = { policies: [], exceptions: [], exclusions: [], workloadKinds: [], formats: [] };
   const policyNames = new Map<string, Set<string> | undefined>();
   let total = 0;
   for (const [index, { file, text }] of files.entries()) {
@@ -143,6 +149,7 @@ export function* policyLoadSteps(
       validExceptions.map((e) => e.item),
       uniqueExclusions.flatMap((x) => x.item.entries),
       uniqueWorkloadKinds(compiled.workloadKinds, issues, builtin),
+      formatIndex(compiled.formats, issues),
     ),
     issues,
   };
@@ -205,6 +212,9 @@ function* addDocument(
     const entries = compileExclusions(value, source, issues);
     if (entries !== undefined)
       compiled.exclusions.push({ item: { name: value.metadata.name, file: source.file, entries }, source });
+  } else if (kind === 'SecretFormats') {
+    const declared = compileSecretFormats(doc.value as SecretFormatsDoc, source, issues);
+    if (declared !== undefined) for (const d of declared) compiled.formats.push({ ...d, source });
   } else if (kind === 'WorkloadKinds') {
     for (const w of compileWorkloadKinds(doc.value as WorkloadKindsDoc, source))
       compiled.workloadKinds.push({ ...w, source });
@@ -212,6 +222,34 @@ function* addDocument(
     const item = compileException(doc.value as ExceptionDoc, source, issues);
     if (item !== undefined) compiled.exceptions.push({ item, source });
   }
+}
+
+/**
+ * The format index of the built-in table plus the team's formats, one per name: a second format
+ * of the same name (in another document) is a POLICY_DUPLICATE_NAME issue.
+ */
+function formatIndex(declared: Compiled['formats'], issues: Issue[]) {
+  const first = new Map<string, SourceDocument>();
+  const formats: TokenFormat[] = [];
+  const regexFormats: RegexFormat[] = [];
+  for (const d of declared) {
+    const prior = first.get(d.name);
+    if (prior !== undefined) {
+      issues.push(
+        issueAt(
+          'POLICY_DUPLICATE_NAME',
+          d.source,
+          [...d.at, 'name'],
+          `${fieldName([...d.at, 'name'])}: secret format "${d.name}" is already declared (in ${prior.file})`,
+        ),
+      );
+      continue;
+    }
+    first.set(d.name, d.source);
+    if (d.format !== undefined) formats.push(d.format);
+    if (d.regex !== undefined) regexFormats.push(d.regex);
+  }
+  return buildFormatIndex(formats, regexFormats);
 }
 
 /** Workload kinds with the first declaration of each `group/Kind` kept; later ones are issues. */

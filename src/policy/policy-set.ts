@@ -1,4 +1,5 @@
 /** Builds the immutable, kind-indexed PolicySet from compiled policies and exceptions. */
+import { BUILTIN_INDEX, type FormatIndex } from '../detect/index.js';
 import { freezeCollection } from './freeze.js';
 import { POD_TEMPLATE_PATHS, qualifiedKind } from './pod-templates.js';
 import type {
@@ -21,6 +22,7 @@ export function buildPolicySet(
   exceptions: readonly CompiledException[],
   exclusions: readonly CompiledExclusion[] = [],
   workloadKinds: readonly WorkloadKind[] = [],
+  formats: FormatIndex = BUILTIN_INDEX,
 ): PolicySet {
   const byKind = new Map<string, PolicyTarget[]>();
   const anyKind: PolicyTarget[] = [];
@@ -72,6 +74,7 @@ export function buildPolicySet(
     byKind: freezeCollection(byKind),
     anyKind: Object.freeze(anyKind),
     exceptionsByPolicy: freezeCollection(exceptionsByPolicy),
+    formats,
   });
 }
 

@@ -3,7 +3,7 @@
  * A PolicySet is a frozen value: the server can swap one for another atomically.
  */
 import type { ReviewNotice, UserInfo } from '../admission/types.js';
-import type { Finding } from '../detect/index.js';
+import type { Finding, FormatIndex } from '../detect/index.js';
 import type { PathSegment, Selector } from './selector.js';
 
 /** What a violated rule does: deny the request, warn (kubectl prints it), or audit (log only). */
@@ -21,6 +21,8 @@ export interface ItemScope {
   readonly root: unknown;
   /** Detector findings of the item, collected by `detector` conditions for the message. */
   findings: Finding[];
+  /** The provider format table detectors use (built-in plus the team's `SecretFormats`). */
+  readonly formats?: FormatIndex;
 }
 
 /** A compiled `when` condition. */
@@ -159,6 +161,8 @@ export interface PolicySet {
   readonly anyKind: readonly PolicyTarget[];
   /** Policy name -> exceptions naming it. */
   readonly exceptionsByPolicy: ReadonlyMap<string, readonly CompiledException[]>;
+  /** Provider token formats: the built-in table plus the team's `kind: SecretFormats` documents. */
+  readonly formats: FormatIndex;
 }
 
 /** The request facts evaluation needs. */

@@ -3,7 +3,7 @@
  * the scan in a worker thread so that a catastrophic regular expression fails by timeout).
  */
 import { MAX_FINDINGS_PER_DETECTOR, scanEntry } from '../../src/detect/index.js';
-import { base62, fake, join } from './fixtures.js';
+import { base62, fake, join, randomText } from './fixtures.js';
 
 /** The size of each hostile value. */
 export const HOSTILE_SIZE = 100 * 1024;
@@ -26,6 +26,13 @@ export function shapes(): Array<{ name: string; text: string }> {
     { name: 'slack webhook', text: fake.slackWebhook() },
     { name: 'stripe-key', text: fake.stripeKey() },
     { name: 'google-api-key', text: fake.googleApiKey() },
+    { name: 'mailchimp infix anchor', text: join(randomText('0123456789abcdef', 32, 27), '-us6 ') },
+    { name: 'entra infix anchor', text: join('ab', '8Q~', base62(34, 28), ' ') },
+    { name: 'new relic license infix', text: join(randomText('0123456789abcdef', 36, 29), 'NRAL ') },
+    {
+      name: 'npmrc authToken line',
+      text: join('//registry.npmjs.org/:_auth', 'Token=6f1c2e4a-3b5d-4c7e-9f0a-1b2c3d4e5f60\n'),
+    },
     { name: 'jwt', text: fake.jwt() },
     { name: 'url-credentials', text: join('postgres://', 'app', ':', base62(16, 21), '@', 'db:5432/x') },
     { name: 'config-file line', text: join('DB_', 'PASSWORD', '=', base62(16, 22), ' # note\n') },

@@ -6,6 +6,7 @@
  * sources themselves. None of these values is, or was, a real credential.
  */
 import { generateKeyPairSync } from 'node:crypto';
+import { base62 as base62Number, crc32 } from '../../src/detect/formats/checksum.js';
 
 const BASE62 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 const BASE32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
@@ -39,11 +40,24 @@ export const join = (...parts: string[]): string => parts.join('');
 
 export const fake = {
   awsKeyId: (prefix = 'AKIA', seed = 3): string => join(prefix, randomText(BASE32, 16, seed)),
-  githubToken: (prefix = 'ghp', seed = 4): string => join(prefix, '_', base62(36, seed)),
+  /** A GitHub token whose last six characters are the CRC-32 checksum GitHub puts there. */
+  githubToken: (prefix = 'ghp', seed = 4): string => {
+    const body = base62(30, seed);
+    return join(prefix, '_', body, base62Number(crc32(body), 6));
+  },
   githubFineGrained: (seed = 5): string => join('github', '_pat_', base62(22, seed), '_', base62(59, seed + 1)),
   gitlabToken: (seed = 6): string => join('gl', 'pat-', base62(20, seed)),
   slackToken: (kind = 'b', seed = 7): string =>
-    join('xox', kind, '-', '1234567890', '-', '2345678901', '-', base62(24, seed)),
+    join(
+      'xox',
+      kind,
+      '-',
+      randomText('0123456789', 10, seed),
+      '-',
+      randomText('0123456789', 11, seed + 1),
+      '-',
+      base62(24, seed),
+    ),
   slackWebhook: (seed = 8): string =>
     join(
       'https://hooks.',

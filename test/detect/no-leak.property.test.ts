@@ -1,15 +1,19 @@
 import { strict as assert } from 'node:assert';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { listDetectors, scanEntry, type Finding } from '../../src/detect/index.js';
+import { BUILTIN_INDEX, listDetectors, scanEntry, type Finding } from '../../src/detect/index.js';
 import { base62, base64, fake, join } from './fixtures.js';
 
 const FIELDS = new Set(['detector', 'confidence', 'key', 'line', 'description']);
 
-/** Everything a finding may legitimately say: detector names, confidences, descriptions. */
-const VOCABULARY = listDetectors()
-  .map((d) => [d.name, d.confidence, d.description].join('\u0000'))
-  .join('\u0000');
+/**
+ * Everything a finding may legitimately say: detector names, confidences, descriptions, and the
+ * description of each provider format (constants of the format table).
+ */
+const VOCABULARY = [
+  ...listDetectors().map((d) => [d.name, d.confidence, d.description].join('\u0000')),
+  ...BUILTIN_INDEX.formats.map((f) => f.description),
+].join('\u0000');
 
 /**
  * Problems with `findings` for the entry (key, value): unknown fields, a wrong key, a line

@@ -1,0 +1,648 @@
+/**
+ * Finding provider token formats in a value, with the whole format table in one pass.
+ *
+ * Anchors (prefixes, and literals inside tokens such as Mailchimp's `-us`) are found with one
+ * regular expression: an alternation of literals, those that start with a letter or digit
+ * guarded by a one-character lookbehind (a token does not start in the middle of a word). V8
+ * runs it natively, and an alternation of literals has no nested quantifier, so the work is
+ * linear in the value. Each hit is dispatched by its first two characters to the formats with
+ * that anchor, whose parts are then walked forward (and, for an anchor inside a token, a bounded
+ * head backward). The walks are bounded by the part lengths of the table and, in total, by a
+ * work budget proportional to the value (`WALK_BUDGET_PER_CHAR`), so a value built to hit
+ * anchors everywhere still costs linear time. A match must then look real (`looksRandom`).
+ *
+ * Keyed formats (a UUID under `HEROKU_API_KEY`) are checked on the value as a whole, and inside
+ * multi-line values on each `key = value` / `key: value` line, only when the value part has a
+ * length some keyed format allows: the line scan uses `indexOf` positions that only move forward.
+ */
+import { isPlaceholder, unquote } from '../placeholders.js';
+import { isSecretName, keyWords, SECRET_HINT } from '../secret-names.js';
+import { type CompiledAlphabet, compileAlphabet } from './alphabets.js';
+import { verifyCrc32Base62 } from './checksum.js';
+import type { Part, Tier, TokenFormat } from './types.js';
+
+/** What a match is, for findings: constant per format, never derived from the value. */
+export interface FormatInfo {
+  readonly id: string;
+  readonly provider: string;
+  readonly tier: Tier;
+  /** A sentence for findings (`a GitHub personal access token (classic), checksum verified`). */
+  readonly description: string;
+}
+
+/** One format found in a value. */
+export interface FormatMatch {
+  readonly format: FormatInfo;
+  /** Where the token (or, for keyed formats, the line) starts in the value. */
+  readonly position: number;
+}
+
+/**
+ * A team format given as a regular expression (compiled by the policy loader with a
+ * linear-time engine): `find` returns the start of the first match at or after `from`, or -1.
+ */
+export interface RegexFormat {
+  readonly format: FormatInfo;
+  find(text: string, from: number): { start: number; end: number } | undefined;
+}
+
+interface CompiledPart {
+  readonly lit: string | undefined;
+  readonly alphabet: CompiledAlphabet | undefined;
+  readonly min: number;
+  readonly max: number;
+}
+
+interface CompiledFormat {
+  readonly info: FormatInfo;
+  readonly head: readonly CompiledPart[];
+  readonly body: readonly CompiledPart[];
+  readonly checksum: boolean;
+  readonly hints: readonly string[];
+}
+
+interface Anchor {
+  readonly anchor: string;
+  readonly format: CompiledFormat;
+  /** The anchor starts the token and with a letter or digit: the character before must not be one. */
+  readonly wordStart: boolean;
+}
+
+/** Total characters the part walks of one scan may look at, per character of the value. */
+export const WALK_BUDGET_PER_CHAR = 16;
+const WALK_BUDGET_BASE = 65_536;
+/** Lines longer than this are not read as `key = value` settings for keyed formats. */
+const MAX_SETTING_LINE = 1024;
+/**
+ * Runs longer than this are not searched for stand-in words and patterns: they are base64 of
+ * binary data (session tokens), where `AAAAAAAA` is six zero bytes, not a mask.
+ */
+const MAX_WORD_CHECK = 128;
+const STAND_IN_WORDS: readonly string[] = [
+  'example',
+  'sample',
+  'dummy',
+  'placeholder',
+  'xxxxx',
+  'fake',
+  'redacted',
+  'changeme',
+  'insert',
+  'replace',
+  'your',
+];
+
+function isAlnumCode(c: number): boolean {
+  return (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
+}
+
+/**
+ * True for a character a token cannot be next to: a letter or digit (the token would be part of
+ * a longer word), or `+` (it would be a piece of a base64 blob cut at a `+`).
+ */
+function isGlued(c: number): boolean {
+  return isAlnumCode(c) || c === 43;
+}
+
+/** Compiles parts; returns a sentence instead when an alphabet or a length is wrong. */
+export function compileParts(parts: readonly Part[]): CompiledPart[] | { error: string } {
+  const out: CompiledPart[] = [];
+  for (const part of parts) {
+    if (typeof part === 'string') {
+      if (part.length === 0) return { error: 'a literal part is empty' };
+      out.push({ lit: part, alphabet: undefined, min: part.length, max: part.length });
+      continue;
+    }
+    const [spec, min, max = min] = part;
+    const alphabet = compileAlphabet(spec);
+    if ('error' in alphabet) return alphabet;
+    if (!Number.isInteger(min) || !Number.isInteger(max) || min < 1 || max < min || max > 4096)
+      return { error: `part lengths ${min}..${max} must be whole numbers with 1 <= min <= max <= 4096` };
+    out.push({ lit: undefined, alphabet, min, max });
+  }
+  return out;
+}
+
+function describe(f: TokenFormat): string {
+  const base = `${f.provider} ${f.what}`;
+  if (f.keyed === true) return `${base} (its shape, under a key that names ${f.provider})`;
+  return f.checksum === undefined ? base : `${base}, checksum verified`;
+}
+
+function escapeRegExp(literal: string): string {
+  return literal.replace(/[.*+?^${}()|[\]\\/-]/g, '\\$&');
+}
+
+interface Trie extends Map<string, Trie> {
+  end?: boolean;
+}
+
+/**
+ * A regular expression source matching any of `words`, written as a trie (`g(?:hp_|lpat-)`):
+ * an anchor that another one starts with stands for both, which is all a finder needs.
+ */
+function trieSource(words: readonly string[]): string {
+  const root: Trie = new Map();
+  for (const w of words) {
+    let node = root;
+    for (const ch of w) {
+      let next = node.get(ch);
+      if (next === undefined) {
+        next = new Map();
+        node.set(ch, next);
+      }
+      node = next;
+    }
+    node.end = true;
+  }
+  const emit = (node: Trie): string => {
+    if (node.end === true || node.size === 0) return '';
+    const alternatives = [...node.entries()].map(([ch, next]) => escapeRegExp(ch) + emit(next));
+    return alternatives.length === 1 ? (alternatives[0] as string) : `(?:${alternatives.join('|')})`;
+  };
+  return emit(root);
+}
+
+/** True when [start, end) overlaps a span already reported (pairs in `spans`). */
+function overlaps(spans: readonly number[], start: number, end: number): boolean {
+  for (let i = 0; i < spans.length; i += 2)
+    if (start < (spans[i + 1] as number) && (spans[i] as number) < end) return true;
+  return false;
+}
+
+/** Matches `parts` forward from `at`; returns the end, or -1. Runs are greedy (bounded by max). */
+function matchForward(value: string, at: number, parts: readonly CompiledPart[], budget: Budget): number {
+  let p = at;
+  for (const part of parts) {
+    if (part.lit !== undefined) {
+      if (!value.startsWith(part.lit, p)) return -1;
+      p += part.lit.length;
+      continue;
+    }
+    const table = (part.alphabet as CompiledAlphabet).table;
+    const stop = Math.min(value.length, p + part.max + 1);
+    let q = p;
+    while (q < stop) {
+      const c = value.charCodeAt(q);
+      if (c >= 128 || table[c] !== 1) break;
+      q++;
+    }
+    budget.left -= q - p + 1;
+    const length = q - p;
+    if (length < part.min || length > part.max) return -1;
+    p = q;
+  }
+  return p;
+}
+
+/**
+ * Matches `parts` backward, ending at `end`; returns the start, or -1. Runs with a length range
+ * try each length (longest first): heads have at most two parts with small ranges.
+ */
+function matchBackward(value: string, end: number, parts: readonly CompiledPart[], i: number, budget: Budget): number {
+  if (i < 0) return end;
+  const part = parts[i] as CompiledPart;
+  if (part.lit !== undefined) {
+    const start = end - part.lit.length;
+    if (start < 0 || !value.startsWith(part.lit, start)) return -1;
+    return matchBackward(value, start, parts, i - 1, budget);
+  }
+  const table = (part.alphabet as CompiledAlphabet).table;
+  let run = 0;
+  while (run < part.max && end - run - 1 >= 0) {
+    const c = value.charCodeAt(end - run - 1);
+    if (c >= 128 || table[c] !== 1) break;
+    run++;
+  }
+  budget.left -= run + 1;
+  for (let length = run; length >= part.min; length--) {
+    const start = matchBackward(value, end - length, parts, i - 1, budget);
+    if (start !== -1) return start;
+  }
+  return -1;
+}
+
+interface Budget {
+  left: number;
+}
+
+/** The longest run of one character, and the longest run of ascending neighbours (`abcdef`, `123456`). */
+function hasPattern(value: string, start: number, end: number): boolean {
+  let same = 1;
+  let up = 1;
+  for (let i = start + 1; i < end; i++) {
+    const d = value.charCodeAt(i) - value.charCodeAt(i - 1);
+    same = d === 0 ? same + 1 : 1;
+    up = d === 1 ? up + 1 : 1;
+    if (same >= 8 || up >= 6) return true;
+  }
+  return false;
+}
+
+function distinct(value: string, start: number, end: number): number {
+  const seen = new Set<number>();
+  for (let i = start; i < end && seen.size < 64; i++) seen.add(value.charCodeAt(i));
+  return seen.size;
+}
+
+/**
+ * True when the runs of a matched token look like a generated secret: the longest run has
+ * enough different characters, no run repeats one character 8 times or counts up 6 times, no
+ * short run holds a stand-in word, and the whole token is not a placeholder.
+ */
+function looksRandom(value: string, start: number, end: number, runs: readonly number[]): boolean {
+  let longest = 0;
+  let longestAt = 0;
+  for (let r = 0; r < runs.length; r += 2) {
+    const a = runs[r] as number;
+    const b = runs[r + 1] as number;
+    if (b - a > longest) {
+      longest = b - a;
+      longestAt = a;
+    }
+    if (b - a > MAX_WORD_CHECK) continue;
+    if (hasPattern(value, a, b)) return false;
+    if (b - a >= 4) {
+      const text = value.slice(a, b).toLowerCase();
+      for (const word of STAND_IN_WORDS) if (text.includes(word)) return false;
+    }
+  }
+  if (longest > 0 && distinct(value, longestAt, longestAt + longest) < Math.min(10, Math.ceil(longest / 4)))
+    return false;
+  return !isPlaceholder(value.slice(start, end));
+}
+
+/** The [start, end) pairs of the runs of `parts` matched forward from `at` (after a successful match). */
+function runsOf(value: string, at: number, parts: readonly CompiledPart[], out: number[]): number {
+  let p = at;
+  for (const part of parts) {
+    if (part.lit !== undefined) {
+      p += part.lit.length;
+      continue;
+    }
+    const table = (part.alphabet as CompiledAlphabet).table;
+    const stop = Math.min(value.length, p + part.max);
+    let q = p;
+    while (q < stop) {
+      const c = value.charCodeAt(q);
+      if (c >= 128 || table[c] !== 1) break;
+      q++;
+    }
+    out.push(p, q);
+    p = q;
+  }
+  return p;
+}
+
+/**
+ * True when the character at `end` would continue the token: a letter or digit (tokens end
+ * where a word ends), or a character of the last run's alphabet (the run would be longer).
+ */
+function continuesRun(value: string, end: number, parts: readonly CompiledPart[]): boolean {
+  if (end >= value.length) return false;
+  const c = value.charCodeAt(end);
+  if (isGlued(c)) return true;
+  const last = parts[parts.length - 1];
+  return last !== undefined && last.alphabet !== undefined && c < 128 && last.alphabet.table[c] === 1;
+}
+
+/** Last words that make a key naming a provider hold its credential (`DD_APP_KEY`, `SEGMENT_WRITE_KEY`). */
+const CREDENTIAL_LAST_WORDS: ReadonlySet<string> = new Set([
+  'key',
+  'keys',
+  'token',
+  'tokens',
+  'secret',
+  'pat',
+  'auth',
+  'authtoken',
+  'apikey',
+  'password',
+]);
+
+/** True when a key that names a provider holds a credential: a secret name, or one ending in `key`, `token`... */
+function isCredentialName(name: string): boolean {
+  if (isSecretName(name)) return true;
+  const words = keyWords(name);
+  let last = words.length - 1;
+  while (last >= 0 && /^\d+$/.test(words[last] as string)) last--;
+  return last >= 0 && CREDENTIAL_LAST_WORDS.has(words[last] as string);
+}
+
+/** A compiled format table: built-in formats, plus a team's, ready to scan values. */
+export class FormatIndex {
+  /** Every format of the index, for listings. */
+  readonly formats: readonly FormatInfo[];
+  /** Anchor finders: word-start anchors by upper case or digit / lower case first, then the rest. */
+  private readonly anchors: readonly RegExp[];
+  private readonly byFirstTwo = new Map<string, Anchor[]>();
+  private readonly keyed: readonly CompiledFormat[];
+  /** Keyed formats by every length their value can have. */
+  private readonly keyedByLength = new Map<number, CompiledFormat[]>();
+  private readonly keyedMin: number;
+  private readonly keyedMax: number;
+  /** Finds `=` or `:` followed by a run of keyed-value characters (a line worth reading). */
+  private readonly keyedCandidates: RegExp | undefined;
+  private readonly regexFormats: readonly RegexFormat[];
+
+  /**
+   * @throws Error when a format does not compile: built-in formats are checked by tests, and the
+   *   policy loader checks team formats with {@link checkFormat} before building an index.
+   */
+  constructor(formats: readonly TokenFormat[], regexFormats: readonly RegexFormat[] = []) {
+    const infos: FormatInfo[] = [];
+    const keyed: CompiledFormat[] = [];
+    const wordStart: string[] = [];
+    const anywhere: string[] = [];
+    for (const f of formats) {
+      const problem = checkFormat(f);
+      if (problem !== undefined) throw new Error(`format ${f.id}: ${problem}`);
+      const info: FormatInfo = Object.freeze({
+        id: f.id,
+        provider: f.provider,
+        tier: f.tier,
+        description: describe(f),
+      });
+      infos.push(info);
+      const compiled: CompiledFormat = {
+        info,
+        head: compileParts(f.head ?? []) as CompiledPart[],
+        body: compileParts(f.body) as CompiledPart[],
+        checksum: f.checksum === 'crc32-base62',
+        hints: f.hints ?? [],
+      };
+      if (f.keyed === true) {
+        keyed.push(compiled);
+        continue;
+      }
+      for (const anchor of f.prefixes) {
+        const isWordStart = f.head === undefined && isAlnumCode(anchor.charCodeAt(0));
+        (isWordStart ? wordStart : anywhere).push(anchor);
+        const two = anchor.slice(0, 2);
+        const list = this.byFirstTwo.get(two) ?? [];
+        list.push({ anchor, format: compiled, wordStart: isWordStart });
+        this.byFirstTwo.set(two, list);
+      }
+    }
+    for (const list of this.byFirstTwo.values()) list.sort((a, b) => b.anchor.length - a.anchor.length);
+    for (const r of regexFormats) infos.push(r.format);
+    // Three expressions rather than one: V8 runs a few smaller alternations much faster than one
+    // large one (measured on a 64 KB config file), and each is still one native linear pass.
+    const upper = wordStart.filter((a) => !/^[a-z]/.test(a));
+    const lower = wordStart.filter((a) => /^[a-z]/.test(a));
+    const finders: RegExp[] = [];
+    // Anchors inside tokens first: they are the more specific (`sk-…T3BlbkFJ…` over `sk-…`).
+    if (anywhere.length > 0) finders.push(new RegExp(trieSource(anywhere), 'g'));
+    if (upper.length > 0) finders.push(new RegExp(`\\b${trieSource(upper)}`, 'g'));
+    if (lower.length > 0) finders.push(new RegExp(`\\b${trieSource(lower)}`, 'g'));
+    this.anchors = finders;
+    this.keyed = keyed;
+    const lengths = keyed.map((k) => partLengths(k.body));
+    keyed.forEach((k, i) => {
+      const { min, max } = lengths[i] as { min: number; max: number };
+      for (let n = min; n <= max; n++) {
+        const list = this.keyedByLength.get(n) ?? [];
+        list.push(k);
+        this.keyedByLength.set(n, list);
+      }
+    });
+    this.keyedMin = Math.min(...lengths.map((l) => l.min));
+    this.keyedMax = Math.max(...lengths.map((l) => l.max));
+    this.keyedCandidates =
+      keyed.length === 0 ? undefined : new RegExp(`[=:][ \\t]*["']?[${valueClass(keyed)}]{${this.keyedMin}}`, 'g');
+    this.regexFormats = regexFormats;
+    this.formats = Object.freeze(infos);
+  }
+
+  /** Every format found in `value` (stored under `key`), in order of position, at most `limit`. */
+  scan(key: string, value: string, limit: number): FormatMatch[] {
+    const found: FormatMatch[] = [];
+    this.scanAnchors(value, limit, found);
+    this.scanKeyed(key, value, limit, found);
+    for (const r of this.regexFormats) {
+      let from = 0;
+      while (found.length < limit && from <= value.length) {
+        const m = r.find(value, from);
+        if (m === undefined) break;
+        if (!isPlaceholder(value.slice(m.start, m.end))) found.push({ format: r.format, position: m.start });
+        from = Math.max(m.end, m.start + 1);
+      }
+    }
+    return found.sort((a, b) => a.position - b.position);
+  }
+
+  private scanAnchors(value: string, limit: number, found: FormatMatch[]): void {
+    if (this.anchors.length === 0) return;
+    const budget: Budget = { left: WALK_BUDGET_PER_CHAR * value.length + WALK_BUDGET_BASE };
+    const runs: number[] = [];
+    const spans: number[] = [];
+    const before = found.length;
+    for (const re of this.anchors) {
+      re.lastIndex = 0;
+      while (found.length - before < limit && budget.left > 0) {
+        const hit = re.exec(value);
+        if (hit === null) break;
+        const at = hit.index;
+        let resume = at + 1;
+        const candidates = this.byFirstTwo.get(value.slice(at, at + 2)) ?? [];
+        for (const a of candidates) {
+          const end = this.matchAt(value, at, a, budget, runs);
+          if (end === -1) continue;
+          const start = this.matchStart;
+          if (!overlaps(spans, start, end)) {
+            spans.push(start, end);
+            found.push({ format: a.format.info, position: start });
+          }
+          resume = end;
+          break;
+        }
+        re.lastIndex = resume;
+      }
+    }
+  }
+
+  /** Where the token last matched by {@link matchAt} starts (before its anchor when it has a head). */
+  private matchStart = 0;
+
+  /** The end of the token of `a` whose anchor is at `at`, or -1; `runs` gets its runs. */
+  private matchAt(value: string, at: number, a: Anchor, budget: Budget, runs: number[]): number {
+    if (!value.startsWith(a.anchor, at)) return -1;
+    if (a.wordStart && at > 0 && isGlued(value.charCodeAt(at - 1))) return -1;
+    const f = a.format;
+    const start = f.head.length === 0 ? at : matchBackward(value, at, f.head, f.head.length - 1, budget);
+    if (start === -1) return -1;
+    if (f.head.length > 0 && start > 0) {
+      const before = value.charCodeAt(start - 1);
+      const first = f.head[0] as CompiledPart;
+      if (isGlued(before) || (first.alphabet !== undefined && before < 128 && first.alphabet.table[before] === 1))
+        return -1;
+    }
+    const bodyStart = at + a.anchor.length;
+    const end = matchForward(value, bodyStart, f.body, budget);
+    if (end === -1 || continuesRun(value, end, f.body)) return -1;
+    if (f.checksum && !verifyCrc32Base62(value, bodyStart, end)) return -1;
+    runs.length = 0;
+    if (f.head.length > 0) runsOf(value, start, f.head, runs);
+    runsOf(value, bodyStart, f.body, runs);
+    if (!looksRandom(value, start, end, runs)) return -1;
+    this.matchStart = start;
+    return end;
+  }
+
+  private scanKeyed(key: string, value: string, limit: number, found: FormatMatch[]): void {
+    if (this.keyed.length === 0 || value.length < this.keyedMin) return;
+    const firstNewline = value.indexOf('\n');
+    if (firstNewline === -1 || firstNewline === value.length - 1) {
+      // Every secret name contains one of the SECRET_HINT fragments (secret-names.ts).
+      if (!SECRET_HINT.test(key)) return;
+      const match = this.keyedMatch(unquote(value), [key], key);
+      if (match !== undefined) found.push({ format: match, position: 0 });
+      return;
+    }
+    // Multi-line: only lines where a separator is followed by a run of keyed-value characters
+    // at least as long as the shortest keyed format are read as settings (a native search);
+    // each line is read once and the search resumes after it, so the work is linear.
+    const candidates = this.keyedCandidates;
+    if (candidates === undefined) return;
+    candidates.lastIndex = 0;
+    while (found.length < limit) {
+      const hit = candidates.exec(value);
+      if (hit === null) break;
+      const lineStart = value.lastIndexOf('\n', hit.index) + 1;
+      let lineEnd = value.indexOf('\n', hit.index);
+      if (lineEnd === -1) lineEnd = value.length;
+      candidates.lastIndex = lineEnd + 1;
+      if (lineEnd - lineStart > MAX_SETTING_LINE) continue;
+      const line = value.slice(lineStart, lineEnd);
+      const sep = separatorOf(line);
+      if (sep === -1 || line.length - sep - 1 < this.keyedMin) continue;
+      const setting = settingOf(line, 0, sep, line.length);
+      if (setting.value.length < this.keyedMin || setting.value.length > this.keyedMax) continue;
+      const match = this.keyedMatch(setting.value, [key, setting.key], setting.key);
+      if (match !== undefined) found.push({ format: match, position: lineStart });
+    }
+  }
+
+  /** The keyed format `candidate` (a whole setting value) is, given the names it is stored under. */
+  private keyedMatch(candidate: string, names: readonly string[], settingName: string): FormatInfo | undefined {
+    const formats = this.keyedByLength.get(candidate.length);
+    if (formats === undefined) return undefined;
+    // Shape first (most candidates fail at their first characters), then the names.
+    const budget: Budget = { left: Number.POSITIVE_INFINITY };
+    let shaped: CompiledFormat[] | undefined;
+    for (const f of formats) {
+      if (matchForward(candidate, 0, f.body, budget) !== candidate.length) continue;
+      shaped ??= [];
+      shaped.push(f);
+    }
+    if (shaped === undefined || !isCredentialName(settingName)) return undefined;
+    const words = new Set(names.flatMap((n) => keyWords(n)));
+    const compact = names
+      .join(' ')
+      .toLowerCase()
+      .replace(/[^a-z0-9]/g, '');
+    const runs: number[] = [];
+    for (const f of shaped) {
+      if (!f.hints.some((h) => words.has(h) || (h.length >= 5 && compact.includes(h)))) continue;
+      runsOf(candidate, 0, f.body, runs);
+      return looksRandom(candidate, 0, candidate.length, runs) ? f.info : undefined;
+    }
+    return undefined;
+  }
+}
+
+/**
+ * Where the name of a setting line ends: the first `=`, or the first `:` followed by a blank or
+ * a quote (YAML, JSON), whichever comes first. A `:` inside a name (`//host/:_authToken=`) is
+ * not a separator; an `=` after a YAML `key: ` is part of the value (base64 padding).
+ */
+function separatorOf(line: string): number {
+  const eq = line.indexOf('=');
+  let colon = line.indexOf(':');
+  while (colon !== -1 && (eq === -1 || colon < eq)) {
+    const next = line.charCodeAt(colon + 1);
+    if (next === 32 || next === 9 || next === 34 || next === 39 || Number.isNaN(next)) return colon;
+    colon = line.indexOf(':', colon + 1);
+  }
+  return eq;
+}
+
+/** The name and value of a `name = value` / `name: value` line, quotes and comma stripped. */
+function settingOf(value: string, lineStart: number, sep: number, lineEnd: number): { key: string; value: string } {
+  let name = value.slice(lineStart, sep).trim();
+  if (name.startsWith('- ')) name = name.slice(2).trim();
+  if (name.startsWith('export ')) name = name.slice(7).trim();
+  name = unquote(name);
+  let text = value.slice(sep + 1, lineEnd).trim();
+  if (text.endsWith(',')) text = text.slice(0, -1).trimEnd();
+  return { key: name, value: unquote(text) };
+}
+
+/** A regular-expression class (without brackets) of every character a keyed value can hold. */
+function valueClass(keyed: readonly CompiledFormat[]): string {
+  const chars = new Set<number>();
+  for (const f of keyed)
+    for (const p of f.body) {
+      if (p.lit !== undefined) for (let i = 0; i < p.lit.length; i++) chars.add(p.lit.charCodeAt(i));
+      else {
+        const table = (p.alphabet as CompiledAlphabet).table;
+        for (let c = 0; c < table.length; c++) if (table[c] === 1) chars.add(c);
+      }
+    }
+  return [...chars]
+    .sort((a, b) => a - b)
+    .map((c) => `\\x${c.toString(16).padStart(2, '0')}`)
+    .join('');
+}
+
+/** The shortest and longest text `parts` can match. */
+export function partLengths(parts: readonly Part[] | readonly CompiledPart[]): { min: number; max: number } {
+  let min = 0;
+  let max = 0;
+  for (const p of parts) {
+    if (typeof p === 'string') {
+      min += p.length;
+      max += p.length;
+    } else if (Array.isArray(p)) {
+      const [, lo, hi = lo] = p as readonly [string, number, number?];
+      min += lo;
+      max += hi;
+    } else {
+      const c = p as CompiledPart;
+      min += c.min;
+      max += c.max;
+    }
+  }
+  return { min, max };
+}
+
+/**
+ * What is wrong with a format (as a sentence), or undefined. Checks what the scanner relies on:
+ * anchors of at least two printable ASCII characters (three for team formats, see team.ts),
+ * parts that compile, a body that ends with a run unless it is empty after a head, and hints
+ * for keyed formats.
+ */
+export function checkFormat(f: TokenFormat): string | undefined {
+  if (f.keyed === true) {
+    if (f.prefixes.length > 0) return 'a keyed format has no prefixes (it is matched as a whole value)';
+    if (f.hints === undefined || f.hints.length === 0) return 'a keyed format needs key-name hints';
+  } else if (f.prefixes.length === 0) return 'needs at least one prefix, or keyed: true with hints';
+  for (const p of f.prefixes) {
+    if (p.length < 2) return `prefix "${p}" is shorter than 2 characters`;
+    for (let i = 0; i < p.length; i++) {
+      const c = p.charCodeAt(i);
+      if (c < 32 || c > 126) return 'prefixes are printable ASCII';
+    }
+  }
+  for (const h of f.hints ?? []) if (!/^[a-z0-9]{2,40}$/.test(h)) return `hint "${h}" is not a lower-case word`;
+  const head = compileParts(f.head ?? []);
+  if ('error' in head) return head.error;
+  const body = compileParts(f.body);
+  if ('error' in body) return body.error;
+  const last = body[body.length - 1];
+  if (last === undefined ? head.length === 0 : last.lit !== undefined && f.keyed !== true && last.lit.length < 1)
+    return 'the body is empty';
+  if (f.checksum !== undefined && (body.length !== 1 || body[0]?.lit !== undefined))
+    return 'a checksum format has a body of one run';
+  return undefined;
+}

@@ -1,0 +1,168 @@
+import { strict as assert } from 'node:assert';
+import { readFileSync } from 'node:fs';
+import { test } from 'node:test';
+import { BUILTIN_FORMATS, MAX_FINDINGS_PER_DETECTOR, scanEntry } from '../../src/detect/index.js';
+import { base62, crc32, verifyCrc32Base62 } from '../../src/detect/formats/checksum.js';
+import { checkFormat, FormatIndex, partLengths } from '../../src/detect/formats/scan.js';
+import { providerTokenDetector, providerTokenWeakDetector } from '../../src/detect/tokens.js';
+import { CASES } from './corpus/formats.js';
+import { formatTable } from './format-table.js';
+
+const BY_ID = new Map(BUILTIN_FORMATS.map((f) => [f.id, f]));
+const PROVIDER_DETECTORS = new Set(['provider-token', 'provider-token-weak']);
+const NAMES = [...PROVIDER_DETECTORS];
+
+test('the format table: unique ids, a source for every entry, well over a hundred providers', () => {
+  assert.equal(BY_ID.size, BUILTIN_FORMATS.length, 'ids are unique');
+  const providers = new Set(BUILTIN_FORMATS.map((f) => f.provider));
+  assert.ok(providers.size >= 150, `${providers.size} providers`);
+  for (const f of BUILTIN_FORMATS) {
+    assert.match(f.source, /^https:\/\/[a-z0-9.-]+\.[a-z]+\//, f.id);
+    assert.equal(checkFormat(f), undefined, f.id);
+    assert.ok(f.what.length > 2 && f.what === f.what.trim(), f.id);
+  }
+});
+
+test('the tier rule holds on the data: high needs a checksum, a distinctive anchor with a fixed shape, or a key hint', () => {
+  for (const f of BUILTIN_FORMATS) {
+    if (f.tier !== 'high') continue;
+    if (f.checksum !== undefined) continue;
+    if (f.keyed === true) {
+      assert.ok((f.hints ?? []).length > 0, f.id);
+      continue;
+    }
+    const { min, max } = partLengths(f.body);
+    const separators = f.body.filter((p) => typeof p === 'string').length;
+    const shortest = Math.min(...f.prefixes.map((p) => p.length));
+    // An anchor of 4+ characters, or a 2-3 character one with inner separators or a head.
+    assert.ok(
+      shortest >= 4 || separators > 0 || f.head !== undefined || max === min || min >= 100,
+      `${f.id}: anchor too weak for high`,
+    );
+    assert.ok(max >= 16 || f.head !== undefined, `${f.id}: too short for high`);
+  }
+});
+
+test('CRC-32 and GitHub checksums', async (t) => {
+  await t.test('CRC-32 check value', () => assert.equal(crc32('123456789'), 0xcbf43926));
+  await t.test('base62 pads to six', () => {
+    assert.equal(base62(0, 6), '000000');
+    assert.equal(base62(61, 6), '00000z');
+    assert.equal(base62(0xffffffff, 6), '4gfFC3');
+  });
+  const body = 'Zq7WvK2nB5xR9mT4pL8cD3fH6jN1sY';
+  const token = `${body}${base62(crc32(body), 6)}`;
+  await t.test('a body with its checksum verifies', () => assert.ok(verifyCrc32Base62(token, 0, token.length)));
+  await t.test('one changed character does not', () =>
+    assert.ok(!verifyCrc32Base62(`${token.slice(0, 5)}A${token.slice(6)}`, 0, token.length)),
+  );
+  await t.test('a changed checksum does not', () =>
+    assert.ok(!verifyCrc32Base62(`${token.slice(0, -1)}${token.endsWith('0') ? '1' : '0'}`, 0, token.length)),
+  );
+});
+
+const goodCases = CASES.filter((c) => c.secret);
+const lookAlikes = CASES.filter((c) => !c.secret);
+
+test('the corpus has a credential for every format of the table', () => {
+  const covered = new Set(goodCases.map((c) => c.name));
+  assert.deepEqual(
+    BUILTIN_FORMATS.map((f) => f.id).filter((id) => !covered.has(id)),
+    [],
+  );
+});
+
+test('every format finds its corpus credential, at its tier, under its key', async (t) => {
+  for (const c of goodCases) {
+    await t.test(c.name, () => {
+      const f = BY_ID.get(c.name)!;
+      const findings = scanEntry(c.key, c.value, NAMES);
+      assert.equal(findings.length, 1, JSON.stringify(findings));
+      const finding = findings[0]!;
+      assert.equal(finding.confidence, f.tier);
+      assert.match(finding.description, new RegExp(`^${f.provider.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} `));
+    });
+  }
+});
+
+test('prefixed formats are found under a neutral key and inside a config file; keyed ones only under their key', async (t) => {
+  for (const c of goodCases) {
+    const f = BY_ID.get(c.name)!;
+    if (c.value.includes('\n')) continue;
+    await t.test(c.name, () => {
+      const neutral = scanEntry('data', c.value, NAMES);
+      assert.equal(neutral.length, f.keyed === true ? 0 : 1);
+      const file = `# settings\nmode: prod\n${c.key}: "${c.value}"\nretries: 3\n`;
+      const inFile = scanEntry('app.yaml', file, NAMES);
+      assert.deepEqual(
+        inFile.map((x) => x.line),
+        [3],
+      );
+    });
+  }
+});
+
+test('look-alikes: no provider format reports them, and nothing denies them under a neutral key', async (t) => {
+  for (const c of lookAlikes) {
+    await t.test(c.name, () => {
+      assert.deepEqual(scanEntry(c.key, c.value, NAMES), []);
+      const denied = scanEntry('data', c.value).filter((x) => x.confidence === 'high');
+      assert.deepEqual(denied, []);
+    });
+  }
+});
+
+test('scanning rules', async (t) => {
+  const gh = CASES.find((c) => c.name === 'github-pat-classic')!.value;
+  const sg = CASES.find((c) => c.name === 'sendgrid-api-key')!.value;
+  const mc = CASES.find((c) => c.name === 'mailchimp-api-key')!.value;
+  const cases: Array<{ name: string; value: string; found: number }> = [
+    { name: 'a token glued to a word is not one', value: `x${gh}`, found: 0 },
+    { name: 'a piece of a base64 blob between two + is not one', value: `Zm9v+${gh}+YmFy`, found: 0 },
+    { name: 'a token continued by more of its alphabet is not one', value: `${gh}Q`, found: 0 },
+    { name: 'a token followed by punctuation is', value: `token=${gh}.`, found: 1 },
+    { name: 'a token in a URL', value: `https://x-access-token:${gh}@github.com/o/r.git`, found: 1 },
+    { name: 'two tokens', value: `${gh} ${sg}`, found: 2 },
+    { name: 'an infix anchor needs its whole head', value: mc.slice(1), found: 0 },
+    { name: 'an infix anchor with a longer head is not one', value: `a${mc}`, found: 0 },
+    {
+      name: 'the same token many times is reported up to the bound',
+      value: `${gh}\n`.repeat(40),
+      found: MAX_FINDINGS_PER_DETECTOR,
+    },
+  ];
+  for (const c of cases)
+    await t.test(c.name, () => assert.equal(providerTokenDetector.scan('k', c.value).length, c.found));
+  await t.test('multi-line values carry the line', () =>
+    assert.deepEqual(
+      providerTokenDetector.scan('k', `a\nb\nx ${sg}\n`).map((f) => f.line),
+      [3],
+    ),
+  );
+  await t.test('findings never contain the value', () => {
+    const text = JSON.stringify([...providerTokenDetector.scan('k', gh), ...providerTokenWeakDetector.scan('k', gh)]);
+    assert.ok(!text.includes(gh.slice(4, 14)), text);
+  });
+});
+
+test('hostile values stay bounded (the walk budget), and still find a token at the start', () => {
+  const gh = CASES.find((c) => c.name === 'github-pat-classic')!.value;
+  const hostile = `${gh} ${'-ops_eyJ'.repeat(20_000)}`;
+  const index = new FormatIndex(BUILTIN_FORMATS);
+  const found = index.scan('k', hostile, 32);
+  assert.equal(found[0]?.format.id, 'github-pat-classic');
+});
+
+test('README: the format table lists every format with its tier (generated from the data)', () => {
+  const readme = readFileSync('README.md', 'utf8');
+  const begin = '<!-- formats:begin (generated by test/detect/format-table.ts) -->\n';
+  const end = '<!-- formats:end -->';
+  const from = readme.indexOf(begin);
+  const to = readme.indexOf(end);
+  assert.ok(from !== -1 && to > from, 'README has the format table markers');
+  assert.equal(
+    readme.slice(from + begin.length, to),
+    formatTable(),
+    'regenerate with: npx tsx test/detect/format-table.ts',
+  );
+});
