@@ -2,6 +2,7 @@
 export {
   createTokenReviewClient,
   inClusterAvailable,
+  unconfiguredReviewer,
   type TokenReviewClientOptions,
   type TokenReviewer,
   type TokenReviewResult,

@@ -56,7 +56,7 @@ function loadKubeConfig(path: string | undefined): KubeConfig {
       'KUBE_CONFIG_INVALID',
       path === undefined
         ? `the in-cluster Kubernetes config could not be loaded (${(err as Error).message}); give --kubeconfig FILE`
-        : `the kubeconfig ${path} could not be read (${(err as Error).message}); check --kubeconfig or KUBECONFIG`,
+        : `the kubeconfig ${path} could not be read (${(err as Error).message}); check --kubeconfig or SHROUD_KUBECONFIG`,
       { cause: err, ...(path === undefined ? {} : { details: { file: path } }) },
     );
   }
@@ -168,4 +168,20 @@ function errorKind(err: unknown): string {
   if (typeof e?.code === 'string' && /^[A-Z_]+$/.test(e.code)) return e.code;
   if (typeof e?.type === 'string' && /^[a-z-]+$/.test(e.type)) return e.type;
   return typeof e?.name === 'string' ? e.name : 'unknown error';
+}
+
+/**
+ * A reviewer for when no Kubernetes API is configured (`shroud serve --role all` on a laptop):
+ * every review fails with KUBE_UNAVAILABLE saying what to configure.
+ */
+export function unconfiguredReviewer(): TokenReviewer {
+  return {
+    server: 'none',
+    review: async () => {
+      throw new ShroudError(
+        'KUBE_UNAVAILABLE',
+        'no Kubernetes API is configured for TokenReviews: give --kubeconfig FILE (or SHROUD_KUBECONFIG), or run in a cluster',
+      );
+    },
+  };
 }
