@@ -47,7 +47,7 @@ export const LAYERS: LayerRules = {
     'node-forge': ['tls'],
     '@kubernetes/client-node': ['kube'],
     'node:http': ['https'],
-    'node:https': ['https', 'webhook'],
+    'node:https': ['https', 'webhook', 'kube'],
     'node:net': ['https', 'tls'],
     'node:tls': ['tls', 'webhook'],
     'node:cluster': ['roles', 'cli'],
