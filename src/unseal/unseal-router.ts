@@ -141,7 +141,11 @@ export function createUnsealService(options: UnsealRouterOptions): UnsealService
     lastUnavailable = `${what}: ${code}`;
     answer(res, started, 'unavailable', 503, audit, {
       code: 'UNSEAL_UNAVAILABLE',
-      message: `${what} is unavailable (${code}); retry after ${limits.retryAfterSeconds} s`,
+      // Busy is the service's own state, said as such; a dependency's failure is named by code only.
+      message:
+        code === 'UNSEAL_UNAVAILABLE'
+          ? reason
+          : `${what} is unavailable (${code}); retry after ${limits.retryAfterSeconds} s`,
       reason: `${code}: ${reason}`,
     });
   };
