@@ -79,6 +79,23 @@ export const ERROR_CODES = {
     'Another command holds the keyring lock or changed the keyring file meanwhile; nothing was written.',
   CRYPTO_PROVIDER_TIMEOUT: 'The KEK provider did not answer in time.',
   CRYPTO_PROVIDER_UNAVAILABLE: 'The KEK provider failed or is unreachable.',
+
+  // kube: talking to the Kubernetes API (TokenReview)
+  KUBE_CONFIG_INVALID: 'The kubeconfig file (or the in-cluster config) could not be loaded.',
+  KUBE_UNAVAILABLE: 'The Kubernetes API did not answer, timed out, or answered with a server error.',
+  KUBE_REQUEST_REFUSED: "The Kubernetes API refused Shroud's own request (its RBAC or credentials).",
+
+  // unseal: the unseal service, POST /v1/unseal
+  UNSEAL_REQUEST_INVALID:
+    'An unseal request is not JSON of the expected shape, names are not Kubernetes names, or items repeat.',
+  UNSEAL_REQUEST_TOO_LARGE: 'An unseal request is over 1 MiB or over 256 items.',
+  UNSEAL_UNAUTHENTICATED:
+    'The caller of /v1/unseal has no token, or its token is not an authenticated, pod-bound service-account token for audience shroud.',
+  UNSEAL_FORBIDDEN:
+    'A sealed value does not open for the calling pod: scope mismatch, altered, or unknown or destroyed key.',
+  UNSEAL_UNAVAILABLE:
+    'The unseal service cannot answer now (TokenReview API, KEK provider, or busy); retry after Retry-After.',
+  UNSEAL_INTERNAL: 'The unseal service failed unexpectedly; the log has the details.',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

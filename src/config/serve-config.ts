@@ -6,9 +6,9 @@ import {
   settingsFromEnvironment,
 } from './resolve-settings.js';
 import type { EnforcementOverride } from '../policy/index.js';
-import { type LogLevel, SETTINGS } from './settings.js';
+import { type LogLevel, SETTINGS, type ServeRole } from './settings.js';
 
-export { LOG_LEVELS, type LogLevel } from './settings.js';
+export { LOG_LEVELS, type LogLevel, SERVE_ROLES, type ServeRole } from './settings.js';
 
 /** What `shroud serve` takes, from the settings table. */
 export const SERVE_SETTINGS = {
@@ -19,6 +19,10 @@ export const SERVE_SETTINGS = {
   devCerts: SETTINGS.devCerts,
   keyringPath: SETTINGS.keyringPath,
   devKeyring: SETTINGS.devKeyring,
+  role: SETTINGS.role,
+  kubeconfig: SETTINGS.kubeconfig,
+  tokenReviewTimeoutMs: SETTINGS.tokenReviewTimeoutMs,
+  tokenReviewCacheMs: SETTINGS.tokenReviewCacheMs,
   logLevel: SETTINGS.logLevel,
   drainTimeoutMs: SETTINGS.drainTimeoutMs,
   pollIntervalMs: SETTINGS.pollIntervalMs,
@@ -76,6 +80,17 @@ export interface ServeConfig {
    * `SHROUD_DEV_KEYRING=false` / `--no-dev-keyring` so a missing mounted keyring is an error.
    */
   devKeyring: boolean;
+  /**
+   * What to serve: `webhook` (never loads the keyring), `unseal` (never loads policies) or `all`
+   * (both on one listener, the dev default) (`SHROUD_ROLE` / `--role`).
+   */
+  role: ServeRole;
+  /** Kubeconfig for the unseal service's TokenReviews; none: in-cluster (`SHROUD_KUBECONFIG` / `--kubeconfig`). */
+  kubeconfigPath: string | undefined;
+  /** A TokenReview must answer within this. Default 5000 ms. */
+  tokenReviewTimeoutMs: number;
+  /** How long an authenticated TokenReview is reused, by token hash. Default 10000 ms; 0 turns the cache off. */
+  tokenReviewCacheMs: number;
   /** pino level. Default `info` (`SHROUD_LOG_LEVEL` / `--log-level`). */
   logLevel: LogLevel;
   /** How long SIGTERM waits for in-flight requests before closing connections. Default 10000 ms. */
@@ -135,6 +150,10 @@ export function toServeConfig(resolved: ResolvedSettings<typeof SERVE_SETTINGS>)
     keyringPath: v.keyringPath,
     keyringPathExplicit: resolved.sources.keyringPath !== 'default',
     devKeyring: v.devKeyring,
+    role: v.role,
+    kubeconfigPath: v.kubeconfig,
+    tokenReviewTimeoutMs: v.tokenReviewTimeoutMs,
+    tokenReviewCacheMs: v.tokenReviewCacheMs,
     logLevel: v.logLevel,
     drainTimeoutMs: v.drainTimeoutMs,
     pollIntervalMs: v.pollIntervalMs,

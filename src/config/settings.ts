@@ -17,6 +17,10 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 export const OUTPUT_FORMATS = ['text', 'json', 'sarif'] as const;
 export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
 
+/** What `shroud serve` runs: the admission webhook, the unseal service, or both on one listener. */
+export const SERVE_ROLES = ['webhook', 'unseal', 'all'] as const;
+export type ServeRole = (typeof SERVE_ROLES)[number];
+
 /** Where to listen. */
 export interface ListenAddress {
   host: string;
@@ -128,6 +132,38 @@ export const SETTINGS = {
     arg: 'FILE',
     env: 'SHROUD_KNOWN_KEYS',
     help: 'fingerprints trusted on first use (default $XDG_CONFIG_HOME/shroud/known-keys, else ~/.config/shroud/known-keys)',
+  }),
+  role: choiceSetting({
+    flag: 'role',
+    arg: 'ROLE',
+    env: 'SHROUD_ROLE',
+    choices: SERVE_ROLES,
+    default: 'all',
+    help: 'webhook (/validate, /mutate), unseal (POST /v1/unseal) or all (both on one listener: dev)',
+  }),
+  kubeconfig: pathSetting({
+    flag: 'kubeconfig',
+    arg: 'FILE',
+    env: 'SHROUD_KUBECONFIG',
+    help: "the unseal service's Kubernetes API access for TokenReviews (its current context); default in-cluster",
+  }),
+  tokenReviewTimeoutMs: valueSetting({
+    flag: 'token-review-timeout-ms',
+    arg: 'N',
+    env: 'SHROUD_TOKEN_REVIEW_TIMEOUT_MS',
+    default: 5_000,
+    accepts: 'a whole number of milliseconds',
+    parse: milliseconds,
+    help: 'a TokenReview must answer within this, or the unseal call gets 503',
+  }),
+  tokenReviewCacheMs: valueSetting({
+    flag: 'token-review-cache-ms',
+    arg: 'N',
+    env: 'SHROUD_TOKEN_REVIEW_CACHE_MS',
+    default: 10_000,
+    accepts: 'a whole number of milliseconds',
+    parse: milliseconds,
+    help: "how long an authenticated TokenReview is reused (by the token's SHA-256; never past its expiry); 0: never",
   }),
   logLevel: choiceSetting({
     flag: 'log-level',

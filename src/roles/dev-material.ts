@@ -55,16 +55,16 @@ function refuseMissingKeyring(path: string, options: Omit<DevMaterialOptions, 'd
 }
 
 /**
- * Fails before anything is written when the certificates or the keyring are missing and may not
- * be made, so a start that fails leaves no dev material behind.
+ * Fails before anything is written when the certificates or the keyring (when the role needs
+ * one) are missing and may not be made, so a start that fails leaves no dev material behind.
  * @throws ShroudError TLS_FILES_MISSING, CRYPTO_KEYRING_NOT_FOUND
  */
 export function refuseMissingMaterial(
-  paths: { certDir: string; keyringPath: string },
+  paths: { certDir: string; keyringPath?: string },
   options: DevMaterialOptions,
 ): void {
   refuseMissingPair(paths.certDir, options);
-  refuseMissingKeyring(paths.keyringPath, options);
+  if (paths.keyringPath !== undefined) refuseMissingKeyring(paths.keyringPath, options);
 }
 
 /**

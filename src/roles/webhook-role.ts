@@ -4,28 +4,29 @@ import type { ServeConfig } from '../config/serve-config.js';
 import type { Logger } from '../log/logger.js';
 import { createInjectionMutator } from '../inject/index.js';
 import { createPolicyReviewer, loadPolicySources, type PolicySet } from '../policy/index.js';
-import type { ReadinessCheck } from '../health/index.js';
 import { openReloadingStore } from '../watch/index.js';
 import { startWebhookServer } from '../webhook/index.js';
 import { checkKeyring, ensureCertificates, type Notify, refuseMissingMaterial } from './dev-material.js';
 import { countExclusions } from './exclusion-counter.js';
 import { openUnsealCa, type UnsealCaSource } from './unseal-ca.js';
+import { prepareUnsealParts, type UnsealParts } from './unseal-role.js';
 
 /**
- * Checks the certificates and the keyring the webhook needs, making dev ones on first run where
- * allowed. `shroud serve --workers N` calls it once in the primary, before any worker starts, so
- * workers never race to create them. Returns the keyring's /readyz facts.
+ * Checks the certificates, and the keyring when the role opens values (`unseal`, `all`; the
+ * webhook alone never loads it), making dev ones on first run where allowed. `shroud serve
+ * --workers N` calls it once in the primary, before any worker starts, so workers never race to
+ * create them.
  * @throws ShroudError TLS_* / CRYPTO_KEYRING_* when certificates or keyring cannot be used
  */
-export async function prepareWebhookMaterial(
+export async function prepareServeMaterial(
   config: Readonly<ServeConfig>,
   env: { cwd: string; logger: Logger; notify: Notify },
-): Promise<ReadinessCheck> {
+): Promise<void> {
   const certDir = resolve(env.cwd, config.certDir);
-  const keyringPath = resolve(env.cwd, config.keyringPath);
-  refuseMissingMaterial({ certDir, keyringPath }, config);
+  const keyringPath = config.role === 'webhook' ? undefined : resolve(env.cwd, config.keyringPath);
+  refuseMissingMaterial({ certDir, ...(keyringPath === undefined ? {} : { keyringPath }) }, config);
   await ensureCertificates(certDir, config, env.logger, env.notify);
-  return checkKeyring(keyringPath, config, env.logger, env.notify);
+  if (keyringPath !== undefined) await checkKeyring(keyringPath, config, env.logger, env.notify);
 }
 
 /** A running webhook role: what `shroud serve` waits on and stops. */
@@ -43,12 +44,12 @@ export interface RunningWebhookRole {
 
 /**
  * The webhook role's composition root: turns a resolved config into running parts. The policy
- * folder is loaded and watched (the last good set stays in force), the certificates and the
- * keyring are checked (dev ones made on first run, only at the default paths and only after
- * both were found usable or makeable), and `/validate` and `/mutate`
- * are served over HTTPS, `/mutate` injecting secrets into labelled pods (docs/injection.md) with
- * the unseal CA of `--unseal-ca` (in dev, the dev CA), kept current as its file changes. Relative
- * paths resolve against `cwd`.
+ * folder is loaded and watched (the last good set stays in force), the certificates are checked
+ * (dev ones made on first run, only at the default path), and `/validate` and `/mutate` are
+ * served over HTTPS, `/mutate` injecting secrets into labelled pods (docs/injection.md) with the
+ * unseal CA of `--unseal-ca` (in dev, the dev CA), kept current as its file changes. With
+ * `role: 'all'` (dev) the unseal service (keyring, TokenReviews) is built too and
+ * `POST /v1/unseal` is served on the same listener. Relative paths resolve against `cwd`.
  * @throws InitialLoadError when the first policy load has issues (nothing to fall back on)
  * @throws ShroudError TLS_* / CRYPTO_KEYRING_* / INJECT_UNSEAL_CA_INVALID when certificates, keyring or unseal CA cannot be used
  */
@@ -70,8 +71,10 @@ export async function startWebhookRole(
     pollMs: config.pollIntervalMs,
   });
   let unsealCa: UnsealCaSource | undefined;
+  let unseal: UnsealParts | undefined;
   try {
-    const keyring = await prepareWebhookMaterial(config, env);
+    await prepareServeMaterial(config, env);
+    if (config.role === 'all') unseal = await prepareUnsealParts(config, env);
     // After the material: in dev, the CA is the dev one that was just made if there was none.
     unsealCa = await openUnsealCa(
       {
@@ -116,11 +119,12 @@ export async function startWebhookRole(
           // The enforcement override, only when one is in force (absent: each policy's own).
           ...(config.enforcementOverride === undefined ? {} : { enforcementOverride: config.enforcementOverride }),
         }),
-        keyring: () => keyring,
+        ...unseal?.readiness,
       },
+      ...(unseal === undefined ? {} : { routes: unseal.service.router }),
     });
     const url = `https://${server.host.includes(':') ? `[${server.host}]` : server.host}:${server.port}`;
-    logger.info({ url, certDir }, 'listening');
+    logger.info({ url, certDir, role: config.role }, 'listening');
     return {
       url,
       certDir,
@@ -128,11 +132,13 @@ export async function startWebhookRole(
         await server.shutdown(config.drainTimeoutMs, delayMs);
         policies.close();
         ca.close();
+        unseal?.close();
       },
     };
   } catch (err) {
     policies.close();
     unsealCa?.close();
+    unseal?.close();
     throw err;
   }
 }

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { TLSSocket } from 'node:tls';
-import express, { type NextFunction, type Request, type Response } from 'express';
+import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import type { Mutator, Reviewer } from '../admission/index.js';
 import type { ReadinessReport } from '../health/index.js';
 import type { Logger } from '../log/logger.js';
@@ -26,6 +26,11 @@ export interface WebhookAppOptions {
    * against the listener's client CA. Default false. Health endpoints stay open for probes.
    */
   requireClientCert?: boolean;
+  /**
+   * More routes, tried before the 404 (`--role all` mounts the unseal route here). They are not
+   * behind the client-certificate check: their callers are pods, not kube-apiserver.
+   */
+  routes?: RequestHandler;
 }
 
 /** Builds the webhook's express app: /validate, /mutate, /healthz, /readyz. No listening here. */
@@ -74,6 +79,8 @@ export function createWebhookApp(options: WebhookAppOptions): express.Express {
     const report = options.readiness();
     res.status(report.ready ? 200 : 503).json(report);
   });
+
+  if (options.routes !== undefined) app.use(options.routes);
 
   app.use((_req: Request, res: Response) => {
     sendError(

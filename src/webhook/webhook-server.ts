@@ -1,4 +1,5 @@
 import type { Server } from 'node:https';
+import type { RequestHandler } from 'express';
 import type { Mutator, Reviewer } from '../admission/index.js';
 import { type ReadinessCheck, readinessFrom } from '../health/index.js';
 import { type ConnectionLimits, listenHttps } from '../https/index.js';
@@ -24,6 +25,8 @@ export interface WebhookServerOptions {
    * client certificate signed by it (kube-apiserver, configured in its AdmissionConfiguration).
    */
   clientCaFile?: string;
+  /** More routes on the same listener, tried before the 404 (`--role all`: the unseal route). */
+  routes?: RequestHandler;
 }
 
 export interface RunningWebhookServer {
@@ -69,6 +72,7 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
     logger,
     readiness,
     requireClientCert: options.clientCaFile !== undefined,
+    ...(options.routes === undefined ? {} : { routes: options.routes }),
   });
   let https: Awaited<ReturnType<typeof listenHttps>>;
   try {

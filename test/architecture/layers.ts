@@ -7,7 +7,8 @@ import type { LayerRules } from './import-graph.js';
 const BOTTOM = ['errors', 'issues', 'util'] as const;
 const DOMAIN = ['admission', 'detect', 'crypto', 'policy', 'inject'] as const;
 const PLUMBING = ['fs', 'log', 'health', 'watch', 'tls', 'https', 'config'] as const;
-const SERVICES = ['webhook'] as const;
+const ADAPTERS = ['kube'] as const;
+const SERVICES = ['webhook', 'unseal'] as const;
 
 export const LAYERS: LayerRules = {
   allowed: {
@@ -29,22 +30,25 @@ export const LAYERS: LayerRules = {
     tls: [...BOTTOM, 'fs', 'health', 'log', 'watch'],
     https: [...BOTTOM, 'log', 'tls'],
     config: [...BOTTOM, 'log', 'policy'],
+    // adapters: the Kubernetes API, for services and roles
+    kube: [...BOTTOM],
     // services: one folder per server a role runs
     webhook: [...BOTTOM, 'admission', 'health', 'https', 'log', 'tls', 'watch'],
+    unseal: [...BOTTOM, 'crypto', 'health', 'https', 'kube', 'log', 'tls'],
     // composition roots: config in, running objects out
-    roles: [...BOTTOM, ...DOMAIN, ...PLUMBING, ...SERVICES],
+    roles: [...BOTTOM, ...DOMAIN, ...PLUMBING, ...ADAPTERS, ...SERVICES],
     // the command line: parses, calls domain code or a role, prints
     cli: [...BOTTOM, ...DOMAIN, 'fs', 'log', 'tls', 'config', 'roles'],
     // the library API
     index: [...BOTTOM, ...DOMAIN],
   },
   packageHomes: {
-    express: ['webhook'],
+    express: ['webhook', 'unseal'],
     pino: ['log'],
     'node-forge': ['tls'],
-    '@kubernetes/client-node': [],
+    '@kubernetes/client-node': ['kube'],
     'node:http': ['https'],
-    'node:https': ['https', 'webhook'],
+    'node:https': ['https', 'webhook', 'kube'],
     'node:net': ['https', 'tls'],
     'node:tls': ['tls', 'webhook'],
     'node:cluster': ['roles', 'cli'],

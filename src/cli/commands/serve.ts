@@ -5,7 +5,8 @@ import {
   InitialLoadError,
   isClusterWorker,
   leaveCluster,
-  prepareWebhookMaterial,
+  prepareServeMaterial,
+  startUnsealRole,
   startWebhookRole,
   superviseWorkers,
 } from '../../roles/index.js';
@@ -15,14 +16,21 @@ import { type CliIO, type Command, EXIT } from '../io.js';
 export const SERVE_COMMAND_LINE = defineCommandLine({
   command: 'serve',
   usage: '[options]',
-  description: `Runs the admission webhook over HTTPS: POST /validate, POST /mutate, GET /healthz, GET /readyz.
+  description: `Runs over HTTPS, by --role: the admission webhook (POST /validate, POST /mutate), the
+unseal service (POST /v1/unseal), or both on one listener (all, the default); GET /healthz, GET /readyz.
 Dev certificates and a dev keyring are made on first run, only where no --cert-dir or --keyring
 (or their variables) is given; a folder or file that is given must hold the real thing.`,
   settings: SERVE_SETTINGS,
   positionals: false,
 });
 
-/** `shroud serve`: the webhook, until SIGTERM or SIGINT. */
+const ROLE_NAMES = {
+  webhook: 'webhook',
+  unseal: 'unseal service',
+  all: 'webhook and unseal service',
+} as const;
+
+/** `shroud serve`: the webhook, the unseal service or both, until SIGTERM or SIGINT. */
 export const serveCommand: Command = async (argv, io) => {
   const commandLine = readCommandLine(SERVE_COMMAND_LINE, argv, io);
   if (commandLine === undefined) return EXIT.OK;
@@ -46,12 +54,15 @@ async function serve(config: Readonly<ServeConfig>, io: CliIO, logger: Logger): 
   };
   if (config.workers > 1 && !isClusterWorker()) {
     // The primary makes any dev material once, then only supervises; workers do the serving.
-    await prepareWebhookMaterial(config, { cwd: io.cwd, logger, notify });
+    await prepareServeMaterial(config, { cwd: io.cwd, logger, notify });
     return superviseWorkers({ workers: config.workers, logger, notify, stopSignal: nextSignal(io) });
   }
-  let role: Awaited<ReturnType<typeof startWebhookRole>>;
+  let role: { url: string; certDir: string; stop(delayMs?: number): Promise<void> };
   try {
-    role = await startWebhookRole(config, { cwd: io.cwd, logger, notify });
+    role =
+      config.role === 'unseal'
+        ? await startUnsealRole(config, { cwd: io.cwd, logger, notify })
+        : await startWebhookRole(config, { cwd: io.cwd, logger, notify });
   } catch (err) {
     // The first policy load must be clean: there is no last good set to fall back on.
     if (!(err instanceof InitialLoadError)) throw err;
@@ -66,7 +77,7 @@ async function serve(config: Readonly<ServeConfig>, io: CliIO, logger: Logger): 
   }
   const who = isClusterWorker() ? ` (worker pid ${process.pid})` : '';
   io.stderr.write(
-    `shroud: webhook listening on ${role.url}${who}\n  try: curl --cacert ${role.certDir}/ca.crt ${role.url}/readyz\n`,
+    `shroud: ${ROLE_NAMES[config.role]} listening on ${role.url}${who}\n  try: curl --cacert ${role.certDir}/ca.crt ${role.url}/readyz\n`,
   );
 
   const signal = await nextSignal(io);
