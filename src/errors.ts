@@ -69,6 +69,19 @@ export const ERROR_CODES = {
     'Another command holds the keyring lock or changed the keyring file meanwhile; nothing was written.',
   CRYPTO_PROVIDER_TIMEOUT: 'The KEK provider did not answer in time.',
   CRYPTO_PROVIDER_UNAVAILABLE: 'The KEK provider failed or is unreachable.',
+
+  // unseal-init: the init container that fills the secrets volume through the unseal service
+  UNSEAL_INIT_INPUT: 'unseal-init could not read the token file or the mounted sealed ConfigMaps.',
+  UNSEAL_INIT_TLS:
+    "The unseal service's certificate is not signed by SHROUD_UNSEAL_CA_PEM or not for its name; nothing was sent.",
+  UNSEAL_INIT_REFUSED: 'The unseal service refused the request (4xx); nothing was written.',
+  UNSEAL_INIT_SERVICE_FAILED:
+    'The unseal service failed with an error that retrying does not cure (5xx other than 503).',
+  UNSEAL_INIT_DEADLINE:
+    'The unseal service did not open the values before SHROUD_DEADLINE_SECONDS passed (503s, timeouts, connection errors).',
+  UNSEAL_INIT_ANSWER_INVALID:
+    "The unseal service's answer does not match the request (names not asked for, missing items, not base64, too large).",
+  UNSEAL_INIT_WRITE_FAILED: 'unseal-init could not write a file into the secrets volume.',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -7,7 +7,7 @@ import type { LayerRules } from './import-graph.js';
 const BOTTOM = ['errors', 'issues', 'util'] as const;
 const DOMAIN = ['admission', 'detect', 'crypto', 'policy'] as const;
 const PLUMBING = ['fs', 'log', 'health', 'watch', 'tls', 'https', 'config'] as const;
-const SERVICES = ['webhook'] as const;
+const SERVICES = ['webhook', 'unseal'] as const;
 
 export const LAYERS: LayerRules = {
   allowed: {
@@ -30,10 +30,12 @@ export const LAYERS: LayerRules = {
     config: [...BOTTOM, 'log', 'policy'],
     // services: one folder per server a role runs
     webhook: [...BOTTOM, 'admission', 'health', 'https', 'log', 'tls', 'watch'],
+    // the unseal service and its init-container client (`unseal/client/`, run by `shroud unseal-init`)
+    unseal: [...BOTTOM, 'crypto', 'fs', 'log', 'https', 'tls'],
     // composition roots: config in, running objects out
     roles: [...BOTTOM, ...DOMAIN, ...PLUMBING, ...SERVICES],
     // the command line: parses, calls domain code or a role, prints
-    cli: [...BOTTOM, ...DOMAIN, 'fs', 'log', 'tls', 'config', 'roles'],
+    cli: [...BOTTOM, ...DOMAIN, 'fs', 'log', 'tls', 'config', 'roles', 'unseal'],
     // the library API
     index: [...BOTTOM, ...DOMAIN],
   },
@@ -43,9 +45,9 @@ export const LAYERS: LayerRules = {
     'node-forge': ['tls'],
     '@kubernetes/client-node': [],
     'node:http': ['https'],
-    'node:https': ['https', 'webhook'],
+    'node:https': ['https', 'webhook', 'unseal'],
     'node:net': ['https', 'tls'],
-    'node:tls': ['tls', 'webhook'],
+    'node:tls': ['tls', 'webhook', 'unseal'],
     'node:cluster': ['roles', 'cli'],
     'node:child_process': [],
   },
