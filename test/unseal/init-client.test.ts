@@ -10,6 +10,7 @@ import {
   mkdirSync,
   readdirSync,
   readFileSync,
+  renameSync,
   statSync,
   symlinkSync,
   writeFileSync,
@@ -27,6 +28,7 @@ import {
   type SealedItem,
   unsealInit,
   type UnsealInitOptions,
+  watchSealed,
   writePlaintexts,
 } from '../../src/unseal/client/index.js';
 import { readAnswer, readErrorAnswer } from '../../src/unseal/client/answer.js';
@@ -334,4 +336,73 @@ describe('the retry loop (scripted calls, fake clock)', () => {
       assert.deepEqual(t.sleeps, []);
     });
   }
+});
+
+describe('--watch (scripted calls, fake clock)', () => {
+  test('a change fetches again; a failed refresh keeps the files and is retried with backoff; abort stops', async () => {
+    const dir = tempDir();
+    const sealed = join(dir, 'sealed');
+    configMapVolume(sealed, 'cm', { K: 'shroud:v1:kk' });
+    mkdirSync(join(dir, 'out'));
+    writeFileSync(join(dir, 'token'), 'tkn');
+    const answers: Array<number> = [200, 403, 403, 200];
+    const plain = ['one', 'two'];
+    let clock = 0;
+    let calls = 0;
+    const failed: string[] = [];
+    const stop = new AbortController();
+    const steps: Array<() => void> = [
+      () => undefined, // nothing changed: no call
+      () => {
+        // the kubelet swaps ..data
+        mkdirSync(join(sealed, 'cm', '..2026_11_30_01'));
+        writeFileSync(join(sealed, 'cm', '..2026_11_30_01', 'K'), 'shroud:v1:k2');
+        symlinkSync('..2026_11_30_01', join(sealed, 'cm', '..data_tmp'));
+        renameSync(join(sealed, 'cm', '..data_tmp'), join(sealed, 'cm', '..data'));
+      },
+      () => undefined, // the retry is not due yet (30 s)
+      () => (clock += 30_000), // due: fails again, next in 60 s
+      () => (clock += 30_000), // not due
+      () => (clock += 30_000), // due: succeeds
+      () => stop.abort(),
+    ];
+    await watchSealed(
+      {
+        url: new URL('https://unseal.example'),
+        caPem: '',
+        tokenFile: join(dir, 'token'),
+        sealedDir: sealed,
+        outputDir: join(dir, 'out'),
+        fileMode: 0o400,
+        deadlineMs: 1000,
+      },
+      { intervalMs: 1000, signal: stop.signal, retryMs: 30_000 },
+      {
+        now: () => clock,
+        sleep: async () => undefined,
+        random: () => 0,
+        say: () => undefined,
+        fetched: () => undefined,
+        failed: (err) => failed.push(err.code),
+        pause: async (ms) => {
+          clock += ms;
+          steps.shift()?.();
+        },
+        call: async () => {
+          const status = answers[calls++] ?? 500;
+          const value = Buffer.from(plain[calls === 1 ? 0 : 1]!).toString('base64');
+          return {
+            kind: 'answer',
+            status,
+            body: Buffer.from(JSON.stringify(status === 200 ? { items: [{ configMap: 'cm', key: 'K', value }] } : {})),
+            retryAfterSeconds: undefined,
+          };
+        },
+      },
+    );
+    assert.equal(calls, 4);
+    assert.deepEqual(failed, ['UNSEAL_INIT_REFUSED', 'UNSEAL_INIT_REFUSED']);
+    assert.equal(readFileSync(join(dir, 'out', 'cm', 'K'), 'utf8'), 'two');
+    assert.equal(steps.length, 0);
+  });
 });

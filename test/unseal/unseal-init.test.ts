@@ -6,9 +6,22 @@
  */
 import { strict as assert } from 'node:assert';
 import { spawn } from 'node:child_process';
-import { lstatSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { join, resolve } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { type CertBundle, generateCertBundle } from '../../src/tls/index.js';
 import { tempDir } from '../helpers/temp-dir.js';
 import { configMapVolume, type Script, type StubAnswer, startUnsealStub, type UnsealStub } from './unseal-stub.js';
@@ -28,6 +41,7 @@ const PLAIN = new Map<string, Buffer>([
   [SEALED.DB_PASSWORD, Buffer.from('CANARY-db-password-4c2d88\n')],
   [SEALED.TLS_KEY, Buffer.from([0, 1, 2, 0xff, 0xfe, 10, 13, 0x43, 0x41, 0x4e])],
   [SEALED.WORKER_TOKEN, Buffer.from('CANARY-worker-token-0a9e55')],
+  ['shroud:v1:EEEE-rotated-api-key', Buffer.from('CANARY-rotated-api-key-33e1c0')],
 ]);
 const CANARIES = [
   'CANARY-api-key-91b3e7',
@@ -439,5 +453,86 @@ describe('shroud unseal-init (real process)', () => {
       assert.equal(s.requests.length, 0);
       assertNoSecrets(run);
     });
+  }
+});
+
+/** Waits (bounded) until `done` holds; the bound is a guard against hanging, not a measurement. */
+async function until(what: string, done: () => boolean): Promise<void> {
+  for (let i = 0; i < 400 && !done(); i++) await sleep(50);
+  assert.ok(done(), `gave up waiting for ${what}`);
+}
+
+/** What the kubelet does on a ConfigMap update: a new timestamped folder, `..data` swapped to it. */
+function updateConfigMapVolume(dir: string, stamp: string, data: Record<string, string>): void {
+  const old = lstatSync(join(dir, '..data')).isSymbolicLink()
+    ? join(dir, readdirSync(dir).find((n) => n.startsWith('..2'))!)
+    : '';
+  mkdirSync(join(dir, stamp));
+  for (const [key, value] of Object.entries(data)) writeFileSync(join(dir, stamp, key), value);
+  symlinkSync(stamp, join(dir, '..data_tmp'));
+  renameSync(join(dir, '..data_tmp'), join(dir, '..data'));
+  for (const name of readdirSync(dir)) {
+    if (name.startsWith('..')) continue;
+    if (!(name in data)) unlinkSync(join(dir, name));
+  }
+  for (const key of Object.keys(data))
+    if (!existsSync(join(dir, key))) symlinkSync(join('..data', key), join(dir, key));
+  if (old !== '') rmSync(old, { recursive: true });
+}
+
+test('--watch: fetches, then again when a sealed ConfigMap changes; a refused refresh keeps the files; SIGTERM stops it', async () => {
+  let refuse = false;
+  const s = await stub((_req, opened) =>
+    refuse ? { status: 403, body: { error: { code: 'UNSEAL_FORBIDDEN', message: 'scope mismatch' } } } : opened(),
+  );
+  const p = pod(s.url);
+  const child = spawn(process.execPath, [BIN, 'unseal-init', '--watch', '--watch-interval-ms', '100'], {
+    env: { PATH: process.env.PATH ?? '', ...p.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+  child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+  const exited = new Promise<number | null>((done) => child.once('close', done));
+  const guard = setTimeout(() => child.kill('SIGKILL'), 90_000);
+  try {
+    const apiKey = join(p.out, 'web-secrets', 'API_KEY');
+    await until('the first files', () => /watching 2 sealed ConfigMap/.test(stderr));
+    assert.deepEqual(readFileSync(apiKey), PLAIN.get(SEALED.API_KEY));
+
+    // The ConfigMap is updated: API_KEY sealed anew, DB_PASSWORD gone.
+    updateConfigMapVolume(join(p.dir, 'sealed', 'web-secrets'), '..2026_11_30_00_10_00.000000001', {
+      API_KEY: 'shroud:v1:EEEE-rotated-api-key',
+      TLS_KEY: SEALED.TLS_KEY,
+    });
+    await until('the refreshed file', () => readFileSync(apiKey).equals(PLAIN.get('shroud:v1:EEEE-rotated-api-key')!));
+    await until('the second fetch to finish', () => (stderr.match(/wrote \d+ file/g) ?? []).length === 2);
+    assert.equal(s.requests.length, 2);
+    assert.deepEqual(
+      (s.requests[1]!.body as { items: Array<{ key: string }> }).items.map((i) => i.key),
+      ['API_KEY', 'TLS_KEY', 'WORKER_TOKEN'],
+    );
+    assert.deepEqual(readdirSync(join(p.out, 'web-secrets')).sort(), ['API_KEY', 'TLS_KEY']);
+    assert.equal(statSync(apiKey).mode & 0o777, 0o400);
+    assert.equal(statSync(join(p.out, 'web-secrets')).mode & 0o777, 0o500);
+
+    // The next update is refused: the process stays up and the files stay as they were.
+    refuse = true;
+    updateConfigMapVolume(join(p.dir, 'sealed', 'web-secrets'), '..2026_11_30_00_20_00.000000002', {
+      API_KEY: SEALED.API_KEY,
+    });
+    await until('the refusal', () => /UNSEAL_INIT_REFUSED: .*the files stay as they were/.test(stderr));
+    assert.equal(child.exitCode, null);
+    assert.deepEqual(readFileSync(apiKey), PLAIN.get('shroud:v1:EEEE-rotated-api-key'));
+    assert.deepEqual(readdirSync(join(p.out, 'web-secrets')).sort(), ['API_KEY', 'TLS_KEY']);
+
+    child.kill('SIGTERM');
+    assert.equal(await exited, 0, stderr);
+    assert.match(stderr, /shroud-unseal: stopped\n$/);
+    assertNoSecrets({ code: 0, stdout, stderr });
+  } finally {
+    clearTimeout(guard);
+    if (child.exitCode === null) child.kill('SIGKILL');
   }
 });

@@ -8,7 +8,7 @@
  */
 import { resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { SETTINGS } from '../../config/index.js';
+import { integerSetting, SETTINGS, switchSetting } from '../../config/index.js';
 import { isShroudError, ShroudError } from '../../errors.js';
 import {
   checkCaBundle,
@@ -16,10 +16,12 @@ import {
   type FileMode,
   folderModeFor,
   parseUnsealUrl,
+  type UnsealInitReport,
   unsealInit,
+  watchSealed,
 } from '../../unseal/client/index.js';
 import { defineCommandLine, readCommandLine } from '../command-line.js';
-import { EXIT, type Command } from '../io.js';
+import { type CliIO, EXIT, type Command } from '../io.js';
 
 export const UNSEAL_INIT_COMMAND_LINE = defineCommandLine({
   command: 'unseal-init',
@@ -27,7 +29,9 @@ export const UNSEAL_INIT_COMMAND_LINE = defineCommandLine({
   description: `The init container of an injected pod. Sends every sealed value (shroud:v1:...) of the
 ConfigMaps mounted under the sealed folder to the unseal service with the pod's token, trusting only
 the given CA, and writes each plaintext to OUTPUT/<configMap>/<key> atomically. Retries 503s,
-timeouts and connection errors with backoff until the deadline; never retries a refusal.`,
+timeouts and connection errors with backoff until the deadline; never retries a refusal.
+With --watch it then keeps running (as a native sidecar) and fetches again whenever a sealed
+ConfigMap's volume changes; a failed refresh keeps the files as they were. SIGTERM stops it.`,
   settings: {
     unsealUrl: SETTINGS.unsealUrl,
     unsealCaPem: SETTINGS.unsealCaPem,
@@ -36,6 +40,20 @@ timeouts and connection errors with backoff until the deadline; never retries a 
     outputDir: SETTINGS.outputDir,
     fileMode: SETTINGS.fileMode,
     deadlineSeconds: SETTINGS.deadlineSeconds,
+    watch: switchSetting({
+      flag: 'watch',
+      default: false,
+      help: 'after the first fetch, keep running (a native sidecar) and fetch again when a sealed ConfigMap changes',
+    }),
+    watchIntervalMs: integerSetting({
+      flag: 'watch-interval-ms',
+      arg: 'N',
+      default: 5000,
+      min: 100,
+      max: 3_600_000,
+      accepts: 'a whole number of milliseconds from 100 to 3600000',
+      help: "with --watch: how often the ConfigMap volumes' ..data links are checked",
+    }),
   },
   positionals: false,
   footer: `Exit codes: 0 the files are written (or there was nothing sealed), 2 usage, 3 failure (one line
@@ -63,22 +81,39 @@ export const unsealInitCommand: Command = async (argv, io) => {
     checkCaBundle(values.unsealCaPem, origin('unsealCaPem'));
     const fileMode: FileMode = values.fileMode === '0440' ? 0o440 : 0o400;
     const outputDir = resolve(io.cwd, values.outputDir);
-    const report = await unsealInit(
+    const options = {
+      url: parseUnsealUrl(values.unsealUrl, origin('unsealUrl')),
+      caPem: values.unsealCaPem,
+      tokenFile: resolve(io.cwd, values.tokenFile),
+      sealedDir: resolve(io.cwd, values.sealedDir),
+      outputDir,
+      fileMode,
+      deadlineMs: values.deadlineSeconds * 1000,
+    };
+    const deps = { now: () => Date.now(), sleep: (ms: number) => sleep(ms), random: Math.random, say };
+    const fetched = (report: UnsealInitReport): void => {
+      if (report.written.length > 0)
+        say(
+          `wrote ${report.written.length} file(s) under ${outputDir} (files ${values.fileMode}, folders 0${folderModeFor(fileMode).toString(8)}) after ${report.attempts} attempt(s): ${report.written.map((n) => `${n.configMap}/${n.key}`).join(', ')}`,
+        );
+    };
+    if (!values.watch) {
+      fetched(await unsealInit(options, deps));
+      return EXIT.OK;
+    }
+    const stop = new AbortController();
+    onStop(io, () => stop.abort());
+    await watchSealed(
+      options,
+      { intervalMs: values.watchIntervalMs, signal: stop.signal },
       {
-        url: parseUnsealUrl(values.unsealUrl, origin('unsealUrl')),
-        caPem: values.unsealCaPem,
-        tokenFile: resolve(io.cwd, values.tokenFile),
-        sealedDir: resolve(io.cwd, values.sealedDir),
-        outputDir,
-        fileMode,
-        deadlineMs: values.deadlineSeconds * 1000,
+        ...deps,
+        fetched,
+        failed: (err) => say(`${failureLine(err)} (the files stay as they were; trying again later)`),
+        pause: (ms, signal) => sleep(ms, undefined, { signal }).catch(() => undefined),
       },
-      { now: () => Date.now(), sleep: (ms) => sleep(ms), random: Math.random, say },
     );
-    if (report.written.length > 0)
-      say(
-        `wrote ${report.written.length} file(s) under ${outputDir} (files ${values.fileMode}, folders 0${folderModeFor(fileMode).toString(8)}) after ${report.attempts} attempt(s): ${report.written.map((n) => `${n.configMap}/${n.key}`).join(', ')}`,
-      );
+    say('stopped');
     return EXIT.OK;
   } catch (err) {
     // A usage error comes from a person typing flags (the pod passes none): the usual `CLI_USAGE: ...`.
@@ -96,3 +131,12 @@ export const unsealInitCommand: Command = async (argv, io) => {
     return EXIT.FAILURE;
   }
 };
+
+/** Calls `handler` on the first SIGTERM or SIGINT (tests pass their own through io.onSignal). */
+function onStop(io: CliIO, handler: () => void): void {
+  if (io.onSignal) io.onSignal(handler);
+  else {
+    process.once('SIGTERM', handler);
+    process.once('SIGINT', handler);
+  }
+}

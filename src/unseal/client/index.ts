@@ -14,3 +14,4 @@ export {
 export { readSealedDir, SEALED_PREFIX, type SealedDirContents, type SealedItem } from './sealed-dir.js';
 export { type CallOutcome, callUnseal, checkCaBundle, parseUnsealUrl, unsealEndpoint } from './unseal-call.js';
 export { FILE_MODES, type FileMode, folderModeFor, writePlaintexts } from './write-files.js';
+export { dataLinks, type WatchDeps, type WatchOptions, watchSealed } from './watch.js';
