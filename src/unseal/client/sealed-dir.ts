@@ -45,21 +45,25 @@ function reason(err: unknown): string {
   return typeof code === 'string' ? code : oneLine(err instanceof Error ? err.message : String(err));
 }
 
-/** Reads at most `max` bytes of a file; undefined when it is larger. */
-async function readBounded(path: string, max: number): Promise<Buffer | undefined> {
+/** Reads at most `max` bytes of a file expected to hold `expected`; undefined when it is larger. */
+async function readBounded(path: string, expected: number, max: number): Promise<Buffer | undefined> {
+  if (expected > max) return undefined;
   const handle = await open(path, 'r');
   try {
-    const buffer = Buffer.alloc(max + 1);
+    // One byte more than expected shows a file that grew since it was looked at.
+    const buffer = Buffer.alloc(expected + 1);
     let filled = 0;
     while (filled < buffer.length) {
       const { bytesRead } = await handle.read(buffer, filled, buffer.length - filled, null);
       if (bytesRead === 0) break;
       filled += bytesRead;
     }
-    return filled > max ? undefined : buffer.subarray(0, filled);
+    if (filled <= expected) return buffer.subarray(0, filled);
   } finally {
     await handle.close();
   }
+  // It grew: read again up to the bound itself.
+  return expected === max ? undefined : readBounded(path, max, max);
 }
 
 /**
@@ -110,7 +114,7 @@ export async function readSealedDir(dir: string): Promise<SealedDirContents> {
         if (link !== undefined) skipped.push(name);
         continue;
       }
-      const bytes = await readBounded(path, MAX_VALUE_BYTES).catch((err: unknown) => {
+      const bytes = await readBounded(path, target.size, MAX_VALUE_BYTES).catch((err: unknown) => {
         throw inputError(`cannot read ${path} (${reason(err)})`, err);
       });
       if (bytes === undefined)
