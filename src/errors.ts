@@ -76,7 +76,7 @@ export const ERROR_CODES = {
     "The unseal service's certificate is not signed by SHROUD_UNSEAL_CA_PEM or not for its name; nothing was sent.",
   UNSEAL_INIT_REFUSED: 'The unseal service refused the request (4xx); nothing was written.',
   UNSEAL_INIT_SERVICE_FAILED:
-    'The unseal service failed with an error that retrying does not cure (5xx other than 503).',
+    'The unseal service answered with a status retrying does not cure (a 5xx other than 503, or a redirect).',
   UNSEAL_INIT_DEADLINE:
     'The unseal service did not open the values before SHROUD_DEADLINE_SECONDS passed (503s, timeouts, connection errors).',
   UNSEAL_INIT_ANSWER_INVALID:
