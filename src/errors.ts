@@ -96,6 +96,18 @@ export const ERROR_CODES = {
   UNSEAL_UNAVAILABLE:
     'The unseal service cannot answer now (TokenReview API, KEK provider, or busy); retry after Retry-After.',
   UNSEAL_INTERNAL: 'The unseal service failed unexpectedly; the log has the details.',
+  // unseal-init: the init container that fills the secrets volume through the unseal service
+  UNSEAL_INIT_INPUT: 'unseal-init could not read the token file or the mounted sealed ConfigMaps.',
+  UNSEAL_INIT_TLS:
+    "The unseal service's certificate is not signed by SHROUD_UNSEAL_CA_PEM or not for its name; nothing was sent.",
+  UNSEAL_INIT_REFUSED: 'The unseal service refused the request (4xx); nothing was written.',
+  UNSEAL_INIT_SERVICE_FAILED:
+    'The unseal service answered with a status retrying does not cure (a 5xx other than 503, or a redirect).',
+  UNSEAL_INIT_DEADLINE:
+    'The unseal service did not open the values before SHROUD_DEADLINE_SECONDS passed (503s, timeouts, connection errors).',
+  UNSEAL_INIT_ANSWER_INVALID:
+    "The unseal service's answer does not match the request (names not asked for, missing items, not base64, too large).",
+  UNSEAL_INIT_WRITE_FAILED: 'unseal-init could not write a file into the secrets volume.',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

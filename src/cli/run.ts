@@ -36,6 +36,10 @@ const COMMANDS: Record<string, CommandEntry> = {
     summary: 'work with policy files: `shroud policy test DIR` runs policy test cases',
     load: async () => (await import('./commands/policy.js')).policy,
   },
+  'unseal-init': {
+    summary: "an injected pod's init container: fetch the opened sealed values into the secrets volume",
+    load: async () => (await import('./commands/unseal-init.js')).unsealInitCommand,
+  },
 };
 
 function usage(): string {

@@ -34,11 +34,12 @@ export const LAYERS: LayerRules = {
     kube: [...BOTTOM],
     // services: one folder per server a role runs
     webhook: [...BOTTOM, 'admission', 'health', 'https', 'log', 'tls', 'watch'],
-    unseal: [...BOTTOM, 'crypto', 'health', 'https', 'kube', 'log', 'tls'],
+    // the unseal service, and its init-container client (`unseal/client/`, run by `shroud unseal-init`)
+    unseal: [...BOTTOM, 'crypto', 'fs', 'health', 'https', 'kube', 'log', 'tls'],
     // composition roots: config in, running objects out
     roles: [...BOTTOM, ...DOMAIN, ...PLUMBING, ...ADAPTERS, ...SERVICES],
     // the command line: parses, calls domain code or a role, prints
-    cli: [...BOTTOM, ...DOMAIN, 'fs', 'log', 'tls', 'config', 'roles'],
+    cli: [...BOTTOM, ...DOMAIN, 'fs', 'log', 'tls', 'config', 'roles', 'unseal'],
     // the library API
     index: [...BOTTOM, ...DOMAIN],
   },
@@ -48,9 +49,9 @@ export const LAYERS: LayerRules = {
     'node-forge': ['tls'],
     '@kubernetes/client-node': ['kube'],
     'node:http': ['https'],
-    'node:https': ['https', 'webhook', 'kube'],
+    'node:https': ['https', 'webhook', 'kube', 'unseal'],
     'node:net': ['https', 'tls'],
-    'node:tls': ['tls', 'webhook'],
+    'node:tls': ['tls', 'webhook', 'unseal'],
     'node:cluster': ['roles', 'cli'],
     'node:child_process': [],
   },

@@ -3,6 +3,7 @@
  * known-keys file on first use) and the file's expiry. Spawns the built CLI with HOME and
  * XDG_CONFIG_HOME in a temp dir, so no test reads or writes the real home.
  */
+import { runCli } from '../helpers/cli.js';
 import { strict as assert } from 'node:assert';
 import { spawn } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
@@ -42,7 +43,14 @@ function cleanEnv(extra: Record<string, string>): Record<string, string> {
 }
 
 /** Runs the built CLI as its own process (killed after 60 s at most); no output may hold the canary. */
-function shroud(args: string[], cwd: string, env: Record<string, string>): Promise<Run> {
+/** Runs `shroud ARGS` in-process (the CLI takes its environment and folder as arguments). */
+async function shroud(args: string[], cwd: string, env: Record<string, string>): Promise<Run> {
+  const r = await runCli(args, { cwd, env });
+  return checkCanary(args, r);
+}
+
+/** Runs `shroud ARGS` as a real process: for the tests where separate processes are the point. */
+function spawnShroud(args: string[], cwd: string, env: Record<string, string>): Promise<Run> {
   return new Promise((done, reject) => {
     const child = spawn(process.execPath, [BIN, ...args], {
       cwd,
@@ -56,12 +64,20 @@ function shroud(args: string[], cwd: string, env: Record<string, string>): Promi
     child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
     child.on('error', reject);
     child.on('close', (code) => {
-      // The canary: the plaintext given to --from-literal never appears on stdout or stderr.
-      if (stdout.includes(CANARY) || stderr.includes(CANARY))
-        reject(new Error(`plaintext in the output of shroud ${args.slice(0, 2).join(' ')}`));
-      else done({ code, stdout, stderr });
+      try {
+        done(checkCanary(args, { code, stdout, stderr }));
+      } catch (err) {
+        reject(err);
+      }
     });
   });
+}
+
+/** The canary: the plaintext given to --from-literal never appears on stdout or stderr. */
+function checkCanary(args: string[], r: Run): Run {
+  if (r.stdout.includes(CANARY) || r.stderr.includes(CANARY))
+    throw new Error(`plaintext in the output of shroud ${args.slice(0, 2).join(' ')}`);
+  return r;
 }
 
 const SEAL = ['encrypt', '--namespace', 'shop', '--service-account', 'web', '--name', 'web-secrets'];
@@ -413,7 +429,8 @@ test('concurrent first uses of four different keys all land in the known-keys fi
     writeFileSync(join(w.cwd, file), exportPublicKey(createKeyring()));
     files.push(file);
   }
-  const runs = await Promise.all(files.map((f) => shroud(sealArgs(f), w.cwd, w.env)));
+  // Separate processes: the lock on the known-keys file is what keeps every line.
+  const runs = await Promise.all(files.map((f) => spawnShroud(sealArgs(f), w.cwd, w.env)));
   for (const r of runs) assert.equal(r.code, 0, r.stderr);
   const entries = parseKnownKeys(readFileSync(w.knownKeys, 'utf8'), w.knownKeys);
   assert.deepEqual(

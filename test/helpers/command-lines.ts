@@ -6,6 +6,7 @@ import { ENCRYPT_COMMAND_LINE } from '../../src/cli/commands/encrypt.js';
 import { KEYS_COMMAND_LINE } from '../../src/cli/commands/keys.js';
 import { POLICY_TEST_COMMAND_LINE } from '../../src/cli/commands/policy.js';
 import { SERVE_COMMAND_LINE } from '../../src/cli/commands/serve.js';
+import { UNSEAL_INIT_COMMAND_LINE } from '../../src/cli/commands/unseal-init.js';
 import type { SettingTable } from '../../src/config/index.js';
 
 /** Every command line `shroud` reads, for tests that hold them all to the same rules. */
@@ -17,4 +18,5 @@ export const COMMAND_LINES: readonly CommandLineSpec<SettingTable>[] = [
   KEYS_COMMAND_LINE,
   ENCRYPT_COMMAND_LINE,
   DECRYPT_COMMAND_LINE,
+  UNSEAL_INIT_COMMAND_LINE,
 ];
