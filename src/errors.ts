@@ -69,6 +69,8 @@ export const ERROR_CODES = {
   CRYPTO_PUBLIC_KEY_EXPIRED: 'A public sealing key file is past its `expires` date; it seals nothing more.',
   CRYPTO_KNOWN_KEYS_INVALID:
     'The known-keys file (fingerprints trusted on first use) has a malformed or duplicate line, or cannot be used safely.',
+  CRYPTO_PUBLIC_KEY_FETCH_FAILED:
+    'The public key could not be fetched from the unseal service (unreachable, TLS not verified, not 200, too large, too slow).',
   CRYPTO_KNOWN_KEYS_BUSY: 'Another shroud command holds the known-keys file lock for longer than the wait.',
   CRYPTO_KEYRING_NOT_FOUND: 'The keyring file does not exist.',
   CRYPTO_KEYRING_EXISTS: 'A keyring file already exists and would be overwritten.',

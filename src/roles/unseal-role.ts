@@ -1,6 +1,13 @@
 import { dirname, resolve } from 'node:path';
 import type { ServeConfig } from '../config/serve-config.js';
-import { DekCache, type Keyring, LocalKeyringProvider, loadKeyring, primaryVersion } from '../crypto/index.js';
+import {
+  DekCache,
+  exportPublicKey,
+  type Keyring,
+  LocalKeyringProvider,
+  loadKeyring,
+  primaryVersion,
+} from '../crypto/index.js';
 import { isShroudError, ShroudError } from '../errors.js';
 import type { ReadinessCheck } from '../health/index.js';
 import {
@@ -14,6 +21,8 @@ import { createUnsealService, startUnsealServer, UNSEAL_AUDIENCE, type UnsealSer
 import { openReloadingStore } from '../watch/index.js';
 import { checkKeyring, ensureCertificates, type Notify, refuseMissingMaterial } from './dev-material.js';
 
+/** How long a public key fetched from `GET /v1/public-key` is valid for new seals (its `expires`). */
+export const FETCHED_PUBLIC_KEY_VALID_DAYS = 7;
 /** The unseal service built from a config, not yet listening: what `--role unseal` and `--role all` serve. */
 export interface UnsealParts {
   service: UnsealService;
@@ -81,6 +90,8 @@ export async function prepareUnsealParts(
     dekCache,
     logger,
     tokenCache: { ttlMs: config.tokenReviewCacheMs },
+    // Fetched files are re-fetched, not kept: a short validity keeps a saved copy from sealing for long.
+    publicKey: () => exportPublicKey(keyrings.current()!, { validForDays: FETCHED_PUBLIC_KEY_VALID_DAYS }),
     provider: () => {
       // A reloaded keyring takes effect at the next call; its old keys leave the DEK cache.
       if (keyrings.generation() !== inForce) {

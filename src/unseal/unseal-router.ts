@@ -46,6 +46,12 @@ export interface UnsealRouterOptions {
   logger: Logger;
   limits?: Partial<UnsealLimits>;
   tokenCache?: TokenReviewCacheOptions;
+  /**
+   * The public key document of the keyring's primary version (what `keys export-public` writes),
+   * served at `GET /v1/public-key` for `shroud encrypt --public-key https://...`; absent when the
+   * provider has no public sealing key.
+   */
+  publicKey?: () => string;
 }
 
 export interface UnsealService {
@@ -278,6 +284,14 @@ export function createUnsealService(options: UnsealRouterOptions): UnsealService
   };
 
   const router = express.Router();
+  const { publicKey } = options;
+  if (publicKey !== undefined) {
+    // Public: anyone may seal. Trust comes from the TLS the client verifies (and its pin).
+    router.get('/v1/public-key', (_req, res) => {
+      res.setHeader('Cache-Control', 'no-store');
+      res.type('application/json').send(publicKey());
+    });
+  }
   const begin = (req: Request, res: Response, next: NextFunction): void => {
     res.locals.started = performance.now();
     const match = BEARER.exec(req.headers.authorization ?? '');

@@ -17,6 +17,8 @@ import jsonpatch, { type Operation } from 'fast-json-patch';
 import { parse as parseYaml } from 'yaml';
 import { type FakeApiServer, jwtLike, legacyToken, podToken, startFakeApiServer } from '../helpers/fake-apiserver.js';
 import { runCli } from '../helpers/cli.js';
+import { loadKeyring, publicKeyFingerprint, publicKeyOf } from '../../src/crypto/index.js';
+import { generateCertBundle } from '../../src/tls/index.js';
 import { httpsCall } from '../helpers/https.js';
 import { admissionReview } from '../helpers/reviews.js';
 import { tempDir } from '../helpers/temp-dir.js';
@@ -276,3 +278,58 @@ for (const r of refusals) {
     assert.ok(!existsSync(join(root, 'out', CM)));
   });
 }
+
+test('encrypt fetches the public key from the unseal service over verified TLS; the fetched key seals values that unseal-init opens', async () => {
+  assert.ok(initEnv.SHROUD_UNSEAL_CA_PEM, 'the /mutate test ran first');
+  const keyring = await loadKeyring(join(cwd, '.shroud', 'keyring.json'));
+  const fingerprint = publicKeyFingerprint(publicKeyOf(keyring).publicKey);
+  const url = `https://127.0.0.1:${port}`;
+  const args = [
+    'encrypt',
+    '--namespace',
+    NS,
+    '--service-account',
+    SA,
+    '--name',
+    CM,
+    '--from-literal',
+    `API_KEY=${CANARIES.API_KEY}`,
+  ];
+  const sealed = await runCli(
+    [...args, '--public-key', url, '--public-key-ca', 'certs/ca.crt', '--fingerprint', fingerprint],
+    {
+      cwd,
+    },
+  );
+  assert.equal(sealed.code, 0, sealed.stderr);
+  assert.ok(!sealed.stdout.includes(CANARIES.API_KEY) && !sealed.stderr.includes(CANARIES.API_KEY));
+  const data = (parseYaml(sealed.stdout) as { data: Record<string, string> }).data;
+  const token = jwtLike(600);
+  api.tokens.set(token, podToken({ namespace: NS, serviceAccount: SA }));
+  const { root, env } = podVolumes(token, data);
+  const run = await unsealInit(env);
+  assert.equal(run.code, 0, run.out);
+  assert.equal(readFileSync(join(root, 'out', CM, 'API_KEY'), 'utf8'), CANARIES.API_KEY);
+
+  // Another CA, and another pinned key: refused, nothing sealed.
+  const otherCa = join(cwd, 'other-ca.pem');
+  writeFileSync(otherCa, generateCertBundle({ names: ['127.0.0.1'], days: 1 }).caCert);
+  const untrustedTls = await runCli(
+    [...args, '--public-key', url, '--public-key-ca', otherCa, '--fingerprint', fingerprint],
+    {
+      cwd,
+    },
+  );
+  assert.equal(untrustedTls.code, 3);
+  assert.match(untrustedTls.stderr, /CRYPTO_PUBLIC_KEY_FETCH_FAILED/);
+  assert.equal(untrustedTls.stdout, '');
+  const otherPin = await runCli(
+    [...args, '--public-key', url, '--public-key-ca', 'certs/ca.crt', '--fingerprint', `sha256:${'0'.repeat(32)}`],
+    {
+      cwd,
+    },
+  );
+  assert.equal(otherPin.code, 3);
+  assert.match(otherPin.stderr, /CRYPTO_PUBLIC_KEY_UNTRUSTED/);
+  assert.equal(otherPin.stdout, '');
+});

@@ -29,6 +29,7 @@ import { defineCommandLine, readCommandLine, renderHelp } from '../command-line.
 import { EXIT, type CliIO, type Command } from '../io.js';
 import { knownKeysPath, trustOnFirstUse } from '../known-keys-file.js';
 import { readInputFile } from '../read-input.js';
+import { fetchPublicKey, isPublicKeyUrl, publicKeyUrl } from '../../unseal/client/index.js';
 
 function kubernetesName(accepts: string, isValid: (name: string) => boolean) {
   return { accepts, parse: (text: string) => (isValid(text) ? text : undefined), default: undefined };
@@ -78,7 +79,16 @@ namespace binds the namespace; cluster binds nothing.`,
       help: "a file's bytes to seal (KEY defaults to the file name); repeat for more",
     }),
     fromEnvFile: listSetting({ flag: 'from-env-file', arg: 'PATH', help: 'KEY=VALUE lines to seal; repeat for more' }),
-    publicKey: pathSetting({ flag: 'public-key', arg: 'FILE', help: 'seal offline to an exported public key' }),
+    publicKey: pathSetting({
+      flag: 'public-key',
+      arg: 'FILE|URL',
+      help: 'seal offline to an exported public key file, or to the one the unseal service serves at an https:// URL',
+    }),
+    publicKeyCa: pathSetting({
+      flag: 'public-key-ca',
+      arg: 'FILE',
+      help: "PEM CA bundle that must sign the unseal service's certificate when --public-key is a URL (default: the system's CAs)",
+    }),
     publicKeyFingerprint: SETTINGS.publicKeyFingerprint,
     knownKeys: SETTINGS.knownKeys,
     keyringPath: SETTINGS.keyringPath,
@@ -119,19 +129,35 @@ function parseEnvFile(text: string, name: string): Item[] {
 }
 
 /**
- * Reads the public key file and decides whether to seal to it: refused when expired (warned near
+ * Parses the public key document and decides whether to seal to it: refused when expired (warned near
  * expiry or without an expiry); then trusted by the pin when one is given, else on first use
  * through the known-keys file (a first use is recorded before anything is sealed, and said on stderr).
  */
+/**
+ * The public key document and where it came from: a file (or `-`), or the unseal service's
+ * `GET /v1/public-key` over TLS verified against `--public-key-ca` (else the system's CAs).
+ */
+async function readPublicKeySource(
+  source: string,
+  caFile: string | undefined,
+  io: CliIO,
+): Promise<{ file: string; text: string }> {
+  if (!isPublicKeyUrl(source)) return { file: source, text: (await readInputFile(source, io)).toString('utf8') };
+  const url = publicKeyUrl(source);
+  const ca = caFile === undefined ? undefined : (await readInputFile(caFile, io)).toString('utf8');
+  return { file: url.href, text: await fetchPublicKey(url, ca === undefined ? {} : { ca }) };
+}
+
 async function trustedPublicKey(
-  file: string,
+  source: { file: string; text: string },
   values: { publicKeyFingerprint: string | undefined; knownKeys: string | undefined },
   pinFrom: string | undefined,
   io: CliIO,
 ): Promise<PublicSealingKey> {
+  const { file } = source;
   let key: PublicSealingKey;
   try {
-    key = parsePublicKey((await readInputFile(file, io)).toString('utf8'));
+    key = parsePublicKey(source.text);
   } catch (err) {
     if (err instanceof ShroudError && err.code === 'CRYPTO_PUBLIC_KEY_INVALID')
       throw new ShroudError(err.code, `${file}: ${err.message}`, { details: { file } });
@@ -184,6 +210,9 @@ export const encrypt: Command = async (argv, io) => {
   if (values.publicKey === undefined && commandLine.sources.publicKeyFingerprint === 'flag') {
     throw usage('--fingerprint pins the key of --public-key; it does not apply to --keyring');
   }
+  if (values.publicKeyCa !== undefined && (values.publicKey === undefined || !isPublicKeyUrl(values.publicKey))) {
+    throw usage('--public-key-ca is the CA of the unseal service: it goes with --public-key https://...');
+  }
 
   const items: Item[] = [];
   for (const [i, literal] of values.fromLiteral.entries()) {
@@ -217,7 +246,14 @@ export const encrypt: Command = async (argv, io) => {
 
   const target =
     values.publicKey !== undefined
-      ? { publicKey: await trustedPublicKey(values.publicKey, values, commandLine.sources.publicKeyFingerprint, io) }
+      ? {
+          publicKey: await trustedPublicKey(
+            await readPublicKeySource(values.publicKey, values.publicKeyCa, io),
+            values,
+            commandLine.sources.publicKeyFingerprint,
+            io,
+          ),
+        }
       : { provider: new LocalKeyringProvider(await loadKeyring(resolve(io.cwd, values.keyringPath))) };
   const data: Record<string, string> = {};
   for (const { key, value: plaintext } of [...items].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))) {

@@ -15,3 +15,4 @@ export { readSealedDir, SEALED_PREFIX, type SealedDirContents, type SealedItem }
 export { type CallOutcome, callUnseal, checkCaBundle, parseUnsealUrl, unsealEndpoint } from './unseal-call.js';
 export { FILE_MODES, type FileMode, folderModeFor, writePlaintexts } from './write-files.js';
 export { dataLinks, type WatchDeps, type WatchOptions, watchSealed } from './watch.js';
+export { fetchPublicKey, isPublicKeyUrl, publicKeyUrl } from './public-key-fetch.js';
