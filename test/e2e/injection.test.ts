@@ -28,6 +28,8 @@ const CANARIES = { API_KEY: 'canary-e2e-api-4b1f9e', DB_PASSWORD: 'canary-e2e-db
 const NS = 'shop';
 const SA = 'web';
 const CM = 'web-secrets';
+/** `shroud encrypt` for the pod's identity: its namespace, service account and ConfigMap. */
+const ENCRYPT = ['encrypt', '--namespace', NS, '--service-account', SA, '--name', CM];
 
 interface Container {
   name: string;
@@ -62,21 +64,7 @@ before(async () => {
   // A keyring at the default path, then a sealed ConfigMap for the pod's identity.
   assert.equal((await runCli(['keys', 'init'], { cwd })).code, 0);
   const literals = Object.entries(CANARIES).flatMap(([k, v]) => ['--from-literal', `${k}=${v}`]);
-  const sealed = await runCli(
-    [
-      'encrypt',
-      '--namespace',
-      NS,
-      '--service-account',
-      SA,
-      '--name',
-      CM,
-      '--keyring',
-      '.shroud/keyring.json',
-      ...literals,
-    ],
-    { cwd },
-  );
+  const sealed = await runCli([...ENCRYPT, '--keyring', '.shroud/keyring.json', ...literals], { cwd });
   assert.equal(sealed.code, 0, sealed.stderr);
   sealedData = (parseYaml(sealed.stdout) as { data: Record<string, string> }).data;
 
@@ -284,17 +272,7 @@ test('encrypt fetches the public key from the unseal service over verified TLS; 
   const keyring = await loadKeyring(join(cwd, '.shroud', 'keyring.json'));
   const fingerprint = publicKeyFingerprint(publicKeyOf(keyring).publicKey);
   const url = `https://127.0.0.1:${port}`;
-  const args = [
-    'encrypt',
-    '--namespace',
-    NS,
-    '--service-account',
-    SA,
-    '--name',
-    CM,
-    '--from-literal',
-    `API_KEY=${CANARIES.API_KEY}`,
-  ];
+  const args = [...ENCRYPT, '--from-literal', `API_KEY=${CANARIES.API_KEY}`];
   const sealed = await runCli(
     [...args, '--public-key', url, '--public-key-ca', 'certs/ca.crt', '--fingerprint', fingerprint],
     {

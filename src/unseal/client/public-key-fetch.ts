@@ -4,9 +4,9 @@
  * server's certificate is checked against the given CA bundle only (or, without one, the system's
  * CAs) and its name against the URL; the answer is bounded in size and time.
  */
-import { request } from 'node:https';
 import { ShroudError } from '../../errors.js';
 import { oneLine } from './names.js';
+import { exchange } from './unseal-call.js';
 
 /** The largest public key document read (one is under 1 KiB; a key id may be up to 1 KiB). */
 const MAX_DOCUMENT_BYTES = 64 * 1024;
@@ -50,58 +50,24 @@ function failed(url: URL, reason: string): ShroudError {
  * GETs the public key document.
  * @throws CRYPTO_PUBLIC_KEY_FETCH_FAILED (unreachable, TLS not verified, not 200, too large, too slow)
  */
-export function fetchPublicKey(url: URL, options: { ca?: string; timeoutMs?: number } = {}): Promise<string> {
-  const timeoutMs = options.timeoutMs ?? 10_000;
-  return new Promise((resolve, reject) => {
-    let settled = false;
-    const finish = (err: ShroudError | undefined, text?: string): void => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      if (err !== undefined) reject(err);
-      else resolve(text!);
-    };
-    const req = request(
-      {
-        protocol: 'https:',
-        hostname: url.hostname.replace(/^\[|\]$/g, ''),
-        port: url.port === '' ? 443 : Number(url.port),
-        path: url.pathname,
-        method: 'GET',
-        // A given bundle replaces Node's built-in CAs: only it can vouch for the server.
-        ...(options.ca === undefined ? {} : { ca: options.ca }),
-        rejectUnauthorized: true,
-        minVersion: 'TLSv1.2',
-        agent: false,
-        headers: { accept: 'application/json' },
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        let size = 0;
-        res.on('data', (chunk: Buffer) => {
-          size += chunk.length;
-          if (size > MAX_DOCUMENT_BYTES) {
-            finish(failed(url, `the answer is larger than ${MAX_DOCUMENT_BYTES} bytes`));
-            req.destroy();
-            return;
-          }
-          chunks.push(chunk);
-        });
-        res.on('end', () => {
-          if (res.statusCode !== 200) finish(failed(url, `the server answered ${res.statusCode}`));
-          else finish(undefined, Buffer.concat(chunks).toString('utf8'));
-        });
-        res.on('error', () => finish(failed(url, 'the answer broke off')));
-      },
-    );
-    const timer = setTimeout(() => {
-      finish(failed(url, `no answer within ${timeoutMs / 1000} s`));
-      req.destroy();
-    }, timeoutMs);
-    req.on('error', (err) => {
-      const code = (err as { code?: unknown }).code;
-      finish(failed(url, `${typeof code === 'string' ? `${code}: ` : ''}${oneLine(err.message, 160)}`));
-    });
-    req.end();
+export async function fetchPublicKey(url: URL, options: { ca?: string; timeoutMs?: number } = {}): Promise<string> {
+  const outcome = await exchange({
+    url,
+    method: 'GET',
+    ca: options.ca,
+    headers: { accept: 'application/json' },
+    timeoutMs: options.timeoutMs ?? 10_000,
+    maxAnswerBytes: MAX_DOCUMENT_BYTES,
   });
+  switch (outcome.kind) {
+    case 'answer':
+      if (outcome.status !== 200) throw failed(url, `the server answered ${outcome.status}`);
+      return outcome.body.toString('utf8');
+    case 'oversized':
+      throw failed(url, `the answer is larger than ${MAX_DOCUMENT_BYTES} bytes`);
+    case 'untrusted':
+      throw failed(url, `its certificate is not trusted (${outcome.reason})`);
+    case 'unreachable':
+      throw failed(url, outcome.reason);
+  }
 }

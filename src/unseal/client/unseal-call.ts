@@ -109,8 +109,23 @@ function parseRetryAfter(value: string | string[] | undefined): number | undefin
   return Number(text);
 }
 
-/** Makes one call; never throws for network faults (they are outcomes), only for bugs. */
-export function callUnseal(options: CallOptions): Promise<CallOutcome> {
+/** One HTTPS request with a deadline and a bounded answer. */
+export interface ExchangeOptions {
+  url: URL;
+  method: 'GET' | 'POST';
+  /** PEM bundle: the only CAs trusted; absent: Node's built-in CAs. */
+  ca: string | undefined;
+  headers: Record<string, string | number>;
+  body?: Buffer;
+  timeoutMs: number;
+  maxAnswerBytes: number;
+}
+
+/**
+ * Makes one HTTPS exchange, TLS 1.2+ with the server's certificate and name verified; never
+ * throws for network faults (they are outcomes), only for bugs.
+ */
+export function exchange(options: ExchangeOptions): Promise<CallOutcome> {
   return new Promise((resolve) => {
     let settled = false;
     const finish = (outcome: CallOutcome): void => {
@@ -119,33 +134,27 @@ export function callUnseal(options: CallOptions): Promise<CallOutcome> {
       clearTimeout(timer);
       resolve(outcome);
     };
-    const endpoint = unsealEndpoint(options.url);
-    const body = Buffer.from(options.body, 'utf8');
+    const { url } = options;
     const req = request(
       {
         protocol: 'https:',
-        hostname: endpoint.hostname.replace(/^\[|\]$/g, ''),
-        port: endpoint.port === '' ? 443 : Number(endpoint.port),
-        path: endpoint.pathname,
-        method: 'POST',
-        // Only this bundle: an explicit `ca` replaces Node's built-in and extra CAs.
-        ca: options.ca,
+        hostname: url.hostname.replace(/^\[|\]$/g, ''),
+        port: url.port === '' ? 443 : Number(url.port),
+        path: url.pathname,
+        method: options.method,
+        // A given bundle replaces Node's built-in and extra CAs: only it can vouch for the server.
+        ...(options.ca === undefined ? {} : { ca: options.ca }),
         rejectUnauthorized: true,
         minVersion: 'TLSv1.2',
         agent: false,
-        headers: {
-          'content-type': 'application/json',
-          'content-length': body.length,
-          accept: 'application/json',
-          authorization: `Bearer ${options.token}`,
-        },
+        headers: options.headers,
       },
       (res) => {
         const chunks: Buffer[] = [];
         let size = 0;
         res.on('data', (chunk: Buffer) => {
           size += chunk.length;
-          if (size > MAX_ANSWER_BYTES) {
+          if (size > options.maxAnswerBytes) {
             finish({ kind: 'oversized', status: res.statusCode ?? 0 });
             req.destroy();
             return;
@@ -176,6 +185,25 @@ export function callUnseal(options: CallOptions): Promise<CallOutcome> {
       }
       finish({ kind: 'unreachable', reason: code ?? oneLine(err.message, 160) });
     });
-    req.end(body);
+    req.end(options.body);
+  });
+}
+
+/** Makes one `POST /v1/unseal`; never throws for network faults (they are outcomes), only for bugs. */
+export function callUnseal(options: CallOptions): Promise<CallOutcome> {
+  const body = Buffer.from(options.body, 'utf8');
+  return exchange({
+    url: unsealEndpoint(options.url),
+    method: 'POST',
+    ca: options.ca,
+    headers: {
+      'content-type': 'application/json',
+      'content-length': body.length,
+      accept: 'application/json',
+      authorization: `Bearer ${options.token}`,
+    },
+    body,
+    timeoutMs: options.timeoutMs,
+    maxAnswerBytes: MAX_ANSWER_BYTES,
   });
 }
