@@ -10,8 +10,8 @@
  * (secret-names.ts) and its value looks real (placeholders.ts); the finding carries the 1-based
  * line of the setting within the value.
  */
-import { isRealLookingSecret } from './placeholders.js';
-import { isSecretName, SECRET_HINT } from './secret-names.js';
+import { namedSettingTier } from './secret-named-key.js';
+import { SECRET_HINT } from './secret-names.js';
 import { FindingList, isSpace } from './text.js';
 import type { Detector, Finding } from './types.js';
 
@@ -56,29 +56,31 @@ function settingValue(value: string, start: number, end: number): string {
   return bare.endsWith(',') ? bare.slice(0, -1) : bare;
 }
 
-/** Parses one line as a setting; returns whether it is a secret-named one with a real value. */
-function isSecretLine(value: string, start: number, end: number): boolean {
+type Tier = 'high' | 'low' | undefined;
+
+/** Parses one line as a setting; returns the tier of a secret-named one with a real value. */
+function secretLineTier(value: string, start: number, end: number): Tier {
   let i = skipBlanks(value, start, end);
   if (value.startsWith('- ', i)) i = skipBlanks(value, i + 2, end);
   if (value.startsWith('export ', i)) i = skipBlanks(value, i + 7, end);
   const first = value.charCodeAt(i);
-  if (i >= end || first === 35 || first === 59 || first === 33 || value.startsWith('//', i)) return false;
+  if (i >= end || first === 35 || first === 59 || first === 33 || value.startsWith('//', i)) return undefined;
   let name: string;
   if (first === 34 || first === 39) {
     const close = value.indexOf(value[i] as string, i + 1);
-    if (close === -1 || close >= end || close - i > MAX_NAME) return false;
+    if (close === -1 || close >= end || close - i > MAX_NAME) return undefined;
     name = value.slice(i + 1, close);
     i = close + 1;
   } else {
     const nameStart = i;
     while (i < end && i - nameStart <= MAX_NAME && isNameChar(value.charCodeAt(i))) i++;
-    if (i === nameStart || i - nameStart > MAX_NAME) return false;
+    if (i === nameStart || i - nameStart > MAX_NAME) return undefined;
     name = value.slice(nameStart, i);
   }
   i = skipBlanks(value, i, end);
   const sep = value.charCodeAt(i);
-  if (sep !== 61 && sep !== 58) return false;
-  return isSecretName(name) && isRealLookingSecret(settingValue(value, i + 1, end));
+  if (sep !== 61 && sep !== 58) return undefined;
+  return namedSettingTier(name, settingValue(value, i + 1, end));
 }
 
 /** Reads a JSON string starting at the quote at `start`; returns the index after its closing quote. */
@@ -94,9 +96,9 @@ function jsonStringEnd(value: string, start: number): number {
 }
 
 /** Walks a JSON(-ish) document once, reporting `"name": "value"` members. */
-function scanJson(value: string, list: FindingList): void {
+function scanJson(value: string, lists: Lists): void {
   let i = value.indexOf('"');
-  while (i !== -1 && !list.full) {
+  while (i !== -1 && !(lists.high.full && lists.low.full)) {
     const nameEnd = jsonStringEnd(value, i);
     let j = skipSpace(value, nameEnd);
     if (value.charCodeAt(j) !== 58) {
@@ -111,9 +113,8 @@ function scanJson(value: string, list: FindingList): void {
     const valueEnd = jsonStringEnd(value, j);
     const nameLength = nameEnd - i - 2;
     if (nameLength > 0 && nameLength <= MAX_NAME && valueEnd - j - 2 <= MAX_SETTING_VALUE) {
-      if (isSecretName(value.slice(i + 1, nameEnd - 1)) && isRealLookingSecret(value.slice(j + 1, valueEnd - 1))) {
-        list.add(i);
-      }
+      const tier = namedSettingTier(value.slice(i + 1, nameEnd - 1), value.slice(j + 1, valueEnd - 1));
+      if (tier !== undefined) lists[tier].add(i);
     }
     i = value.indexOf('"', valueEnd);
   }
@@ -134,12 +135,36 @@ function skipSpace(value: string, i: number): number {
   return i;
 }
 
-function scanConfigFile(key: string, value: string): Finding[] {
-  if (!SECRET_HINT.test(value)) return [];
-  const list = new FindingList(configFileSecretDetector, key, value, true);
+interface Lists {
+  high: FindingList;
+  low: FindingList;
+}
+
+const NO_FINDINGS: { high: Finding[]; low: Finding[] } = Object.freeze({ high: [], low: [] }) as never;
+
+/** Scans once for both tiers; the last result is kept so the second detector does not scan again. */
+let lastKey: string | undefined;
+let lastValue: string | undefined;
+let lastResult = NO_FINDINGS;
+
+function scanBoth(key: string, value: string): { high: Finding[]; low: Finding[] } {
+  if (key === lastKey && value === lastValue) return lastResult;
+  const result = scanTiers(key, value);
+  lastKey = key;
+  lastValue = value;
+  lastResult = result;
+  return result;
+}
+
+function scanTiers(key: string, value: string): { high: Finding[]; low: Finding[] } {
+  if (!SECRET_HINT.test(value)) return NO_FINDINGS;
+  const lists: Lists = {
+    high: new FindingList(configFileSecretDetector, key, value, true),
+    low: new FindingList(configFileSecretLowDetector, key, value, true),
+  };
   if (isJsonShaped(value)) {
-    scanJson(value, list);
-    return list.findings;
+    scanJson(value, lists);
+    return { high: lists.high.findings, low: lists.low.findings };
   }
   // Only lines that mention a secret word can hold a secret-named setting, so the regex engine
   // finds those (a global copy of SECRET_HINT, made per call so no lastIndex state is shared)
@@ -151,16 +176,26 @@ function scanConfigFile(key: string, value: string): Finding[] {
     const newline = value.indexOf('\n', hint.index);
     const end = newline === -1 ? value.length : newline;
     parsedUpTo = end;
-    if (isSecretLine(value, start, end)) list.add(start);
-    if (list.full) break;
+    const tier = secretLineTier(value, start, end);
+    if (tier !== undefined) lists[tier].add(start);
+    if (lists.high.full && lists.low.full) break;
   }
-  return list.findings;
+  return { high: lists.high.findings, low: lists.low.findings };
 }
 
 /** The `config-file-secret` detector. */
 export const configFileSecretDetector: Detector = {
   name: 'config-file-secret',
   confidence: 'high',
-  description: 'a secret-named setting with a real-looking value inside a config file',
-  scan: scanConfigFile,
+  description: 'a secret-named setting inside a config file, with a value that has the entropy of a generated secret',
+  scan: (key, value) => scanBoth(key, value).high,
+};
+
+/** The `config-file-secret-low` detector. */
+export const configFileSecretLowDetector: Detector = {
+  name: 'config-file-secret-low',
+  confidence: 'low',
+  description:
+    'a setting inside a config file whose name suggests a secret, with a value that looks real but not generated',
+  scan: (key, value) => scanBoth(key, value).low,
 };

@@ -5,11 +5,13 @@
  * {@link scanEntry} for each `data` entry. Findings never contain the value or any part of it.
  */
 import { ShroudError } from '../errors.js';
-import { configFileSecretDetector } from './config-file.js';
+import { configFileSecretDetector, configFileSecretLowDetector } from './config-file.js';
+import { connectionStringDetector } from './connection-string.js';
 import { highEntropyDetector } from './entropy.js';
 import { jwtDetector } from './jwt.js';
+import { dropPlaceholderFindings } from './placeholder-guard.js';
 import { privateKeyDetector } from './private-key.js';
-import { secretNamedKeyDetector } from './secret-named-key.js';
+import { secretNamedKeyDetector, secretNamedKeyLowDetector } from './secret-named-key.js';
 import {
   awsAccessKeyIdDetector,
   githubTokenDetector,
@@ -36,8 +38,11 @@ const DETECTORS: readonly Detector[] = Object.freeze(
     googleApiKeyDetector,
     jwtDetector,
     urlCredentialsDetector,
+    connectionStringDetector,
     secretNamedKeyDetector,
     configFileSecretDetector,
+    secretNamedKeyLowDetector,
+    configFileSecretLowDetector,
     highEntropyDetector,
   ].map((d) => Object.freeze(d)),
 );
@@ -66,7 +71,17 @@ export function getDetector(name: string): Detector | undefined {
 export function scanEntry(key: string, value: string, names?: readonly string[]): Finding[] {
   const selected = names === undefined ? DETECTORS : resolve(names);
   const findings: Finding[] = [];
-  for (const detector of selected) findings.push(...detector.scan(key, value));
+  for (const detector of selected) for (const f of detector.scan(key, value)) findings.push(f);
+  if (findings.length === 0) return findings;
+  const kept = dropPlaceholderFindings(value, findings);
+  return explainLowFindings(kept);
+}
+
+/**
+ * Drops a low finding when a high-confidence detector already reported the same line of the
+ * same entry: the value then has a better explanation than "random-looking".
+ */
+function explainLowFindings(findings: Finding[]): Finding[] {
   const explainedLines = new Set<number | undefined>();
   for (const f of findings) if (f.confidence === 'high') explainedLines.add(f.line);
   if (explainedLines.size === 0) return findings;

@@ -1,16 +1,26 @@
 /**
- * `secret-named-key`: a ConfigMap key whose name says it holds a secret (`DB_PASSWORD`,
- * `apiKey`, `client_secret`; see secret-names.ts) with a single-line value that looks real (see
- * placeholders.ts). Multi-line values are files: the private-key and config-file-secret
- * detectors look inside them instead.
+ * `secret-named-key` (high) and `secret-named-key-low` (low): a ConfigMap key whose name says it
+ * holds a secret (`DB_PASSWORD`, `apiKey`, `client_secret`; see secret-names.ts) with a
+ * single-line value that is not a placeholder (see placeholders.ts).
+ *
+ * The value decides the tier: one with the entropy of a generated secret (`isStrongSecret`)
+ * denies; one that could be a password a person chose (`sunshine42`) only warns. A name that only
+ * suggests a credential (`MAILER_KEY`, `isKeyLikeName`) warns, and only for a strong value.
+ * Multi-line values are files: the private-key and config-file-secret detectors look inside them.
  */
-import { isRealLookingSecret } from './placeholders.js';
-import { isSecretName } from './secret-names.js';
+import { isStrongSecret, namedValueTier } from './placeholders.js';
+import { isKeyLikeName, isSecretName } from './secret-names.js';
 import type { Detector, Finding } from './types.js';
 
-function scanSecretNamedKey(key: string, value: string): Finding[] {
-  if (!isSecretName(key) || !isRealLookingSecret(value)) return [];
-  const { name, confidence, description } = secretNamedKeyDetector;
+/** The tier of one named setting: `high`, `low` or undefined (no finding). */
+export function namedSettingTier(name: string, value: string): 'high' | 'low' | undefined {
+  if (isSecretName(name)) return namedValueTier(value);
+  if (isKeyLikeName(name) && namedValueTier(value) !== undefined && isStrongSecret(value)) return 'low';
+  return undefined;
+}
+
+function finding(detector: Detector, key: string): Finding[] {
+  const { name, confidence, description } = detector;
   return [{ detector: name, confidence, key, description }];
 }
 
@@ -18,6 +28,15 @@ function scanSecretNamedKey(key: string, value: string): Finding[] {
 export const secretNamedKeyDetector: Detector = {
   name: 'secret-named-key',
   confidence: 'high',
-  description: 'the key name says it holds a secret and the value looks like a real one',
-  scan: scanSecretNamedKey,
+  description: 'the key name says it holds a secret and the value has the entropy of a generated one',
+  scan: (key, value) => (namedSettingTier(key, value) === 'high' ? finding(secretNamedKeyDetector, key) : []),
+};
+
+/** The `secret-named-key-low` detector. */
+export const secretNamedKeyLowDetector: Detector = {
+  name: 'secret-named-key-low',
+  confidence: 'low',
+  description:
+    'the key name suggests a secret and the value looks real but not generated (a chosen password, or a name without a secret word)',
+  scan: (key, value) => (namedSettingTier(key, value) === 'low' ? finding(secretNamedKeyLowDetector, key) : []),
 };

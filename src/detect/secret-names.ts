@@ -264,3 +264,32 @@ export function isSecretName(key: string): boolean {
   }
   return false;
 }
+
+/** Last words that suggest, without saying it, that a value is a credential (`MAILER_KEY`, `ALGOLIA_AUTH`). */
+const KEY_LIKE_LAST_WORDS: ReadonlySet<string> = new Set(['key', 'auth', 'license', 'licence', 'seed']);
+
+/** Words before `key` that make it an ordinary key (`cache_key`, `routing_key`) or a public one (`site_key`). */
+const ORDINARY_KEY_WORDS: ReadonlySet<string> = new Set(
+  (
+    'cache routing partition sort primary foreign idempotency lookup dedup dedupe shard hash object bucket map ' +
+    'group label annotation translation i18n message config env feature flag index row column public publishable ' +
+    'pub site host primary composite unique natural surrogate storage s3 blob file hot short cut sign'
+  ).split(' '),
+);
+
+/**
+ * True when a key name suggests a credential without a secret word: the last word is `key`,
+ * `auth`, `license` or `seed` (`MAILER_KEY`, `SEARCH_ADMIN_KEY`, `algolia.auth`), the word before
+ * it does not make it an ordinary or public key (`cache_key`, `routing_key`, `RECAPTCHA_SITE_KEY`,
+ * `public_key`), and it is not already a secret name. Such names only warn, and only for values
+ * with the entropy of a generated secret.
+ */
+export function isKeyLikeName(key: string): boolean {
+  if (key.length === 0 || key.length > MAX_KEY_LENGTH || isSecretName(key)) return false;
+  const words = keyWords(key).map(baseWord);
+  while (words.length > 0 && /^\d+$/.test(words[words.length - 1] as string)) words.pop();
+  const last = words[words.length - 1];
+  if (last === undefined || !KEY_LIKE_LAST_WORDS.has(last)) return false;
+  for (const w of words) if (ORDINARY_KEY_WORDS.has(w)) return false;
+  return true;
+}

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import { configFileSecretDetector } from '../../src/detect/config-file.js';
 import { join } from './fixtures.js';
 
-const pw = join('S3c', 'r3tPw!');
+const pw = join('Kq7', 'vR2x9Lm!');
 const lines = (value: string): (number | undefined)[] =>
   configFileSecretDetector.scan('app.conf', value).map((f) => f.line);
 

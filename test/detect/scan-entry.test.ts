@@ -14,8 +14,11 @@ const NAMES = [
   'google-api-key',
   'jwt',
   'url-credentials',
+  'connection-string',
   'secret-named-key',
   'config-file-secret',
+  'secret-named-key-low',
+  'config-file-secret-low',
   'high-entropy',
 ];
 
@@ -27,7 +30,7 @@ test('listDetectors returns every detector once, with its confidence', () => {
   );
   assert.deepEqual(
     detectors.filter((d) => d.confidence === 'low').map((d) => d.name),
-    ['high-entropy'],
+    ['secret-named-key-low', 'config-file-secret-low', 'high-entropy'],
   );
   assert.ok(Object.isFrozen(detectors));
   for (const d of detectors) assert.ok(Object.isFrozen(d), d.name);
@@ -41,7 +44,7 @@ test('getDetector finds by exact name only', () => {
 });
 
 test('scanEntry runs only the named detectors', () => {
-  const value = join('DB_PASSWORD=', 'S3cr3tPw!', '\nGH=', fake.githubToken());
+  const value = join('DB_PASSWORD=', 'Kq7vR2x9Lm!', '\nGH=', fake.githubToken());
   assert.deepEqual(
     scanEntry('app.env', value).map((f) => f.detector),
     ['github-token', 'config-file-secret'],
