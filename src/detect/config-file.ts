@@ -58,6 +58,9 @@ function settingValue(value: string, start: number, end: number): string {
 
 type Tier = 'high' | 'low' | undefined;
 
+/** SECRET_HINT, global; lastIndex is reset around every use (scans are synchronous, never nested). */
+const HINTS = new RegExp(SECRET_HINT.source, 'gi');
+
 /** Parses one line as a setting; returns the tier of a secret-named one with a real value. */
 function secretLineTier(value: string, start: number, end: number): Tier {
   let i = skipBlanks(value, start, end);
@@ -157,7 +160,9 @@ function scanBoth(key: string, value: string): { high: Finding[]; low: Finding[]
 }
 
 function scanTiers(key: string, value: string): { high: Finding[]; low: Finding[] } {
-  if (!SECRET_HINT.test(value)) return NO_FINDINGS;
+  // A setting needs a separator and a secret word in its name.
+  if (value.length < 8 || (value.indexOf('=') === -1 && value.indexOf(':') === -1) || !SECRET_HINT.test(value))
+    return NO_FINDINGS;
   const lists: Lists = {
     high: new FindingList(configFileSecretDetector, key, value, true),
     low: new FindingList(configFileSecretLowDetector, key, value, true),
@@ -167,19 +172,19 @@ function scanTiers(key: string, value: string): { high: Finding[]; low: Finding[
     return { high: lists.high.findings, low: lists.low.findings };
   }
   // Only lines that mention a secret word can hold a secret-named setting, so the regex engine
-  // finds those (a global copy of SECRET_HINT, made per call so no lastIndex state is shared)
-  // and each such line is parsed once; the other lines are never walked in JavaScript.
-  let parsedUpTo = -1;
-  for (const hint of value.matchAll(new RegExp(SECRET_HINT.source, 'gi'))) {
-    if (hint.index <= parsedUpTo) continue;
+  // finds those and each such line is parsed once; the search then resumes at the next line, so
+  // the other lines are never walked in JavaScript.
+  HINTS.lastIndex = 0;
+  for (let hint = HINTS.exec(value); hint !== null; hint = HINTS.exec(value)) {
     const start = value.lastIndexOf('\n', hint.index) + 1;
     const newline = value.indexOf('\n', hint.index);
     const end = newline === -1 ? value.length : newline;
-    parsedUpTo = end;
     const tier = secretLineTier(value, start, end);
     if (tier !== undefined) lists[tier].add(start);
-    if (lists.high.full && lists.low.full) break;
+    if ((lists.high.full && lists.low.full) || newline === -1) break;
+    HINTS.lastIndex = newline + 1;
   }
+  HINTS.lastIndex = 0;
   return { high: lists.high.findings, low: lists.low.findings };
 }
 

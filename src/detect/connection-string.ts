@@ -26,7 +26,10 @@ const MAX_PARAM = 256;
 /** How far around a password parameter other connection parameters are looked for. */
 const CONTEXT = 512;
 
-const PASSWORD_PARAM = /(?:^|[;&?\s,("'])(password|pwd|passwd|accountkey|sharedaccesskey)[ \t]*=[ \t]*/gi;
+/** Starts with the literal names, so the regex engine skips ahead quickly; the boundary before is checked in code. */
+const PASSWORD_PARAM = /(?:password|pwd|passwd|accountkey|sharedaccesskey)[ \t]*=[ \t]*/gi;
+/** Characters that may come right before a parameter name. */
+const PARAM_BOUNDARY = ';&? \t\r\n,("\'';
 const CONTEXT_PARAM =
   /(?:^|[;&?\s,("'])(?:user|username|uid|user id|userid|host|hostname|server|data source|database|dbname|initial catalog|accountname|endpoint|sharedaccesskeyname|port)[ \t]*=|LoginModule|jdbc:/i;
 const ORACLE_THIN = /jdbc:oracle:thin:([^/@\s:;"']{1,64})\/([^@\s;"']{1,256})@/g;
@@ -89,16 +92,18 @@ function scanConnectionStrings(key: string, value: string): Finding[] {
   const positions: number[] = [];
   if (value.indexOf('=') !== -1) {
     for (const m of value.matchAll(PASSWORD_PARAM)) {
-      const start = m.index + (m[0].length - m[0].trimStart().length);
-      const lineStart = Math.max(0, start - CONTEXT);
-      const around = value.slice(lineStart, Math.min(value.length, start + CONTEXT));
-      const at = start - lineStart;
-      // Another connection parameter on the same line (before or after the password).
-      const lineBefore = around.lastIndexOf('\n', at) + 1;
-      const lineAfter = around.indexOf('\n', at);
-      const line = around.slice(lineBefore, lineAfter === -1 ? around.length : lineAfter);
-      if (!CONTEXT_PARAM.test(line)) continue;
-      if (isRealPassword(paramValue(value, m.index + m[0].length))) positions.push(start);
+      const start = m.index;
+      if (start > 0 && !PARAM_BOUNDARY.includes(value[start - 1] as string)) continue;
+      if (!isRealPassword(paramValue(value, m.index + m[0].length))) continue;
+      // Another connection parameter on the same line (before or after the password), looked
+      // for within CONTEXT characters either side.
+      let lineStart = start;
+      const leftStop = Math.max(0, start - CONTEXT);
+      while (lineStart > leftStop && value.charCodeAt(lineStart - 1) !== 10) lineStart--;
+      let lineEnd = start;
+      const rightStop = Math.min(value.length, start + CONTEXT);
+      while (lineEnd < rightStop && value.charCodeAt(lineEnd) !== 10) lineEnd++;
+      if (CONTEXT_PARAM.test(value.slice(lineStart, lineEnd))) positions.push(start);
       if (positions.length >= 64) break;
     }
   }

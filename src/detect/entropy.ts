@@ -56,19 +56,6 @@ const HASH_LABELS: readonly string[] = ['h1:', 'zh:', 'sha1:', 'sha256:', 'sha38
 const MIN_ONE_CASE = 24;
 const SEALED_PREFIX = 'shroud:v1:';
 
-/** letters, digits, `+ / _ -`: the base64 and base64url alphabets without padding. */
-function isTokenChar(c: number): boolean {
-  return (
-    (c >= 48 && c <= 57) ||
-    (c >= 65 && c <= 90) ||
-    (c >= 97 && c <= 122) ||
-    c === 43 ||
-    c === 47 ||
-    c === 95 ||
-    c === 45
-  );
-}
-
 /** The entropy a token of `length` characters needs to count as random-looking. */
 export function entropyThreshold(length: number, oneCase = false): number {
   // A one-case alphabet has 36 symbols (5.2 bits at most), so its tokens land lower.
@@ -303,33 +290,77 @@ function isRandomPassword(key: string, value: string): boolean {
 const MIN_PASSWORD = 12;
 const MAX_PASSWORD = 64;
 
+/** letters, digits, `+ / _ -`: the base64 and base64url alphabets without padding. */
+function isTokenChar(c: number): boolean {
+  return (
+    (c >= 48 && c <= 57) ||
+    (c >= 65 && c <= 90) ||
+    (c >= 97 && c <= 122) ||
+    c === 43 ||
+    c === 47 ||
+    c === 95 ||
+    c === 45
+  );
+}
+
+/**
+ * Digits, found by the regex engine (native code, much faster than a JavaScript loop over every
+ * character). Every token judged contains one (isExplained rules out tokens without digits), so
+ * the scan jumps from digit to digit and walks only the token around each, once: the search
+ * resumes after that token, and a walk backwards never passes the end of the previous one.
+ * Global, so lastIndex is set before every use; scans are synchronous and never nested.
+ */
+const DIGIT = /[0-9]/g;
+
 function scanHighEntropy(key: string, value: string): Finding[] {
   if (value.length < MIN_PASSWORD) return [];
-  const list = new FindingList(highEntropyDetector, key, value);
-  if (isRandomPassword(key, value)) {
+  if (value.length <= MAX_PASSWORD + 2 && isRandomPassword(key, value)) {
+    const list = new FindingList(highEntropyDetector, key, value);
     list.add(0);
     return list.findings;
   }
-  // The next "-----END" at or after the cursor, found once and reused (see private-key.ts).
-  let nextEnd = -2;
-  let i = 0;
-  while (i < value.length && !list.full) {
-    if (!isTokenChar(value.charCodeAt(i))) {
-      i++;
+  if (value.length < MIN_TOKEN) return [];
+  let list: FindingList | undefined;
+  // PEM blocks are skipped whole: the next "-----BEGIN" after the cursor and its "-----END".
+  let pemBegin = value.indexOf('-----BEGIN');
+  let pemEnd = pemBegin === -1 ? -1 : value.indexOf('-----END', pemBegin);
+  let walked = 0; // nothing before this index is walked again
+  let from = 0;
+  while (from < value.length) {
+    DIGIT.lastIndex = from;
+    const m = DIGIT.exec(value);
+    if (m === null) break;
+    const at = m.index;
+    if (pemBegin !== -1 && at >= pemBegin) {
+      if (pemEnd === -1) break; // an unterminated block runs to the end of the value
+      if (at < pemEnd + 8) {
+        from = pemEnd + 8;
+        walked = from;
+        pemBegin = value.indexOf('-----BEGIN', from);
+        pemEnd = pemBegin === -1 ? -1 : value.indexOf('-----END', pemBegin);
+        continue;
+      }
+      pemBegin = value.indexOf('-----BEGIN', at);
+      pemEnd = pemBegin === -1 ? -1 : value.indexOf('-----END', pemBegin);
       continue;
     }
-    const start = i;
-    while (i < value.length && isTokenChar(value.charCodeAt(i))) i++;
-    if (value.charCodeAt(start) === 45 && value.startsWith('-----BEGIN', start)) {
-      if (nextEnd !== -1 && nextEnd < i) nextEnd = value.indexOf('-----END', i);
-      i = nextEnd === -1 ? value.length : nextEnd + 8;
-      continue;
-    }
+    // Walk the token around the digit: back to the end of the previous token at most, forward to
+    // its end, after which the search resumes; each character is walked at most once.
+    let start = at;
+    while (start > walked && isTokenChar(value.charCodeAt(start - 1))) start--;
+    let end = at + 1;
+    while (end < value.length && isTokenChar(value.charCodeAt(end))) end++;
+    from = end;
+    walked = end;
+    if (end - start < MIN_TOKEN) continue;
     // `=` is not a token character: it is base64 padding or the `key=value` separator, and
     // either way it ends a token.
-    if (i - start >= MIN_TOKEN) judge(key, value, start, i, list);
+    list ??= new FindingList(highEntropyDetector, key, value);
+    judge(key, value, start, end, list);
+    if (list.full) break;
   }
-  return list.findings;
+  DIGIT.lastIndex = 0;
+  return list === undefined ? [] : list.findings;
 }
 
 /** The `high-entropy` detector. */

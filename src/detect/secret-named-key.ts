@@ -8,15 +8,30 @@
  * suggests a credential (`MAILER_KEY`, `isKeyLikeName`) warns, and only for a strong value.
  * Multi-line values are files: the private-key and config-file-secret detectors look inside them.
  */
-import { isStrongSecret, namedValueTier } from './placeholders.js';
+import { isStrongSecret, MIN_SECRET_LENGTH, namedValueTier } from './placeholders.js';
 import { isKeyLikeName, isSecretName } from './secret-names.js';
 import type { Detector, Finding } from './types.js';
 
 /** The tier of one named setting: `high`, `low` or undefined (no finding). */
 export function namedSettingTier(name: string, value: string): 'high' | 'low' | undefined {
+  if (value.length < MIN_SECRET_LENGTH) return undefined;
   if (isSecretName(name)) return namedValueTier(value);
   if (isKeyLikeName(name) && namedValueTier(value) !== undefined && isStrongSecret(value)) return 'low';
   return undefined;
+}
+
+/** The last entry judged, so the low detector reuses the high one's work on the same entry. */
+let lastKey: string | undefined;
+let lastValue: string | undefined;
+let lastTier: 'high' | 'low' | undefined;
+
+function entryTier(key: string, value: string): 'high' | 'low' | undefined {
+  if (key === lastKey && value === lastValue) return lastTier;
+  const tier = namedSettingTier(key, value);
+  lastKey = key;
+  lastValue = value;
+  lastTier = tier;
+  return tier;
 }
 
 function finding(detector: Detector, key: string): Finding[] {
@@ -29,7 +44,7 @@ export const secretNamedKeyDetector: Detector = {
   name: 'secret-named-key',
   confidence: 'high',
   description: 'the key name says it holds a secret and the value has the entropy of a generated one',
-  scan: (key, value) => (namedSettingTier(key, value) === 'high' ? finding(secretNamedKeyDetector, key) : []),
+  scan: (key, value) => (entryTier(key, value) === 'high' ? finding(secretNamedKeyDetector, key) : []),
 };
 
 /** The `secret-named-key-low` detector. */
@@ -38,5 +53,5 @@ export const secretNamedKeyLowDetector: Detector = {
   confidence: 'low',
   description:
     'the key name suggests a secret and the value looks real but not generated (a chosen password, or a name without a secret word)',
-  scan: (key, value) => (namedSettingTier(key, value) === 'low' ? finding(secretNamedKeyLowDetector, key) : []),
+  scan: (key, value) => (entryTier(key, value) === 'low' ? finding(secretNamedKeyLowDetector, key) : []),
 };

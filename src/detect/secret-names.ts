@@ -234,9 +234,31 @@ export function baseWord(word: string): string {
   return stem;
 }
 
+/**
+ * Key names repeat from one admission review to the next (the same ConfigMaps are applied again
+ * and again), so both judgements are remembered per name, up to {@link NAME_CACHE_SIZE} names
+ * (then the memory starts over). Names are not secret; values are never cached here.
+ */
+const NAME_CACHE_SIZE = 4096;
+const secretNameCache = new Map<string, boolean>();
+const keyLikeNameCache = new Map<string, boolean>();
+
+function remembered(cache: Map<string, boolean>, key: string, judge: (key: string) => boolean): boolean {
+  const known = cache.get(key);
+  if (known !== undefined) return known;
+  const result = judge(key);
+  if (cache.size >= NAME_CACHE_SIZE) cache.clear();
+  cache.set(key, result);
+  return result;
+}
+
 /** True when a key name says its value is a secret (see the module comment for examples). */
 export function isSecretName(key: string): boolean {
   if (key.length === 0 || key.length > MAX_KEY_LENGTH) return false;
+  return remembered(secretNameCache, key, judgeSecretName);
+}
+
+function judgeSecretName(key: string): boolean {
   if (!SECRET_HINT.test(key)) return false;
   const words = keyWords(key);
   for (let i = 0; i < words.length; i++) words[i] = baseWord(words[i] as string);
@@ -285,7 +307,12 @@ const ORDINARY_KEY_WORDS: ReadonlySet<string> = new Set(
  * with the entropy of a generated secret.
  */
 export function isKeyLikeName(key: string): boolean {
-  if (key.length === 0 || key.length > MAX_KEY_LENGTH || isSecretName(key)) return false;
+  if (key.length === 0 || key.length > MAX_KEY_LENGTH) return false;
+  return remembered(keyLikeNameCache, key, judgeKeyLikeName);
+}
+
+function judgeKeyLikeName(key: string): boolean {
+  if (isSecretName(key)) return false;
   const words = keyWords(key).map(baseWord);
   while (words.length > 0 && /^\d+$/.test(words[words.length - 1] as string)) words.pop();
   const last = words[words.length - 1];

@@ -482,7 +482,38 @@ test('built-ins: ConfigMap messages name the key and the detector', () => {
     },
     { now: NOW },
   );
-  assert.match(r.violations[0]!.message, /^key "id_rsa" looks like a secret \(.*; detector private-key\)/);
+  assert.match(
+    r.violations[0]!.message,
+    /^key "id_rsa" \(line 1 of the value\) looks like a secret \(.*; detector private-key\)/,
+  );
+  assert.deepEqual(
+    r.violations[0]!.findings?.map((f) => [f.detector, f.line]),
+    [['private-key', 1]],
+  );
+});
+
+test('built-ins: ConfigMap messages name the line inside a multi-line value', () => {
+  const r = evaluateObject(
+    SET,
+    {
+      object: {
+        kind: 'ConfigMap',
+        metadata: { name: 'c' },
+        data: { 'app.env': `LOG_LEVEL=info\nPORT=8080\nDB_PASSWORD=Kq7vR2x9Lm!Wp4\n\nmore: ${PRIVATE_KEY}` },
+      },
+      kind: 'ConfigMap',
+      operation: 'CREATE',
+    },
+    { now: NOW },
+  );
+  assert.match(r.violations[0]!.message, /^key "app\.env" \(lines 3, 5 of the value\) looks like a secret/);
+  assert.deepEqual(
+    r.violations[0]!.findings?.map((f) => [f.detector, f.line]),
+    [
+      ['private-key', 5],
+      ['config-file-secret', 3],
+    ],
+  );
 });
 
 test('built-ins: a kind no policy matches yields no results at all', () => {
