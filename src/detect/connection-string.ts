@@ -88,7 +88,11 @@ function goDsnPositions(value: string, out: number[]): void {
   }
 }
 
+/** Something every candidate above needs; one test rejects most values. */
+const ANY_ANCHOR = /=|@tcp\(|@unix\(|Basic|auth|jdbc:oracle:thin:/;
+
 function scanConnectionStrings(key: string, value: string): Finding[] {
+  if (value.length < 8 || !ANY_ANCHOR.test(value)) return [];
   const positions: number[] = [];
   if (value.indexOf('=') !== -1) {
     for (const m of value.matchAll(PASSWORD_PARAM)) {

@@ -20,7 +20,7 @@
  * - tokens shorter than {@link MIN_TOKEN} or longer than {@link MAX_TOKEN} (binary blobs, fonts
  *   and images embedded as base64 are data, not credentials).
  */
-import { charClasses, isPlaceholder, isStrongSecret } from './placeholders.js';
+import { isPlaceholder, isStrongSecret } from './placeholders.js';
 import { isSecretName, keyWords } from './secret-names.js';
 import { FindingList, shannonEntropy, wordShare } from './text.js';
 
@@ -277,9 +277,22 @@ function hasChar(value: string, start: number, end: number, c: number): boolean 
  * one such string is judged whole here.
  */
 function isRandomPassword(key: string, value: string): boolean {
-  const v = value.trim();
-  if (v.length < MIN_PASSWORD || v.length > MAX_PASSWORD || /\s/.test(v) || charClasses(v) < 3) return false;
-  if (!/[a-z]/.test(v) || !/[A-Z]/.test(v) || v.startsWith('{') || v.startsWith('[')) return false;
+  // One pass: both cases and a digit or symbol, and no whitespace inside (surrounding blanks are trimmed).
+  let lower = false;
+  let upper = false;
+  let other = false;
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    if (c >= 97 && c <= 122) lower = true;
+    else if (c >= 65 && c <= 90) upper = true;
+    else if (c === 32 || c === 9 || c === 10 || c === 13) {
+      if (value.trim().length !== value.length) return isRandomPassword(key, value.trim());
+      return false;
+    } else other = true;
+  }
+  if (!(lower && upper && other)) return false;
+  const v = value;
+  if (v.length < MIN_PASSWORD || v.length > MAX_PASSWORD || v.startsWith('{') || v.startsWith('[')) return false;
   if (v.includes('://') || v.startsWith('/') || (key !== '' && namedAsNotSecret(key))) return false;
   for (const label of HASH_LABELS) if (startsWithIgnoreCase(v, label, 0)) return false;
   for (const prefix of HASH_PREFIXES) if (startsWithIgnoreCase(v, prefix, 0)) return false;
@@ -304,13 +317,13 @@ function isTokenChar(c: number): boolean {
 }
 
 /**
- * Digits, found by the regex engine (native code, much faster than a JavaScript loop over every
+ * Runs of digits, found by the regex engine (native code, much faster than a JavaScript loop over every
  * character). Every token judged contains one (isExplained rules out tokens without digits), so
  * the scan jumps from digit to digit and walks only the token around each, once: the search
  * resumes after that token, and a walk backwards never passes the end of the previous one.
  * Global, so lastIndex is set before every use; scans are synchronous and never nested.
  */
-const DIGIT = /[0-9]/g;
+const DIGIT = /[0-9]+/g;
 
 function scanHighEntropy(key: string, value: string): Finding[] {
   if (value.length < MIN_PASSWORD) return [];
@@ -348,7 +361,7 @@ function scanHighEntropy(key: string, value: string): Finding[] {
     // its end, after which the search resumes; each character is walked at most once.
     let start = at;
     while (start > walked && isTokenChar(value.charCodeAt(start - 1))) start--;
-    let end = at + 1;
+    let end = at + m[0].length;
     while (end < value.length && isTokenChar(value.charCodeAt(end))) end++;
     from = end;
     walked = end;
