@@ -4,7 +4,8 @@
  * Line-oriented formats are read one line at a time: `.env` and shell (`KEY=value`,
  * `export KEY=value`), Java properties (`key=value`, `key: value`), INI (`key = value`), YAML
  * (`key: value`, `- key: value`), command-line flags (`--db-password=value`) and pretty-printed
- * JSON (`"password": "value",`). A value that starts like a JSON document (`{`, or `[` followed by
+ * JSON (`"password": "value",`), XML (`<password>value</password>`, `password="value"`,
+ * `<add key="ApiKey" value="value"/>`) and space-separated pairs (`.netrc`, fluent-bit). A value that starts like a JSON document (`{`, or `[` followed by
  * a JSON value, unlike an INI `[section]`) is read as JSON instead, so that minified JSON with
  * many members on one line is covered too. A setting is reported when its name is secret-named
  * (secret-names.ts) and its value looks real (placeholders.ts); the finding carries the 1-based
@@ -68,6 +69,7 @@ function secretLineTier(value: string, start: number, end: number): Tier {
   if (value.startsWith('export ', i)) i = skipBlanks(value, i + 7, end);
   const first = value.charCodeAt(i);
   if (i >= end || first === 35 || first === 59 || first === 33 || value.startsWith('//', i)) return undefined;
+  if (first === 60) return xmlLineTier(value.slice(i, Math.min(end, i + MAX_LINE)));
   let name: string;
   if (first === 34 || first === 39) {
     const close = value.indexOf(value[i] as string, i + 1);
@@ -80,10 +82,63 @@ function secretLineTier(value: string, start: number, end: number): Tier {
     if (i === nameStart || i - nameStart > MAX_NAME) return undefined;
     name = value.slice(nameStart, i);
   }
+  const afterName = i;
   i = skipBlanks(value, i, end);
   const sep = value.charCodeAt(i);
-  if (sep !== 61 && sep !== 58) return undefined;
-  return namedSettingTier(name, settingValue(value, i + 1, end));
+  if (sep !== 61 && sep !== 58)
+    return i > afterName ? spacedLineTier(value.slice(start, Math.min(end, start + MAX_LINE))) : undefined;
+  const tier = namedSettingTier(name, settingValue(value, i + 1, end));
+  // An XML document as the value of a setting (an embedded file with its newlines escaped).
+  const valueStart = skipBlanks(value, i + 1, end);
+  const quoted = value.charCodeAt(valueStart) === 34 || value.charCodeAt(valueStart) === 39;
+  if (tier === undefined && value.charCodeAt(quoted ? valueStart + 1 : valueStart) === 60)
+    return xmlLineTier(value.slice(i + 1, Math.min(end, i + 1 + MAX_LINE)));
+  return tier;
+}
+
+const SEPARATOR = /[=: <\t]/;
+
+/** Lines longer than this are read only this far by the XML and space-separated readers. */
+const MAX_LINE = 4096;
+
+function better(a: Tier, b: Tier): Tier {
+  return a === 'high' || b === 'high' ? 'high' : (a ?? b);
+}
+
+/** `<password>v</password>`, `<add key="ApiKey" value="v"/>`, `<user password="v" …/>` (bounded patterns on one line). */
+const XML_ELEMENT = /<([A-Za-z_][\w.:-]{0,127})>([^<]{1,2048})<\/\1>/g;
+const XML_KEY_VALUE = /\b(?:key|name)="([^"]{1,128})"\s+value="([^"]{0,2048})"/g;
+const XML_ATTRIBUTE = /\s([A-Za-z_][\w.:-]{0,63})="([^"]{0,2048})"/g;
+
+/**
+ * XML config lines: Maven `settings.xml` and Tomcat users (`<password>…</password>`,
+ * `password="…"` attributes), .NET `appSettings` (`<add key="ApiKey" value="…"/>`).
+ */
+function xmlLineTier(line: string): Tier {
+  let tier: Tier;
+  for (const m of line.matchAll(XML_ELEMENT)) tier = better(tier, namedSettingTier(m[1] as string, m[2] as string));
+  for (const m of line.matchAll(XML_KEY_VALUE)) tier = better(tier, namedSettingTier(m[1] as string, m[2] as string));
+  for (const m of line.matchAll(XML_ATTRIBUTE)) tier = better(tier, namedSettingTier(m[1] as string, m[2] as string));
+  return tier;
+}
+
+/**
+ * Settings separated by spaces only: `.netrc` (`machine h login u password p`, or
+ * `password p` on its own line), fluent-bit (`HTTP_Passwd p`). Read only when the line is an
+ * even number (at most 16) of words, as name-value pairs are, and a value of letters only is
+ * taken for a word of a sentence (`token rotation happens weekly`).
+ */
+function spacedLineTier(line: string): Tier {
+  const words = line.trim().split(/[ \t]+/);
+  if (words.length % 2 !== 0 || words.length > 16) return undefined;
+  let tier: Tier;
+  for (let w = 0; w < words.length; w += 2) {
+    const setting = words[w + 1] as string;
+    // Without `=` or `:` the syntax proves little: a value of letters only is a word of a sentence.
+    if (/^[A-Za-z]+$/.test(setting)) continue;
+    tier = better(tier, namedSettingTier(words[w] as string, setting));
+  }
+  return tier;
 }
 
 /** Reads a JSON string starting at the quote at `start`; returns the index after its closing quote. */
@@ -161,8 +216,8 @@ function scanBoth(key: string, value: string): { high: Finding[]; low: Finding[]
 
 function scanTiers(key: string, value: string): { high: Finding[]; low: Finding[] } {
   // A setting needs a separator and a secret word in its name.
-  if (value.length < 8 || (value.indexOf('=') === -1 && value.indexOf(':') === -1) || !SECRET_HINT.test(value))
-    return NO_FINDINGS;
+  // A setting needs a separator (`=`, `:`, a space, or XML's `<`) and a secret word in its name.
+  if (value.length < 8 || !SEPARATOR.test(value) || !SECRET_HINT.test(value)) return NO_FINDINGS;
   const lists: Lists = {
     high: new FindingList(configFileSecretDetector, key, value, true),
     low: new FindingList(configFileSecretLowDetector, key, value, true),

@@ -128,3 +128,38 @@ test('config-file-secret does not flag configs without secrets', async (t) => {
   ];
   for (const c of cases) await t.test(c.name, () => assert.deepEqual(lines(c.value), []));
 });
+
+test('config-file-secret reads XML and space-separated settings', async (t) => {
+  const strong = join('Kq7vR2x9', 'Lm!Wp4Zs');
+  const cases = [
+    {
+      name: 'maven server password',
+      value: join('<server>\n  <id>a</id>\n  <password>', strong, '</password>\n</server>'),
+      lines: [3],
+    },
+    {
+      name: '.NET appSettings',
+      value: join('<appSettings>\n  <add key="ApiKey" value="', strong, '" />\n</appSettings>'),
+      lines: [2],
+    },
+    { name: 'password attribute', value: join('<user username="m" password="', strong, '" roles="r"/>'), lines: [1] },
+    {
+      name: 'XML as an escaped setting value',
+      value: join('a=1\nfile="<x><token>', strong, '</token></x>"'),
+      lines: [2],
+    },
+    { name: '.netrc on one line', value: join('machine h login u password ', strong), lines: [1] },
+    { name: '.netrc over lines', value: join('machine h\n  login u\n  password ', strong, '\n'), lines: [3] },
+    { name: 'fluent-bit', value: join('[OUTPUT]\n    HTTP_User  u\n    HTTP_Passwd  ', strong, '\n'), lines: [3] },
+    { name: 'placeholder element', value: '<password>${env.MAVEN_PASSWORD}</password>', lines: [] },
+    { name: 'sentence of word pairs', value: 'token rotation happens weekly\nsecret storage is vault', lines: [] },
+    { name: 'odd number of words', value: join('the password ', strong), lines: [] },
+  ];
+  for (const c of cases)
+    await t.test(c.name, () =>
+      assert.deepEqual(
+        configFileSecretDetector.scan('f', c.value).map((f) => f.line),
+        c.lines,
+      ),
+    );
+});

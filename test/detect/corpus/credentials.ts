@@ -259,6 +259,42 @@ add(
   `NODE_ENV=production\nSTRIPE_WEBHOOK_SECRET=${g.string(BASE62, 32)}\nPORT=8080\n`,
   'synthetic',
 );
+add(
+  'netrc',
+  '.netrc',
+  `machine api.example.com\n  login deploy-bot\n  password ${g.string(BASE62, 24)}\n`,
+  'GNU inetutils docs: the .netrc file',
+);
+add(
+  'netrc one line',
+  'netrc',
+  `machine git.example.com login ci password ${pw()}`,
+  'GNU inetutils docs: the .netrc file',
+);
+add(
+  'maven settings',
+  'settings.xml',
+  `<settings>\n  <servers>\n    <server>\n      <id>internal</id>\n      <username>deployer</username>\n      <password>${pw()}</password>\n    </server>\n  </servers>\n</settings>\n`,
+  'Maven docs: settings reference, servers',
+);
+add(
+  'dotnet appsettings xml',
+  'Web.config',
+  `<configuration>\n  <appSettings>\n    <add key="StorageApiKey" value="${g.string(BASE62, 32)}" />\n  </appSettings>\n</configuration>\n`,
+  'Microsoft docs: appSettings element',
+);
+add(
+  'tomcat users',
+  'tomcat-users.xml',
+  `<tomcat-users>\n  <user username="manager" password="${pw()}" roles="manager-gui"/>\n</tomcat-users>\n`,
+  'Apache Tomcat docs: tomcat-users.xml',
+);
+add(
+  'fluent-bit spaced',
+  'fluent-bit.conf',
+  `[OUTPUT]\n    Name  http\n    HTTP_User  shipper\n    HTTP_Passwd  ${pw()}\n`,
+  'Fluent Bit docs: http output',
+);
 add('upper base32 seed', 'totp_secret', g.string(`${UPPER}234567`, 32), 'RFC 6238 (base32 shared secret)');
 
 export const CASES: readonly CorpusCase[] = cases;

@@ -393,6 +393,35 @@ add(
   'spring.datasource.password=${SPRING_DATASOURCE_PASSWORD}\napp.jwt.secret=<set-in-vault>\nserver.port=8080\n',
 );
 
+// XML and space-separated settings with stand-ins, and prose that mentions secrets.
+add(
+  'maven settings placeholder',
+  'settings.xml',
+  '<server>\n  <id>internal</id>\n  <password>${env.MAVEN_PASSWORD}</password>\n</server>\n',
+);
+add(
+  'appsettings empty',
+  'Web.config',
+  '<appSettings>\n  <add key="ApiKey" value="" />\n  <add key="Theme" value="dark" />\n</appSettings>\n',
+);
+add(
+  'tomcat users example',
+  'tomcat-users.xml',
+  '<user username="tomcat" password="<must-be-changed>" roles="tomcat"/>\n',
+);
+add('netrc placeholder', '.netrc', 'machine api.example.com login bot password YOUR_TOKEN_HERE\n');
+add(
+  'prose about passwords',
+  'HELP_TEXT',
+  'Your password must be at least twelve characters long.\nForgot your password? Reset it here.\n',
+);
+add('prose pairs', 'notes.txt', 'token rotation happens weekly\nsecret storage is in vault\n');
+add(
+  'xml with token endpoint',
+  'oauth.xml',
+  '<oauth>\n  <tokenEndpoint>https://auth.example.com/token</tokenEndpoint>\n  <clientId>orders-web</clientId>\n</oauth>\n',
+);
+
 function hashUuid(seed: string): string {
   const h = hash('sha256', seed).toString('hex');
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-a${h.slice(17, 20)}-${h.slice(20, 32)}`;
