@@ -85,9 +85,13 @@ function secretLineTier(value: string, start: number, end: number): Tier {
   const afterName = i;
   i = skipBlanks(value, i, end);
   const sep = value.charCodeAt(i);
-  if (sep !== 61 && sep !== 58)
-    return i > afterName ? spacedLineTier(value.slice(start, Math.min(end, start + MAX_LINE))) : undefined;
-  const tier = namedSettingTier(name, settingValue(value, i + 1, end));
+  if (sep !== 61 && sep !== 58) {
+    const line = value.slice(start, Math.min(end, start + MAX_LINE));
+    return i > afterName ? spacedLineTier(line) : quotedPairTier(line);
+  }
+  // `=>` (PHP and Perl arrays) separates like `=`.
+  const valueFrom = sep === 61 && value.charCodeAt(i + 1) === 62 ? i + 2 : i + 1;
+  const tier = namedSettingTier(name, settingValue(value, valueFrom, end));
   // An XML document as the value of a setting (an embedded file with its newlines escaped).
   const valueStart = skipBlanks(value, i + 1, end);
   const quoted = value.charCodeAt(valueStart) === 34 || value.charCodeAt(valueStart) === 39;
@@ -119,6 +123,15 @@ function xmlLineTier(line: string): Tier {
   for (const m of line.matchAll(XML_ELEMENT)) tier = better(tier, namedSettingTier(m[1] as string, m[2] as string));
   for (const m of line.matchAll(XML_KEY_VALUE)) tier = better(tier, namedSettingTier(m[1] as string, m[2] as string));
   for (const m of line.matchAll(XML_ATTRIBUTE)) tier = better(tier, namedSettingTier(m[1] as string, m[2] as string));
+  return tier;
+}
+
+/** `'name' => 'value'` (PHP arrays), `define('NAME', 'value')` (PHP), `("name", "value")` calls. */
+const QUOTED_PAIR = /(['"])([\w.-]{1,128})\1\s*(?:=>|,)\s*(['"])([^'"]{0,2048})\3/g;
+
+function quotedPairTier(line: string): Tier {
+  let tier: Tier;
+  for (const m of line.matchAll(QUOTED_PAIR)) tier = better(tier, namedSettingTier(m[2] as string, m[4] as string));
   return tier;
 }
 

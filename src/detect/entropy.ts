@@ -49,9 +49,28 @@ const SSH_PUBLIC_KEY_BLOBS: readonly string[] = [
   'age1',
 ];
 /** Subresource Integrity, npm, Nix and similar `algorithm-base64` hashes. */
-const HASH_PREFIXES: readonly string[] = ['sha1-', 'sha256-', 'sha384-', 'sha512-', 'md5-', 'sha224-', 'blake2b-'];
+const HASH_PREFIXES: readonly string[] = [
+  'sha1-',
+  'sha256-',
+  'sha384-',
+  'sha512-',
+  'md5-',
+  'sha224-',
+  'blake2b-',
+  'nonce-', // a CSP nonce: public in every page it protects
+];
 /** Labels right before a hash: go.sum and Terraform `h1:`/`zh:`, `sha256:`, ssh fingerprints, jasypt `ENC(`. */
-const HASH_LABELS: readonly string[] = ['h1:', 'zh:', 'sha1:', 'sha256:', 'sha384:', 'sha512:', 'md5:', 'enc('];
+const HASH_LABELS: readonly string[] = [
+  'h1:',
+  'zh:',
+  'sha1:',
+  'sha256:',
+  'sha384:',
+  'sha512:',
+  'md5:',
+  'enc(',
+  'base64,', // the payload of a data: URI (an image, a font)
+];
 /** Shortest one-case token judged (see isExplained). */
 const MIN_ONE_CASE = 24;
 const SEALED_PREFIX = 'shroud:v1:';
@@ -226,10 +245,22 @@ function isBase64OfText(value: string, start: number, end: number): boolean {
 }
 const UTF8 = new TextDecoder('utf-8', { fatal: true });
 
+/** Whether the value being scanned has one line, found once per scan (not once per token). */
+let singleLineOf: string | undefined;
+let singleLine = false;
+function isSingleLine(value: string): boolean {
+  if (singleLineOf !== value) {
+    singleLine = value.indexOf('\n') === -1;
+    singleLineOf = value;
+  }
+  return singleLine;
+}
+
 /** Explanations that need the context of the token (run only for tokens that look random). */
 function isExplainedByContext(key: string, value: string, start: number, end: number): boolean {
   if (precededBy(value, start, HASH_LABELS)) return true;
-  const name = start === 0 ? key : nameBefore(value, start);
+  // The setting the token is the value of; for a one-line value without one, the ConfigMap key.
+  const name = start === 0 ? key : (nameBefore(value, start) ?? (isSingleLine(value) ? key : undefined));
   if (insideUrl(value, start)) return name === undefined || !isSecretParameter(name);
   if (name !== undefined && namedAsNotSecret(name)) return true;
   return isBase64OfText(value, start, end);
@@ -373,6 +404,7 @@ function scanHighEntropy(key: string, value: string): Finding[] {
     if (list.full) break;
   }
   DIGIT.lastIndex = 0;
+  singleLineOf = undefined;
   return list === undefined ? [] : list.findings;
 }
 

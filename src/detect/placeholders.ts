@@ -438,7 +438,8 @@ export function isStrongSecret(value: string): boolean {
     // Word runs say nothing about one-case text; separators and the share of digits do.
     if (/[-_.]/.test(v) || v.length < MIN_STRONG_ONE_CASE) return false;
     const digits = v.replace(/\D/g, '').length;
-    if (digits < v.length * 0.1 || digits > v.length * 0.6) return false;
+    // Random base36 has ~28% digits, random hex ~62%; words with a number have few.
+    if (digits < v.length * 0.1 || digits > v.length * 0.8) return false;
   } else if (wordShare(v) >= 0.5) return false;
   return shannonEntropy(v) >= Math.min(STRONG_ENTROPY_CAP, Math.log2(v.length) - 0.9);
 }

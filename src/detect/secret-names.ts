@@ -266,6 +266,8 @@ function judgeSecretName(key: string): boolean {
   while (words.length > 0 && /^\d+$/.test(words[words.length - 1] as string)) words.pop();
   const last = words[words.length - 1];
   if (last === undefined) return false;
+  // Public by design: `MAPBOX_PUBLIC_TOKEN`, `publishable_key`, `public-key`.
+  for (const w of words) if (w === 'public' || w === 'publishable') return false;
   // `secret_key`, `api_key` and `private_key` end in "key" yet hold the secret.
   if (
     isMetadataWord(last) &&

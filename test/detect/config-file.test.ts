@@ -163,3 +163,20 @@ test('config-file-secret reads XML and space-separated settings', async (t) => {
       ),
     );
 });
+
+test('config-file-secret reads PHP settings', async (t) => {
+  const strong = join('Kq7vR2x9', 'Lm!Wp4Zs');
+  const cases = [
+    { name: 'define()', value: join("<?php\ndefine( 'DB_PASSWORD', '", strong, "' );\n"), lines: [2] },
+    { name: 'array member', value: join("return [\n    'password' => '", strong, "',\n];\n"), lines: [2] },
+    { name: 'placeholder in define()', value: "define('DB_PASSWORD', 'password_here');", lines: [] },
+    { name: 'other define()', value: "define('WP_DEBUG', 'Kq7vR2x9Lm!Wp4Zs');", lines: [] },
+  ];
+  for (const c of cases)
+    await t.test(c.name, () =>
+      assert.deepEqual(
+        configFileSecretDetector.scan('f', c.value).map((f) => f.line),
+        c.lines,
+      ),
+    );
+});
