@@ -259,6 +259,7 @@ function scanTiers(key: string, value: string): { high: Finding[]; low: Finding[
 /** The `config-file-secret` detector. */
 export const configFileSecretDetector: Detector = {
   name: 'config-file-secret',
+  minLength: 8, // a name, a separator and a 6-character value
   confidence: 'high',
   description: 'a secret-named setting inside a config file, with a value that has the entropy of a generated secret',
   scan: (key, value) => scanBoth(key, value).high,
@@ -267,6 +268,7 @@ export const configFileSecretDetector: Detector = {
 /** The `config-file-secret-low` detector. */
 export const configFileSecretLowDetector: Detector = {
   name: 'config-file-secret-low',
+  minLength: 8, // as config-file-secret
   confidence: 'low',
   description:
     'a setting inside a config file whose name suggests a secret, with a value that looks real but not generated',

@@ -133,6 +133,7 @@ function scanConnectionStrings(key: string, value: string): Finding[] {
 /** The `connection-string` detector. */
 export const connectionStringDetector: Detector = {
   name: 'connection-string',
+  minLength: 8, // pwd=x;u= and the shortest other forms
   confidence: 'high',
   description:
     'a password in a connection string (JDBC, ODBC/ADO.NET, libpq, JAAS, Azure, Go DSN) or an HTTP Basic / Docker auth credential',

@@ -411,6 +411,7 @@ function scanHighEntropy(key: string, value: string): Finding[] {
 /** The `high-entropy` detector. */
 export const highEntropyDetector: Detector = {
   name: 'high-entropy',
+  minLength: 12, // the shortest whole-value password
   confidence: 'low',
   description: 'a long random-looking string that may be a secret (no known format matched)',
   scan: scanHighEntropy,

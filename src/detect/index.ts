@@ -72,7 +72,9 @@ export function scanEntry(key: string, value: string, names?: readonly string[])
   const selected = names === undefined ? DETECTORS : resolve(names);
   const findings: Finding[] = [];
   for (let d = 0; d < selected.length; d++) {
-    const found = (selected[d] as Detector).scan(key, value);
+    const detector = selected[d] as Detector;
+    if (detector.minLength !== undefined && value.length < detector.minLength) continue;
+    const found = detector.scan(key, value);
     for (let i = 0; i < found.length; i++) findings.push(found[i] as Finding);
   }
   if (findings.length === 0) return findings;
@@ -91,7 +93,19 @@ function explainLowFindings(findings: Finding[]): Finding[] {
   return findings.filter((f) => f.confidence === 'high' || !explainedLines.has(f.line));
 }
 
+/** Resolved lists per names array: policy conditions pass the same array for every entry. */
+const RESOLVED = new WeakMap<readonly string[], Detector[]>();
+
 function resolve(names: readonly string[]): Detector[] {
+  const known = RESOLVED.get(names);
+  if (known !== undefined) return known;
+  const selected = resolveNames(names);
+  // Only frozen arrays are remembered: a caller could change any other one after this call.
+  if (Object.isFrozen(names)) RESOLVED.set(names, selected);
+  return selected;
+}
+
+function resolveNames(names: readonly string[]): Detector[] {
   const selected: Detector[] = [];
   for (const name of new Set(names)) {
     const detector = BY_NAME.get(name);

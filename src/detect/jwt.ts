@@ -58,6 +58,7 @@ function scanJwts(key: string, value: string): Finding[] {
 /** The `jwt` detector. */
 export const jwtDetector: Detector = {
   name: 'jwt',
+  minLength: 24, // eyJ + a header, two dots, a payload and a 16-character signature
   confidence: 'high',
   description: 'a signed JSON Web Token (a bearer credential until it expires)',
   scan: scanJwts,

@@ -42,6 +42,7 @@ function finding(detector: Detector, key: string): Finding[] {
 /** The `secret-named-key` detector. */
 export const secretNamedKeyDetector: Detector = {
   name: 'secret-named-key',
+  minLength: 6, // MIN_SECRET_LENGTH
   confidence: 'high',
   description: 'the key name says it holds a secret and the value has the entropy of a generated one',
   scan: (key, value) => (entryTier(key, value) === 'high' ? finding(secretNamedKeyDetector, key) : []),
@@ -50,6 +51,7 @@ export const secretNamedKeyDetector: Detector = {
 /** The `secret-named-key-low` detector. */
 export const secretNamedKeyLowDetector: Detector = {
   name: 'secret-named-key-low',
+  minLength: 6, // MIN_SECRET_LENGTH
   confidence: 'low',
   description:
     'the key name suggests a secret and the value looks real but not generated (a chosen password, or a name without a secret word)',

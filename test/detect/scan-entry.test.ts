@@ -248,3 +248,17 @@ test('pathological inputs of 100 KB finish with bounded findings', async (t) => 
     });
   }
 });
+
+test('a detector finds nothing in values shorter than its minLength (so scanEntry may skip it)', async (t) => {
+  const { shapes } = await import('./adversarial-work.js');
+  const texts = [...shapes().map((s) => s.text), 'pwd=Kq7vR2x9;user=u', 'a://u:Kq7@h', 'Kq7vR2x9Lm!Wp4', 'pw=Kq7vR2x9'];
+  for (const d of listDetectors()) {
+    if (d.minLength === undefined) continue;
+    await t.test(d.name, () => {
+      for (const text of texts)
+        for (let n = 1; n < (d.minLength as number) && n <= text.length; n++)
+          for (const key of ['data', 'DB_PASSWORD'])
+            assert.deepEqual(d.scan(key, text.slice(0, n)), [], `${d.name} on ${n} characters`);
+    });
+  }
+});
