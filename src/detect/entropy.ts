@@ -238,6 +238,8 @@ function isBase64OfText(value: string, start: number, end: number): boolean {
   } catch {
     return false;
   }
+  // PEM text (a certificate or public key; private keys are the private-key detector's).
+  if (text.startsWith('-----BEGIN ')) return true;
   // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters mean binary data
   if (/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f\ufffd]/.test(text)) return false;
   const spaces = text.match(/[\s{}":,]/g)?.length ?? 0;

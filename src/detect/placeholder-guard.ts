@@ -1,6 +1,6 @@
 /**
- * The last word on placeholders: a high-confidence finding whose setting value is a stand-in is
- * dropped, whichever detector made it. Token-format detectors match on shape (`AKIA` and 16
+ * The last word on placeholders: a finding whose setting value is a stand-in is dropped,
+ * whichever detector made it (placeholders are never denied, nor warned about). Token-format detectors match on shape (`AKIA` and 16
  * characters), and documentation example keys have the right shape (`AKIA…EXAMPLE`); the rule
  * "placeholders are never denied" is kept here once instead of in every detector.
  *
@@ -44,12 +44,11 @@ function linesOf(value: string, wanted: ReadonlySet<number>): Map<number, string
 /** Lines are cut here before judging: a longer one is no bare token anyway. */
 const MAX_LINE = 1024;
 
-/** Drops high findings that point at a placeholder token (see the module comment). */
+/** Drops findings, high or low, that point at a placeholder token (see the module comment). */
 export function dropPlaceholderFindings(value: string, findings: Finding[]): Finding[] {
   const wanted = new Set<number>();
   let whole = false;
   for (const f of findings) {
-    if (f.confidence !== 'high') continue;
     if (f.line === undefined) whole = true;
     else wanted.add(f.line);
   }
@@ -59,9 +58,7 @@ export function dropPlaceholderFindings(value: string, findings: Finding[]): Fin
   const placeholderLines = new Set<number>();
   for (const [line, text] of lines) if (isPlaceholderToken(guardedText(text, true))) placeholderLines.add(line);
   if (!wholeIsPlaceholder && placeholderLines.size === 0) return findings;
-  return findings.filter(
-    (f) => f.confidence !== 'high' || !(f.line === undefined ? wholeIsPlaceholder : placeholderLines.has(f.line)),
-  );
+  return findings.filter((f) => !(f.line === undefined ? wholeIsPlaceholder : placeholderLines.has(f.line)));
 }
 
 function isPlaceholderToken(text: string | undefined): boolean {

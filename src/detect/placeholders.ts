@@ -7,6 +7,7 @@
  * are anchored and have no nested quantifiers, so each test is linear in that bound.
  */
 
+import { isRecord } from '../util/is-record.js';
 import { shannonEntropy, wordShare } from './text.js';
 
 /** Candidates longer than this are never placeholders (templates and stand-ins are short). */
@@ -340,11 +341,42 @@ export function isTrivial(value: string): boolean {
 }
 
 /**
+ * True when a JWT payload segment (base64url JSON) has only stand-in claims: every string claim
+ * (and `sub`, also as a number) is a placeholder (`"sub": "1234567890"`, `"name": "John Doe"`,
+ * `"iss": "https://example.com"`). Documentation example tokens look like that; real ones carry
+ * ids, e-mail addresses and host names. Payloads that are not JSON objects, or have fewer than
+ * two string claims, are not examples.
+ */
+export function hasExampleClaims(segment: string): boolean {
+  let payload: unknown;
+  try {
+    payload = JSON.parse(Buffer.from(segment, 'base64url').toString('utf8'));
+  } catch {
+    return false;
+  }
+  if (!isRecord(payload)) return false;
+  let claims = 0;
+  for (const [name, claim] of Object.entries(payload)) {
+    const text =
+      typeof claim === 'string' ? claim : name === 'sub' && typeof claim === 'number' ? String(claim) : undefined;
+    if (text === undefined) continue;
+    claims++;
+    if (!isPlaceholder(text) && !isPlaceholder(text.replace(/^https?:\/\//, ''))) return false;
+  }
+  // One stand-in-looking claim (`"sub": "user-1"`) may be a real, simple id; two or more are an example.
+  return claims >= 2;
+}
+
+/** A whole value that is a signed JWT (three base64url segments, the first `eyJ`). */
+const JWT_SHAPE = /^eyJ[A-Za-z0-9_-]*\.([A-Za-z0-9_-]+)\.[A-Za-z0-9_-]*$/;
+
+/**
  * True when `value` is a stand-in rather than a secret: empty, a template or reference
  * (`${VAR}`, `$(VAR)`, `{{ .Values.x }}`, `<password>`, `ENC(...)`, `vault:...`), a sealed
  * Shroud value, a mask (`xxx`, `***`), a conventional placeholder word (`changeme`,
  * `REPLACE_ME`, `your-token-here`), a value with a placeholder fragment (`a-fake-api-key`,
- * `...EXAMPLE`), a made-up value ({@link isMadeUp}) or a trivial one ({@link isTrivial}).
+ * `...EXAMPLE`), a made-up value ({@link isMadeUp}), a trivial one ({@link isTrivial}) or a
+ * JWT whose claims are all stand-ins ({@link hasExampleClaims}).
  */
 export function isPlaceholder(value: string): boolean {
   const v = value.trim();
@@ -359,7 +391,10 @@ export function isPlaceholder(value: string): boolean {
   for (const prefix of PLACEHOLDER_PREFIXES) if (c.startsWith(prefix)) return true;
   if (c.endsWith('here') && c.length <= 40) return true;
   for (const fragment of PLACEHOLDER_FRAGMENTS) if (c.includes(fragment)) return true;
-  return isMadeUp(v) || isTrivial(v);
+  if (isMadeUp(v) || isTrivial(v)) return true;
+  // A documentation example token (jwt.io's "John Doe"): claims that are all stand-ins.
+  const jwt = v.startsWith('eyJ') ? JWT_SHAPE.exec(v) : null;
+  return jwt !== null && hasExampleClaims(jwt[1] as string);
 }
 
 /** Strips one pair of matching surrounding quotes. */

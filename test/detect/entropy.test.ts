@@ -86,6 +86,10 @@ test('high-entropy does not flag what has another explanation', async (t) => {
     { name: 'value of an id setting', value: join('request_id: ', base62(32, 26)) },
     { name: 'public JWK member', value: join('{"kty":"EC","x":"', base62(43, 27), '"}') },
     { name: 'ULID', value: '01J9ZK3M8Q4W7X2V5B6N0R1T3Y' },
+    {
+      name: 'base64 of a PEM public key',
+      value: Buffer.from(generatedPublicKeys()[0]?.pem ?? '').toString('base64'),
+    },
     { name: 'CSP nonce', value: join("script-src 'nonce-", base64(22, 28), "=='") },
     { name: 'data URI', value: join('data:image/png;base64,', base64(200, 29)) },
     { name: 'regular expression', value: '^[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+$' },

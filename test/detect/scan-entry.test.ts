@@ -262,3 +262,20 @@ test('a detector finds nothing in values shorter than its minLength (so scanEntr
     });
   }
 });
+
+test('scanEntry drops findings, high or low, that point at a placeholder token', async (t) => {
+  const exampleJwt = join(
+    Buffer.from('{"alg":"HS256"}').toString('base64url'),
+    '.',
+    Buffer.from('{"sub":"1234567890","name":"John Doe"}').toString('base64url'),
+    '.',
+    base62(43, 41),
+  );
+  const cases = [
+    { name: 'documentation JWT under a secret name', key: 'token', value: exampleJwt },
+    { name: 'documentation JWT under a neutral name', key: 'value1', value: exampleJwt },
+    { name: 'documentation JWT on a line of a file', key: 'app.env', value: join('A=1\nTOKEN=', exampleJwt, '\n') },
+    { name: 'AWS documentation key id', key: 'value1', value: join('AKIAIOSFODNN7', 'EXAMPLE') },
+  ];
+  for (const c of cases) await t.test(c.name, () => assert.deepEqual(scanEntry(c.key, c.value), []));
+});

@@ -422,6 +422,26 @@ add(
   '<oauth>\n  <tokenEndpoint>https://auth.example.com/token</tokenEndpoint>\n  <clientId>orders-web</clientId>\n</oauth>\n',
 );
 
+// Documentation-style JWTs (claims that are all stand-ins) and a public key, base64-encoded.
+const docJwt = (payload: object): string =>
+  [
+    Buffer.from(JSON.stringify({ alg: 'HS256', typ: 'JWT' })).toString('base64url'),
+    Buffer.from(JSON.stringify(payload)).toString('base64url'),
+    g.bytes(32).toString('base64url'),
+  ].join('.');
+add(
+  'documentation jwt',
+  'AUTH_TOKEN',
+  docJwt({ sub: '1234567890', name: 'John Doe', iat: 1516239022 }),
+  'RFC 7519 style example',
+);
+add('example issuer jwt', 'id_token', docJwt({ iss: 'https://example.com', sub: 'test-user' }));
+add(
+  'base64 public key',
+  'jwt.pub.b64',
+  Buffer.from(publicKey.export({ type: 'spki', format: 'pem' }) as string).toString('base64'),
+);
+
 function hashUuid(seed: string): string {
   const h = hash('sha256', seed).toString('hex');
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-a${h.slice(17, 20)}-${h.slice(20, 32)}`;
