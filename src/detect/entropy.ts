@@ -20,7 +20,7 @@
  * - tokens shorter than {@link MIN_TOKEN} or longer than {@link MAX_TOKEN} (binary blobs, fonts
  *   and images embedded as base64 are data, not credentials).
  */
-import { isPlaceholder, isStrongSecret } from './placeholders.js';
+import { isPlaceholder, isStrongSecret, PASSWORD_HASH } from './placeholders.js';
 import { isSecretName, keyWords } from './secret-names.js';
 import { FindingList, shannonEntropy, wordShare } from './text.js';
 
@@ -70,6 +70,10 @@ const HASH_LABELS: readonly string[] = [
   'md5:',
   'enc(',
   'base64,', // the payload of a data: URI (an image, a font)
+  '{ssha}', // LDAP password hashes
+  '{sha}',
+  '{ssha256}',
+  '{ssha512}',
 ];
 /** Shortest one-case token judged (see isExplained). */
 const MIN_ONE_CASE = 24;
@@ -247,6 +251,29 @@ function isBase64OfText(value: string, start: number, end: number): boolean {
 }
 const UTF8 = new TextDecoder('utf-8', { fatal: true });
 
+/**
+ * True when the token is part of a password hash (`$2b$12$…`, `user:$apr1$…`, `{SSHA}…`): the
+ * text from the start of the word it belongs to (at most 128 characters back) is one.
+ */
+function inPasswordHash(value: string, start: number, end: number): boolean {
+  let from = start;
+  const stop = Math.max(0, start - 128);
+  while (from > stop && !WORD_BREAKS.includes(value[from - 1] as string)) from--;
+  return PASSWORD_HASH.test(value.slice(from, end));
+}
+const WORD_BREAKS = ' \t\r\n"\'=,';
+
+/** True when the token sits inside a SOPS `ENC[AES256_GCM,data:…,iv:…,tag:…]` value on its line. */
+function inSopsValue(value: string, start: number): boolean {
+  const stop = Math.max(0, start - 4096);
+  for (let i = start - 1; i >= stop; i--) {
+    const c = value.charCodeAt(i);
+    if (c === 10 || c === 93) return false; // a newline or a `]` closes first
+    if (c === 91 && value.startsWith('ENC', i - 3)) return true;
+  }
+  return false;
+}
+
 /** Whether the value being scanned has one line, found once per scan (not once per token). */
 let singleLineOf: string | undefined;
 let singleLine = false;
@@ -261,6 +288,7 @@ function isSingleLine(value: string): boolean {
 /** Explanations that need the context of the token (run only for tokens that look random). */
 function isExplainedByContext(key: string, value: string, start: number, end: number): boolean {
   if (precededBy(value, start, HASH_LABELS)) return true;
+  if (inPasswordHash(value, start, end) || inSopsValue(value, start)) return true;
   // The setting the token is the value of; for a one-line value without one, the ConfigMap key.
   const name = start === 0 ? key : (nameBefore(value, start) ?? (isSingleLine(value) ? key : undefined));
   if (insideUrl(value, start)) return name === undefined || !isSecretParameter(name);
@@ -331,7 +359,7 @@ function isRandomPassword(key: string, value: string): boolean {
   for (const prefix of HASH_PREFIXES) if (startsWithIgnoreCase(v, prefix, 0)) return false;
   // Regular expressions (`^[A-Za-z0-9._%+-]+@...$`) mix every class too.
   if (/^\^|\$$|\[[^\]]*[A-Za-z0-9]-[A-Za-z0-9][^\]]*\]/.test(v)) return false;
-  return isStrongSecret(v) && !isPlaceholder(v) && !isBase64OfText(v, 0, v.length);
+  return isStrongSecret(v) && !isPlaceholder(v) && !PASSWORD_HASH.test(v) && !isBase64OfText(v, 0, v.length);
 }
 const MIN_PASSWORD = 12;
 const MAX_PASSWORD = 64;

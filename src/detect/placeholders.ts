@@ -33,6 +33,8 @@ const TEMPLATE_PATTERNS: readonly RegExp[] = [
   /^@[A-Za-z0-9_.-]+@$/, // @db.password@: Maven resource filtering
   /^%\([A-Za-z0-9_]*\)s$|^%s$/, // printf-style
   /^ENC\([\s\S]*\)$/, // ENC(...): jasypt ciphertext, not plaintext
+  /^ENC\[[A-Z0-9_]+,data:[\s\S]*\]$/, // ENC[AES256_GCM,data:...]: SOPS ciphertext
+  /^(?:!vault\b|\$ANSIBLE_VAULT;)/, // Ansible Vault ciphertext
   /^shroud:v1:[A-Za-z0-9_-]*=*$/, // a Shroud sealed value (base64url, padding tolerated)
   /^(?:vault|arn|ref\+[a-z0-9]+|secretref|awssm|gcpsm|azkv|op):/i, // secret-manager references
 ];
@@ -163,6 +165,14 @@ const ORDINARY_WORDS: ReadonlySet<string> = new Set([
   'header',
   'cookie',
 ]);
+
+/**
+ * A password hash, alone or after a user name (htpasswd `user:$apr1$…`): modular crypt formats
+ * (`$2b$12$…` bcrypt, `$argon2id$…`, `$6$…` sha512-crypt, `$5$`, `$1$`, `$apr1$`, `$y$` yescrypt,
+ * `$scrypt$`, `$pbkdf2-sha256$`), LDAP `{SSHA}…`, Django `pbkdf2_sha256$…`.
+ */
+export const PASSWORD_HASH =
+  /^(?:[^:\s]{1,64}:)?(?:\$(?:2[abxy]?|argon2(?:id|i|d)|[156]|apr1|y|gy|scrypt|pbkdf2(?:-sha\d+)?|sha1|md5)\$|\{(?:SSHA|SHA|SSHA256|SSHA512|CRYPT|PBKDF2[\w-]*)\}|(?:pbkdf2_sha\d+|argon2|bcrypt_sha256|scrypt)\$)/;
 
 const UUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 const DIGEST = /^(?:sha256:[0-9a-f]{64}|sha384:[0-9a-f]{96}|sha512:[0-9a-f]{128})$/;
@@ -427,6 +437,8 @@ export function isRealLookingSecret(value: string): boolean {
   // A URL is an address; credentials inside one are the url-credentials detector's business.
   if (/^[A-Za-z][A-Za-z0-9+.-]{0,31}:\/\//.test(v)) return false;
   if (/^(?:\/|\.\.?\/|~\/)\S*$/.test(v)) return false;
+  // Password hashes (crypt formats, htpasswd lines, LDAP, Django): hashes are not secrets.
+  if (PASSWORD_HASH.test(v)) return false;
   // Public keys, not secrets: OpenSSH authorized_keys lines and age recipients.
   if (/^(?:ssh-(?:rsa|dss|ed25519)|ecdsa-sha2-|sk-ssh-|sk-ecdsa-)\S* /.test(v) || /^age1[a-z0-9]{50,}$/.test(v))
     return false;

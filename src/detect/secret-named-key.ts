@@ -14,7 +14,7 @@ import type { Detector, Finding } from './types.js';
 
 /** The tier of one named setting: `high`, `low` or undefined (no finding). */
 export function namedSettingTier(name: string, value: string): 'high' | 'low' | undefined {
-  if (value.length < MIN_SECRET_LENGTH) return undefined;
+  if (value.length < MIN_SECRET_LENGTH || YAML_SETTING.test(value)) return undefined;
   if (isSecretName(name)) return namedValueTier(value);
   if (isKeyLikeName(name) && namedValueTier(value) !== undefined && isStrongSecret(value)) return 'low';
   return undefined;
@@ -25,9 +25,15 @@ let lastKey: string | undefined;
 let lastValue: string | undefined;
 let lastTier: 'high' | 'low' | undefined;
 
+/** A value that is itself a YAML setting (`password: ENC[…]`): a file embedded in another, read as one. */
+const YAML_SETTING = /^\s*[A-Za-z_][\w.-]{0,63}: \S/;
+
+/** A value that is itself a setting (`password: ENC[…]`, `user=app`): a one-line file, config-file-secret's to read. */
+const SETTING_LINE = /^\s*[A-Za-z_][\w.-]{0,63}(?:: |=)\S/;
+
 function entryTier(key: string, value: string): 'high' | 'low' | undefined {
   if (key === lastKey && value === lastValue) return lastTier;
-  const tier = namedSettingTier(key, value);
+  const tier = SETTING_LINE.test(value) ? undefined : namedSettingTier(key, value);
   lastKey = key;
   lastValue = value;
   lastTier = tier;

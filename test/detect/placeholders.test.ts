@@ -7,6 +7,7 @@ import {
   namedValueTier,
   unquote,
 } from '../../src/detect/placeholders.js';
+import { join } from './fixtures.js';
 
 test('isPlaceholder recognises stand-ins', async (t) => {
   const cases = [
@@ -66,6 +67,8 @@ test('isPlaceholder recognises stand-ins', async (t) => {
     { name: 'stepping letters', value: 'aaaabbbbccccdddd' },
     { name: 'keyboard row', value: 'qwertyuiopasdfgh' },
     { name: 'long run of one character', value: 'AKIAZZZZZZZZZZZZZZZZ' },
+    { name: 'SOPS ciphertext', value: 'ENC[AES256_GCM,data:Zm9vYmFy,iv:aXY=,tag:dGFn,type:str]' },
+    { name: 'Ansible Vault tag', value: '!vault |' },
   ];
   for (const c of cases) await t.test(c.name, () => assert.equal(isPlaceholder(c.value), true));
 });
@@ -138,6 +141,13 @@ test('namedValueTier: high for generated, low for chosen, none for stand-ins and
     { name: 'made-up', value: 'supersecret123', expected: undefined },
     { name: 'identifier of words', value: 'secretKeyRef:orders-db:password', expected: undefined },
     { name: 'public ssh key', value: 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIq ops@host', expected: undefined },
+    {
+      name: 'bcrypt hash',
+      value: join('$2b$12$', 'KIXQJvC1xQ9zV3l8Yz9XeOe0b1q9Ue0c3Jm8cQ0W9p5wZk1Ll3Q2a'),
+      expected: undefined,
+    },
+    { name: 'htpasswd line', value: join('admin:$apr1$', 'DZIImAvv$VeN464GNgOkRblFn5LNEHU'), expected: undefined },
+    { name: 'LDAP hash', value: join('{SSHA}', 'W6ph5Mm5Pz8GgiULbPgzG37mj9g='), expected: undefined },
   ];
   for (const c of cases) await t.test(c.name, () => assert.equal(namedValueTier(c.value), c.expected));
 });

@@ -70,3 +70,8 @@ test('secret-named-key-low warns for chosen passwords and key-like names with ge
       assert.equal(secretNamedKeyDetector.scan(c.key, c.value).length, 0 + (c.name.startsWith('generated') ? 1 : 0));
     });
 });
+
+test('secret-named-key leaves one-line files under secret-named keys to config-file-secret', () => {
+  assert.deepEqual(secretNamedKeyDetector.scan('secrets.yaml', join('password: ', pw, '\n')), []);
+  assert.deepEqual(secretNamedKeyDetector.scan('db-credentials.env', join('DB_PASSWORD=', pw)), []);
+});

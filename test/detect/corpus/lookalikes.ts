@@ -442,6 +442,44 @@ add(
   Buffer.from(publicKey.export({ type: 'spki', format: 'pem' }) as string).toString('base64'),
 );
 
+// Password hashes and encrypted values: hashes and ciphertext are not secrets.
+add(
+  'bcrypt hash',
+  'ADMIN_PASSWORD',
+  `$2b$12$${g.string(`${BASE62}./`, 53)}`,
+  'OpenBSD bcrypt(3): modular crypt format',
+);
+add(
+  'htpasswd',
+  'htpasswd',
+  `admin:$apr1$${g.string(BASE62, 8)}$${g.string(`${BASE62}./`, 22)}\n`,
+  'Apache htpasswd docs',
+);
+add(
+  'sha512-crypt',
+  'shadow',
+  `root:$6$${g.string(BASE62, 16)}$${g.string(`${BASE62}./`, 86)}:19000:0:99999:7:::`,
+  'crypt(5)',
+);
+add(
+  'ldap ssha',
+  'users.ldif',
+  `dn: uid=ops,ou=people,dc=shop\nuserPassword: {SSHA}${g.bytes(24).toString('base64')}\n`,
+  'RFC 2307 / OpenLDAP docs',
+);
+add(
+  'sops value',
+  'secrets.yaml',
+  `password: ENC[AES256_GCM,data:${g.bytes(12).toString('base64')},iv:${g.bytes(32).toString('base64')},tag:${g.bytes(16).toString('base64')},type:str]\n`,
+  'SOPS docs: encrypted file format',
+);
+add(
+  'ansible vault',
+  'vars.yml',
+  `db_password: !vault |\n  $ANSIBLE_VAULT;1.1;AES256\n  ${g.string(HEX, 80)}\n  ${g.string(HEX, 80)}\n`,
+  'Ansible docs: encrypting content with Ansible Vault',
+);
+
 function hashUuid(seed: string): string {
   const h = hash('sha256', seed).toString('hex');
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-a${h.slice(17, 20)}-${h.slice(20, 32)}`;
