@@ -20,7 +20,7 @@
  * - tokens shorter than {@link MIN_TOKEN} or longer than {@link MAX_TOKEN} (binary blobs, fonts
  *   and images embedded as base64 are data, not credentials).
  */
-import { isPlaceholder, isStrongSecret, PASSWORD_HASH } from './placeholders.js';
+import { isPlaceholder, isStrongSecret, isWordy, PASSWORD_HASH } from './placeholders.js';
 import { isSecretName, keyWords } from './secret-names.js';
 import { FindingList, shannonEntropy, wordShare } from './text.js';
 
@@ -127,7 +127,7 @@ function isExplained(value: string, start: number, end: number): boolean {
   if (!(upper && lower)) {
     const length = end - start;
     if (!(upper || lower) || joiners || length < MIN_ONE_CASE) return true;
-    if (digits < length * 0.1 || digits > length * 0.6) return true;
+    if (digits < length * 0.1 || digits > length * 0.6 || isWordy(value.slice(start, end))) return true;
   } else if (wordShare(value, start, end) >= MAX_WORD_SHARE) return true;
   if (start >= SEALED_PREFIX.length && value.startsWith(SEALED_PREFIX, start - SEALED_PREFIX.length)) return true;
   for (const prefix of HASH_PREFIXES) if (startsWithIgnoreCase(value, prefix, start)) return true;

@@ -225,7 +225,10 @@ const MADE_UP_WORDS: ReadonlySet<string> = new Set(
     'put replace fill in real todo tbd none null nil string text temp tmp sandbox app application client access ' +
     'auth jwt session cookie signing sign hmac secure strong random some any letmein qwerty welcome login please ' +
     'set must be changed do use only dont no yes db database postgres mysql redis mongo rabbit rabbitmq kafka ' +
-    'alice bob carol dave john jane doe service svc private public shared master new old top s3cr3t'
+    'alice bob carol dave john jane doe service svc private public shared master new old top s3cr3t ' +
+    // Products' documented default credentials and the most common weak examples.
+    'minio wordpress nextcloud grafana jenkins keycloak elastic kibana sonar airflow superset ' +
+    'keyboard cat love you i'
   ).split(' '),
 );
 /** The longest word in MADE_UP_WORDS, bounding the segmentation below. */
@@ -272,18 +275,14 @@ function segments(run: string): boolean {
  */
 export function isMadeUp(value: string): boolean {
   if (value.length > MAX_MADE_UP_LENGTH) return false;
+  // A leet character is read as a letter between letters or other leet characters (`P@$$w0rd`).
+  const isLetterish = (i: number): boolean =>
+    i >= 0 && i < value.length && (isLetter(value.charCodeAt(i)) || LEET[value[i] as string] !== undefined);
   let text = '';
   for (let i = 0; i < value.length; i++) {
     const ch = value[i] as string;
     const leet = LEET[ch];
-    text +=
-      leet !== undefined &&
-      i > 0 &&
-      i + 1 < value.length &&
-      isLetter(value.charCodeAt(i - 1)) &&
-      isLetter(value.charCodeAt(i + 1))
-        ? leet
-        : ch.toLowerCase();
+    text += leet !== undefined && isLetterish(i - 1) && isLetterish(i + 1) ? leet : ch.toLowerCase();
   }
   let longWord = false;
   for (const run of text.split(/[^a-z0-9]+/)) {
@@ -483,12 +482,35 @@ export function isStrongSecret(value: string): boolean {
   if (charClasses(v) < 2) return false;
   if (isOneCase(v)) {
     // Word runs say nothing about one-case text; separators and the share of digits do.
-    if (/[-_.]/.test(v) || v.length < MIN_STRONG_ONE_CASE) return false;
+    if (/[-_.]/.test(v) || v.length < MIN_STRONG_ONE_CASE || isWordy(v)) return false;
     const digits = v.replace(/\D/g, '').length;
     // Random base36 has ~28% digits, random hex ~62%; words with a number have few.
     if (digits < v.length * 0.1 || digits > v.length * 0.8) return false;
   } else if (wordShare(v) >= 0.5) return false;
   return shannonEntropy(v) >= Math.min(STRONG_ENTROPY_CAP, Math.log2(v.length) - 0.9);
+}
+
+/** The thirty most frequent letter pairs of English text. */
+const COMMON_BIGRAMS: ReadonlySet<string> = new Set(
+  'th he in er an re on at en nd ti es or te of ed is it al ar st to nt ng se ha as ou io le'.split(' '),
+);
+
+/**
+ * True when a one-case value reads like words (`32characterslongpassphrase12345`): of its pairs
+ * of adjacent letters (eight or more), a fifth or more are among English's thirty most frequent
+ * pairs. Random letters hit that list 30 times in 676 (4%); English text about half the time.
+ */
+export function isWordy(value: string): boolean {
+  let pairs = 0;
+  let common = 0;
+  for (let i = 1; i < value.length; i++) {
+    const a = value.charCodeAt(i - 1) | 32;
+    const b = value.charCodeAt(i) | 32;
+    if (a < 97 || a > 122 || b < 97 || b > 122) continue;
+    pairs++;
+    if (COMMON_BIGRAMS.has(String.fromCharCode(a, b))) common++;
+  }
+  return pairs >= 8 && common >= pairs * 0.2;
 }
 
 /** True when `value` has letters of one case only (and something else: digits or symbols). */

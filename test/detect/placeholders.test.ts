@@ -56,6 +56,8 @@ test('isPlaceholder recognises stand-ins', async (t) => {
     { name: 'made-up words with separators', value: 'my-secret-key' },
     { name: 'made-up words camel case', value: 'YourStrong(!)Password' },
     { name: 'leetspeak', value: 'P@ssw0rd' },
+    { name: 'leetspeak with runs of symbols', value: 'P@$$w0rd!' },
+    { name: 'leetspeak with digits', value: 'pa55word' },
     { name: 'word and short number', value: 'admin123' },
     { name: 'abbreviation, test word, sequence', value: 'sk_test_123' },
     { name: 'test word and number', value: 'test_api_key_1' },
@@ -76,7 +78,7 @@ test('isPlaceholder recognises stand-ins', async (t) => {
 test('isPlaceholder leaves real-looking values alone', async (t) => {
   const cases = [
     { name: 'mixed password', value: 'Kq7vR2x9Lm!' },
-    { name: 'dollar inside', value: 'pa$$w0rd-2024' },
+    { name: 'dollar inside', value: 'x$$k7-2024Qv' },
     { name: 'braces inside', value: 'a{b}c9Xz' },
     { name: 'word with digits', value: 'sunshine42' },
     { name: 'random base62', value: 'q8Vf2LkP9sXw3RtZ' },
@@ -129,6 +131,7 @@ test('isStrongSecret tells generated secrets from chosen passwords', async (t) =
     { name: 'too short', value: 'Kq7vR2x9', expected: false },
     { name: 'one class', value: 'qwhgkdlsurnvbxma', expected: false },
     { name: 'one-case with separators (a name)', value: 'orders-api-7d9f8c6b5', expected: false },
+    { name: 'one-case words and digits', value: '32characterslongpassphrase12345', expected: false },
   ];
   for (const c of cases) await t.test(c.name, () => assert.equal(isStrongSecret(c.value), c.expected));
 });
