@@ -5,6 +5,18 @@
 import type { FileIssue } from '../issues.js';
 import type { Enforcement, PolicySet } from '../policy/index.js';
 
+/**
+ * A detector finding behind a violation: `line` is the 1-based line inside the value (null for
+ * single-line values); `fileLine` is that line in the file, known only when the value is a YAML
+ * literal block (`key: |`), where value lines and file lines correspond one to one.
+ */
+export interface CheckFinding {
+  detector: string;
+  confidence: 'high' | 'low';
+  line: number | null;
+  fileLine: number | null;
+}
+
 /** One violation in check output; `line` is where the path sits in the file, when known. */
 export interface CheckViolation {
   policy: string;
@@ -13,6 +25,8 @@ export interface CheckViolation {
   path: string;
   message: string;
   line: number | undefined;
+  /** Detector findings (rules with a detector condition), in detector order; [] otherwise. */
+  findings: CheckFinding[];
 }
 
 /** An exception that exempted rules of one policy on an object. */
@@ -148,6 +162,8 @@ export function renderJson(report: CheckReport): string {
       enforcement: v.enforcement,
       path: v.path,
       message: v.message,
+      line: v.line ?? null,
+      findings: v.findings,
     })),
     ...(r.violationsOmitted > 0 ? { violationsOmitted: r.violationsOmitted } : {}),
     exceptions: r.exceptions.map((e) => ({
@@ -174,6 +190,12 @@ export function renderJson(report: CheckReport): string {
     errors: errorCount,
   };
   return `${JSON.stringify({ results, errors, summary }, null, 2)}\n`;
+}
+
+/** The most precise line of a violation: its first finding's file line, else the key's line. */
+function sarifLine(v: CheckViolation): number | undefined {
+  for (const f of v.findings) if (f.fileLine !== null) return f.fileLine;
+  return v.line;
 }
 
 const LEVEL: Record<Enforcement, 'error' | 'warning' | 'note'> = { deny: 'error', warn: 'warning', audit: 'note' };
@@ -208,7 +230,7 @@ export function renderSarif(report: CheckReport, set: PolicySet): string {
         {
           physicalLocation: {
             artifactLocation: { uri: uri(r.file) },
-            ...(v.line === undefined ? {} : { region: { startLine: v.line } }),
+            ...(sarifLine(v) === undefined ? {} : { region: { startLine: sarifLine(v) } }),
           },
           logicalLocations: [{ fullyQualifiedName: `${objectName(r)}/${v.path}`, kind: 'object' }],
         },

@@ -32,6 +32,11 @@ export interface ManifestObject {
   object: Record<string, unknown>;
   /** 1-based line of `path` inside this object, when it can be found. */
   lineOf(path: readonly PathSegment[]): number | undefined;
+  /**
+   * 1-based file line of line `lineInValue` of the string at `path`, when the string is a YAML
+   * literal block (`key: |`); undefined otherwise (see SourceDocument.locateInValue).
+   */
+  fileLineOf(path: readonly PathSegment[], lineInValue: number): number | undefined;
 }
 
 /** Options for parseManifest. */
@@ -59,7 +64,10 @@ function isList(v: Record<string, unknown>): boolean {
   return Array.isArray(v.items) && (v.kind === 'List' || (typeof v.kind === 'string' && v.kind.endsWith('List')));
 }
 
-type Locator = (documentIndex: number, path: readonly PathSegment[]) => number | undefined;
+interface Locator {
+  line(documentIndex: number, path: readonly PathSegment[]): number | undefined;
+  valueLine(documentIndex: number, path: readonly PathSegment[], lineInValue: number): number | undefined;
+}
 
 function expand(value: unknown, document: number, locate: Locator, out: ParsedManifest): void {
   if (!isKubeObject(value)) {
@@ -67,7 +75,13 @@ function expand(value: unknown, document: number, locate: Locator, out: ParsedMa
     return;
   }
   if (!isList(value)) {
-    out.objects.push({ document, item: null, object: value, lineOf: (p) => locate(document, p) });
+    out.objects.push({
+      document,
+      item: null,
+      object: value,
+      lineOf: (p) => locate.line(document, p),
+      fileLineOf: (p, n) => locate.valueLine(document, p, n),
+    });
     return;
   }
   (value.items as unknown[]).forEach((item, i) => {
@@ -75,7 +89,13 @@ function expand(value: unknown, document: number, locate: Locator, out: ParsedMa
       out.skipped++;
       return;
     }
-    out.objects.push({ document, item: i, object: item, lineOf: (p) => locate(document, ['items', i, ...p]) });
+    out.objects.push({
+      document,
+      item: i,
+      object: item,
+      lineOf: (p) => locate.line(document, ['items', i, ...p]),
+      fileLineOf: (p, n) => locate.valueLine(document, ['items', i, ...p], n),
+    });
   });
 }
 
@@ -83,7 +103,7 @@ function expand(value: unknown, document: number, locate: Locator, out: ParsedMa
 function yamlLocator(docs: Document[], lineCounter: LineCounter, file: string): Locator {
   // One SourceDocument per document, so the key indexes it builds serve every later lookup.
   const sources = new Map<number, SourceDocument>();
-  return (index, path) => {
+  const sourceOf = (index: number): SourceDocument | undefined => {
     const doc = docs[index];
     if (doc === undefined) return undefined;
     let source = sources.get(index);
@@ -91,7 +111,11 @@ function yamlLocator(docs: Document[], lineCounter: LineCounter, file: string): 
       source = sourceDocument(file, doc, lineCounter);
       sources.set(index, source);
     }
-    return source.locate(path).line;
+    return source;
+  };
+  return {
+    line: (index, path) => sourceOf(index)?.locate(path).line,
+    valueLine: (index, path, lineInValue) => sourceOf(index)?.locateInValue(path, lineInValue)?.line,
   };
 }
 

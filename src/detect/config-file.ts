@@ -4,14 +4,15 @@
  * Line-oriented formats are read one line at a time: `.env` and shell (`KEY=value`,
  * `export KEY=value`), Java properties (`key=value`, `key: value`), INI (`key = value`), YAML
  * (`key: value`, `- key: value`), command-line flags (`--db-password=value`) and pretty-printed
- * JSON (`"password": "value",`). A value that starts like a JSON document (`{`, or `[` followed by
+ * JSON (`"password": "value",`), XML (`<password>value</password>`, `password="value"`,
+ * `<add key="ApiKey" value="value"/>`) and space-separated pairs (`.netrc`, fluent-bit). A value that starts like a JSON document (`{`, or `[` followed by
  * a JSON value, unlike an INI `[section]`) is read as JSON instead, so that minified JSON with
  * many members on one line is covered too. A setting is reported when its name is secret-named
  * (secret-names.ts) and its value looks real (placeholders.ts); the finding carries the 1-based
  * line of the setting within the value.
  */
-import { isRealLookingSecret } from './placeholders.js';
-import { isSecretName, SECRET_HINT } from './secret-names.js';
+import { namedSettingTier } from './secret-named-key.js';
+import { SECRET_HINT } from './secret-names.js';
 import { FindingList, isSpace } from './text.js';
 import type { Detector, Finding } from './types.js';
 
@@ -56,29 +57,101 @@ function settingValue(value: string, start: number, end: number): string {
   return bare.endsWith(',') ? bare.slice(0, -1) : bare;
 }
 
-/** Parses one line as a setting; returns whether it is a secret-named one with a real value. */
-function isSecretLine(value: string, start: number, end: number): boolean {
+type Tier = 'high' | 'low' | undefined;
+
+/** SECRET_HINT, global; lastIndex is reset around every use (scans are synchronous, never nested). */
+const HINTS = new RegExp(SECRET_HINT.source, 'gi');
+
+/** Parses one line as a setting; returns the tier of a secret-named one with a real value. */
+function secretLineTier(value: string, start: number, end: number): Tier {
   let i = skipBlanks(value, start, end);
   if (value.startsWith('- ', i)) i = skipBlanks(value, i + 2, end);
   if (value.startsWith('export ', i)) i = skipBlanks(value, i + 7, end);
   const first = value.charCodeAt(i);
-  if (i >= end || first === 35 || first === 59 || first === 33 || value.startsWith('//', i)) return false;
+  if (i >= end || first === 35 || first === 59 || first === 33 || value.startsWith('//', i)) return undefined;
+  if (first === 60) return xmlLineTier(value.slice(i, Math.min(end, i + MAX_LINE)));
   let name: string;
   if (first === 34 || first === 39) {
     const close = value.indexOf(value[i] as string, i + 1);
-    if (close === -1 || close >= end || close - i > MAX_NAME) return false;
+    if (close === -1 || close >= end || close - i > MAX_NAME) return undefined;
     name = value.slice(i + 1, close);
     i = close + 1;
   } else {
     const nameStart = i;
     while (i < end && i - nameStart <= MAX_NAME && isNameChar(value.charCodeAt(i))) i++;
-    if (i === nameStart || i - nameStart > MAX_NAME) return false;
+    if (i === nameStart || i - nameStart > MAX_NAME) return undefined;
     name = value.slice(nameStart, i);
   }
+  const afterName = i;
   i = skipBlanks(value, i, end);
   const sep = value.charCodeAt(i);
-  if (sep !== 61 && sep !== 58) return false;
-  return isSecretName(name) && isRealLookingSecret(settingValue(value, i + 1, end));
+  if (sep !== 61 && sep !== 58) {
+    const line = value.slice(start, Math.min(end, start + MAX_LINE));
+    return i > afterName ? spacedLineTier(line) : quotedPairTier(line);
+  }
+  // `=>` (PHP and Perl arrays) separates like `=`.
+  const valueFrom = sep === 61 && value.charCodeAt(i + 1) === 62 ? i + 2 : i + 1;
+  const tier = namedSettingTier(name, settingValue(value, valueFrom, end));
+  // An XML document as the value of a setting (an embedded file with its newlines escaped).
+  const valueStart = skipBlanks(value, i + 1, end);
+  const quoted = value.charCodeAt(valueStart) === 34 || value.charCodeAt(valueStart) === 39;
+  if (tier === undefined && value.charCodeAt(quoted ? valueStart + 1 : valueStart) === 60)
+    return xmlLineTier(value.slice(i + 1, Math.min(end, i + 1 + MAX_LINE)));
+  return tier;
+}
+
+const SEPARATOR = /[=: <\t]/;
+
+/** Lines longer than this are read only this far by the XML and space-separated readers. */
+const MAX_LINE = 4096;
+
+function better(a: Tier, b: Tier): Tier {
+  return a === 'high' || b === 'high' ? 'high' : (a ?? b);
+}
+
+/** `<password>v</password>`, `<add key="ApiKey" value="v"/>`, `<user password="v" …/>` (bounded patterns on one line). */
+const XML_ELEMENT = /<([A-Za-z_][\w.:-]{0,127})>([^<]{1,2048})<\/\1>/g;
+const XML_KEY_VALUE = /\b(?:key|name)="([^"]{1,128})"\s+value="([^"]{0,2048})"/g;
+const XML_ATTRIBUTE = /\s([A-Za-z_][\w.:-]{0,63})="([^"]{0,2048})"/g;
+
+/**
+ * XML config lines: Maven `settings.xml` and Tomcat users (`<password>…</password>`,
+ * `password="…"` attributes), .NET `appSettings` (`<add key="ApiKey" value="…"/>`).
+ */
+function xmlLineTier(line: string): Tier {
+  let tier: Tier;
+  for (const m of line.matchAll(XML_ELEMENT)) tier = better(tier, namedSettingTier(m[1] as string, m[2] as string));
+  for (const m of line.matchAll(XML_KEY_VALUE)) tier = better(tier, namedSettingTier(m[1] as string, m[2] as string));
+  for (const m of line.matchAll(XML_ATTRIBUTE)) tier = better(tier, namedSettingTier(m[1] as string, m[2] as string));
+  return tier;
+}
+
+/** `'name' => 'value'` (PHP arrays), `define('NAME', 'value')` (PHP), `("name", "value")` calls. */
+const QUOTED_PAIR = /(['"])([\w.-]{1,128})\1\s*(?:=>|,)\s*(['"])([^'"]{0,2048})\3/g;
+
+function quotedPairTier(line: string): Tier {
+  let tier: Tier;
+  for (const m of line.matchAll(QUOTED_PAIR)) tier = better(tier, namedSettingTier(m[2] as string, m[4] as string));
+  return tier;
+}
+
+/**
+ * Settings separated by spaces only: `.netrc` (`machine h login u password p`, or
+ * `password p` on its own line), fluent-bit (`HTTP_Passwd p`). Read only when the line is an
+ * even number (at most 16) of words, as name-value pairs are, and a value of letters only is
+ * taken for a word of a sentence (`token rotation happens weekly`).
+ */
+function spacedLineTier(line: string): Tier {
+  const words = line.trim().split(/[ \t]+/);
+  if (words.length % 2 !== 0 || words.length > 16) return undefined;
+  let tier: Tier;
+  for (let w = 0; w < words.length; w += 2) {
+    const setting = words[w + 1] as string;
+    // Without `=` or `:` the syntax proves little: a value of letters only is a word of a sentence.
+    if (/^[A-Za-z]+$/.test(setting)) continue;
+    tier = better(tier, namedSettingTier(words[w] as string, setting));
+  }
+  return tier;
 }
 
 /** Reads a JSON string starting at the quote at `start`; returns the index after its closing quote. */
@@ -94,9 +167,9 @@ function jsonStringEnd(value: string, start: number): number {
 }
 
 /** Walks a JSON(-ish) document once, reporting `"name": "value"` members. */
-function scanJson(value: string, list: FindingList): void {
+function scanJson(value: string, lists: Lists): void {
   let i = value.indexOf('"');
-  while (i !== -1 && !list.full) {
+  while (i !== -1 && !(lists.high.full && lists.low.full)) {
     const nameEnd = jsonStringEnd(value, i);
     let j = skipSpace(value, nameEnd);
     if (value.charCodeAt(j) !== 58) {
@@ -111,9 +184,8 @@ function scanJson(value: string, list: FindingList): void {
     const valueEnd = jsonStringEnd(value, j);
     const nameLength = nameEnd - i - 2;
     if (nameLength > 0 && nameLength <= MAX_NAME && valueEnd - j - 2 <= MAX_SETTING_VALUE) {
-      if (isSecretName(value.slice(i + 1, nameEnd - 1)) && isRealLookingSecret(value.slice(j + 1, valueEnd - 1))) {
-        list.add(i);
-      }
+      const tier = namedSettingTier(value.slice(i + 1, nameEnd - 1), value.slice(j + 1, valueEnd - 1));
+      if (tier !== undefined) lists[tier].add(i);
     }
     i = value.indexOf('"', valueEnd);
   }
@@ -134,33 +206,71 @@ function skipSpace(value: string, i: number): number {
   return i;
 }
 
-function scanConfigFile(key: string, value: string): Finding[] {
-  if (!SECRET_HINT.test(value)) return [];
-  const list = new FindingList(configFileSecretDetector, key, value, true);
+interface Lists {
+  high: FindingList;
+  low: FindingList;
+}
+
+const NO_FINDINGS: { high: Finding[]; low: Finding[] } = Object.freeze({ high: [], low: [] }) as never;
+
+/** Scans once for both tiers; the last result is kept so the second detector does not scan again. */
+let lastKey: string | undefined;
+let lastValue: string | undefined;
+let lastResult = NO_FINDINGS;
+
+function scanBoth(key: string, value: string): { high: Finding[]; low: Finding[] } {
+  if (key === lastKey && value === lastValue) return lastResult;
+  const result = scanTiers(key, value);
+  lastKey = key;
+  lastValue = value;
+  lastResult = result;
+  return result;
+}
+
+function scanTiers(key: string, value: string): { high: Finding[]; low: Finding[] } {
+  // A setting needs a separator and a secret word in its name.
+  // A setting needs a separator (`=`, `:`, a space, or XML's `<`) and a secret word in its name.
+  if (value.length < 8 || !SEPARATOR.test(value) || !SECRET_HINT.test(value)) return NO_FINDINGS;
+  const lists: Lists = {
+    high: new FindingList(configFileSecretDetector, key, value, true),
+    low: new FindingList(configFileSecretLowDetector, key, value, true),
+  };
   if (isJsonShaped(value)) {
-    scanJson(value, list);
-    return list.findings;
+    scanJson(value, lists);
+    return { high: lists.high.findings, low: lists.low.findings };
   }
   // Only lines that mention a secret word can hold a secret-named setting, so the regex engine
-  // finds those (a global copy of SECRET_HINT, made per call so no lastIndex state is shared)
-  // and each such line is parsed once; the other lines are never walked in JavaScript.
-  let parsedUpTo = -1;
-  for (const hint of value.matchAll(new RegExp(SECRET_HINT.source, 'gi'))) {
-    if (hint.index <= parsedUpTo) continue;
+  // finds those and each such line is parsed once; the search then resumes at the next line, so
+  // the other lines are never walked in JavaScript.
+  HINTS.lastIndex = 0;
+  for (let hint = HINTS.exec(value); hint !== null; hint = HINTS.exec(value)) {
     const start = value.lastIndexOf('\n', hint.index) + 1;
     const newline = value.indexOf('\n', hint.index);
     const end = newline === -1 ? value.length : newline;
-    parsedUpTo = end;
-    if (isSecretLine(value, start, end)) list.add(start);
-    if (list.full) break;
+    const tier = secretLineTier(value, start, end);
+    if (tier !== undefined) lists[tier].add(start);
+    if ((lists.high.full && lists.low.full) || newline === -1) break;
+    HINTS.lastIndex = newline + 1;
   }
-  return list.findings;
+  HINTS.lastIndex = 0;
+  return { high: lists.high.findings, low: lists.low.findings };
 }
 
 /** The `config-file-secret` detector. */
 export const configFileSecretDetector: Detector = {
   name: 'config-file-secret',
+  minLength: 8, // a name, a separator and a 6-character value
   confidence: 'high',
-  description: 'a secret-named setting with a real-looking value inside a config file',
-  scan: scanConfigFile,
+  description: 'a secret-named setting inside a config file, with a value that has the entropy of a generated secret',
+  scan: (key, value) => scanBoth(key, value).high,
+};
+
+/** The `config-file-secret-low` detector. */
+export const configFileSecretLowDetector: Detector = {
+  name: 'config-file-secret-low',
+  minLength: 8, // as config-file-secret
+  confidence: 'low',
+  description:
+    'a setting inside a config file whose name suggests a secret, with a value that looks real but not generated',
+  scan: (key, value) => scanBoth(key, value).low,
 };

@@ -20,7 +20,11 @@
  * - tokens shorter than {@link MIN_TOKEN} or longer than {@link MAX_TOKEN} (binary blobs, fonts
  *   and images embedded as base64 are data, not credentials).
  */
-import { FindingList } from './text.js';
+import { isPlaceholder, isStrongSecret, isWordy, PASSWORD_HASH } from './placeholders.js';
+import { isSecretName, keyWords } from './secret-names.js';
+import { FindingList, shannonEntropy, wordShare } from './text.js';
+
+export { shannonEntropy, wordShare } from './text.js';
 import type { Detector, Finding } from './types.js';
 
 /** Shorter tokens cannot carry enough entropy to tell a secret from a word. */
@@ -35,9 +39,330 @@ const SHORT_TOKEN_MARGIN = 0.6;
 /** Tokens with at least this share of word-like runs are identifiers (see the module comment). */
 const MAX_WORD_SHARE = 0.5;
 
-const SSH_PUBLIC_KEY_BLOBS: readonly string[] = ['AAAAB3NzaC1', 'AAAAC3NzaC1', 'AAAAE2VjZHNh', 'AAAAGnNr', 'AAAAInNr'];
-const SRI_PREFIXES: readonly string[] = ['sha256-', 'sha384-', 'sha512-'];
+/** SSH public key blobs and age recipients: public keys. */
+const SSH_PUBLIC_KEY_BLOBS: readonly string[] = [
+  'AAAAB3NzaC1',
+  'AAAAC3NzaC1',
+  'AAAAE2VjZHNh',
+  'AAAAGnNr',
+  'AAAAInNr',
+  'age1',
+];
+/** Subresource Integrity, npm, Nix and similar `algorithm-base64` hashes. */
+const HASH_PREFIXES: readonly string[] = [
+  'sha1-',
+  'sha256-',
+  'sha384-',
+  'sha512-',
+  'md5-',
+  'sha224-',
+  'blake2b-',
+  'nonce-', // a CSP nonce: public in every page it protects
+];
+/** Labels right before a hash: go.sum and Terraform `h1:`/`zh:`, `sha256:`, ssh fingerprints, jasypt `ENC(`. */
+const HASH_LABELS: readonly string[] = [
+  'h1:',
+  'zh:',
+  'sha1:',
+  'sha256:',
+  'sha384:',
+  'sha512:',
+  'md5:',
+  'enc(',
+  'base64,', // the payload of a data: URI (an image, a font)
+  '{ssha}', // LDAP password hashes
+  '{sha}',
+  '{ssha256}',
+  '{ssha512}',
+];
+/** Shortest one-case token judged (see isExplained). */
+const MIN_ONE_CASE = 24;
 const SEALED_PREFIX = 'shroud:v1:';
+
+/** The entropy a token of `length` characters needs to count as random-looking. */
+export function entropyThreshold(length: number, oneCase = false): number {
+  // A one-case alphabet has 36 symbols (5.2 bits at most), so its tokens land lower.
+  if (oneCase) return Math.min(ONE_CASE_CEILING, Math.log2(length) - 1.3);
+  return Math.min(ENTROPY_CEILING, Math.log2(length) - SHORT_TOKEN_MARGIN);
+}
+const ONE_CASE_CEILING = 4;
+
+function isOneCaseToken(value: string, start: number, end: number): boolean {
+  let upper = false;
+  let lower = false;
+  for (let i = start; i < end; i++) {
+    const c = value.charCodeAt(i);
+    upper ||= c >= 65 && c <= 90;
+    lower ||= c >= 97 && c <= 122;
+  }
+  return upper !== lower;
+}
+
+/**
+ * True when the characters alone explain the token: hex, fewer than three character classes
+ * (except long one-case keys, below), word-like, or a known public or sealed prefix.
+ *
+ * One-case keys (`[a-z0-9]` or `[A-Z0-9]`, many services issue them) are judged when they are
+ * at least {@link MIN_ONE_CASE} characters, have no `-` or `_` (which join the words of names
+ * like `k8s-app-v2-canary`) and between 10% and 60% digits, as random draws from those alphabets do.
+ */
+function isExplained(value: string, start: number, end: number): boolean {
+  let hexish = true;
+  let upper = false;
+  let lower = false;
+  let digits = 0;
+  let joiners = false;
+  for (let i = start; i < end; i++) {
+    const c = value.charCodeAt(i);
+    const isDigit = c >= 48 && c <= 57;
+    const isUpper = c >= 65 && c <= 90;
+    const isLower = c >= 97 && c <= 122;
+    if (isDigit) digits++;
+    upper ||= isUpper;
+    lower ||= isLower;
+    joiners ||= c === 45 || c === 95;
+    if (!(isDigit || c === 45 || (c >= 65 && c <= 70) || (c >= 97 && c <= 102))) hexish = false;
+  }
+  if (hexish || digits === 0 || isUlid(value, start, end)) return true;
+  if (!(upper && lower)) {
+    const length = end - start;
+    if (!(upper || lower) || joiners || length < MIN_ONE_CASE) return true;
+    if (digits < length * 0.1 || digits > length * 0.6 || isWordy(value.slice(start, end))) return true;
+  } else if (wordShare(value, start, end) >= MAX_WORD_SHARE) return true;
+  if (start >= SEALED_PREFIX.length && value.startsWith(SEALED_PREFIX, start - SEALED_PREFIX.length)) return true;
+  for (const prefix of HASH_PREFIXES) if (startsWithIgnoreCase(value, prefix, start)) return true;
+  for (const prefix of SSH_PUBLIC_KEY_BLOBS) if (value.startsWith(prefix, start)) return true;
+  return false;
+}
+
+/**
+ * ULIDs: 26 characters of Crockford base32 whose first ten encode a millisecond timestamp, so
+ * they start with 0 to 7 (`01…` until the year 2109). Identifiers, not keys.
+ */
+function isUlid(value: string, start: number, end: number): boolean {
+  if (end - start !== 26) return false;
+  const first = value.charCodeAt(start);
+  if (first < 48 || first > 55) return false;
+  for (let i = start; i < end; i++) if (CROCKFORD.indexOf(value[i] as string) === -1) return false;
+  return true;
+}
+const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
+
+function startsWithIgnoreCase(value: string, prefix: string, at: number): boolean {
+  if (at + prefix.length > value.length) return false;
+  for (let i = 0; i < prefix.length; i++) {
+    let c = value.charCodeAt(at + i);
+    if (c >= 65 && c <= 90) c += 32;
+    if (c !== prefix.charCodeAt(i)) return false;
+  }
+  return true;
+}
+
+/** True when the text right before `start` (same line) ends with one of `labels`, ignoring case. */
+function precededBy(value: string, start: number, labels: readonly string[]): boolean {
+  for (const label of labels)
+    if (start >= label.length && startsWithIgnoreCase(value, label, start - label.length)) return true;
+  return false;
+}
+
+/** The setting name right before a token (`name=`, `name: `, `"name": "`), or undefined. */
+function nameBefore(value: string, start: number): string | undefined {
+  let i = start;
+  const stop = Math.max(0, start - 8);
+  while (i > stop && SEPARATOR_CHARS.includes(value[i - 1] as string)) i--;
+  if (i === start || !/[:=]/.test(value.slice(i, start))) return undefined;
+  const end = i;
+  const nameStop = Math.max(0, end - 64);
+  while (i > nameStop && /[A-Za-z0-9_.-]/.test(value[i - 1] as string)) i--;
+  return i === end ? undefined : value.slice(i, end);
+}
+const SEPARATOR_CHARS = ' \t"\'\\:=';
+
+/** True when the token sits inside a URL: `://` earlier in the same whitespace-free run. */
+function insideUrl(value: string, start: number): boolean {
+  const stop = Math.max(0, start - 2048);
+  for (let i = start - 1; i >= stop; i--) {
+    const c = value.charCodeAt(i);
+    if (c === 32 || c === 9 || c === 10 || c === 13 || c === 34 || c === 39) return false;
+    if (c === 47 && i >= 2 && value.charCodeAt(i - 1) === 47 && value.charCodeAt(i - 2) === 58) return true;
+  }
+  return false;
+}
+
+/**
+ * True when the name the token is the value of says it is an identifier, a hash or public
+ * (`request_id`, `checksum`, `integrity`, `etag`, `commit`, a JWK's `x`, `y`, `n`, `e`,
+ * `site_key`). The ConfigMap key names a token that starts the value.
+ */
+function namedAsNotSecret(name: string): boolean {
+  const words = keyWords(name);
+  const last = words[words.length - 1];
+  if (last === undefined) return false;
+  if (NOT_SECRET_LAST_WORDS.has(last) || (words.length === 1 && JWK_PUBLIC_MEMBERS.has(last))) return true;
+  for (const w of words) if (PUBLIC_WORDS.has(w)) return true;
+  return false;
+}
+const NOT_SECRET_LAST_WORDS: ReadonlySet<string> = new Set(
+  (
+    'id ids uuid guid ulid hash hashes digest checksum checksums sum integrity sha sha1 sha256 sha512 md5 etag ' +
+    'fingerprint commit revision rev version tag ref url uri link href src image kid nonce state'
+  ).split(' '),
+);
+const JWK_PUBLIC_MEMBERS: ReadonlySet<string> = new Set(['x', 'y', 'n', 'e', 'x5t', 'x5c']);
+const PUBLIC_WORDS: ReadonlySet<string> = new Set(['public', 'publishable', 'site', 'pub']);
+
+/** Query parameters and settings inside URLs whose values are credentials (`?sig=`, `&access_token=`). */
+function isSecretParameter(name: string): boolean {
+  return isSecretName(name) || URL_SECRET_PARAMETERS.has(name.toLowerCase());
+}
+const URL_SECRET_PARAMETERS: ReadonlySet<string> = new Set([
+  'sig',
+  'signature',
+  'key',
+  'code',
+  'auth',
+  'x-amz-signature',
+]);
+
+/**
+ * True when the token is base64 of readable text (prose, a config snippet, JSON): valid UTF-8
+ * without control characters other than tab and newline, with spaces or newlines in it.
+ */
+function isBase64OfText(value: string, start: number, end: number): boolean {
+  let bytes: Buffer;
+  try {
+    bytes = Buffer.from(value.slice(start, end), 'base64');
+  } catch {
+    return false;
+  }
+  if (bytes.length < 12) return false;
+  let text: string;
+  try {
+    text = UTF8.decode(bytes);
+  } catch {
+    return false;
+  }
+  // PEM text (a certificate or public key; private keys are the private-key detector's).
+  if (text.startsWith('-----BEGIN ')) return true;
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters mean binary data
+  if (/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f\ufffd]/.test(text)) return false;
+  const spaces = text.match(/[\s{}":,]/g)?.length ?? 0;
+  return spaces >= text.length / 16;
+}
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * True when the token is part of a password hash (`$2b$12$…`, `user:$apr1$…`, `{SSHA}…`): the
+ * text from the start of the word it belongs to (at most 128 characters back) is one.
+ */
+function inPasswordHash(value: string, start: number, end: number): boolean {
+  let from = start;
+  const stop = Math.max(0, start - 128);
+  while (from > stop && !WORD_BREAKS.includes(value[from - 1] as string)) from--;
+  return PASSWORD_HASH.test(value.slice(from, end));
+}
+const WORD_BREAKS = ' \t\r\n"\'=,';
+
+/** True when the token sits inside a SOPS `ENC[AES256_GCM,data:…,iv:…,tag:…]` value on its line. */
+function inSopsValue(value: string, start: number): boolean {
+  const stop = Math.max(0, start - 4096);
+  for (let i = start - 1; i >= stop; i--) {
+    const c = value.charCodeAt(i);
+    if (c === 10 || c === 93) return false; // a newline or a `]` closes first
+    if (c === 91 && value.startsWith('ENC', i - 3)) return true;
+  }
+  return false;
+}
+
+/** Whether the value being scanned has one line, found once per scan (not once per token). */
+let singleLineOf: string | undefined;
+let singleLine = false;
+function isSingleLine(value: string): boolean {
+  if (singleLineOf !== value) {
+    singleLine = value.indexOf('\n') === -1;
+    singleLineOf = value;
+  }
+  return singleLine;
+}
+
+/** Explanations that need the context of the token (run only for tokens that look random). */
+function isExplainedByContext(key: string, value: string, start: number, end: number): boolean {
+  if (precededBy(value, start, HASH_LABELS)) return true;
+  if (inPasswordHash(value, start, end) || inSopsValue(value, start)) return true;
+  // The setting the token is the value of; for a one-line value without one, the ConfigMap key.
+  const name = start === 0 ? key : (nameBefore(value, start) ?? (isSingleLine(value) ? key : undefined));
+  if (insideUrl(value, start)) return name === undefined || !isSecretParameter(name);
+  if (name !== undefined && namedAsNotSecret(name)) return true;
+  return isBase64OfText(value, start, end);
+}
+
+function isRandomLooking(key: string, value: string, start: number, end: number): boolean {
+  const length = end - start;
+  if (length < MIN_TOKEN || length > MAX_TOKEN) return false;
+  return (
+    !isExplained(value, start, end) &&
+    shannonEntropy(value, start, end) >= entropyThreshold(length, isOneCaseToken(value, start, end)) &&
+    !isExplainedByContext(key, value, start, end)
+  );
+}
+
+/** Judges one token, or each of its segments when it is path-like. */
+function judge(key: string, value: string, start: number, end: number, list: FindingList): void {
+  // A hash label or prefix explains the whole token, before it is split at `/` (base64 has `/`).
+  if (precededBy(value, start, HASH_LABELS)) return;
+  for (const prefix of HASH_PREFIXES) if (startsWithIgnoreCase(value, prefix, start)) return;
+  const pathLike = hasChar(value, start, end, 47) && !hasChar(value, start, end, 43);
+  if (!pathLike) {
+    if (isRandomLooking(key, value, start, end)) list.add(start);
+    return;
+  }
+  let segmentStart = start;
+  for (let i = start; i <= end && !list.full; i++) {
+    if (i < end && value.charCodeAt(i) !== 47) continue;
+    if (isRandomLooking(key, value, segmentStart, i)) list.add(segmentStart);
+    segmentStart = i + 1;
+  }
+}
+
+/** True when `value[start, end)` contains the character code `c` (bounded, unlike indexOf). */
+function hasChar(value: string, start: number, end: number, c: number): boolean {
+  for (let i = start; i < end; i++) if (value.charCodeAt(i) === c) return true;
+  return false;
+}
+
+/**
+ * True when the whole value is one generated password: 12 to 64 characters without spaces,
+ * lower and upper case and at least one of digits and symbols, the entropy of a generated secret
+ * (isStrongSecret), not a placeholder, hash, regular expression, URL or path. Symbols split the
+ * tokens judged below and passwords are often shorter than {@link MIN_TOKEN}, so a value that is
+ * one such string is judged whole here.
+ */
+function isRandomPassword(key: string, value: string): boolean {
+  // One pass: both cases and a digit or symbol, and no whitespace inside (surrounding blanks are trimmed).
+  let lower = false;
+  let upper = false;
+  let other = false;
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    if (c >= 97 && c <= 122) lower = true;
+    else if (c >= 65 && c <= 90) upper = true;
+    else if (c === 32 || c === 9 || c === 10 || c === 13) {
+      if (value.trim().length !== value.length) return isRandomPassword(key, value.trim());
+      return false;
+    } else other = true;
+  }
+  if (!(lower && upper && other)) return false;
+  const v = value;
+  if (v.length < MIN_PASSWORD || v.length > MAX_PASSWORD || v.startsWith('{') || v.startsWith('[')) return false;
+  if (v.includes('://') || v.startsWith('/') || (key !== '' && namedAsNotSecret(key))) return false;
+  for (const label of HASH_LABELS) if (startsWithIgnoreCase(v, label, 0)) return false;
+  for (const prefix of HASH_PREFIXES) if (startsWithIgnoreCase(v, prefix, 0)) return false;
+  // Regular expressions (`^[A-Za-z0-9._%+-]+@...$`) mix every class too.
+  if (/^\^|\$$|\[[^\]]*[A-Za-z0-9]-[A-Za-z0-9][^\]]*\]/.test(v)) return false;
+  return isStrongSecret(v) && !isPlaceholder(v) && !PASSWORD_HASH.test(v) && !isBase64OfText(v, 0, v.length);
+}
+const MIN_PASSWORD = 12;
+const MAX_PASSWORD = 64;
 
 /** letters, digits, `+ / _ -`: the base64 and base64url alphabets without padding. */
 function isTokenChar(c: number): boolean {
@@ -52,125 +377,71 @@ function isTokenChar(c: number): boolean {
   );
 }
 
-/** Share of `value[start, end)` covered by runs of an optional capital and 3+ lower-case letters. */
-export function wordShare(value: string, start = 0, end = value.length): number {
-  let covered = 0;
-  let i = start;
-  while (i < end) {
-    let j = i;
-    const first = value.charCodeAt(j);
-    if (first >= 65 && first <= 90) j++;
-    let k = j;
-    while (k < end && value.charCodeAt(k) >= 97 && value.charCodeAt(k) <= 122) k++;
-    if (k - j >= 3) {
-      covered += k - i;
-      i = k;
-    } else {
-      i = Math.max(i + 1, k);
-    }
-  }
-  return covered / (end - start);
-}
-
-/** Shannon entropy of `value[start, end)` in bits per character. */
-export function shannonEntropy(value: string, start = 0, end = value.length): number {
-  const counts = new Map<number, number>();
-  for (let i = start; i < end; i++) {
-    const c = value.charCodeAt(i);
-    counts.set(c, (counts.get(c) ?? 0) + 1);
-  }
-  const n = end - start;
-  let bits = 0;
-  for (const count of counts.values()) {
-    const p = count / n;
-    bits -= p * Math.log2(p);
-  }
-  return bits;
-}
-
-/** The entropy a token of `length` characters needs to count as random-looking. */
-export function entropyThreshold(length: number): number {
-  return Math.min(ENTROPY_CEILING, Math.log2(length) - SHORT_TOKEN_MARGIN);
-}
-
-function isExplained(value: string, start: number, end: number): boolean {
-  let hexish = true;
-  let upper = false;
-  let lower = false;
-  let digit = false;
-  for (let i = start; i < end; i++) {
-    const c = value.charCodeAt(i);
-    const isDigit = c >= 48 && c <= 57;
-    const isUpper = c >= 65 && c <= 90;
-    const isLower = c >= 97 && c <= 122;
-    digit ||= isDigit;
-    upper ||= isUpper;
-    lower ||= isLower;
-    if (!(isDigit || c === 45 || (c >= 65 && c <= 70) || (c >= 97 && c <= 102))) hexish = false;
-  }
-  if (hexish || !(upper && lower && digit)) return true;
-  if (wordShare(value, start, end) >= MAX_WORD_SHARE) return true;
-  if (start >= SEALED_PREFIX.length && value.startsWith(SEALED_PREFIX, start - SEALED_PREFIX.length)) return true;
-  for (const prefix of SRI_PREFIXES) if (value.startsWith(prefix, start)) return true;
-  for (const prefix of SSH_PUBLIC_KEY_BLOBS) if (value.startsWith(prefix, start)) return true;
-  return false;
-}
-
-function isRandomLooking(value: string, start: number, end: number): boolean {
-  const length = end - start;
-  if (length < MIN_TOKEN || length > MAX_TOKEN) return false;
-  return !isExplained(value, start, end) && shannonEntropy(value, start, end) >= entropyThreshold(length);
-}
-
-/** Judges one token, or each of its segments when it is path-like. */
-function judge(value: string, start: number, end: number, list: FindingList): void {
-  const pathLike = hasChar(value, start, end, 47) && !hasChar(value, start, end, 43);
-  if (!pathLike) {
-    if (isRandomLooking(value, start, end)) list.add(start);
-    return;
-  }
-  let segmentStart = start;
-  for (let i = start; i <= end && !list.full; i++) {
-    if (i < end && value.charCodeAt(i) !== 47) continue;
-    if (isRandomLooking(value, segmentStart, i)) list.add(segmentStart);
-    segmentStart = i + 1;
-  }
-}
-
-/** True when `value[start, end)` contains the character code `c` (bounded, unlike indexOf). */
-function hasChar(value: string, start: number, end: number, c: number): boolean {
-  for (let i = start; i < end; i++) if (value.charCodeAt(i) === c) return true;
-  return false;
-}
+/**
+ * Runs of digits, found by the regex engine (native code, much faster than a JavaScript loop over every
+ * character). Every token judged contains one (isExplained rules out tokens without digits), so
+ * the scan jumps from digit to digit and walks only the token around each, once: the search
+ * resumes after that token, and a walk backwards never passes the end of the previous one.
+ * Global, so lastIndex is set before every use; scans are synchronous and never nested.
+ */
+const DIGIT = /[0-9]+/g;
 
 function scanHighEntropy(key: string, value: string): Finding[] {
+  if (value.length < MIN_PASSWORD) return [];
+  if (value.length <= MAX_PASSWORD + 2 && isRandomPassword(key, value)) {
+    const list = new FindingList(highEntropyDetector, key, value);
+    list.add(0);
+    return list.findings;
+  }
   if (value.length < MIN_TOKEN) return [];
-  const list = new FindingList(highEntropyDetector, key, value);
-  // The next "-----END" at or after the cursor, found once and reused (see private-key.ts).
-  let nextEnd = -2;
-  let i = 0;
-  while (i < value.length && !list.full) {
-    if (!isTokenChar(value.charCodeAt(i))) {
-      i++;
+  let list: FindingList | undefined;
+  // PEM blocks are skipped whole: the next "-----BEGIN" after the cursor and its "-----END".
+  let pemBegin = value.indexOf('-----BEGIN');
+  let pemEnd = pemBegin === -1 ? -1 : value.indexOf('-----END', pemBegin);
+  let walked = 0; // nothing before this index is walked again
+  let from = 0;
+  while (from < value.length) {
+    DIGIT.lastIndex = from;
+    const m = DIGIT.exec(value);
+    if (m === null) break;
+    const at = m.index;
+    if (pemBegin !== -1 && at >= pemBegin) {
+      if (pemEnd === -1) break; // an unterminated block runs to the end of the value
+      if (at < pemEnd + 8) {
+        from = pemEnd + 8;
+        walked = from;
+        pemBegin = value.indexOf('-----BEGIN', from);
+        pemEnd = pemBegin === -1 ? -1 : value.indexOf('-----END', pemBegin);
+        continue;
+      }
+      pemBegin = value.indexOf('-----BEGIN', at);
+      pemEnd = pemBegin === -1 ? -1 : value.indexOf('-----END', pemBegin);
       continue;
     }
-    const start = i;
-    while (i < value.length && isTokenChar(value.charCodeAt(i))) i++;
-    if (value.charCodeAt(start) === 45 && value.startsWith('-----BEGIN', start)) {
-      if (nextEnd !== -1 && nextEnd < i) nextEnd = value.indexOf('-----END', i);
-      i = nextEnd === -1 ? value.length : nextEnd + 8;
-      continue;
-    }
+    // Walk the token around the digit: back to the end of the previous token at most, forward to
+    // its end, after which the search resumes; each character is walked at most once.
+    let start = at;
+    while (start > walked && isTokenChar(value.charCodeAt(start - 1))) start--;
+    let end = at + m[0].length;
+    while (end < value.length && isTokenChar(value.charCodeAt(end))) end++;
+    from = end;
+    walked = end;
+    if (end - start < MIN_TOKEN) continue;
     // `=` is not a token character: it is base64 padding or the `key=value` separator, and
     // either way it ends a token.
-    if (i - start >= MIN_TOKEN) judge(value, start, i, list);
+    list ??= new FindingList(highEntropyDetector, key, value);
+    judge(key, value, start, end, list);
+    if (list.full) break;
   }
-  return list.findings;
+  DIGIT.lastIndex = 0;
+  singleLineOf = undefined;
+  return list === undefined ? [] : list.findings;
 }
 
 /** The `high-entropy` detector. */
 export const highEntropyDetector: Detector = {
   name: 'high-entropy',
+  minLength: 12, // the shortest whole-value password
   confidence: 'low',
   description: 'a long random-looking string that may be a secret (no known format matched)',
   scan: scanHighEntropy,

@@ -5,11 +5,13 @@
  * {@link scanEntry} for each `data` entry. Findings never contain the value or any part of it.
  */
 import { ShroudError } from '../errors.js';
-import { configFileSecretDetector } from './config-file.js';
+import { configFileSecretDetector, configFileSecretLowDetector } from './config-file.js';
+import { connectionStringDetector } from './connection-string.js';
 import { highEntropyDetector } from './entropy.js';
 import { jwtDetector } from './jwt.js';
+import { dropPlaceholderFindings } from './placeholder-guard.js';
 import { privateKeyDetector } from './private-key.js';
-import { secretNamedKeyDetector } from './secret-named-key.js';
+import { secretNamedKeyDetector, secretNamedKeyLowDetector } from './secret-named-key.js';
 import type { FormatIndex } from './formats/scan.js';
 import { formatDetectors, withSharedScan, providerTokenDetector, providerTokenWeakDetector } from './tokens.js';
 import type { Detector, Finding } from './types.js';
@@ -31,8 +33,11 @@ const DETECTORS: readonly Detector[] = Object.freeze(
     providerTokenDetector,
     jwtDetector,
     urlCredentialsDetector,
+    connectionStringDetector,
     secretNamedKeyDetector,
     configFileSecretDetector,
+    secretNamedKeyLowDetector,
+    configFileSecretLowDetector,
     highEntropyDetector,
     providerTokenWeakDetector,
   ].map((d) => Object.freeze(d)),
@@ -67,11 +72,24 @@ export function scanEntry(key: string, value: string, names?: readonly string[],
   const teamDetectors = formats === undefined ? undefined : detectorsFor(formats);
   const findings: Finding[] = [];
   withSharedScan(() => {
-    for (const builtin of selected) {
+    for (let d = 0; d < selected.length; d++) {
+      const builtin = selected[d] as Detector;
       const detector = teamDetectors?.get(builtin.name) ?? builtin;
-      findings.push(...detector.scan(key, value));
+      if (detector.minLength !== undefined && value.length < detector.minLength) continue;
+      const found = detector.scan(key, value);
+      for (let i = 0; i < found.length; i++) findings.push(found[i] as Finding);
     }
   });
+  if (findings.length === 0) return findings;
+  const kept = dropPlaceholderFindings(value, findings);
+  return explainLowFindings(kept);
+}
+
+/**
+ * Drops a low finding when a high-confidence detector already reported the same line of the
+ * same entry: the value then has a better explanation than "random-looking".
+ */
+function explainLowFindings(findings: Finding[]): Finding[] {
   const explainedLines = new Set<number | undefined>();
   for (const f of findings) if (f.confidence === 'high') explainedLines.add(f.line);
   if (explainedLines.size === 0) return findings;
@@ -94,7 +112,19 @@ function detectorsFor(formats: FormatIndex): ReadonlyMap<string, Detector> {
   return map;
 }
 
+/** Resolved lists per names array: policy conditions pass the same array for every entry. */
+const RESOLVED = new WeakMap<readonly string[], Detector[]>();
+
 function resolve(names: readonly string[]): Detector[] {
+  const known = RESOLVED.get(names);
+  if (known !== undefined) return known;
+  const selected = resolveNames(names);
+  // Only frozen arrays are remembered: a caller could change any other one after this call.
+  if (Object.isFrozen(names)) RESOLVED.set(names, selected);
+  return selected;
+}
+
+function resolveNames(names: readonly string[]): Detector[] {
   const selected: Detector[] = [];
   for (const name of new Set(names)) {
     const detector = BY_NAME.get(name);

@@ -2,12 +2,14 @@
  * `jwt`: signed JSON Web Tokens (JWS compact form), which are bearer credentials until they
  * expire. Three base64url segments joined by dots, the first decoding to a JSON object with an
  * `alg` member. Unsigned tokens (`alg: none`, empty signature) grant nothing to a correctly
- * configured server and are not reported; nor are five-segment JWE tokens (encrypted).
+ * configured server and are not reported; nor are five-segment JWE tokens (encrypted), nor
+ * documentation examples, whose claims are all stand-ins (see hasExampleClaims).
  *
  * Candidates start at `eyJ` (base64 of `{"`); each segment is a bounded forward walk and the
  * search resumes after the candidate, so the scan is linear.
  */
 import { isRecord } from '../util/is-record.js';
+import { hasExampleClaims } from './placeholders.js';
 import { FindingList, isBase64UrlChar, runEnd } from './text.js';
 import type { Detector, Finding } from './types.js';
 
@@ -50,7 +52,8 @@ function scanJwts(key: string, value: string): Finding[] {
     if (signatureLength < MIN_SIGNATURE || signatureLength > MAX_SIGNATURE) continue;
     // A fourth segment makes it a JWE (or something else), not a signed token.
     if (value.charCodeAt(signatureEnd) === 46 && isBase64UrlChar(value.charCodeAt(signatureEnd + 1))) continue;
-    if (headerHasAlg(value.slice(start, headerEnd))) list.add(start);
+    if (headerHasAlg(value.slice(start, headerEnd)) && !hasExampleClaims(value.slice(headerEnd + 1, payloadEnd)))
+      list.add(start);
   }
   return list.findings;
 }
@@ -58,6 +61,7 @@ function scanJwts(key: string, value: string): Finding[] {
 /** The `jwt` detector. */
 export const jwtDetector: Detector = {
   name: 'jwt',
+  minLength: 24, // eyJ + a header, two dots, a payload and a 16-character signature
   confidence: 'high',
   description: 'a signed JSON Web Token (a bearer credential until it expires)',
   scan: scanJwts,

@@ -117,6 +117,7 @@ function scanPrivateKeys(key: string, value: string): Finding[] {
 /** The `private-key` detector. */
 export const privateKeyDetector: Detector = {
   name: 'private-key',
+  minLength: 40, // armor alone is longer; its base64 form too
   confidence: 'high',
   description: 'a PEM private key (RSA, EC, DSA, OpenSSH, PKCS#8, encrypted or PGP)',
   scan: scanPrivateKeys,

@@ -1,23 +1,65 @@
 /**
- * `secret-named-key`: a ConfigMap key whose name says it holds a secret (`DB_PASSWORD`,
- * `apiKey`, `client_secret`; see secret-names.ts) with a single-line value that looks real (see
- * placeholders.ts). Multi-line values are files: the private-key and config-file-secret
- * detectors look inside them instead.
+ * `secret-named-key` (high) and `secret-named-key-low` (low): a ConfigMap key whose name says it
+ * holds a secret (`DB_PASSWORD`, `apiKey`, `client_secret`; see secret-names.ts) with a
+ * single-line value that is not a placeholder (see placeholders.ts).
+ *
+ * The value decides the tier: one with the entropy of a generated secret (`isStrongSecret`)
+ * denies; one that could be a password a person chose (`sunshine42`) only warns. A name that only
+ * suggests a credential (`MAILER_KEY`, `isKeyLikeName`) warns, and only for a strong value.
+ * Multi-line values are files: the private-key and config-file-secret detectors look inside them.
  */
-import { isRealLookingSecret } from './placeholders.js';
-import { isSecretName } from './secret-names.js';
+import { isStrongSecret, MIN_SECRET_LENGTH, namedValueTier } from './placeholders.js';
+import { isKeyLikeName, isSecretName } from './secret-names.js';
 import type { Detector, Finding } from './types.js';
 
-function scanSecretNamedKey(key: string, value: string): Finding[] {
-  if (!isSecretName(key) || !isRealLookingSecret(value)) return [];
-  const { name, confidence, description } = secretNamedKeyDetector;
+/** The tier of one named setting: `high`, `low` or undefined (no finding). */
+export function namedSettingTier(name: string, value: string): 'high' | 'low' | undefined {
+  if (value.length < MIN_SECRET_LENGTH || YAML_SETTING.test(value)) return undefined;
+  if (isSecretName(name)) return namedValueTier(value);
+  if (isKeyLikeName(name) && namedValueTier(value) !== undefined && isStrongSecret(value)) return 'low';
+  return undefined;
+}
+
+/** The last entry judged, so the low detector reuses the high one's work on the same entry. */
+let lastKey: string | undefined;
+let lastValue: string | undefined;
+let lastTier: 'high' | 'low' | undefined;
+
+/** A value that is itself a YAML setting (`password: ENC[…]`): a file embedded in another, read as one. */
+const YAML_SETTING = /^\s*[A-Za-z_][\w.-]{0,63}: \S/;
+
+/** A value that is itself a setting (`password: ENC[…]`, `user=app`): a one-line file, config-file-secret's to read. */
+const SETTING_LINE = /^\s*[A-Za-z_][\w.-]{0,63}(?:: |=)\S/;
+
+function entryTier(key: string, value: string): 'high' | 'low' | undefined {
+  if (key === lastKey && value === lastValue) return lastTier;
+  const tier = SETTING_LINE.test(value) ? undefined : namedSettingTier(key, value);
+  lastKey = key;
+  lastValue = value;
+  lastTier = tier;
+  return tier;
+}
+
+function finding(detector: Detector, key: string): Finding[] {
+  const { name, confidence, description } = detector;
   return [{ detector: name, confidence, key, description }];
 }
 
 /** The `secret-named-key` detector. */
 export const secretNamedKeyDetector: Detector = {
   name: 'secret-named-key',
+  minLength: 6, // MIN_SECRET_LENGTH
   confidence: 'high',
-  description: 'the key name says it holds a secret and the value looks like a real one',
-  scan: scanSecretNamedKey,
+  description: 'the key name says it holds a secret and the value has the entropy of a generated one',
+  scan: (key, value) => (entryTier(key, value) === 'high' ? finding(secretNamedKeyDetector, key) : []),
+};
+
+/** The `secret-named-key-low` detector. */
+export const secretNamedKeyLowDetector: Detector = {
+  name: 'secret-named-key-low',
+  minLength: 6, // MIN_SECRET_LENGTH
+  confidence: 'low',
+  description:
+    'the key name suggests a secret and the value looks real but not generated (a chosen password, or a name without a secret word)',
+  scan: (key, value) => (entryTier(key, value) === 'low' ? finding(secretNamedKeyLowDetector, key) : []),
 };

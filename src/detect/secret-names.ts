@@ -234,9 +234,31 @@ export function baseWord(word: string): string {
   return stem;
 }
 
+/**
+ * Key names repeat from one admission review to the next (the same ConfigMaps are applied again
+ * and again), so both judgements are remembered per name, up to {@link NAME_CACHE_SIZE} names
+ * (then the memory starts over). Names are not secret; values are never cached here.
+ */
+const NAME_CACHE_SIZE = 4096;
+const secretNameCache = new Map<string, boolean>();
+const keyLikeNameCache = new Map<string, boolean>();
+
+function remembered(cache: Map<string, boolean>, key: string, judge: (key: string) => boolean): boolean {
+  const known = cache.get(key);
+  if (known !== undefined) return known;
+  const result = judge(key);
+  if (cache.size >= NAME_CACHE_SIZE) cache.clear();
+  cache.set(key, result);
+  return result;
+}
+
 /** True when a key name says its value is a secret (see the module comment for examples). */
 export function isSecretName(key: string): boolean {
   if (key.length === 0 || key.length > MAX_KEY_LENGTH) return false;
+  return remembered(secretNameCache, key, judgeSecretName);
+}
+
+function judgeSecretName(key: string): boolean {
   if (!SECRET_HINT.test(key)) return false;
   const words = keyWords(key);
   for (let i = 0; i < words.length; i++) words[i] = baseWord(words[i] as string);
@@ -244,6 +266,8 @@ export function isSecretName(key: string): boolean {
   while (words.length > 0 && /^\d+$/.test(words[words.length - 1] as string)) words.pop();
   const last = words[words.length - 1];
   if (last === undefined) return false;
+  // Public by design: `MAPBOX_PUBLIC_TOKEN`, `publishable_key`, `public-key`.
+  for (const w of words) if (w === 'public' || w === 'publishable') return false;
   // `secret_key`, `api_key` and `private_key` end in "key" yet hold the secret.
   if (
     isMetadataWord(last) &&
@@ -263,4 +287,38 @@ export function isSecretName(key: string): boolean {
     if (i > 0 && SECRET_PAIRS.has(`${words[i - 1]} ${w}`)) return true;
   }
   return false;
+}
+
+/** Last words that suggest, without saying it, that a value is a credential (`MAILER_KEY`, `ALGOLIA_AUTH`). */
+const KEY_LIKE_LAST_WORDS: ReadonlySet<string> = new Set(['key', 'auth', 'license', 'licence', 'seed']);
+
+/** Words before `key` that make it an ordinary key (`cache_key`, `routing_key`) or a public one (`site_key`). */
+const ORDINARY_KEY_WORDS: ReadonlySet<string> = new Set(
+  (
+    'cache routing partition sort primary foreign idempotency lookup dedup dedupe shard hash object bucket map ' +
+    'group label annotation translation i18n message config env feature flag index row column public publishable ' +
+    'pub site host primary composite unique natural surrogate storage s3 blob file hot short cut sign'
+  ).split(' '),
+);
+
+/**
+ * True when a key name suggests a credential without a secret word: the last word is `key`,
+ * `auth`, `license` or `seed` (`MAILER_KEY`, `SEARCH_ADMIN_KEY`, `algolia.auth`), the word before
+ * it does not make it an ordinary or public key (`cache_key`, `routing_key`, `RECAPTCHA_SITE_KEY`,
+ * `public_key`), and it is not already a secret name. Such names only warn, and only for values
+ * with the entropy of a generated secret.
+ */
+export function isKeyLikeName(key: string): boolean {
+  if (key.length === 0 || key.length > MAX_KEY_LENGTH) return false;
+  return remembered(keyLikeNameCache, key, judgeKeyLikeName);
+}
+
+function judgeKeyLikeName(key: string): boolean {
+  if (isSecretName(key)) return false;
+  const words = keyWords(key).map(baseWord);
+  while (words.length > 0 && /^\d+$/.test(words[words.length - 1] as string)) words.pop();
+  const last = words[words.length - 1];
+  if (last === undefined || !KEY_LIKE_LAST_WORDS.has(last)) return false;
+  for (const w of words) if (ORDINARY_KEY_WORDS.has(w)) return false;
+  return true;
 }

@@ -108,3 +108,57 @@ export class FindingList {
     this.findings.push(finding);
   }
 }
+
+/** Share of `value[start, end)` covered by runs of an optional capital and 3+ lower-case letters. */
+export function wordShare(value: string, start = 0, end = value.length): number {
+  let covered = 0;
+  let i = start;
+  while (i < end) {
+    let j = i;
+    const first = value.charCodeAt(j);
+    if (first >= 65 && first <= 90) j++;
+    let k = j;
+    while (k < end && value.charCodeAt(k) >= 97 && value.charCodeAt(k) <= 122) k++;
+    if (k - j >= 3) {
+      covered += k - i;
+      i = k;
+    } else {
+      i = Math.max(i + 1, k);
+    }
+  }
+  return covered / (end - start);
+}
+
+/** Shannon entropy of `value[start, end)` in bits per character. */
+export function shannonEntropy(value: string, start = 0, end = value.length): number {
+  // Counts in a reused table for ASCII (no Map per call: this runs once per candidate token).
+  const counts = ASCII_COUNTS;
+  let other: Map<number, number> | undefined;
+  for (let i = start; i < end; i++) {
+    const c = value.charCodeAt(i);
+    if (c < 128) counts[c] = (counts[c] as number) + 1;
+    else {
+      other ??= new Map();
+      other.set(c, (other.get(c) ?? 0) + 1);
+    }
+  }
+  const n = end - start;
+  let bits = 0;
+  for (let i = start; i < end; i++) {
+    const c = value.charCodeAt(i);
+    if (c >= 128) continue;
+    const count = counts[c] as number;
+    if (count === 0) continue;
+    const p = count / n;
+    bits -= p * Math.log2(p);
+    counts[c] = 0;
+  }
+  if (other !== undefined)
+    for (const count of other.values()) {
+      const p = count / n;
+      bits -= p * Math.log2(p);
+    }
+  return bits;
+}
+
+const ASCII_COUNTS = new Uint32Array(128);

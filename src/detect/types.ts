@@ -35,6 +35,11 @@ export interface Detector {
   /** What the detector catches, one sentence. */
   description: string;
   /**
+   * Shortest value this detector can report on, when it knows one: `scanEntry` skips it for
+   * shorter values without calling it (most ConfigMap values are a few characters long).
+   */
+  minLength?: number;
+  /**
    * Scans one entry. Pure and linear in `value.length`; returns at most
    * {@link MAX_FINDINGS_PER_DETECTOR} findings, in order of position.
    */

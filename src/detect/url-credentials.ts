@@ -78,6 +78,7 @@ function scanUrls(key: string, value: string): Finding[] {
 /** The `url-credentials` detector. */
 export const urlCredentialsDetector: Detector = {
   name: 'url-credentials',
+  minLength: 8, // a://u:p@h
   confidence: 'high',
   description: 'a URL with a password in it (scheme://user:password@host)',
   scan: scanUrls,

@@ -79,7 +79,8 @@ function detectorNames(spec: string | string[]): { names: string[] } | { error: 
       return { error: `unknown detector "${w}"${didYouMean(w, known)}; known: ${known.join(', ')}` };
     }
   }
-  return { names: [...new Set(names)] };
+  // Frozen: scanEntry remembers the detectors it resolves for a frozen list (one per condition).
+  return { names: Object.freeze([...new Set(names)]) as string[] };
 }
 
 const TEXT = new TextDecoder('utf-8', { fatal: true });

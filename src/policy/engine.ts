@@ -258,6 +258,7 @@ function runRule(
         enforcement: rule.enforcement,
         path: where === '' ? '(object)' : where,
         location: path.slice(),
+        ...(scope.findings.length > 0 ? { findings: Object.freeze(scope.findings.slice()) } : {}),
         message: rule.message.render({
           policy: policy.name,
           rule: rule.name,

@@ -19,6 +19,13 @@ export interface SourceDocument {
    * deepest node that exists along the path.
    */
   locate(path: readonly PathSegment[], key?: boolean): Position;
+  /**
+   * Position of line `lineInValue` (1-based) of the string at `path` when it is written as a
+   * literal block scalar (`key: |`), whose lines are the file's lines one for one; undefined for
+   * every other style (quoted or folded strings, JSON), where a line inside the value has no
+   * single line in the file.
+   */
+  locateInValue(path: readonly PathSegment[], lineInValue: number): Position | undefined;
 }
 
 function keyOf(node: unknown): unknown {
@@ -73,6 +80,24 @@ export function sourceDocument(file: string, doc: Document, lineCounter: LineCou
         }
       }
       return toPosition(found);
+    },
+    locateInValue(path, lineInValue) {
+      let node: Node | null | undefined = doc.contents as Node | null;
+      for (const seg of path) {
+        if (isMap(node)) {
+          const pair = pairOf(node as YAMLMap, seg);
+          if (pair === undefined) return undefined;
+          node = pair.value as Node | null;
+        } else if (isSeq(node) && typeof seg === 'number') {
+          node = node.items[seg] as Node | undefined;
+        } else {
+          return undefined;
+        }
+      }
+      if (!isScalar(node) || node.type !== 'BLOCK_LITERAL' || node.range === undefined || node.range === null)
+        return undefined;
+      // The header (`|`, `|-`, `|2`) sits on the key's line; line 1 of the value is the next one.
+      return { line: toPosition(node.range[0]).line + lineInValue, column: 1 };
     },
   };
 }

@@ -32,6 +32,7 @@ const SIMPLE_VARIABLES = [
   'finding.detector',
   'finding.description',
   'finding.line',
+  'finding.where',
 ] as const;
 
 /** Every variable a template may use; `item.FIELD...` reads a field of the selected item. */
@@ -116,7 +117,27 @@ function simpleGetter(variable: (typeof SIMPLE_VARIABLES)[number]): Getter {
       return (ctx) => [...new Set(ctx.findings.map((f) => f.description))].join('; ');
     case 'finding.line':
       return (ctx) => (ctx.findings[0]?.line === undefined ? '' : String(ctx.findings[0].line));
+    case 'finding.where':
+      return (ctx) => findingWhere(ctx.findings);
   }
+}
+
+/** Lines listed at most in `{{finding.where}}`; more are summarised as `and N more`. */
+const MAX_WHERE_LINES = 5;
+
+/**
+ * `{{finding.where}}`: ` (line 3 of the value)`, ` (lines 3, 7 of the value)`, or nothing when
+ * no finding has a line (single-line values). Starts with a space so that `key "{{key}}"{{finding.where}}`
+ * reads well either way.
+ */
+function findingWhere(findings: MessageContext['findings']): string {
+  const lines = [...new Set(findings.map((f) => f.line).filter((l): l is number => l !== undefined))].sort(
+    (a, b) => a - b,
+  );
+  if (lines.length === 0) return '';
+  const shown = lines.slice(0, MAX_WHERE_LINES).join(', ');
+  const more = lines.length > MAX_WHERE_LINES ? ` and ${lines.length - MAX_WHERE_LINES} more` : '';
+  return ` (line${lines.length > 1 ? 's' : ''} ${shown}${more} of the value)`;
 }
 
 /**

@@ -201,6 +201,12 @@ export interface Violation {
   message: string;
   /** `path` as segments (keys and indexes), to find the line in a manifest. */
   location: readonly PathSegment[];
+  /**
+   * The detector findings behind the violation (rules with a `detector` condition only): which
+   * detector, its confidence and, for multi-line values, the 1-based line inside the value.
+   * Findings never carry the value. Absent when there are none.
+   */
+  findings?: readonly Finding[];
 }
 
 /** How many violations of one rule were found past the engine's cap and not listed. */

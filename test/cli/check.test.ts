@@ -25,7 +25,7 @@ test('check --output json: the contract, with file, document and item for every 
   const summary = report.results.map((x) => ({
     ...x,
     violations: x.violations.map((v) => {
-      assert.deepEqual(Object.keys(v), ['policy', 'rule', 'enforcement', 'path', 'message']);
+      assert.deepEqual(Object.keys(v), ['policy', 'rule', 'enforcement', 'path', 'message', 'line', 'findings']);
       assert.ok(typeof v.message === 'string' && v.message.length > 20);
       return `${v.enforcement} ${v.policy}/${v.rule} ${v.path}`;
     }),
@@ -298,7 +298,8 @@ test('check: the real bin (node bin/shroud.js) prints verdicts and exits 1', asy
 function secretConfigMap(n: number): string {
   const lines = ['apiVersion: v1', 'kind: ConfigMap', 'metadata: {name: big, namespace: shop}', 'data:'];
   lines.push('  plain: "not a secret"');
-  for (let i = 0; i < n; i++) lines.push(`  db_password_${i}: "${CANARY}-${i}x"`);
+  // Base 36 keeps every value varied enough to deny (a run like 11111 would lower its entropy to a warning).
+  for (let i = 0; i < n; i++) lines.push(`  db_password_${i}: "${CANARY}-${i.toString(36)}x"`);
   return `${lines.join('\n')}\n`;
 }
 
@@ -425,4 +426,53 @@ test('check bounds: 78 KB of aliased containers is an input error at the alias, 
   assert.deepEqual(report.results, []);
   assert.equal(report.summary.errors, 1);
   await timerTurn();
+});
+
+test('check --output json: a detector violation carries the key line and each finding line, in the value and in the file', async () => {
+  const pw = ['Kq7vR2x9', 'Lm!Wp4Zs'].join('');
+  const manifest = [
+    'apiVersion: v1', // 1
+    'kind: ConfigMap', // 2
+    'metadata: {name: app, namespace: shop}', // 3
+    'data:', // 4
+    '  LOG_LEVEL: info', // 5
+    '  app.env: |', // 6
+    '    PORT=8080', // 7
+    `    DB_PASSWORD=${pw}`, // 8
+    `  quoted.env: "PORT=8080\\nAPI_TOKEN=${pw}\\n"`, // 9
+    `  DB_PASSWORD: "${pw}"`, // 10
+    '',
+  ].join('\n');
+  const r = await runCli(['check', '--output', 'json', '-'], { stdin: manifest });
+  const report = JSON.parse(r.stdout) as {
+    results: Array<{ violations: Array<{ path: string; line: number | null; findings: unknown[] }> }>;
+  };
+  const byPath = new Map(report.results[0]!.violations.map((v) => [v.path, v]));
+  const cases = [
+    {
+      name: 'literal block: the file line is known',
+      path: 'data["app.env"]',
+      line: 6,
+      findings: [{ detector: 'config-file-secret', confidence: 'high', line: 2, fileLine: 8 }],
+    },
+    {
+      name: 'quoted string: the line inside the value only',
+      path: 'data["quoted.env"]',
+      line: 9,
+      findings: [{ detector: 'config-file-secret', confidence: 'high', line: 2, fileLine: null }],
+    },
+    {
+      name: 'single-line value: no line inside it',
+      path: 'data.DB_PASSWORD',
+      line: 10,
+      findings: [{ detector: 'secret-named-key', confidence: 'high', line: null, fileLine: null }],
+    },
+  ];
+  for (const c of cases) {
+    const v = byPath.get(c.path);
+    assert.ok(v !== undefined, `${c.name}: no violation at ${c.path} in ${r.stdout}`);
+    assert.equal(v.line, c.line, c.name);
+    assert.deepEqual(v.findings, c.findings, c.name);
+  }
+  assert.ok(!r.stdout.includes(pw), 'the value never reaches the output');
 });

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import { configFileSecretDetector } from '../../src/detect/config-file.js';
 import { join } from './fixtures.js';
 
-const pw = join('S3c', 'r3tPw!');
+const pw = join('Kq7', 'vR2x9Lm!');
 const lines = (value: string): (number | undefined)[] =>
   configFileSecretDetector.scan('app.conf', value).map((f) => f.line);
 
@@ -127,4 +127,56 @@ test('config-file-secret does not flag configs without secrets', async (t) => {
     { name: 'sealed values', value: join('password=shroud:v1:', 'AAECAwQFBgcICQoLDA0ODw', '\n') },
   ];
   for (const c of cases) await t.test(c.name, () => assert.deepEqual(lines(c.value), []));
+});
+
+test('config-file-secret reads XML and space-separated settings', async (t) => {
+  const strong = join('Kq7vR2x9', 'Lm!Wp4Zs');
+  const cases = [
+    {
+      name: 'maven server password',
+      value: join('<server>\n  <id>a</id>\n  <password>', strong, '</password>\n</server>'),
+      lines: [3],
+    },
+    {
+      name: '.NET appSettings',
+      value: join('<appSettings>\n  <add key="ApiKey" value="', strong, '" />\n</appSettings>'),
+      lines: [2],
+    },
+    { name: 'password attribute', value: join('<user username="m" password="', strong, '" roles="r"/>'), lines: [1] },
+    {
+      name: 'XML as an escaped setting value',
+      value: join('a=1\nfile="<x><token>', strong, '</token></x>"'),
+      lines: [2],
+    },
+    { name: '.netrc on one line', value: join('machine h login u password ', strong), lines: [1] },
+    { name: '.netrc over lines', value: join('machine h\n  login u\n  password ', strong, '\n'), lines: [3] },
+    { name: 'fluent-bit', value: join('[OUTPUT]\n    HTTP_User  u\n    HTTP_Passwd  ', strong, '\n'), lines: [3] },
+    { name: 'placeholder element', value: '<password>${env.MAVEN_PASSWORD}</password>', lines: [] },
+    { name: 'sentence of word pairs', value: 'token rotation happens weekly\nsecret storage is vault', lines: [] },
+    { name: 'odd number of words', value: join('the password ', strong), lines: [] },
+  ];
+  for (const c of cases)
+    await t.test(c.name, () =>
+      assert.deepEqual(
+        configFileSecretDetector.scan('f', c.value).map((f) => f.line),
+        c.lines,
+      ),
+    );
+});
+
+test('config-file-secret reads PHP settings', async (t) => {
+  const strong = join('Kq7vR2x9', 'Lm!Wp4Zs');
+  const cases = [
+    { name: 'define()', value: join("<?php\ndefine( 'DB_PASSWORD', '", strong, "' );\n"), lines: [2] },
+    { name: 'array member', value: join("return [\n    'password' => '", strong, "',\n];\n"), lines: [2] },
+    { name: 'placeholder in define()', value: "define('DB_PASSWORD', 'password_here');", lines: [] },
+    { name: 'other define()', value: "define('WP_DEBUG', 'Kq7vR2x9Lm!Wp4Zs');", lines: [] },
+  ];
+  for (const c of cases)
+    await t.test(c.name, () =>
+      assert.deepEqual(
+        configFileSecretDetector.scan('f', c.value).map((f) => f.line),
+        c.lines,
+      ),
+    );
 });

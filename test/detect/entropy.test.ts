@@ -28,6 +28,13 @@ test('high-entropy flags random-looking tokens', async (t) => {
     { name: 'after a key in a config', value: join('signing=', base62(40, 104)), lines: [undefined] },
     { name: 'on the second line', value: join('mode: prod\nseed: ', base62(48, 105), '\n'), lines: [2] },
     { name: 'path segment that is random', value: join('/v1/keys/', base62(40, 106)), lines: [undefined] },
+    { name: 'one-case key', value: randomText('abcdefghijklmnopqrstuvwxyz0123456789', 32, 107), lines: [undefined] },
+    { name: 'generated password with symbols', value: 'wX4#Be@h^S=o*9Lq', lines: [undefined] },
+    {
+      name: 'secret query parameter',
+      value: join('https://h.example.com/x?sig=', base62(40, 108)),
+      lines: [undefined],
+    },
   ];
   for (const c of cases) {
     await t.test(c.name, () => {
@@ -66,7 +73,27 @@ test('high-entropy does not flag what has another explanation', async (t) => {
     { name: 'cipher suite', value: 'TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256' },
     { name: 'path', value: '/usr/share/nginx/html/static/js/main.4f9a2c1b.js' },
     { name: 'java package', value: 'org.springframework.boot.autoconfigure.SpringBootApplication' },
-    { name: 'short random token', value: base62(19, 13) },
+    { name: 'short random token inside text', value: join('id ', base62(19, 13), ' ok') },
+    { name: 'go.sum line', value: join('golang.org/x/net v0.17.0 h1:', base64(43, 21), '=') },
+    { name: 'npm integrity sha1', value: join('sha1-', base64(27, 22), '=') },
+    { name: 'npm integrity sha512 in JSON', value: join('{"integrity": "sha512-', base64(86, 23), '=="}') },
+    {
+      name: 'base64 of prose',
+      value: Buffer.from('Welcome to the orders service, please be patient.').toString('base64'),
+    },
+    { name: 'tracking id in a URL', value: join('https://example.com/?utm_source=x&gclid=', base62(40, 24)) },
+    { name: 'document id in a URL', value: join('https://docs.example.com/document/d/', base62(44, 25), '/edit') },
+    { name: 'value of an id setting', value: join('request_id: ', base62(32, 26)) },
+    { name: 'public JWK member', value: join('{"kty":"EC","x":"', base62(43, 27), '"}') },
+    { name: 'ULID', value: '01J9ZK3M8Q4W7X2V5B6N0R1T3Y' },
+    {
+      name: 'base64 of a PEM public key',
+      value: Buffer.from(generatedPublicKeys()[0]?.pem ?? '').toString('base64'),
+    },
+    { name: 'CSP nonce', value: join("script-src 'nonce-", base64(22, 28), "=='") },
+    { name: 'data URI', value: join('data:image/png;base64,', base64(200, 29)) },
+    { name: 'regular expression', value: '^[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+$' },
+    { name: 'lower-case kebab name with digits', value: 'orders-api-7d9f8c6b5-x2k4p-canary' },
     { name: 'long blob', value: base64(600, 14) },
     { name: 'hostname', value: 'ip-10-0-12-34.eu-west-1.compute.internal' },
     { name: 'private key body (its own detector reports it)', value: fake.pem('PRIVATE KEY', 80) },

@@ -41,10 +41,9 @@ export const join = (...parts: string[]): string => parts.join('');
 export const fake = {
   awsKeyId: (prefix = 'AKIA', seed = 3): string => join(prefix, randomText(BASE32, 16, seed)),
   /** A GitHub token whose last six characters are the CRC-32 checksum GitHub puts there. */
-  githubToken: (prefix = 'ghp', seed = 4): string => {
-    const body = base62(30, seed);
-    return join(prefix, '_', body, base62Number(crc32(body), 6));
-  },
+  githubToken: (prefix = 'ghp', seed = 4): string => fake.githubTokenOf(base62(30, seed), prefix),
+  /** A GitHub token around a chosen 30-character body, with its checksum. */
+  githubTokenOf: (body: string, prefix = 'ghp'): string => join(prefix, '_', body, base62Number(crc32(body), 6)),
   githubFineGrained: (seed = 5): string => join('github', '_pat_', base62(22, seed), '_', base62(59, seed + 1)),
   gitlabToken: (seed = 6): string => join('gl', 'pat-', base62(20, seed)),
   slackToken: (kind = 'b', seed = 7): string =>

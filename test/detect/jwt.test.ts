@@ -43,3 +43,27 @@ test('jwt ignores look-alikes', async (t) => {
   ];
   for (const c of cases) await t.test(c.name, () => assert.deepEqual(jwtDetector.scan('k', c.value), []));
 });
+
+test('jwt: documentation examples, whose claims are all stand-ins, are not tokens', async (t) => {
+  const token = (payload: object): string =>
+    join(
+      Buffer.from(JSON.stringify({ alg: 'HS256', typ: 'JWT' })).toString('base64url'),
+      '.',
+      Buffer.from(JSON.stringify(payload)).toString('base64url'),
+      '.',
+      base62(43, 31),
+    );
+  const cases = [
+    {
+      name: 'sequential sub and a placeholder name',
+      payload: { sub: '1234567890', name: 'John Doe', iat: 1 },
+      found: 0,
+    },
+    { name: 'example issuer and test user', payload: { iss: 'https://example.com', sub: 'test-user' }, found: 0 },
+    { name: 'numeric sequential sub and a name', payload: { sub: 1234567890, name: 'Jane Doe' }, found: 0 },
+    { name: 'one simple claim is not enough', payload: { sub: 'user-1', iat: 1 }, found: 1 },
+    { name: 'real-looking claims', payload: { sub: 'a3f9c2e1-77b0', email: 'ops@shop.io', name: 'Orders' }, found: 1 },
+  ];
+  for (const c of cases)
+    await t.test(c.name, () => assert.equal(jwtDetector.scan('k', token(c.payload)).length, c.found));
+});

@@ -1,6 +1,13 @@
 import { strict as assert } from 'node:assert';
 import { test } from 'node:test';
-import { isPlaceholder, isRealLookingSecret, unquote } from '../../src/detect/placeholders.js';
+import {
+  isPlaceholder,
+  isRealLookingSecret,
+  isStrongSecret,
+  namedValueTier,
+  unquote,
+} from '../../src/detect/placeholders.js';
+import { join } from './fixtures.js';
 
 test('isPlaceholder recognises stand-ins', async (t) => {
   const cases = [
@@ -37,24 +44,56 @@ test('isPlaceholder recognises stand-ins', async (t) => {
     { name: 'the word password', value: 'password' },
     { name: 'redacted', value: 'REDACTED' },
     { name: 'todo', value: 'TODO' },
+    { name: 'github actions expression', value: '${{ secrets.API_TOKEN }}' },
+    { name: 'windows variable', value: '%DB_PASSWORD%' },
+    { name: 'bracketed stand-in', value: '[YOUR_TOKEN]' },
+    { name: 'template inside a longer value', value: 'Bearer ${TOKEN}' },
+    { name: 'fake inside', value: 'a-fake-api-key' },
+    { name: 'example inside (documentation keys)', value: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY' },
+    { name: 'not real', value: 'not-a-real-token' },
+    { name: 'x run inside a token shape', value: 'sk_test_xxxxxxxxxxxxxxxxxxxxxxxx' },
+    { name: 'made-up words', value: 'supersecretpassword123' },
+    { name: 'made-up words with separators', value: 'my-secret-key' },
+    { name: 'made-up words camel case', value: 'YourStrong(!)Password' },
+    { name: 'leetspeak', value: 'P@ssw0rd' },
+    { name: 'leetspeak with runs of symbols', value: 'P@$$w0rd!' },
+    { name: 'leetspeak with digits', value: 'pa55word' },
+    { name: 'word and short number', value: 'admin123' },
+    { name: 'abbreviation, test word, sequence', value: 'sk_test_123' },
+    { name: 'test word and number', value: 'test_api_key_1' },
+    { name: 'repeated unit', value: 'abc123abc123abc123' },
+    { name: 'repeated word', value: 'testtesttest' },
+    { name: 'alphabet run', value: 'abcdefghijklmnop' },
+    { name: 'digit run', value: '12345678901234567890' },
+    { name: 'hex run', value: '0123456789abcdef' },
+    { name: 'stepping letters', value: 'aaaabbbbccccdddd' },
+    { name: 'keyboard row', value: 'qwertyuiopasdfgh' },
+    { name: 'long run of one character', value: 'AKIAZZZZZZZZZZZZZZZZ' },
+    { name: 'SOPS ciphertext', value: 'ENC[AES256_GCM,data:Zm9vYmFy,iv:aXY=,tag:dGFn,type:str]' },
+    { name: 'Ansible Vault tag', value: '!vault |' },
   ];
   for (const c of cases) await t.test(c.name, () => assert.equal(isPlaceholder(c.value), true));
 });
 
 test('isPlaceholder leaves real-looking values alone', async (t) => {
   const cases = [
-    { name: 'mixed password', value: 'S3cr3tPw!' },
-    { name: 'dollar inside', value: 'pa$$w0rd-2024' },
+    { name: 'mixed password', value: 'Kq7vR2x9Lm!' },
+    { name: 'dollar inside', value: 'x$$k7-2024Qv' },
     { name: 'braces inside', value: 'a{b}c9Xz' },
     { name: 'word with digits', value: 'sunshine42' },
+    { name: 'random base62', value: 'q8Vf2LkP9sXw3RtZ' },
+    { name: 'random hex', value: '9f3c1a7e5b2d8046c1e9a3f7' },
+    { name: 'random lower-case with digits', value: 'k3j9x2m7q5w8z1v4' },
+    { name: 'vocabulary word inside random text', value: 'Xq9testVb7Lp2Rw' },
   ];
   for (const c of cases) await t.test(c.name, () => assert.equal(isPlaceholder(c.value), false));
 });
 
 test('isRealLookingSecret', async (t) => {
   const cases = [
-    { name: 'mixed password', value: 'S3cr3tPw!', expected: true },
-    { name: 'quoted password', value: '"S3cr3tPw!"', expected: true },
+    { name: 'mixed password', value: 'Kq7vR2x9Lm!', expected: true },
+    { name: 'quoted password', value: '"Kq7vR2x9Lm!"', expected: true },
+    { name: 'made-up leetspeak password', value: 'S3cr3tPw!', expected: false },
     { name: 'lower-case word password', value: 'sunshine', expected: true },
     { name: 'long number', value: '4929123456781234', expected: true },
     { name: 'passphrase of three words', value: 'correct horse battery', expected: true },
@@ -80,4 +119,38 @@ test('unquote strips one matching pair only', () => {
   assert.equal(unquote("'abc'"), 'abc');
   assert.equal(unquote('"abc\''), '"abc\'');
   assert.equal(unquote('  abc  '), 'abc');
+});
+
+test('isStrongSecret tells generated secrets from chosen passwords', async (t) => {
+  const cases = [
+    { name: 'pwgen -s', value: 'Kq7vR2x9Lm!', expected: true },
+    { name: 'hex 32', value: '9f3c1a7e5b2d8046c1e9a3f7d2b8e4a6', expected: true },
+    { name: 'base64 32 bytes', value: 'q3Jx9Vb+Lk2PzR8wYt5NmC7dHs1GfA4eUo6iWjXkTlQ=', expected: true },
+    { name: 'one-case base36', value: 'k3j9x2m7q5w8z1v4n6b0', expected: true },
+    { name: 'words and digits', value: 'Falcon!river42', expected: false },
+    { name: 'too short', value: 'Kq7vR2x9', expected: false },
+    { name: 'one class', value: 'qwhgkdlsurnvbxma', expected: false },
+    { name: 'one-case with separators (a name)', value: 'orders-api-7d9f8c6b5', expected: false },
+    { name: 'one-case words and digits', value: '32characterslongpassphrase12345', expected: false },
+  ];
+  for (const c of cases) await t.test(c.name, () => assert.equal(isStrongSecret(c.value), c.expected));
+});
+
+test('namedValueTier: high for generated, low for chosen, none for stand-ins and phrases', async (t) => {
+  const cases = [
+    { name: 'generated', value: 'Kq7vR2x9Lm!', expected: 'high' },
+    { name: 'chosen password', value: 'sunshine42', expected: 'low' },
+    { name: 'placeholder', value: 'changeme', expected: undefined },
+    { name: 'made-up', value: 'supersecret123', expected: undefined },
+    { name: 'identifier of words', value: 'secretKeyRef:orders-db:password', expected: undefined },
+    { name: 'public ssh key', value: 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIq ops@host', expected: undefined },
+    {
+      name: 'bcrypt hash',
+      value: join('$2b$12$', 'KIXQJvC1xQ9zV3l8Yz9XeOe0b1q9Ue0c3Jm8cQ0W9p5wZk1Ll3Q2a'),
+      expected: undefined,
+    },
+    { name: 'htpasswd line', value: join('admin:$apr1$', 'DZIImAvv$VeN464GNgOkRblFn5LNEHU'), expected: undefined },
+    { name: 'LDAP hash', value: join('{SSHA}', 'W6ph5Mm5Pz8GgiULbPgzG37mj9g='), expected: undefined },
+  ];
+  for (const c of cases) await t.test(c.name, () => assert.equal(namedValueTier(c.value), c.expected));
 });

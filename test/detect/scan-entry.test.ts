@@ -9,8 +9,11 @@ const NAMES = [
   'provider-token',
   'jwt',
   'url-credentials',
+  'connection-string',
   'secret-named-key',
   'config-file-secret',
+  'secret-named-key-low',
+  'config-file-secret-low',
   'high-entropy',
   'provider-token-weak',
 ];
@@ -23,7 +26,7 @@ test('listDetectors returns every detector once, with its confidence', () => {
   );
   assert.deepEqual(
     detectors.filter((d) => d.confidence === 'low').map((d) => d.name),
-    ['high-entropy', 'provider-token-weak'],
+    ['secret-named-key-low', 'config-file-secret-low', 'high-entropy', 'provider-token-weak'],
   );
   assert.ok(Object.isFrozen(detectors));
   for (const d of detectors) assert.ok(Object.isFrozen(d), d.name);
@@ -37,7 +40,7 @@ test('getDetector finds by exact name only', () => {
 });
 
 test('scanEntry runs only the named detectors', () => {
-  const value = join('DB_PASSWORD=', 'S3cr3tPw!', '\nGH=', fake.githubToken());
+  const value = join('DB_PASSWORD=', 'Kq7vR2x9Lm!', '\nGH=', fake.githubToken());
   assert.deepEqual(
     scanEntry('app.env', value).map((f) => f.detector),
     ['provider-token', 'config-file-secret'],
@@ -189,7 +192,7 @@ test('findings never contain the planted secret (canaries)', async (t) => {
     { name: 'env file', key: 'app.env', value: join('A=1\nTOKEN=', canary, '\n') },
     { name: 'JSON', key: 'c.json', value: join('{"client_secret": "', canary, '"}') },
     { name: 'URL', key: 'DB', value: join('postgres://app:', canary, '@db/app') },
-    { name: 'GitHub token', key: 'k', value: join('ghp', '_', canary, base62(36 - canary.length, 1)) },
+    { name: 'GitHub token', key: 'k', value: fake.githubTokenOf(join(canary, base62(30 - canary.length, 1))) },
     { name: 'high entropy', key: 'k', value: join(canary, base62(30, 2)) },
     { name: 'private key', key: 'tls.key', value: key.replace('\n', join('\n', canary, '\n')) },
   ];
@@ -240,4 +243,35 @@ test('pathological inputs of 100 KB finish with bounded findings', async (t) => 
       for (const count of perDetector.values()) assert.ok(count <= MAX_FINDINGS_PER_DETECTOR);
     });
   }
+});
+
+test('a detector finds nothing in values shorter than its minLength (so scanEntry may skip it)', async (t) => {
+  const { shapes } = await import('./adversarial-work.js');
+  const texts = [...shapes().map((s) => s.text), 'pwd=Kq7vR2x9;user=u', 'a://u:Kq7@h', 'Kq7vR2x9Lm!Wp4', 'pw=Kq7vR2x9'];
+  for (const d of listDetectors()) {
+    if (d.minLength === undefined) continue;
+    await t.test(d.name, () => {
+      for (const text of texts)
+        for (let n = 1; n < (d.minLength as number) && n <= text.length; n++)
+          for (const key of ['data', 'DB_PASSWORD'])
+            assert.deepEqual(d.scan(key, text.slice(0, n)), [], `${d.name} on ${n} characters`);
+    });
+  }
+});
+
+test('scanEntry drops findings, high or low, that point at a placeholder token', async (t) => {
+  const exampleJwt = join(
+    Buffer.from('{"alg":"HS256"}').toString('base64url'),
+    '.',
+    Buffer.from('{"sub":"1234567890","name":"John Doe"}').toString('base64url'),
+    '.',
+    base62(43, 41),
+  );
+  const cases = [
+    { name: 'documentation JWT under a secret name', key: 'token', value: exampleJwt },
+    { name: 'documentation JWT under a neutral name', key: 'value1', value: exampleJwt },
+    { name: 'documentation JWT on a line of a file', key: 'app.env', value: join('A=1\nTOKEN=', exampleJwt, '\n') },
+    { name: 'AWS documentation key id', key: 'value1', value: join('AKIAIOSFODNN7', 'EXAMPLE') },
+  ];
+  for (const c of cases) await t.test(c.name, () => assert.deepEqual(scanEntry(c.key, c.value), []));
 });

@@ -1,9 +1,9 @@
 import { strict as assert } from 'node:assert';
 import { test } from 'node:test';
-import { secretNamedKeyDetector } from '../../src/detect/secret-named-key.js';
+import { secretNamedKeyDetector, secretNamedKeyLowDetector } from '../../src/detect/secret-named-key.js';
 import { join } from './fixtures.js';
 
-const pw = join('S3c', 'r3tPw!');
+const pw = join('Kq7', 'vR2x9Lm!');
 
 test('secret-named-key flags real-looking values under secret names', async (t) => {
   const cases = [
@@ -11,7 +11,6 @@ test('secret-named-key flags real-looking values under secret names', async (t) 
     { name: 'dotted spring key', key: 'spring.datasource.password', value: pw },
     { name: 'api key with trailing newline', key: 'api-key', value: join(pw, 'x9\n') },
     { name: 'client secret quoted', key: 'clientSecret', value: join('"', pw, '"') },
-    { name: 'lower-case word password', key: 'password', value: 'sunshine' },
     { name: 'file name key', key: 'db-password.txt', value: pw },
   ];
   for (const c of cases) {
@@ -54,4 +53,25 @@ test('secret-named-key leaves placeholders, settings and other names alone', asy
     { name: 'multi-line file under a secret name', key: 'credentials', value: join('[default]\nregion = eu-west-1\n') },
   ];
   for (const c of cases) await t.test(c.name, () => assert.deepEqual(secretNamedKeyDetector.scan(c.key, c.value), []));
+});
+
+test('secret-named-key-low warns for chosen passwords and key-like names with generated values', async (t) => {
+  const cases = [
+    { name: 'word password under a secret name', key: 'password', value: 'sunshine42', low: true },
+    { name: 'words and symbols', key: 'DB_PASSWORD', value: 'Falcon!river42', low: true },
+    { name: 'key-like name, generated value', key: 'MAILER_KEY', value: 'k3j9x2m7q5w8z1v4n6b0x8s2', low: true },
+    { name: 'key-like name, word value', key: 'cache_key', value: 'user-profile-v2', low: false },
+    { name: 'public key name', key: 'RECAPTCHA_SITE_KEY', value: 'Kq7vR2x9Lm2Pz8Wq4Tx6', low: false },
+    { name: 'generated value is high, not low', key: 'password', value: pw, low: false },
+  ];
+  for (const c of cases)
+    await t.test(c.name, () => {
+      assert.equal(secretNamedKeyLowDetector.scan(c.key, c.value).length, c.low ? 1 : 0);
+      assert.equal(secretNamedKeyDetector.scan(c.key, c.value).length, 0 + (c.name.startsWith('generated') ? 1 : 0));
+    });
+});
+
+test('secret-named-key leaves one-line files under secret-named keys to config-file-secret', () => {
+  assert.deepEqual(secretNamedKeyDetector.scan('secrets.yaml', join('password: ', pw, '\n')), []);
+  assert.deepEqual(secretNamedKeyDetector.scan('db-credentials.env', join('DB_PASSWORD=', pw)), []);
 });

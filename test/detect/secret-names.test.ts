@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { test } from 'node:test';
-import { baseWord, isSecretName, keyWords } from '../../src/detect/secret-names.js';
+import { baseWord, isKeyLikeName, isSecretName, keyWords } from '../../src/detect/secret-names.js';
 
 test('keyWords splits separators and camelCase', async (t) => {
   const cases = [
@@ -67,6 +67,8 @@ test('isSecretName: names that describe a secret or are unrelated', async (t) =>
     'key',
     'cache_key',
     'password_file',
+    'MAPBOX_PUBLIC_TOKEN',
+    'publishable_key',
     'PASSWORD_FILE',
     'passwordPath',
     'secretName',
@@ -178,4 +180,20 @@ test('isSecretName: words that only look inflected, counts and descriptions stay
     { name: 'credits', key: 'credits' },
   ];
   for (const c of cases) await t.test(`${c.name}: ${c.key}`, () => assert.equal(isSecretName(c.key), false));
+});
+
+test('isKeyLikeName: names that only suggest a credential', async (t) => {
+  const cases = [
+    { key: 'MAILER_KEY', expected: true },
+    { key: 'SEARCH_ADMIN_KEY', expected: true },
+    { key: 'algolia.auth', expected: true },
+    { key: 'LICENSE_KEY', expected: true },
+    { key: 'cache_key', expected: false },
+    { key: 'routing-key', expected: false },
+    { key: 'RECAPTCHA_SITE_KEY', expected: false },
+    { key: 'public_key', expected: false },
+    { key: 'API_KEY', expected: false }, // a secret name, not merely key-like
+    { key: 'KEY_ID', expected: false },
+  ];
+  for (const c of cases) await t.test(c.key, () => assert.equal(isKeyLikeName(c.key), c.expected));
 });

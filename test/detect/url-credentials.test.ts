@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import { urlCredentialsDetector } from '../../src/detect/url-credentials.js';
 import { join } from './fixtures.js';
 
-const pw = join('S3c', 'r3tPw');
+const pw = join('Kq7', 'vR2x9Lm');
 
 test('url-credentials finds passwords in URLs', async (t) => {
   const cases = [
@@ -21,7 +21,7 @@ test('url-credentials finds passwords in URLs', async (t) => {
       value: join('https://bot:a@b', pw, '@git.example.com/repo.git'),
       lines: [undefined],
     },
-    { name: 'short password is still a password', value: 'postgres://app:app@localhost/app', lines: [undefined] },
+    { name: 'short password is still a password', value: 'postgres://app:qt7@localhost/app', lines: [undefined] },
     { name: 'two URLs', value: join('a=http://u:', pw, '@h1\nb=http://u:', pw, '@h2'), lines: [1, 2] },
   ];
   for (const c of cases) {

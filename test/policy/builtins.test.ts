@@ -402,7 +402,7 @@ const configMapCases: Array<{
     data: {
       DB_PASSWORD2: 'Tr0ub4dor&3xyz',
       token2: 'q7Lm-2Zx9vWp4',
-      secret1: 'Sup3r&Secr3tValue',
+      secret1: 'Qz3r&Vt8kLm2Wp',
       passwords: 'W1nt3r!Is!C0ming',
       apiKeys: 'k3y-8XpQ2-mZr7',
     },
@@ -419,11 +419,18 @@ const configMapCases: Array<{
     data: {
       tokenizer: 'Tr0ub4dor&3xyz',
       secretary: 'q7Lm-2Zx9vWp4',
-      keyboard: 'Sup3r&Secr3tValue',
+      keyboard: 'Qz3r&Vt8kLm2Wp',
       monkey: 'W1nt3r!Is!C0ming',
       passwordless_login_enabled: 'k3y-8XpQ2-mZr7',
     },
-    expected: [],
+    // The names deny nothing; the values look like generated passwords, so high-entropy warns.
+    expected: [
+      'warn [disallow-secrets-in-configmaps/high-entropy-value] data.keyboard',
+      'warn [disallow-secrets-in-configmaps/high-entropy-value] data.monkey',
+      'warn [disallow-secrets-in-configmaps/high-entropy-value] data.passwordless_login_enabled',
+      'warn [disallow-secrets-in-configmaps/high-entropy-value] data.secretary',
+      'warn [disallow-secrets-in-configmaps/high-entropy-value] data.tokenizer',
+    ],
   },
   {
     name: 'a private key in binaryData (base64)',
@@ -475,7 +482,38 @@ test('built-ins: ConfigMap messages name the key and the detector', () => {
     },
     { now: NOW },
   );
-  assert.match(r.violations[0]!.message, /^key "id_rsa" looks like a secret \(.*; detector private-key\)/);
+  assert.match(
+    r.violations[0]!.message,
+    /^key "id_rsa" \(line 1 of the value\) looks like a secret \(.*; detector private-key\)/,
+  );
+  assert.deepEqual(
+    r.violations[0]!.findings?.map((f) => [f.detector, f.line]),
+    [['private-key', 1]],
+  );
+});
+
+test('built-ins: ConfigMap messages name the line inside a multi-line value', () => {
+  const r = evaluateObject(
+    SET,
+    {
+      object: {
+        kind: 'ConfigMap',
+        metadata: { name: 'c' },
+        data: { 'app.env': `LOG_LEVEL=info\nPORT=8080\nDB_PASSWORD=Kq7vR2x9Lm!Wp4\n\nmore: ${PRIVATE_KEY}` },
+      },
+      kind: 'ConfigMap',
+      operation: 'CREATE',
+    },
+    { now: NOW },
+  );
+  assert.match(r.violations[0]!.message, /^key "app\.env" \(lines 3, 5 of the value\) looks like a secret/);
+  assert.deepEqual(
+    r.violations[0]!.findings?.map((f) => [f.detector, f.line]),
+    [
+      ['private-key', 5],
+      ['config-file-secret', 3],
+    ],
+  );
 });
 
 test('built-ins: a kind no policy matches yields no results at all', () => {

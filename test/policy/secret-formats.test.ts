@@ -62,7 +62,7 @@ test('team formats join the built-in table: found at their tier, named in the me
     {
       name: 'a regex format, warn',
       data: { legacy: join('x acm', 'elk-', hex) },
-      expected: ['warn high-entropy-value data.legacy: provider-token-weak'],
+      expected: ['warn high-entropy-value data.legacy: provider-token-weak ACME'],
     },
     {
       name: 'a keyed format under a key naming the provider',

@@ -113,6 +113,12 @@ export function checkText(
         path: v.path,
         message: v.message,
         line: m.lineOf(v.location),
+        findings: (v.findings ?? []).map((f) => ({
+          detector: f.detector,
+          confidence: f.confidence,
+          line: f.line ?? null,
+          fileLine: f.line === undefined ? null : (m.fileLineOf(v.location, f.line) ?? null),
+        })),
       })),
       violationsOmitted: omitted,
       exceptions: (ev.exceptions ?? []).map((e) => ({

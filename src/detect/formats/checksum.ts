@@ -42,3 +42,27 @@ export function verifyCrc32Base62(value: string, start: number, end: number): bo
   if (end - start <= 6) return false;
   return base62(crc32(value, start, end - 6), 6) === value.slice(end - 6, end);
 }
+
+/** A format whose tokens carry a checksum: its prefixes, and the body's length and alphabet. */
+export interface ChecksummedShape {
+  prefixes: readonly string[];
+  length: number;
+  alphabet: (c: number) => boolean;
+}
+
+/**
+ * True when `token` has a checksummed provider shape (prefix, body length and alphabet) but its
+ * checksum does not verify: a made-up value (`ghp_` + 36 typed characters), which no provider
+ * would accept, so no detector should call it a secret, whatever its key says.
+ */
+export function failsChecksum(token: string, shapes: readonly ChecksummedShape[]): boolean {
+  for (const shape of shapes) {
+    for (const prefix of shape.prefixes) {
+      if (token.length !== prefix.length + shape.length || !token.startsWith(prefix)) continue;
+      let inAlphabet = true;
+      for (let i = prefix.length; i < token.length && inAlphabet; i++) inAlphabet = shape.alphabet(token.charCodeAt(i));
+      if (inAlphabet) return !verifyCrc32Base62(token, prefix.length, token.length);
+    }
+  }
+  return false;
+}

@@ -248,7 +248,7 @@ function distinct(value: string, start: number, end: number): number {
 /**
  * True when the runs of a matched token look like a generated secret: the longest run has
  * enough different characters, no run repeats one character 8 times or counts up 6 times, no
- * short run holds a stand-in word, and the whole token is not a placeholder.
+ * short run holds a stand-in word, and the token after its prefix is not a placeholder.
  */
 function looksRandom(value: string, start: number, end: number, runs: readonly number[]): boolean {
   let longest = 0;
@@ -269,7 +269,8 @@ function looksRandom(value: string, start: number, end: number, runs: readonly n
   }
   if (longest > 0 && distinct(value, longestAt, longestAt + longest) < Math.min(10, Math.ceil(longest / 4)))
     return false;
-  return !isPlaceholder(value.slice(start, end));
+  // The prefix is the issuer's, not the token's randomness (X's bearer tokens start with 21 `A`s).
+  return !isPlaceholder(value.slice(runs.length > 0 ? (runs[0] as number) : start, end));
 }
 
 /** The [start, end) pairs of the runs of `parts` matched forward from `at` (after a successful match). */

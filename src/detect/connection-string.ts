@@ -1,0 +1,141 @@
+/**
+ * `connection-string` (high): passwords in connection strings that are not URLs with userinfo
+ * (those are url-credentials'):
+ *
+ * - parameter lists: JDBC URL parameters (`?user=app&password=…`, `;user=sa;password=…`),
+ *   ODBC and ADO.NET (`Uid=…;Pwd=…`, `User ID=…;Password=…`), Npgsql, libpq keyword strings
+ *   (`host=db user=app password=…`), Azure connection strings (`AccountKey=…`,
+ *   `SharedAccessKey=…`), JAAS login modules (`… LoginModule required username="…" password="…";`).
+ *   A password parameter counts only next to another connection parameter (user, host, server,
+ *   database, account name, endpoint) or a JAAS login module, so that a lone `password=…` line of
+ *   a properties file stays config-file-secret's business (and its tiers);
+ * - Oracle thin URLs (`jdbc:oracle:thin:user/password@host`) and Go DSNs (`user:password@tcp(host)`);
+ * - HTTP Basic credentials (`Basic base64(user:password)`) and Docker `config.json` `"auth"`
+ *   members (base64 of `user:password`).
+ *
+ * A password that is a placeholder (`${DB_PASSWORD}`, `<password>`, `changeme`, made-up words)
+ * is not reported. Candidates are found with regular expressions that start with a literal and
+ * have bounded repetitions only, so each position costs a bounded amount of work.
+ */
+import { isPlaceholder } from './placeholders.js';
+import { byPosition, FindingList } from './text.js';
+import type { Detector, Finding } from './types.js';
+
+/** Longest parameter value read. */
+const MAX_PARAM = 256;
+/** How far around a password parameter other connection parameters are looked for. */
+const CONTEXT = 512;
+
+/** Starts with the literal names, so the regex engine skips ahead quickly; the boundary before is checked in code. */
+const PASSWORD_PARAM = /(?:password|pwd|passwd|accountkey|sharedaccesskey)[ \t]*=[ \t]*/gi;
+/** Characters that may come right before a parameter name. */
+const PARAM_BOUNDARY = ';&? \t\r\n,("\'';
+const CONTEXT_PARAM =
+  /(?:^|[;&?\s,("'])(?:user|username|uid|user id|userid|host|hostname|server|data source|database|dbname|initial catalog|accountname|endpoint|sharedaccesskeyname|port)[ \t]*=|LoginModule|jdbc:/i;
+const ORACLE_THIN = /jdbc:oracle:thin:([^/@\s:;"']{1,64})\/([^@\s;"']{1,256})@/g;
+const BASIC = /\bBasic[ \t]+([A-Za-z0-9+/]{8,1024}={0,2})/g;
+/** `"auth": "…"`, also with the quotes escaped (the JSON embedded in another string). */
+const DOCKER_AUTH = /\\?"auth\\?"[ \t]*:[ \t]*\\?"([A-Za-z0-9+/]{8,1024}={0,2})\\?"/g;
+
+/** Reads a parameter value at `from`: a quoted string, or up to `;`, `&`, whitespace or a quote. */
+function paramValue(value: string, from: number): string {
+  const q = value.charCodeAt(from);
+  if (q === 34 || q === 39 || q === 123) {
+    const close = value.indexOf(q === 123 ? '}' : (value[from] as string), from + 1);
+    if (close === -1 || close - from > MAX_PARAM) return '';
+    return value.slice(from + 1, close);
+  }
+  let end = from;
+  const stop = Math.min(value.length, from + MAX_PARAM);
+  while (end < stop) {
+    const c = value.charCodeAt(end);
+    if (c === 59 || c === 38 || c === 32 || c === 9 || c === 10 || c === 13 || c === 34 || c === 39 || c === 92) break;
+    end++;
+  }
+  return value.slice(from, end);
+}
+
+/** The password of base64 `user:password` text, or undefined when it is not that. */
+function decodedPassword(encoded: string): string | undefined {
+  const text = Buffer.from(encoded, 'base64').toString('latin1');
+  const colon = text.indexOf(':');
+  if (colon < 1) return undefined;
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: printable text only
+  if (/[\u0000-\u001f\u007f-\uffff]/.test(text)) return undefined;
+  return text.slice(colon + 1);
+}
+
+function isRealPassword(password: string): boolean {
+  return password.length > 0 && !isPlaceholder(password);
+}
+
+function goDsnPositions(value: string, out: number[]): void {
+  for (const marker of ['@tcp(', '@unix(']) {
+    let from = 0;
+    while (out.length < 64) {
+      const at = value.indexOf(marker, from);
+      if (at === -1) break;
+      from = at + marker.length;
+      // Walk back over the password and the user name: user:password@tcp(
+      let i = at;
+      const stop = Math.max(0, at - MAX_PARAM);
+      while (i > stop && !/[\s"'=,;]/.test(value[i - 1] as string)) i--;
+      const userinfo = value.slice(i, at);
+      const colon = userinfo.indexOf(':');
+      if (colon < 1) continue;
+      if (isRealPassword(userinfo.slice(colon + 1))) out.push(i);
+    }
+  }
+}
+
+/** Something every candidate above needs; one test rejects most values. */
+const ANY_ANCHOR = /=|@tcp\(|@unix\(|Basic|auth|jdbc:oracle:thin:/;
+
+function scanConnectionStrings(key: string, value: string): Finding[] {
+  if (value.length < 8 || !ANY_ANCHOR.test(value)) return [];
+  const positions: number[] = [];
+  if (value.indexOf('=') !== -1) {
+    for (const m of value.matchAll(PASSWORD_PARAM)) {
+      const start = m.index;
+      if (start > 0 && !PARAM_BOUNDARY.includes(value[start - 1] as string)) continue;
+      if (!isRealPassword(paramValue(value, m.index + m[0].length))) continue;
+      // Another connection parameter on the same line (before or after the password), looked
+      // for within CONTEXT characters either side.
+      let lineStart = start;
+      const leftStop = Math.max(0, start - CONTEXT);
+      while (lineStart > leftStop && value.charCodeAt(lineStart - 1) !== 10) lineStart--;
+      let lineEnd = start;
+      const rightStop = Math.min(value.length, start + CONTEXT);
+      while (lineEnd < rightStop && value.charCodeAt(lineEnd) !== 10) lineEnd++;
+      if (CONTEXT_PARAM.test(value.slice(lineStart, lineEnd))) positions.push(start);
+      if (positions.length >= 64) break;
+    }
+  }
+  if (value.indexOf('jdbc:oracle:thin:') !== -1)
+    for (const m of value.matchAll(ORACLE_THIN)) if (isRealPassword(m[2] as string)) positions.push(m.index);
+  if (value.indexOf('@tcp(') !== -1 || value.indexOf('@unix(') !== -1) goDsnPositions(value, positions);
+  if (value.indexOf('Basic') !== -1)
+    for (const m of value.matchAll(BASIC)) {
+      const password = decodedPassword(m[1] as string);
+      if (password !== undefined && isRealPassword(password)) positions.push(m.index);
+    }
+  if (value.indexOf('auth') !== -1)
+    for (const m of value.matchAll(DOCKER_AUTH)) {
+      const password = decodedPassword(m[1] as string);
+      if (password !== undefined && isRealPassword(password)) positions.push(m.index);
+    }
+  if (positions.length === 0) return [];
+  const list = new FindingList(connectionStringDetector, key, value);
+  for (const p of positions.sort(byPosition)) list.add(p);
+  return list.findings;
+}
+
+/** The `connection-string` detector. */
+export const connectionStringDetector: Detector = {
+  name: 'connection-string',
+  minLength: 8, // pwd=x;u= and the shortest other forms
+  confidence: 'high',
+  description:
+    'a password in a connection string (JDBC, ODBC/ADO.NET, libpq, JAAS, Azure, Go DSN) or an HTTP Basic / Docker auth credential',
+  scan: scanConnectionStrings,
+};
