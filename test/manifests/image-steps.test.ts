@@ -174,6 +174,25 @@ test('the final stage built outside a container serves the webhook role', { time
   });
   assert.equal(await get(port, '/healthz', ca), 200);
   assert.equal(await get(port, '/readyz', ca), 200);
-  assert.ok(!existsSync(join(root, '.shroud')), 'no dev keyring was made');
   server.kill('SIGINT');
+  await new Promise((done) => server?.once('exit', done));
+  // Nothing written besides what the test made: the read-only root filesystem needs no writable folder.
+  const tree = (dir: string): string[] =>
+    readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+      e.isDirectory() ? tree(join(dir, e.name)).map((f) => `${e.name}/${f}`) : [e.name],
+    );
+  assert.deepEqual(tree(join(root, 'certs')).sort(), ['ca.crt', 'tls.crt', 'tls.key']);
+  assert.deepEqual(readdirSync(root).sort(), ['app', 'certs', 'deps'], 'no dev keyring or certificates were made');
+  assert.deepEqual(
+    tree(app)
+      .filter((f) => !f.startsWith('node_modules/') && !f.startsWith('dist/'))
+      .sort(),
+    [
+      'bin/shroud.js',
+      'package.json',
+      ...readdirSync(join(repo, 'policies'))
+        .filter((f) => f.endsWith('.yaml') || f === 'schema.json')
+        .map((f) => `policies/${f}`),
+    ].sort(),
+  );
 });
