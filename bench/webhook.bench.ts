@@ -11,6 +11,9 @@
  * Then p50/p99 latency in open-loop runs at half the measured maximum rate (alternating rounds
  * again, lowest p99 kept), and Shroud's RSS after 100k small-Pod reviews.
  *
+ * The same runs measure a third target, Shroud with its metrics recorders wired in as `serve` wires
+ * them (issue 18), and print its CPU per review against Shroud's without them.
+ *
  * Goals (issue 13): CPU per review <= 1.1x the no-op, throughput >= 0.90x, p99 < 5 ms at half
  * saturation. The targets run in alternating rounds (order flipped each round) and each keeps
  * its best round per figure (highest rate, lowest CPU per review), to damp the machine's noise.
@@ -44,7 +47,14 @@ interface Row {
   connections: number;
   noop: Best;
   shroud: Best;
+  metrics: Best;
 }
+
+type TargetName = 'noop' | 'shroud' | 'metrics';
+const ROUND_ORDERS: readonly (readonly TargetName[])[] = [
+  ['noop', 'shroud', 'metrics'],
+  ['metrics', 'shroud', 'noop'],
+];
 
 async function measureRound(target: TargetProcess, body: string, connections: number, loadMs: number) {
   const cpuBefore = cpuMicros(target.pid);
@@ -77,22 +87,20 @@ export async function run(): Promise<void> {
   await writeCertFiles(certDir, generateCertBundle({ names: ['localhost'], days: 1 }), { force: false });
   const noop = await startTarget('noop', certDir);
   const shroud = await startTarget('shroud', certDir);
-  const targets = { noop, shroud };
+  const withMetrics = await startTarget('shroud', certDir, { env: { BENCH_METRICS: '1' } });
+  const targets = { noop, shroud, metrics: withMetrics };
   try {
     const rows: Row[] = [];
     for (const b of bodies) {
       const body = JSON.stringify(b.review());
       for (const connections of [10, 50]) {
-        const best: Record<'noop' | 'shroud', Best> = {
-          noop: { reqPerSec: 0, cpuUsPerReview: Number.POSITIVE_INFINITY, requests: 0, non200: 0 },
-          shroud: { reqPerSec: 0, cpuUsPerReview: Number.POSITIVE_INFINITY, requests: 0, non200: 0 },
-        };
+        const fresh = (): Best => ({ reqPerSec: 0, cpuUsPerReview: Number.POSITIVE_INFINITY, requests: 0, non200: 0 });
+        const best: Record<TargetName, Best> = { noop: fresh(), shroud: fresh(), metrics: fresh() };
         // Warm-up: JIT, TLS session state, lazily built structures.
-        for (const t of [noop, shroud])
+        for (const t of [noop, shroud, withMetrics])
           await runLoad({ port: t.port, path: '/validate', body, connections, maxRequests: 3000, maxMs: 1500 });
         for (let i = 0; i < rounds; i++) {
-          const order = i % 2 === 0 ? (['noop', 'shroud'] as const) : (['shroud', 'noop'] as const);
-          for (const name of order) {
+          for (const name of ROUND_ORDERS[i % 2]!) {
             const r = await measureRound(targets[name], body, connections, loadMs);
             const kept = best[name];
             kept.reqPerSec = Math.max(kept.reqPerSec, r.reqPerSec);
@@ -158,7 +166,7 @@ export async function run(): Promise<void> {
     for (const line of latencyRows) console.log(line);
     console.log('  goal: Shroud p99 < 5 ms');
   } finally {
-    await Promise.all([noop.stop(), shroud.stop()]);
+    await Promise.all([noop.stop(), shroud.stop(), withMetrics.stop()]);
   }
 
   try {
@@ -183,6 +191,15 @@ function printThroughput(rows: Row[], rounds: number, loadMs: number): void {
     );
   }
   console.log('  goals: Shroud/no-op throughput >= 0.90x, CPU per review <= 1.1x');
+  console.log(
+    `\nmetrics cost: Shroud with its metrics recorders wired in (as serve does) against Shroud without, same rounds\n` +
+      `  ${'body'.padEnd(28)} ${'conns'.padStart(5)} ${'Shroud µs CPU'.padStart(14)} ${'+metrics µs'.padStart(12)} ${'ratio'.padStart(6)} ${'+µs'.padStart(6)} ${'+metrics req/s'.padStart(15)} ${'ratio'.padStart(6)}`,
+  );
+  for (const r of rows) {
+    console.log(
+      `  ${r.body.padEnd(28)} ${String(r.connections).padStart(5)} ${fmt(r.shroud.cpuUsPerReview).padStart(14)} ${fmt(r.metrics.cpuUsPerReview).padStart(12)} ${fmt(r.metrics.cpuUsPerReview / r.shroud.cpuUsPerReview, 2).padStart(6)} ${fmt(r.metrics.cpuUsPerReview - r.shroud.cpuUsPerReview).padStart(6)} ${fmt(r.metrics.reqPerSec).padStart(15)} ${fmt(r.metrics.reqPerSec / r.shroud.reqPerSec, 2).padStart(6)}${r.metrics.non200 ? `  (${r.metrics.non200} non-200!)` : ''}`,
+    );
+  }
 }
 
 /** Shroud's resident memory after `reviews` small-Pod reviews through keep-alive connections. */

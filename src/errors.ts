@@ -51,6 +51,9 @@ export const ERROR_CODES = {
   TLS_KEY_EXISTS: 'Key material already exists and would be overwritten without --force.',
   TLS_CLIENT_CA_INVALID: 'The client CA bundle for client-certificate verification is not a PEM certificate.',
 
+  // metrics: the plain-HTTP /metrics listener
+  METRICS_LISTEN_FAILED: 'The metrics listener (--metrics-listen) could not bind its address.',
+
   // inject: secret injection on /mutate
   INJECT_UNSEAL_CA_INVALID:
     'The unseal CA file (--unseal-ca) cannot be read, holds no PEM certificate, or holds a private key.',

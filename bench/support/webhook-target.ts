@@ -7,13 +7,16 @@
  * /dev/null as they would to a pipe. SIGTERM drains and exits (so `--cpu-prof` writes its file).
  *
  * BENCH_LOG_LEVEL sets Shroud's log level (default info); BENCH_ALLOW_ALL=1 replaces the policy
- * engine with an allow-all reviewer, to see what the rest of the path costs.
+ * engine with an allow-all reviewer, to see what the rest of the path costs; BENCH_METRICS=1 wires
+ * the metrics recorders in as `serve` does (admission route, policy reviewer) and listens for
+ * scrapes on 127.0.0.1 (a free port).
  */
 import express from 'express';
 import { pino } from 'pino';
 import { allowAllReviewer, noChangeMutator } from '../../src/admission/index.js';
 import { listenHttps } from '../../src/https/index.js';
 import { createLogger } from '../../src/log/logger.js';
+import { createShroudMetrics, startMetricsServer } from '../../src/metrics/index.js';
 import { openTlsSource } from '../../src/tls/index.js';
 import { createWebhookApp } from '../../src/webhook/index.js';
 import { createBenchReviewer } from './bench-reviewer.js';
@@ -36,11 +39,16 @@ if (mode === 'noop') {
     res.json({ apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', response: { uid, allowed: true } });
   });
 } else {
+  const metrics = process.env.BENCH_METRICS ? createShroudMetrics() : undefined;
+  if (metrics !== undefined) await startMetricsServer({ host: '127.0.0.1', port: 0, source: metrics });
   app = createWebhookApp({
-    reviewer: process.env.BENCH_ALLOW_ALL ? allowAllReviewer : await createBenchReviewer(),
+    reviewer: process.env.BENCH_ALLOW_ALL
+      ? allowAllReviewer
+      : await createBenchReviewer(metrics === undefined ? {} : { observe: metrics.evaluation }),
     mutator: noChangeMutator,
     logger,
     readiness: () => ({ ready: true, checks: {} }),
+    ...(metrics === undefined ? {} : { observeAdmission: metrics.admission }),
   });
 }
 

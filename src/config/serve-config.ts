@@ -13,6 +13,7 @@ export { LOG_LEVELS, type LogLevel, SERVE_ROLES, type ServeRole } from './settin
 /** What `shroud serve` takes, from the settings table. */
 export const SERVE_SETTINGS = {
   listen: SETTINGS.listen,
+  metricsListen: SETTINGS.metricsListen,
   policiesDir: SETTINGS.policiesDir,
   builtinPolicies: SETTINGS.builtinPolicies,
   certDir: SETTINGS.certDir,
@@ -114,6 +115,13 @@ export interface ServeConfig {
   clientCaFile: string | undefined;
   /** Processes sharing the listener. Default 1 (`SHROUD_WORKERS` / `--workers`). */
   workers: number;
+  /**
+   * Where `GET /metrics` listens, plain HTTP, apart from the TLS port; undefined: off. Default
+   * 127.0.0.1:9090 (`SHROUD_METRICS_LISTEN` / `--metrics-listen HOST:PORT|off`).
+   */
+  metrics: { host: string; port: number } | undefined;
+  /** The metrics address was given rather than defaulted: failing to bind it stops `serve`. */
+  metricsExplicit: boolean;
   /** What one review may produce (`--max-violations`, `--max-message-bytes`, `--max-audit-annotation-bytes`). */
   verdictLimits: { maxViolations: number; maxMessageBytes: number; maxAuditAnnotationBytes: number };
   /**
@@ -167,6 +175,8 @@ export function toServeConfig(resolved: ResolvedSettings<typeof SERVE_SETTINGS>)
     }),
     clientCaFile: v.clientCa,
     workers: v.workers,
+    metrics: v.metricsListen === 'off' ? undefined : Object.freeze({ ...v.metricsListen }),
+    metricsExplicit: resolved.sources.metricsListen !== 'default',
     verdictLimits: Object.freeze({
       maxViolations: v.maxViolations,
       maxMessageBytes: v.maxMessageBytes,

@@ -80,6 +80,16 @@ export const SETTINGS = {
     parse: parseListenAddress,
     help: 'where to listen; port 0 picks a free one',
   }),
+  metricsListen: valueSetting<ListenAddress | 'off'>({
+    flag: 'metrics-listen',
+    arg: 'HOST:PORT',
+    env: 'SHROUD_METRICS_LISTEN',
+    default: { host: '127.0.0.1', port: 9090 },
+    show: (a) => (a === 'off' ? 'off' : `${a.host.includes(':') ? `[${a.host}]` : a.host}:${a.port}`),
+    accepts: 'HOST:PORT, for example 127.0.0.1:9090 or :9090 (all interfaces), or off',
+    parse: (text) => (text.trim() === 'off' ? 'off' : parseListenAddress(text)),
+    help: 'plain-HTTP GET /metrics (Prometheus), never on the TLS port; off: none',
+  }),
   policiesDir: pathSetting({
     flag: 'policies',
     arg: 'DIR',

@@ -49,6 +49,8 @@ export class DekCache {
   readonly ttlMs: number;
   private readonly now: () => number;
   private readonly entries = new Map<string, Entry>();
+  private hitCount = 0;
+  private missCount = 0;
 
   constructor(options: DekCacheOptions = {}) {
     this.maxEntries = options.maxEntries ?? 1024;
@@ -57,6 +59,16 @@ export class DekCache {
     if (!Number.isInteger(this.maxEntries) || this.maxEntries < 1)
       throw new RangeError('maxEntries must be a positive integer');
     if (!(this.ttlMs > 0)) throw new RangeError('ttlMs must be positive');
+  }
+
+  /** Lookups that found live keys since the cache was made (plain numbers: the metrics layer reads them). */
+  get hits(): number {
+    return this.hitCount;
+  }
+
+  /** Lookups that found nothing, or an expired entry. */
+  get misses(): number {
+    return this.missCount;
   }
 
   /** Number of live or not-yet-collected entries. */
@@ -72,13 +84,18 @@ export class DekCache {
   get(digest: string): CachedKeys | undefined {
     const id = digest;
     const entry = this.entries.get(id);
-    if (entry === undefined) return undefined;
+    if (entry === undefined) {
+      this.missCount++;
+      return undefined;
+    }
     this.entries.delete(id);
     if (entry.expiresAt <= this.now()) {
       zeroKeys(entry.keys);
+      this.missCount++;
       return undefined;
     }
     this.entries.set(id, entry); // most recently used goes last
+    this.hitCount++;
     return entry;
   }
 

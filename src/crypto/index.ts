@@ -76,6 +76,7 @@ export {
   type TrustInput,
 } from './known-keys.js';
 export { LocalKeyringProvider, type LocalKeyringProviderOptions } from './local-provider.js';
+export { type KekObserver, observeProvider } from './observed-provider.js';
 export { DekCache, type CachedKeys, type DekCacheOptions } from './dek-cache.js';
 export type { DerivedKeys } from './key-schedule.js';
 export { isConfigMapKey, isDnsLabel, isDnsSubdomain } from './k8s-names.js';

@@ -3,7 +3,7 @@ import type { AdmissionRequest, Reviewer, ReviewOptions, ReviewVerdict } from '.
 import { ShroudError } from '../errors.js';
 import { DEFAULT_MAX_VIOLATIONS, evaluateObject } from './engine.js';
 import { applyEnforcementOverride, type EnforcementOverride } from './enforcement-override.js';
-import type { PolicySet } from './types.js';
+import type { Evaluation, PolicySet } from './types.js';
 import { judgeUpdate } from './update.js';
 import { DEFAULT_MAX_AUDIT_ANNOTATION_BYTES, DEFAULT_MAX_MESSAGE_BYTES, toVerdict } from './verdict.js';
 
@@ -30,6 +30,12 @@ export interface PolicyReviewerOptions {
    * finds denies. Default: each policy's own enforcement.
    */
   enforcementOverride?: EnforcementOverride | undefined;
+  /**
+   * Told every finished evaluation, after any enforcement override (the metrics layer counts
+   * violations per policy and enforcement, and exceptions applied). Not called for requests
+   * allowed without evaluation, nor for a review that ran out of time.
+   */
+  observe?: (evaluation: Evaluation) => void;
 }
 
 /** The smallest message bound accepted: room for a violation line and the count of the rest. */
@@ -121,9 +127,10 @@ export function createPolicyReviewer(current: () => PolicySet, options: PolicyRe
         };
       }
       const { enforcementOverride } = options;
-      if (enforcementOverride !== undefined)
-        return toVerdict(applyEnforcementOverride(evaluation, enforcementOverride), limits);
-      return toVerdict(evaluation, limits);
+      const final =
+        enforcementOverride === undefined ? evaluation : applyEnforcementOverride(evaluation, enforcementOverride);
+      options.observe?.(final);
+      return toVerdict(final, limits);
     },
   };
 }

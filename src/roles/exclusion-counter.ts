@@ -6,7 +6,8 @@ const EXCLUDED = 'request excluded';
 /**
  * Wraps a synchronous Reviewer and counts, per exclusion, the requests it allowed because they
  * matched one (the engine says so in a `request excluded` notice, which the route logs at debug
- * level). The counts are what /readyz shows until the metrics endpoint exists.
+ * level). The counts are what /readyz shows and what GET /metrics exports as
+ * shroud_excluded_requests_total{exclusion}.
  */
 export function countExclusions(reviewer: {
   review(request: AdmissionRequest, options?: ReviewOptions): ReviewVerdict;

@@ -1,6 +1,7 @@
 /** Composition roots: one per process role, where a resolved config becomes running objects. */
 export { checkKeyring, ensureCertificates, type Notify } from './dev-material.js';
 export { isClusterWorker, leaveCluster, superviseWorkers } from './cluster.js';
+export { type ClusterPart, type MetricsEndpoint, openMetricsEndpoint } from './metrics-endpoint.js';
 export { prepareServeMaterial, type RunningWebhookRole, startWebhookRole } from './webhook-role.js';
 export { prepareUnsealParts, type RunningUnsealRole, startUnsealRole, type UnsealParts } from './unseal-role.js';
 /** What startWebhookRole throws when the first policy load has issues. */

@@ -3,9 +3,11 @@ import type { ServeConfig } from '../config/serve-config.js';
 import {
   DekCache,
   exportPublicKey,
+  type KekProvider,
   type Keyring,
   LocalKeyringProvider,
   loadKeyring,
+  observeProvider,
   primaryVersion,
 } from '../crypto/index.js';
 import { isShroudError, ShroudError } from '../errors.js';
@@ -17,6 +19,7 @@ import {
   unconfiguredReviewer,
 } from '../kube/index.js';
 import type { Logger } from '../log/logger.js';
+import type { ShroudMetrics } from '../metrics/index.js';
 import { createUnsealService, startUnsealServer, UNSEAL_AUDIENCE, type UnsealService } from '../unseal/index.js';
 import { openReloadingStore } from '../watch/index.js';
 import { checkKeyring, ensureCertificates, type Notify, refuseMissingMaterial } from './dev-material.js';
@@ -62,9 +65,9 @@ function tokenReviewerFor(config: Readonly<ServeConfig>, cwd: string, logger: Lo
  */
 export async function prepareUnsealParts(
   config: Readonly<ServeConfig>,
-  env: { cwd: string; logger: Logger; notify: Notify },
+  env: { cwd: string; logger: Logger; notify: Notify; metrics?: ShroudMetrics | undefined },
 ): Promise<UnsealParts> {
-  const { logger } = env;
+  const { logger, metrics } = env;
   const keyringPath = resolve(env.cwd, config.keyringPath);
   await checkKeyring(keyringPath, config, logger, env.notify);
   const reviewer = tokenReviewerFor(config, env.cwd, logger, env.notify);
@@ -81,9 +84,13 @@ export async function prepareUnsealParts(
     logger,
     what: 'keyring',
     pollMs: config.pollIntervalMs,
+    ...(metrics === undefined ? {} : { onReload: (ok: boolean) => metrics.reload('keyring', ok) }),
   });
   const dekCache = new DekCache();
+  metrics?.watchDekCache(dekCache);
   const local = new LocalKeyringProvider(keyrings.current()!, { caches: [dekCache] });
+  const observed: KekProvider =
+    metrics === undefined ? local : observeProvider(local, (id, op, error) => metrics.kekOperation(id, op, error));
   let inForce = keyrings.generation();
   const service = createUnsealService({
     reviewer,
@@ -98,8 +105,9 @@ export async function prepareUnsealParts(
         inForce = keyrings.generation();
         local.reload(keyrings.current()!);
       }
-      return local;
+      return observed;
     },
+    ...(metrics === undefined ? {} : { onResult: (result: string) => metrics.unseal(result) }),
   });
   return {
     service,
@@ -137,7 +145,7 @@ export interface RunningUnsealRole {
  */
 export async function startUnsealRole(
   config: Readonly<ServeConfig>,
-  env: { cwd: string; logger: Logger; notify: Notify },
+  env: { cwd: string; logger: Logger; notify: Notify; metrics?: ShroudMetrics | undefined },
 ): Promise<RunningUnsealRole> {
   const certDir = resolve(env.cwd, config.certDir);
   refuseMissingMaterial({ certDir, keyringPath: resolve(env.cwd, config.keyringPath) }, config);
@@ -154,6 +162,7 @@ export async function startUnsealRole(
       pollIntervalMs: config.pollIntervalMs,
       limits: config.limits,
     });
+    env.metrics?.watchCertificate('serving', server.certificateNotAfter);
     const url = `https://${server.host.includes(':') ? `[${server.host}]` : server.host}:${server.port}`;
     env.logger.info({ url, certDir, role: 'unseal' }, 'listening');
     return {

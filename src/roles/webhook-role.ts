@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import { policySources } from '../config/index.js';
 import type { ServeConfig } from '../config/serve-config.js';
 import type { Logger } from '../log/logger.js';
+import type { ShroudMetrics } from '../metrics/index.js';
 import { createInjectionMutator } from '../inject/index.js';
 import { createPolicyReviewer, loadPolicySources, type PolicySet } from '../policy/index.js';
 import { openReloadingStore } from '../watch/index.js';
@@ -55,9 +56,9 @@ export interface RunningWebhookRole {
  */
 export async function startWebhookRole(
   config: Readonly<ServeConfig>,
-  env: { cwd: string; logger: Logger; notify: Notify },
+  env: { cwd: string; logger: Logger; notify: Notify; metrics?: ShroudMetrics | undefined },
 ): Promise<RunningWebhookRole> {
-  const { logger } = env;
+  const { logger, metrics } = env;
   const certDir = resolve(env.cwd, config.certDir);
   const sources = policySources(config, env.cwd);
   // The folder that changes is the team's (the built-in one ships with the program); every
@@ -69,6 +70,7 @@ export async function startWebhookRole(
     logger,
     what: 'policies',
     pollMs: config.pollIntervalMs,
+    ...(metrics === undefined ? {} : { onReload: (ok: boolean) => metrics.reload('policies', ok) }),
   });
   let unsealCa: UnsealCaSource | undefined;
   let unseal: UnsealParts | undefined;
@@ -96,8 +98,10 @@ export async function startWebhookRole(
       createPolicyReviewer(policies.current, {
         ...config.verdictLimits,
         enforcementOverride: config.enforcementOverride,
+        ...(metrics === undefined ? {} : { observe: metrics.evaluation }),
       }),
     );
+    metrics?.watchExclusions(excluded.counts);
     const server = await startWebhookServer({
       host: config.host,
       port: config.port,
@@ -122,7 +126,9 @@ export async function startWebhookRole(
         ...unseal?.readiness,
       },
       ...(unseal === undefined ? {} : { routes: unseal.service.router }),
+      ...(metrics === undefined ? {} : { observeAdmission: metrics.admission }),
     });
+    metrics?.watchCertificate('serving', () => server.currentTls().notAfter);
     const url = `https://${server.host.includes(':') ? `[${server.host}]` : server.host}:${server.port}`;
     logger.info({ url, certDir, role: config.role }, 'listening');
     return {

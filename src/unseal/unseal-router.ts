@@ -52,6 +52,8 @@ export interface UnsealRouterOptions {
    * provider has no public sealing key.
    */
   publicKey?: () => string;
+  /** Told the result of every answer of `POST /v1/unseal` (the metrics layer counts them). */
+  onResult?: (result: UnsealResult) => void;
 }
 
 export interface UnsealService {
@@ -65,6 +67,8 @@ export interface UnsealService {
 
 /** A refusal, as the audit line and the error body tell it. */
 type Outcome = 'ok' | 'invalid' | 'too-large' | 'unauthenticated' | 'forbidden' | 'unavailable' | 'error';
+/** How an unseal call ended: what the audit line's `result` says. */
+export type UnsealResult = Outcome;
 
 interface AuditFields {
   namespace?: string;
@@ -130,6 +134,7 @@ export function createUnsealService(options: UnsealRouterOptions): UnsealService
       ...(error === undefined ? {} : { code: error.code, reason: error.reason ?? error.message }),
       durationMs: Math.round((performance.now() - started) * 1000) / 1000,
     };
+    options.onResult?.(outcome);
     if (outcome === 'ok') logger.info(line, 'unseal');
     else if (status >= 500) logger.error(line, 'unseal');
     else logger.warn(line, 'unseal');

@@ -47,6 +47,8 @@ export interface UnsealServerOptions {
 export interface RunningUnsealServer {
   readonly host: string;
   readonly port: number;
+  /** The serving pair's notAfter (ISO), as /readyz shows it. */
+  certificateNotAfter(): string;
   /** Graceful stop, as the webhook's: readyz 503, keep accepting for delayMs, drain. */
   shutdown(drainTimeoutMs: number, delayMs?: number): Promise<void>;
 }
@@ -82,6 +84,7 @@ export async function startUnsealServer(options: UnsealServerOptions): Promise<R
   return {
     host: https.host,
     port: https.port,
+    certificateNotAfter: () => tls.current().notAfter,
     shutdown: async (drainTimeoutMs, delayMs = 0) => {
       stopping = true;
       await https.shutdown(drainTimeoutMs, delayMs);

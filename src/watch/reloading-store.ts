@@ -27,6 +27,8 @@ export interface ReloadingStoreOptions<T> {
   what: string;
   pollMs?: number;
   debounceMs?: number;
+  /** Told the result of every reload (not the first load): the metrics layer counts them. */
+  onReload?: (ok: boolean) => void;
 }
 
 /**
@@ -75,6 +77,7 @@ export async function openReloadingStore<T>(options: ReloadingStoreOptions<T>): 
     if (result.issues.length > 0) {
       lastError = { at: new Date().toISOString(), issues: result.issues };
       for (const issue of result.issues) logger.error({ what, ...issue }, 'reload rejected; keeping the last good set');
+      options.onReload?.(false);
       return false;
     }
     value = result.value;
@@ -82,6 +85,7 @@ export async function openReloadingStore<T>(options: ReloadingStoreOptions<T>): 
     loadedAt = new Date().toISOString();
     lastError = undefined;
     logger.info({ what, dir: options.dir, generation }, 'reloaded');
+    options.onReload?.(true);
     return true;
   };
 

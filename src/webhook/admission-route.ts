@@ -29,6 +29,21 @@ export type AdmissionHandler = (
   options: ReviewOptions,
 ) => MutationResult | Promise<MutationResult>;
 
+/**
+ * What the route tells an observer about each review (the metrics layer counts it): names of
+ * things only, never the namespace, object name, user or any value.
+ */
+export interface AdmissionObservation {
+  webhook: AdmissionEndpoint;
+  operation?: string;
+  kind?: string;
+  allowed?: boolean;
+  outcome: 'decided' | 'timed-out' | 'failed' | 'bad-request';
+  seconds: number;
+}
+
+export type AdmissionObserver = (observation: AdmissionObservation) => void;
+
 /** How a decodable review ended, before it is answered and logged. */
 type Outcome =
   | { kind: 'decided'; response: AdmissionResponse; result: MutationResult }
@@ -39,7 +54,12 @@ type Outcome =
  * The route for one admission endpoint: decode, decide, respond, log one decision line. What
  * is allowed (DELETE, subresources, exclusions) is the handler's decision, not the route's.
  */
-export function admissionRoute(endpoint: AdmissionEndpoint, handle: AdmissionHandler, logger: Logger) {
+export function admissionRoute(
+  endpoint: AdmissionEndpoint,
+  handle: AdmissionHandler,
+  logger: Logger,
+  observe?: AdmissionObserver,
+) {
   return async (req: Request, res: Response): Promise<void> => {
     const started = process.hrtime.bigint();
     // The deadline is measured from arrival, on the clock the reviewer reads (performance.now).
@@ -52,14 +72,27 @@ export function admissionRoute(endpoint: AdmissionEndpoint, handle: AdmissionHan
       const partial = decoded instanceof ReviewDecodeError ? decoded.partial : {};
       logger.warn({ reqId, endpoint, code: decoded.code, uid: boundText(partial.uid) }, 'bad request');
       sendError(res, 400, decoded.code, decoded.message, echo400(partial.apiVersion, partial.uid, decoded.message));
+      observe?.({ webhook: endpoint, outcome: 'bad-request', seconds: secondsSince(started) });
       return;
     }
     const { apiVersion, request } = decoded;
     const deadline = arrived + decisionDeadline(req.query.timeout);
     const outcome = await decide(endpoint, handle, request, deadline, reqId);
     respond(res, apiVersion, outcome);
+    observe?.({
+      webhook: endpoint,
+      operation: request.operation,
+      kind: request.kind.kind,
+      allowed: outcome.response.allowed,
+      outcome: outcome.kind,
+      seconds: secondsSince(started),
+    });
     logOutcome(logger, { reqId, endpoint, request, timeout: req.query.timeout, started }, outcome);
   };
+}
+
+function secondsSince(started: bigint): number {
+  return Number(process.hrtime.bigint() - started) / 1e9;
 }
 
 /** A decode failure keeps its code and message; anything else is an invalid review. */

@@ -4,7 +4,7 @@ import express, { type NextFunction, type Request, type RequestHandler, type Res
 import type { Mutator, Reviewer } from '../admission/index.js';
 import type { ReadinessReport } from '../health/index.js';
 import type { Logger } from '../log/logger.js';
-import { type AdmissionHandler, admissionRoute } from './admission-route.js';
+import { type AdmissionHandler, type AdmissionObserver, admissionRoute } from './admission-route.js';
 import { sendError } from './http-errors.js';
 
 /**
@@ -31,6 +31,8 @@ export interface WebhookAppOptions {
    * behind the client-certificate check: their callers are pods, not kube-apiserver.
    */
   routes?: RequestHandler;
+  /** Told how each review on /validate and /mutate ended (the metrics layer counts them). */
+  observeAdmission?: AdmissionObserver;
 }
 
 /** Builds the webhook's express app: /validate, /mutate, /healthz, /readyz. No listening here. */
@@ -69,8 +71,20 @@ export function createWebhookApp(options: WebhookAppOptions): express.Express {
 
   const validate: AdmissionHandler = (request, reviewOptions) => options.reviewer.review(request, reviewOptions);
   const mutate: AdmissionHandler = (request, reviewOptions) => options.mutator.mutate(request, reviewOptions);
-  app.post('/validate', requireClientCert, requireJson, readBody, admissionRoute('validate', validate, logger));
-  app.post('/mutate', requireClientCert, requireJson, readBody, admissionRoute('mutate', mutate, logger));
+  app.post(
+    '/validate',
+    requireClientCert,
+    requireJson,
+    readBody,
+    admissionRoute('validate', validate, logger, options.observeAdmission),
+  );
+  app.post(
+    '/mutate',
+    requireClientCert,
+    requireJson,
+    readBody,
+    admissionRoute('mutate', mutate, logger, options.observeAdmission),
+  );
 
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });

@@ -5,6 +5,7 @@ import { type ReadinessCheck, readinessFrom } from '../health/index.js';
 import { type ConnectionLimits, listenHttps } from '../https/index.js';
 import type { Logger } from '../log/logger.js';
 import { openTlsSource, type TlsPair } from '../tls/index.js';
+import type { AdmissionObserver } from './admission-route.js';
 import { createWebhookApp } from './webhook-app.js';
 
 export interface WebhookServerOptions {
@@ -27,6 +28,8 @@ export interface WebhookServerOptions {
   clientCaFile?: string;
   /** More routes on the same listener, tried before the 404 (`--role all`: the unseal route). */
   routes?: RequestHandler;
+  /** Told how each review ended (the metrics layer counts them). */
+  observeAdmission?: AdmissionObserver;
 }
 
 export interface RunningWebhookServer {
@@ -73,6 +76,7 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
     readiness,
     requireClientCert: options.clientCaFile !== undefined,
     ...(options.routes === undefined ? {} : { routes: options.routes }),
+    ...(options.observeAdmission === undefined ? {} : { observeAdmission: options.observeAdmission }),
   });
   let https: Awaited<ReturnType<typeof listenHttps>>;
   try {

@@ -6,7 +6,7 @@ import type { LayerRules } from './import-graph.js';
 
 const BOTTOM = ['errors', 'issues', 'util'] as const;
 const DOMAIN = ['admission', 'detect', 'crypto', 'policy', 'inject'] as const;
-const PLUMBING = ['fs', 'log', 'health', 'watch', 'tls', 'https', 'config'] as const;
+const PLUMBING = ['fs', 'log', 'health', 'watch', 'tls', 'https', 'config', 'metrics'] as const;
 const ADAPTERS = ['kube'] as const;
 const SERVICES = ['webhook', 'unseal'] as const;
 
@@ -30,6 +30,8 @@ export const LAYERS: LayerRules = {
     tls: [...BOTTOM, 'fs', 'health', 'log', 'watch'],
     https: [...BOTTOM, 'log', 'tls'],
     config: [...BOTTOM, 'log', 'policy'],
+    // Prometheus: the registry, the metric definitions, the plain-HTTP /metrics listener
+    metrics: [...BOTTOM],
     // adapters: the Kubernetes API, for services and roles
     kube: [...BOTTOM],
     // services: one folder per server a role runs
@@ -46,11 +48,12 @@ export const LAYERS: LayerRules = {
   packageHomes: {
     express: ['webhook', 'unseal'],
     pino: ['log'],
+    'prom-client': ['metrics'],
     'node-forge': ['tls'],
     '@kubernetes/client-node': ['kube'],
-    'node:http': ['https'],
+    'node:http': ['https', 'metrics'],
     'node:https': ['https', 'webhook', 'kube', 'unseal'],
-    'node:net': ['https', 'tls'],
+    'node:net': ['https', 'tls', 'metrics'],
     'node:tls': ['tls', 'webhook', 'unseal'],
     'node:cluster': ['roles', 'cli'],
     'node:child_process': [],

@@ -5,6 +5,7 @@ import {
   InitialLoadError,
   isClusterWorker,
   leaveCluster,
+  openMetricsEndpoint,
   prepareServeMaterial,
   startUnsealRole,
   startWebhookRole,
@@ -54,16 +55,23 @@ async function serve(config: Readonly<ServeConfig>, io: CliIO, logger: Logger): 
   };
   if (config.workers > 1 && !isClusterWorker()) {
     // The primary makes any dev material once, then only supervises; workers do the serving.
+    // It serves /metrics: the sum of every worker's, asked over the cluster's IPC channel.
     await prepareServeMaterial(config, { cwd: io.cwd, logger, notify });
-    return superviseWorkers({ workers: config.workers, logger, notify, stopSignal: nextSignal(io) });
+    const endpoint = await openMetricsEndpoint(config, 'primary', { logger, notify });
+    if (endpoint.url !== undefined) notify(`metrics (all workers) on ${endpoint.url}`);
+    try {
+      return await superviseWorkers({ workers: config.workers, logger, notify, stopSignal: nextSignal(io) });
+    } finally {
+      await endpoint.close();
+    }
   }
+  const endpoint = await openMetricsEndpoint(config, isClusterWorker() ? 'worker' : 'single', { logger, notify });
   let role: { url: string; certDir: string; stop(delayMs?: number): Promise<void> };
   try {
-    role =
-      config.role === 'unseal'
-        ? await startUnsealRole(config, { cwd: io.cwd, logger, notify })
-        : await startWebhookRole(config, { cwd: io.cwd, logger, notify });
+    const env = { cwd: io.cwd, logger, notify, metrics: endpoint.metrics };
+    role = config.role === 'unseal' ? await startUnsealRole(config, env) : await startWebhookRole(config, env);
   } catch (err) {
+    await endpoint.close();
     // The first policy load must be clean: there is no last good set to fall back on.
     if (!(err instanceof InitialLoadError)) throw err;
     for (const issue of err.issues) {
@@ -79,6 +87,7 @@ async function serve(config: Readonly<ServeConfig>, io: CliIO, logger: Logger): 
   io.stderr.write(
     `shroud: ${ROLE_NAMES[config.role]} listening on ${role.url}${who}\n  try: curl --cacert ${role.certDir}/ca.crt ${role.url}/readyz\n`,
   );
+  if (endpoint.url !== undefined) io.stderr.write(`shroud: metrics on ${endpoint.url} (plain HTTP)\n`);
 
   const signal = await nextSignal(io);
   // SIGTERM is Kubernetes stopping the pod: keep accepting while endpoints move. SIGINT is a
@@ -86,6 +95,7 @@ async function serve(config: Readonly<ServeConfig>, io: CliIO, logger: Logger): 
   const delayMs = signal === 'SIGINT' ? 0 : config.shutdownDelayMs;
   logger.info({ signal, delayMs, drainTimeoutMs: config.drainTimeoutMs }, 'shutting down');
   await role.stop(delayMs);
+  await endpoint.close();
   logger.info('stopped');
   leaveCluster();
   return EXIT.OK;
