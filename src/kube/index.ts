@@ -7,3 +7,16 @@ export {
   type TokenReviewer,
   type TokenReviewResult,
 } from './token-review.js';
+export {
+  createListClient,
+  DEFAULT_LIST_CONCURRENCY,
+  DEFAULT_PAGE_SIZE,
+  listPath,
+  SCAN_TARGETS,
+  type Discovery,
+  type ListClient,
+  type ListClientOptions,
+  type ListProgress,
+  type ListResult,
+  type ListTarget,
+} from './list.js';
