@@ -16,6 +16,7 @@ export {
   type Discovery,
   type ListClient,
   type ListClientOptions,
+  type ListHandlers,
   type ListProgress,
   type ListResult,
   type ListTarget,

@@ -21,11 +21,11 @@ export interface ListTarget {
   kind: string;
 }
 
-/** Every object of one resource, with how many pages it took. */
+/** How one resource's list went. */
 export interface ListResult {
   target: ListTarget;
-  /** The items, each with `apiVersion` and `kind` filled in. */
-  items: Record<string, unknown>[];
+  /** Objects listed (after a restart: of the list that completed). */
+  items: number;
   pages: number;
   /** Times the list started over because its continue token expired (HTTP 410). */
   restarts: number;
@@ -50,6 +50,18 @@ export interface ListClientOptions {
   timeoutMs?: number;
 }
 
+/**
+ * What receives the lists, page by page, so a large cluster is never held in memory at once.
+ * Calls for one target come in order; pages of different targets interleave.
+ */
+export interface ListHandlers {
+  /** One page's objects, each with `apiVersion` and `kind` filled in. */
+  onPage(target: ListTarget, items: Record<string, unknown>[]): void;
+  /** The target's list starts over (its continue token expired): forget every page it gave. */
+  onRestart(target: ListTarget): void;
+  onProgress?(progress: ListProgress): void;
+}
+
 /** Where a custom kind is served, or why it is not. */
 export type Discovery = { found: ListTarget } | { missing: string };
 
@@ -57,11 +69,12 @@ export interface ListClient {
   /** `https://host:port`. */
   readonly server: string;
   /**
-   * Lists every target, at most `concurrency` at once, results in the order of `targets`.
+   * Lists every target, at most `concurrency` at once, handing each page to `handlers`;
+   * results in the order of `targets`.
    * @throws ShroudError KUBE_REQUEST_REFUSED (401, 403, other 4xx), KUBE_UNAVAILABLE (no answer,
    *   timeout, 5xx, 429, a continue token that expired again after one restart)
    */
-  listAll(targets: readonly ListTarget[], onProgress?: (p: ListProgress) => void): Promise<ListResult[]>;
+  listAll(targets: readonly ListTarget[], handlers: ListHandlers): Promise<ListResult[]>;
   /** Finds the resource serving `group`/`kind` in the group's preferred version (API discovery). */
   discover(group: string, kind: string): Promise<Discovery>;
   close(): void;
@@ -166,11 +179,11 @@ export function createListClient(options: ListClientOptions = {}): ListClient {
     });
   }
 
-  async function listOne(t: ListTarget, onProgress?: (p: ListProgress) => void): Promise<ListResult> {
+  async function listOne(t: ListTarget, handlers: ListHandlers): Promise<ListResult> {
     const apiVersion = t.group === '' ? t.version : `${t.group}/${t.version}`;
     let restarts = 0;
     for (;;) {
-      const items: Record<string, unknown>[] = [];
+      let items = 0;
       let pages = 0;
       let token: string | undefined;
       let expired = false;
@@ -191,11 +204,14 @@ export function createListClient(options: ListClientOptions = {}): ListClient {
           throw new ShroudError('KUBE_UNAVAILABLE', `${what} at ${server} is not a Kubernetes list`, {
             details: { server },
           });
-        for (const item of body.items) if (isRecord(item)) items.push({ apiVersion, kind: t.kind, ...item });
+        const page: Record<string, unknown>[] = [];
+        for (const item of body.items) if (isRecord(item)) page.push({ apiVersion, kind: t.kind, ...item });
+        items += page.length;
         pages++;
+        handlers.onPage(t, page);
         const next = isRecord(body.metadata) ? body.metadata.continue : undefined;
         token = typeof next === 'string' && next !== '' ? next : undefined;
-        onProgress?.({ resource: t.resource, items: items.length, pages, done: token === undefined });
+        handlers.onProgress?.({ resource: t.resource, items, pages, done: token === undefined });
       } while (token !== undefined);
       if (!expired) return { target: t, items, pages, restarts };
       // The continue token outlived the API server's compaction window: a consistent list can only
@@ -208,12 +224,13 @@ export function createListClient(options: ListClientOptions = {}): ListClient {
           { details: { server, status: 410 } },
         );
       restarts++;
+      handlers.onRestart(t);
     }
   }
 
   return {
     server,
-    async listAll(targets, onProgress) {
+    async listAll(targets, handlers) {
       const results: ListResult[] = new Array(targets.length);
       let next = 0;
       let failure: unknown;
@@ -221,7 +238,7 @@ export function createListClient(options: ListClientOptions = {}): ListClient {
         while (failure === undefined && next < targets.length) {
           const i = next++;
           try {
-            results[i] = await listOne(targets[i]!, onProgress);
+            results[i] = await listOne(targets[i]!, handlers);
           } catch (err) {
             failure ??= err;
           }

@@ -200,24 +200,48 @@ export const scan: Command = async (argv: string[], io: CliIO): Promise<number> 
   const set = loaded.value;
   const client = createListClient({ kubeconfigPath: values.kubeconfig });
   const progress = progressWriter(io);
+  const now = new Date();
+  const rbac = 'rbac.authorization.k8s.io';
+  // Each page is judged as it arrives and dropped; only RBAC objects are kept (for who can read Secrets).
+  const gathered = new Map<
+    ListTarget,
+    { objects: ScanObject[]; uninjected: UninjectedPod[]; kept: Record<string, unknown>[] }
+  >();
+  const slot = (t: ListTarget) => {
+    let g = gathered.get(t);
+    if (g === undefined) {
+      g = { objects: [], uninjected: [], kept: [] };
+      gathered.set(t, g);
+    }
+    return g;
+  };
   let lists: ListResult[];
+  const targets: ListTarget[] = [...SCAN_TARGETS];
   const skipped: { kind: string; reason: string }[] = [];
   try {
-    const targets: ListTarget[] = [...SCAN_TARGETS];
     for (const w of set.workloadKinds) {
       const found = await client.discover(w.group, w.kind);
       if ('found' in found) targets.push(found.found);
       else skipped.push({ kind: `${w.group}/${w.kind}`, reason: found.missing });
     }
-    lists = await client.listAll(targets, progress.update);
+    lists = await client.listAll(targets, {
+      onPage(t, items) {
+        const g = slot(t);
+        for (const o of items) g.objects.push(judge(set, o, now, values.enforcementOverride));
+        if (t.kind === 'Pod' && t.group === '') g.uninjected.push(...uninjectedPods(items));
+        if (t.group === rbac) g.kept.push(...items);
+      },
+      onRestart(t) {
+        gathered.delete(t);
+      },
+      onProgress: progress.update,
+    });
   } finally {
     progress.end();
     client.close();
   }
-  const now = new Date();
-  const of = (kind: string, group: string) =>
-    lists.filter((l) => l.target.kind === kind && l.target.group === group).flatMap((l) => l.items);
-  const rbac = 'rbac.authorization.k8s.io';
+  const all = targets.map(slot);
+  const of = (kind: string) => targets.flatMap((t, i) => (t.group === rbac && t.kind === kind ? all[i]!.kept : []));
   const report: ScanReport = {
     server: client.server,
     listed: lists.map((l) => ({
@@ -225,19 +249,16 @@ export const scan: Command = async (argv: string[], io: CliIO): Promise<number> 
       group: l.target.group,
       version: l.target.version,
       kind: l.target.kind,
-      items: l.items.length,
+      items: l.items,
       pages: l.pages,
       restarts: l.restarts,
     })),
     skipped,
-    objects: lists.flatMap((l) => l.items.map((o) => judge(set, o, now, values.enforcementOverride))),
-    secretReaders: secretReaders(
-      of('Role', rbac),
-      of('ClusterRole', rbac),
-      of('RoleBinding', rbac),
-      of('ClusterRoleBinding', rbac),
-    ),
-    uninjectedPods: uninjectedPods(of('Pod', '')),
+    objects: all.flatMap((g) => g.objects),
+    secretReaders: secretReaders(of('Role'), of('ClusterRole'), of('RoleBinding'), of('ClusterRoleBinding')),
+    uninjectedPods: all
+      .flatMap((g) => g.uninjected)
+      .sort((a, b) => (`${a.namespace}/${a.name}` < `${b.namespace}/${b.name}` ? -1 : 1)),
   };
   if (values.output === 'json') io.stdout.write(renderScanJson(report));
   else if (values.output === 'sarif') io.stdout.write(renderScanSarif(report, set));
