@@ -85,21 +85,41 @@ interface Grant {
   from: Set<string>;
 }
 
-/** Secret-reading grants of a role's rules, one per distinct resourceNames set. */
+/**
+ * Secret-reading grants of a role's rules, one per distinct resourceNames set. An empty name in
+ * resourceNames matches the empty name of every list and watch request (as restrict-secret-rbac
+ * says), so list, watch and * there read every Secret; get of the empty name reads none.
+ */
 function grantsOf(rules: { rule: unknown; from: string | undefined }[]): Grant[] {
   const byNames = new Map<string, Grant>();
-  for (const { rule, from } of rules) {
-    const verbs = secretReadVerbs(rule);
-    if (verbs.length === 0) continue;
-    const names = strings((rule as Record<string, unknown>).resourceNames).sort();
-    const key = names.length === 0 ? '' : JSON.stringify(names);
+  const grant = (names: string[] | null, verbs: string[], from: string | undefined) => {
+    if (verbs.length === 0) return;
+    const key = names === null ? '' : JSON.stringify(names);
     let g = byNames.get(key);
     if (g === undefined) {
-      g = { verbs: new Set(), resourceNames: names.length === 0 ? null : names, from: new Set() };
+      g = { verbs: new Set(), resourceNames: names, from: new Set() };
       byNames.set(key, g);
     }
     for (const v of verbs) g.verbs.add(v);
     if (from !== undefined) g.from.add(from);
+  };
+  for (const { rule, from } of rules) {
+    const verbs = secretReadVerbs(rule);
+    if (verbs.length === 0) continue;
+    const raw = (rule as Record<string, unknown>).resourceNames;
+    const all = strings(raw);
+    const names = all.filter((n) => n !== '').sort();
+    if (all.length === 0 && !(Array.isArray(raw) && raw.length > 0)) {
+      grant(null, verbs, from);
+      continue;
+    }
+    if (all.includes(''))
+      grant(
+        null,
+        verbs.filter((v) => v !== 'get'),
+        from,
+      );
+    if (names.length > 0) grant(names, verbs, from);
   }
   return [...byNames.values()];
 }

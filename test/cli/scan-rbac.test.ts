@@ -83,6 +83,20 @@ const CASES: {
     ],
   },
   {
+    name: 'an empty name in resourceNames: list and watch read every Secret, get reads only the named ones',
+    clusterRoles: [
+      clusterRole('r', [
+        { apiGroups: [''], resources: ['secrets'], verbs: ['get', 'list'], resourceNames: ['', 'tls'] },
+      ]),
+      clusterRole('g', [{ apiGroups: [''], resources: ['secrets'], verbs: ['get'], resourceNames: [''] }]),
+    ],
+    bindings: [crb('b', 'r', [USER]), crb('c', 'g', [USER])],
+    expected: [
+      { who: 'User u', ns: '*', verbs: ['get', 'list'], names: ['tls'] },
+      { who: 'User u', ns: '*', verbs: ['list'], names: null },
+    ],
+  },
+  {
     name: 'bindings to missing roles grant nothing; a Role is looked up in the binding namespace',
     clusterRoles: [],
     roles: [
