@@ -32,6 +32,10 @@ const COMMANDS: Record<string, CommandEntry> = {
     summary: 'evaluate manifests against the policies offline (CI); exit 1 if anything would be denied',
     load: async () => (await import('./commands/check.js')).check,
   },
+  scan: {
+    summary: 'audit a live cluster: what the policies would deny or warn, who can read Secrets, uninjected pods',
+    load: async () => (await import('./commands/scan.js')).scan,
+  },
   policy: {
     summary: 'work with policy files: `shroud policy test DIR` runs policy test cases',
     load: async () => (await import('./commands/policy.js')).policy,

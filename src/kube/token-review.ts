@@ -47,7 +47,8 @@ export function inClusterAvailable(env: Readonly<Record<string, string | undefin
   return env.KUBERNETES_SERVICE_HOST !== undefined && existsSync(IN_CLUSTER_TOKEN);
 }
 
-function loadKubeConfig(path: string | undefined): KubeConfig {
+/** Loads a kubeconfig file, or the in-cluster config without one, and checks it has a current cluster and user. */
+export function loadKubeConfig(path: string | undefined): KubeConfig {
   const kc = new KubeConfig();
   try {
     if (path === undefined) kc.loadFromCluster();

@@ -5,6 +5,7 @@ import { DECRYPT_COMMAND_LINE } from '../../src/cli/commands/decrypt.js';
 import { ENCRYPT_COMMAND_LINE } from '../../src/cli/commands/encrypt.js';
 import { KEYS_COMMAND_LINE } from '../../src/cli/commands/keys.js';
 import { POLICY_TEST_COMMAND_LINE } from '../../src/cli/commands/policy.js';
+import { SCAN_COMMAND_LINE } from '../../src/cli/commands/scan.js';
 import { SERVE_COMMAND_LINE } from '../../src/cli/commands/serve.js';
 import { UNSEAL_INIT_COMMAND_LINE } from '../../src/cli/commands/unseal-init.js';
 import type { SettingTable } from '../../src/config/index.js';
@@ -14,6 +15,7 @@ export const COMMAND_LINES: readonly CommandLineSpec<SettingTable>[] = [
   SERVE_COMMAND_LINE,
   CERTS_COMMAND_LINE,
   CHECK_COMMAND_LINE,
+  SCAN_COMMAND_LINE,
   POLICY_TEST_COMMAND_LINE,
   KEYS_COMMAND_LINE,
   ENCRYPT_COMMAND_LINE,

@@ -16,6 +16,7 @@ import { readCommandLine } from '../../src/cli/command-line.js';
 import { toServeConfig } from '../../src/config/index.js';
 import { DEFAULT_INJECT_IMAGE, SETTINGS } from '../../src/config/settings.js';
 import { loadKeyring } from '../../src/crypto/keyring-file.js';
+import { SCAN_TARGETS } from '../../src/kube/list.js';
 import { POD_TEMPLATE_PATHS } from '../../src/policy/pod-templates.js';
 import { runCli } from '../helpers/cli.js';
 import { tempDir } from '../helpers/temp-dir.js';
@@ -456,4 +457,19 @@ test('the keyring init container leaves a 0600 copy that Shroud loads', async ()
   const main = at(unseal.containers);
   assert.equal(serveConfigOf(main).keyringPath, join(outMount, 'keyring.json'));
   assert.ok((await loadKeyring(join(outDir, 'keyring.json'))).versions.length > 0);
+});
+
+test('the shroud-scan ClusterRole lets shroud scan list everything it lists, and nothing more than get and list', () => {
+  const role = find<KObject & { rules: Array<{ apiGroups: string[]; resources: string[]; verbs: string[] }> }>(
+    render(BASE),
+    'ClusterRole',
+    'shroud-scan',
+  );
+  const granted = new Set(
+    role.rules.flatMap((r) => r.apiGroups.flatMap((g) => r.resources.map((res) => `${g}/${res}`))),
+  );
+  for (const t of SCAN_TARGETS)
+    assert.ok(granted.has(`${t.group}/${t.resource}`), `${t.group}/${t.resource} is listable`);
+  for (const r of role.rules) assert.deepEqual([...r.verbs].sort(), ['get', 'list']);
+  assert.ok(!granted.has('/secrets'), 'scan never reads Secrets');
 });
