@@ -198,7 +198,28 @@ function sarifLine(v: CheckViolation): number | undefined {
   return v.line;
 }
 
-const LEVEL: Record<Enforcement, 'error' | 'warning' | 'note'> = { deny: 'error', warn: 'warning', audit: 'note' };
+/** The SARIF level of each enforcement. */
+export const LEVEL: Record<Enforcement, 'error' | 'warning' | 'note'> = {
+  deny: 'error',
+  warn: 'warning',
+  audit: 'note',
+};
+
+/** SARIF reporting rules, one per policy rule (`policy/rule`), and each one's index. */
+export function sarifRules(set: PolicySet): {
+  rules: { id: string; name: string; shortDescription: { text: string }; defaultConfiguration: { level: string } }[];
+  index: Map<string, number>;
+} {
+  const rules = set.policies.flatMap((p) =>
+    p.rules.map((r) => ({
+      id: `${p.name}/${r.name}`,
+      name: `${p.name}/${r.name}`,
+      shortDescription: { text: p.description ?? p.name },
+      defaultConfiguration: { level: LEVEL[r.enforcement] },
+    })),
+  );
+  return { rules, index: new Map(rules.map((r, i) => [r.id, i])) };
+}
 
 function uri(file: string): string {
   return file === '-' ? 'stdin' : file.split('\\').join('/');
@@ -211,15 +232,7 @@ function uri(file: string): string {
  * properties carry the total as `violationsOmitted`.
  */
 export function renderSarif(report: CheckReport, set: PolicySet): string {
-  const rules = set.policies.flatMap((p) =>
-    p.rules.map((r) => ({
-      id: `${p.name}/${r.name}`,
-      name: `${p.name}/${r.name}`,
-      shortDescription: { text: p.description ?? p.name },
-      defaultConfiguration: { level: LEVEL[r.enforcement] },
-    })),
-  );
-  const index = new Map(rules.map((r, i) => [r.id, i]));
+  const { rules, index } = sarifRules(set);
   const results = report.results.flatMap((r) =>
     r.violations.map((v) => ({
       ruleId: `${v.policy}/${v.rule}`,

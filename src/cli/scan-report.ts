@@ -5,6 +5,7 @@
  */
 import { stringify } from 'yaml';
 import type { Enforcement, PolicySet } from '../policy/index.js';
+import { LEVEL, sarifRules } from './check-report.js';
 import type { SecretReader } from './scan-rbac.js';
 
 /** One violation on one object. */
@@ -234,19 +235,9 @@ export function renderScanText(report: ScanReport): string {
   return `${lines.join('\n')}\n`;
 }
 
-const LEVEL: Record<Enforcement, 'error' | 'warning' | 'note'> = { deny: 'error', warn: 'warning', audit: 'note' };
-
 /** SARIF 2.1.0: a reporting rule per policy rule, a result per violation located by object and path. */
 export function renderScanSarif(report: ScanReport, set: PolicySet): string {
-  const rules = set.policies.flatMap((p) =>
-    p.rules.map((r) => ({
-      id: `${p.name}/${r.name}`,
-      name: `${p.name}/${r.name}`,
-      shortDescription: { text: p.description ?? p.name },
-      defaultConfiguration: { level: LEVEL[r.enforcement] },
-    })),
-  );
-  const index = new Map(rules.map((r, i) => [r.id, i]));
+  const { rules, index } = sarifRules(set);
   const results = report.objects.flatMap((o) =>
     o.violations.map((v) => ({
       ruleId: `${v.policy}/${v.rule}`,

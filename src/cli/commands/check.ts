@@ -3,19 +3,19 @@
  * offline verdicts for manifests, each object evaluated as a CREATE with the same engine as the
  * webhook.
  */
-import { describeSources, policySources, SETTINGS, valueSetting } from '../../config/index.js';
+import { SETTINGS, valueSetting } from '../../config/index.js';
 import { ShroudError } from '../../errors.js';
 import {
   applyEnforcementOverride,
   type EnforcementOverride,
   evaluateObject,
   formatIssue,
-  loadPolicySources,
   type PolicySet,
 } from '../../policy/index.js';
 import { renderJson, renderSarif, renderText, type CheckReport, type CheckResult } from '../check-report.js';
 import { defineCommandLine, readCommandLine } from '../command-line.js';
 import { expandInputs, readInputs } from '../inputs.js';
+import { loadPoliciesForCommand } from '../load-policies.js';
 import { EXIT, type CliIO, type Command } from '../io.js';
 import { parseManifest } from '../manifests.js';
 
@@ -154,16 +154,8 @@ export const check: Command = async (argv: string[], io: CliIO): Promise<number>
     throw new ShroudError('CLI_USAGE', 'give at least one file, directory or - (standard input) to check');
   const maxViolations = values.listLimit;
 
-  const sources = policySources(values, io.cwd);
-  const loaded = await loadPolicySources(sources);
-  if (loaded.issues.length > 0) {
-    for (const issue of loaded.issues) io.stderr.write(`${issue.code}: ${formatIssue(issue)}\n`);
-    io.stderr.write(
-      `The policies in ${describeSources(sources)} have ${loaded.issues.length} problem(s); nothing was checked.\n`,
-    );
-    return EXIT.FAILURE;
-  }
-  const set = loaded.value;
+  const set = await loadPoliciesForCommand(values, io, 'checked');
+  if (set === undefined) return EXIT.FAILURE;
   const report: CheckReport = {
     results: [],
     errors: [],

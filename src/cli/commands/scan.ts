@@ -4,7 +4,7 @@
  * exclusions and exceptions as the webhook; also answers who can read Secrets, and which pods
  * asked for injection and did not get it.
  */
-import { choiceSetting, describeSources, policySources, SETTINGS } from '../../config/index.js';
+import { choiceSetting, SETTINGS } from '../../config/index.js';
 import { INIT_CONTAINER, INJECT_LABEL } from '../../inject/index.js';
 import {
   createListClient,
@@ -17,13 +17,12 @@ import {
   applyEnforcementOverride,
   type EnforcementOverride,
   evaluateObject,
-  formatIssue,
-  loadPolicySources,
   ownersOf,
   type PolicySet,
 } from '../../policy/index.js';
 import { isRecord } from '../../util/is-record.js';
 import { defineCommandLine, readCommandLine } from '../command-line.js';
+import { loadPoliciesForCommand } from '../load-policies.js';
 import { EXIT, type CliIO, type Command } from '../io.js';
 import { secretReaders } from '../scan-rbac.js';
 import {
@@ -188,16 +187,8 @@ export const scan: Command = async (argv: string[], io: CliIO): Promise<number> 
   const commandLine = readCommandLine(SCAN_COMMAND_LINE, argv, io);
   if (commandLine === undefined) return EXIT.OK;
   const { values } = commandLine;
-  const sources = policySources(values, io.cwd);
-  const loaded = await loadPolicySources(sources);
-  if (loaded.issues.length > 0) {
-    for (const issue of loaded.issues) io.stderr.write(`${issue.code}: ${formatIssue(issue)}\n`);
-    io.stderr.write(
-      `The policies in ${describeSources(sources)} have ${loaded.issues.length} problem(s); nothing was scanned.\n`,
-    );
-    return EXIT.FAILURE;
-  }
-  const set = loaded.value;
+  const set = await loadPoliciesForCommand(values, io, 'scanned');
+  if (set === undefined) return EXIT.FAILURE;
   const client = createListClient({ kubeconfigPath: values.kubeconfig });
   const progress = progressWriter(io);
   const now = new Date();
