@@ -49,6 +49,8 @@ export interface HttpsListenOptions {
   logger: Logger;
   /** Default DEFAULT_CONNECTION_LIMITS. */
   limits?: Partial<ConnectionLimits>;
+  /** Close `tls` when listening fails and once shutdown has drained (the server owns its source). */
+  ownsTls?: boolean;
 }
 
 export interface RunningHttpsServer {
@@ -120,13 +122,18 @@ export async function listenHttps(options: HttpsListenOptions): Promise<RunningH
   });
   server.on('tlsClientError', (err) => logger.debug({ err }, 'tls handshake failed'));
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, options.host, () => {
-      server.off('error', reject);
-      resolve();
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(options.port, options.host, () => {
+        server.off('error', reject);
+        resolve();
+      });
     });
-  });
+  } catch (err) {
+    if (options.ownsTls === true) tls.close();
+    throw err;
+  }
   server.on('error', (err) => logger.error({ err }, 'server error'));
   const address = server.address() as AddressInfo;
 
@@ -156,6 +163,7 @@ export async function listenHttps(options: HttpsListenOptions): Promise<RunningH
         logger.warn({ inFlight: open.size }, 'drain timeout; closing connections with requests in flight');
       server.closeAllConnections();
       await listenerClosed;
+      if (options.ownsTls === true) tls.close();
     })();
     return closing;
   };

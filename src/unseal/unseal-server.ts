@@ -67,20 +67,15 @@ export async function startUnsealServer(options: UnsealServerOptions): Promise<R
     ...options.readiness,
     shutdown: () => ({ ok: !stopping, state: stopping ? 'shutting down' : 'serving' }),
   });
-  let https: Awaited<ReturnType<typeof listenHttps>>;
-  try {
-    https = await listenHttps({
-      host: options.host,
-      port: options.port,
-      tls,
-      handler: createUnsealApp({ router: options.router, readiness }),
-      logger,
-      ...(options.limits === undefined ? {} : { limits: options.limits }),
-    });
-  } catch (err) {
-    tls.close();
-    throw err;
-  }
+  const https = await listenHttps({
+    host: options.host,
+    port: options.port,
+    tls,
+    handler: createUnsealApp({ router: options.router, readiness }),
+    logger,
+    ownsTls: true,
+    ...(options.limits === undefined ? {} : { limits: options.limits }),
+  });
   return {
     host: https.host,
     port: https.port,
@@ -88,7 +83,6 @@ export async function startUnsealServer(options: UnsealServerOptions): Promise<R
     shutdown: async (drainTimeoutMs, delayMs = 0) => {
       stopping = true;
       await https.shutdown(drainTimeoutMs, delayMs);
-      tls.close();
     },
   };
 }

@@ -78,20 +78,15 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
     ...(options.routes === undefined ? {} : { routes: options.routes }),
     ...(options.observeAdmission === undefined ? {} : { observeAdmission: options.observeAdmission }),
   });
-  let https: Awaited<ReturnType<typeof listenHttps>>;
-  try {
-    https = await listenHttps({
-      host: options.host,
-      port: options.port,
-      tls,
-      handler: app,
-      logger,
-      ...(options.limits === undefined ? {} : { limits: options.limits }),
-    });
-  } catch (err) {
-    tls.close();
-    throw err;
-  }
+  const https = await listenHttps({
+    host: options.host,
+    port: options.port,
+    tls,
+    handler: app,
+    logger,
+    ownsTls: true,
+    ...(options.limits === undefined ? {} : { limits: options.limits }),
+  });
   return {
     host: https.host,
     port: https.port,
@@ -101,7 +96,6 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
     shutdown: async (drainTimeoutMs, delayMs = 0) => {
       stopping = true;
       await https.shutdown(drainTimeoutMs, delayMs);
-      tls.close();
     },
   };
 }
