@@ -3,7 +3,7 @@
  * scripts) or SARIF 2.1.0 (for code-scanning tools).
  */
 import type { FileIssue } from '../issues.js';
-import type { Enforcement, PolicySet } from '../policy/index.js';
+import type { AppliedException, Enforcement, PolicySet } from '../policy/index.js';
 
 /**
  * A detector finding behind a violation: `line` is the 1-based line inside the value (null for
@@ -39,6 +39,17 @@ export interface CheckException {
   matched: string;
   /** The exception's `expires`, as written, or null. */
   expires: string | null;
+}
+
+/** The exceptions an evaluation applied, as `check` and `scan` report them (no file paths). */
+export function reportedExceptions(applied: readonly AppliedException[] | undefined): CheckException[] {
+  return (applied ?? []).map((e) => ({
+    name: e.name,
+    policy: e.policy,
+    rules: e.rules,
+    matched: e.matched,
+    expires: e.expires ?? null,
+  }));
 }
 
 /** One object's verdict. */

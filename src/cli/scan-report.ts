@@ -5,7 +5,7 @@
  */
 import { stringify } from 'yaml';
 import type { Enforcement, PolicySet } from '../policy/index.js';
-import { LEVEL, sarifRules } from './check-report.js';
+import { type CheckException, LEVEL, sarifRules } from './check-report.js';
 import type { SecretReader } from './scan-rbac.js';
 
 /** One violation on one object. */
@@ -18,13 +18,8 @@ export interface ScanFinding {
 }
 
 /** An exception that exempted rules of one policy on an object. */
-export interface ScanException {
-  name: string;
-  policy: string;
-  rules: string[];
-  matched: string;
-  expires: string | null;
-}
+/** An applied exception, reported as `check` reports it. */
+export type ScanException = CheckException;
 
 export type ScanVerdict = 'denied' | 'warned' | 'audited' | 'passed' | 'excluded';
 

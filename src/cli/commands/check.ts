@@ -12,7 +12,14 @@ import {
   formatIssue,
   type PolicySet,
 } from '../../policy/index.js';
-import { renderJson, renderSarif, renderText, type CheckReport, type CheckResult } from '../check-report.js';
+import {
+  renderJson,
+  renderSarif,
+  renderText,
+  reportedExceptions,
+  type CheckReport,
+  type CheckResult,
+} from '../check-report.js';
 import { defineCommandLine, readCommandLine } from '../command-line.js';
 import { expandInputs, readInputs } from '../inputs.js';
 import { loadPoliciesForCommand } from '../load-policies.js';
@@ -121,13 +128,7 @@ export function checkText(
         })),
       })),
       violationsOmitted: omitted,
-      exceptions: (ev.exceptions ?? []).map((e) => ({
-        name: e.name,
-        policy: e.policy,
-        rules: e.rules,
-        matched: e.matched,
-        expires: e.expires ?? null,
-      })),
+      exceptions: reportedExceptions(ev.exceptions),
     };
     report.results.push(result);
     const s = report.summary;

@@ -22,6 +22,7 @@ import {
 } from '../../policy/index.js';
 import { isRecord } from '../../util/is-record.js';
 import { defineCommandLine, readCommandLine } from '../command-line.js';
+import { reportedExceptions } from '../check-report.js';
 import { loadPoliciesForCommand } from '../load-policies.js';
 import { EXIT, type CliIO, type Command } from '../io.js';
 import { secretReaders } from '../scan-rbac.js';
@@ -126,13 +127,7 @@ export function judge(
       message: v.message,
     })),
     violationsOmitted: ev.omitted.reduce((n, o) => n + o.count, 0),
-    exceptions: (ev.exceptions ?? []).map((e) => ({
-      name: e.name,
-      policy: e.policy,
-      rules: e.rules,
-      matched: e.matched,
-      expires: e.expires ?? null,
-    })),
+    exceptions: reportedExceptions(ev.exceptions),
     passed: ev.results
       .filter((r) => r.status === 'pass')
       .map((r) => ({ policy: r.policy, rule: r.rule, enforcement: r.enforcement })),
