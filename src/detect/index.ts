@@ -21,7 +21,7 @@ export type { Detector, Finding } from './types.js';
 export { MAX_FINDINGS_PER_DETECTOR } from './types.js';
 export type { TokenFormat, Part, Tier } from './formats/types.js';
 export type { FormatIndex, FormatInfo, RegexFormat } from './formats/scan.js';
-export { checkFormat } from './formats/scan.js';
+export { checkFormat } from './formats/parts.js';
 export { NAMED_ALPHABETS } from './formats/alphabets.js';
 export { BUILTIN_FORMATS } from './formats/table.js';
 export { BUILTIN_INDEX, buildFormatIndex, PROVIDER_TOKEN, PROVIDER_TOKEN_WEAK } from './tokens.js';

@@ -17,9 +17,23 @@
  */
 import { isPlaceholder, unquote } from '../placeholders.js';
 import { isSecretName, keyWords, SECRET_HINT } from '../secret-names.js';
-import { type CompiledAlphabet, compileAlphabet } from './alphabets.js';
 import { verifyCrc32Base62 } from './checksum.js';
-import type { Part, Tier, TokenFormat } from './types.js';
+import type { CompiledAlphabet } from './alphabets.js';
+import { looksRandom } from './looks-random.js';
+import {
+  type Budget,
+  type CompiledPart,
+  checkFormat,
+  compileParts,
+  continuesRun,
+  isAlnumCode,
+  isGlued,
+  matchBackward,
+  matchForward,
+  partLengths,
+  runsOf,
+} from './parts.js';
+import type { Tier, TokenFormat } from './types.js';
 
 /** What a match is, for findings: constant per format, never derived from the value. */
 export interface FormatInfo {
@@ -46,13 +60,6 @@ export interface RegexFormat {
   find(text: string, from: number): { start: number; end: number } | undefined;
 }
 
-interface CompiledPart {
-  readonly lit: string | undefined;
-  readonly alphabet: CompiledAlphabet | undefined;
-  readonly min: number;
-  readonly max: number;
-}
-
 interface CompiledFormat {
   readonly info: FormatInfo;
   readonly head: readonly CompiledPart[];
@@ -73,56 +80,6 @@ export const WALK_BUDGET_PER_CHAR = 16;
 const WALK_BUDGET_BASE = 65_536;
 /** Lines longer than this are not read as `key = value` settings for keyed formats. */
 const MAX_SETTING_LINE = 1024;
-/**
- * Runs longer than this are not searched for stand-in words and patterns: they are base64 of
- * binary data (session tokens), where `AAAAAAAA` is six zero bytes, not a mask.
- */
-const MAX_WORD_CHECK = 128;
-const STAND_IN_WORDS: readonly string[] = [
-  'example',
-  'sample',
-  'dummy',
-  'placeholder',
-  'xxxxx',
-  'fake',
-  'redacted',
-  'changeme',
-  'insert',
-  'replace',
-  'your',
-];
-
-function isAlnumCode(c: number): boolean {
-  return (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
-}
-
-/**
- * True for a character a token cannot be next to: a letter or digit (the token would be part of
- * a longer word), or `+` (it would be a piece of a base64 blob cut at a `+`).
- */
-function isGlued(c: number): boolean {
-  return isAlnumCode(c) || c === 43;
-}
-
-/** Compiles parts; returns a sentence instead when an alphabet or a length is wrong. */
-export function compileParts(parts: readonly Part[]): CompiledPart[] | { error: string } {
-  const out: CompiledPart[] = [];
-  for (const part of parts) {
-    if (typeof part === 'string') {
-      if (part.length === 0) return { error: 'a literal part is empty' };
-      out.push({ lit: part, alphabet: undefined, min: part.length, max: part.length });
-      continue;
-    }
-    const [spec, min, max = min] = part;
-    const alphabet = compileAlphabet(spec);
-    if ('error' in alphabet) return alphabet;
-    if (!Number.isInteger(min) || !Number.isInteger(max) || min < 1 || max < min || max > 4096)
-      return { error: `part lengths ${min}..${max} must be whole numbers with 1 <= min <= max <= 4096` };
-    out.push({ lit: undefined, alphabet, min, max });
-  }
-  return out;
-}
-
 function describe(f: TokenFormat): string {
   const base = `${f.provider} ${f.what}`;
   if (f.keyed === true) return `${base} (its shape, under a key that names ${f.provider})`;
@@ -168,143 +125,6 @@ function overlaps(spans: readonly number[], start: number, end: number): boolean
   for (let i = 0; i < spans.length; i += 2)
     if (start < (spans[i + 1] as number) && (spans[i] as number) < end) return true;
   return false;
-}
-
-/** Matches `parts` forward from `at`; returns the end, or -1. Runs are greedy (bounded by max). */
-function matchForward(value: string, at: number, parts: readonly CompiledPart[], budget: Budget): number {
-  let p = at;
-  for (const part of parts) {
-    if (part.lit !== undefined) {
-      if (!value.startsWith(part.lit, p)) return -1;
-      p += part.lit.length;
-      continue;
-    }
-    const table = (part.alphabet as CompiledAlphabet).table;
-    const stop = Math.min(value.length, p + part.max + 1);
-    let q = p;
-    while (q < stop) {
-      const c = value.charCodeAt(q);
-      if (c >= 128 || table[c] !== 1) break;
-      q++;
-    }
-    budget.left -= q - p + 1;
-    const length = q - p;
-    if (length < part.min || length > part.max) return -1;
-    p = q;
-  }
-  return p;
-}
-
-/**
- * Matches `parts` backward, ending at `end`; returns the start, or -1. Runs with a length range
- * try each length (longest first): heads have at most two parts with small ranges.
- */
-function matchBackward(value: string, end: number, parts: readonly CompiledPart[], i: number, budget: Budget): number {
-  if (i < 0) return end;
-  const part = parts[i] as CompiledPart;
-  if (part.lit !== undefined) {
-    const start = end - part.lit.length;
-    if (start < 0 || !value.startsWith(part.lit, start)) return -1;
-    return matchBackward(value, start, parts, i - 1, budget);
-  }
-  const table = (part.alphabet as CompiledAlphabet).table;
-  let run = 0;
-  while (run < part.max && end - run - 1 >= 0) {
-    const c = value.charCodeAt(end - run - 1);
-    if (c >= 128 || table[c] !== 1) break;
-    run++;
-  }
-  budget.left -= run + 1;
-  for (let length = run; length >= part.min; length--) {
-    const start = matchBackward(value, end - length, parts, i - 1, budget);
-    if (start !== -1) return start;
-  }
-  return -1;
-}
-
-interface Budget {
-  left: number;
-}
-
-/** The longest run of one character, and the longest run of ascending neighbours (`abcdef`, `123456`). */
-function hasPattern(value: string, start: number, end: number): boolean {
-  let same = 1;
-  let up = 1;
-  for (let i = start + 1; i < end; i++) {
-    const d = value.charCodeAt(i) - value.charCodeAt(i - 1);
-    same = d === 0 ? same + 1 : 1;
-    up = d === 1 ? up + 1 : 1;
-    if (same >= 8 || up >= 6) return true;
-  }
-  return false;
-}
-
-function distinct(value: string, start: number, end: number): number {
-  const seen = new Set<number>();
-  for (let i = start; i < end && seen.size < 64; i++) seen.add(value.charCodeAt(i));
-  return seen.size;
-}
-
-/**
- * True when the runs of a matched token look like a generated secret: the longest run has
- * enough different characters, no run repeats one character 8 times or counts up 6 times, no
- * short run holds a stand-in word, and the token after its prefix is not a placeholder.
- */
-function looksRandom(value: string, start: number, end: number, runs: readonly number[]): boolean {
-  let longest = 0;
-  let longestAt = 0;
-  for (let r = 0; r < runs.length; r += 2) {
-    const a = runs[r] as number;
-    const b = runs[r + 1] as number;
-    if (b - a > longest) {
-      longest = b - a;
-      longestAt = a;
-    }
-    if (b - a > MAX_WORD_CHECK) continue;
-    if (hasPattern(value, a, b)) return false;
-    if (b - a >= 4) {
-      const text = value.slice(a, b).toLowerCase();
-      for (const word of STAND_IN_WORDS) if (text.includes(word)) return false;
-    }
-  }
-  if (longest > 0 && distinct(value, longestAt, longestAt + longest) < Math.min(10, Math.ceil(longest / 4)))
-    return false;
-  // The prefix is the issuer's, not the token's randomness (X's bearer tokens start with 21 `A`s).
-  return !isPlaceholder(value.slice(runs.length > 0 ? (runs[0] as number) : start, end));
-}
-
-/** The [start, end) pairs of the runs of `parts` matched forward from `at` (after a successful match). */
-function runsOf(value: string, at: number, parts: readonly CompiledPart[], out: number[]): number {
-  let p = at;
-  for (const part of parts) {
-    if (part.lit !== undefined) {
-      p += part.lit.length;
-      continue;
-    }
-    const table = (part.alphabet as CompiledAlphabet).table;
-    const stop = Math.min(value.length, p + part.max);
-    let q = p;
-    while (q < stop) {
-      const c = value.charCodeAt(q);
-      if (c >= 128 || table[c] !== 1) break;
-      q++;
-    }
-    out.push(p, q);
-    p = q;
-  }
-  return p;
-}
-
-/**
- * True when the character at `end` would continue the token: a letter or digit (tokens end
- * where a word ends), or a character of the last run's alphabet (the run would be longer).
- */
-function continuesRun(value: string, end: number, parts: readonly CompiledPart[]): boolean {
-  if (end >= value.length) return false;
-  const c = value.charCodeAt(end);
-  if (isGlued(c)) return true;
-  const last = parts[parts.length - 1];
-  return last !== undefined && last.alphabet !== undefined && c < 128 && last.alphabet.table[c] === 1;
 }
 
 /** Last words that make a key naming a provider hold its credential (`DD_APP_KEY`, `SEGMENT_WRITE_KEY`). */
@@ -594,56 +414,4 @@ function valueClass(keyed: readonly CompiledFormat[]): string {
     .sort((a, b) => a - b)
     .map((c) => `\\x${c.toString(16).padStart(2, '0')}`)
     .join('');
-}
-
-/** The shortest and longest text `parts` can match. */
-export function partLengths(parts: readonly Part[] | readonly CompiledPart[]): { min: number; max: number } {
-  let min = 0;
-  let max = 0;
-  for (const p of parts) {
-    if (typeof p === 'string') {
-      min += p.length;
-      max += p.length;
-    } else if (Array.isArray(p)) {
-      const [, lo, hi = lo] = p as readonly [string, number, number?];
-      min += lo;
-      max += hi;
-    } else {
-      const c = p as CompiledPart;
-      min += c.min;
-      max += c.max;
-    }
-  }
-  return { min, max };
-}
-
-/**
- * What is wrong with a format (as a sentence), or undefined. Checks what the scanner relies on:
- * anchors of at least two printable ASCII characters (three for team formats, see team.ts),
- * parts that compile, a body that ends with a run unless it is empty after a head, and hints
- * for keyed formats.
- */
-export function checkFormat(f: TokenFormat): string | undefined {
-  if (f.keyed === true) {
-    if (f.prefixes.length > 0) return 'a keyed format has no prefixes (it is matched as a whole value)';
-    if (f.hints === undefined || f.hints.length === 0) return 'a keyed format needs key-name hints';
-  } else if (f.prefixes.length === 0) return 'needs at least one prefix, or keyed: true with hints';
-  for (const p of f.prefixes) {
-    if (p.length < 2) return `prefix "${p}" is shorter than 2 characters`;
-    for (let i = 0; i < p.length; i++) {
-      const c = p.charCodeAt(i);
-      if (c < 32 || c > 126) return 'prefixes are printable ASCII';
-    }
-  }
-  for (const h of f.hints ?? []) if (!/^[a-z0-9]{2,40}$/.test(h)) return `hint "${h}" is not a lower-case word`;
-  const head = compileParts(f.head ?? []);
-  if ('error' in head) return head.error;
-  const body = compileParts(f.body);
-  if ('error' in body) return body.error;
-  const last = body[body.length - 1];
-  if (last === undefined ? head.length === 0 : last.lit !== undefined && f.keyed !== true && last.lit.length < 1)
-    return 'the body is empty';
-  if (f.checksum !== undefined && (body.length !== 1 || body[0]?.lit !== undefined))
-    return 'a checksum format has a body of one run';
-  return undefined;
 }
