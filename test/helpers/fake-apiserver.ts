@@ -164,24 +164,7 @@ export async function startFakeApiServer(dir: string): Promise<FakeApiServer> {
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const url = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const kubeconfig = join(dir, 'kubeconfig');
-  writeFileSync(
-    kubeconfig,
-    JSON.stringify({
-      apiVersion: 'v1',
-      kind: 'Config',
-      clusters: [
-        {
-          name: 'fake',
-          cluster: { server: url, 'certificate-authority-data': Buffer.from(bundle.caCert).toString('base64') },
-        },
-      ],
-      users: [{ name: 'shroud-unseal', user: { token: credential } }],
-      contexts: [{ name: 'fake', context: { cluster: 'fake', user: 'shroud-unseal' } }],
-      'current-context': 'fake',
-    }),
-    { mode: 0o600 },
-  );
+  const kubeconfig = writeFakeKubeconfig(dir, url, bundle.caCert, 'shroud-unseal', credential);
   const fake: FakeApiServer = {
     url,
     kubeconfig,
@@ -206,4 +189,30 @@ export async function startFakeApiServer(dir: string): Promise<FakeApiServer> {
       }),
   };
   return fake;
+}
+
+/**
+ * Writes a kubeconfig for a fake API server into `dir`: the server's URL with its CA pinned, and a
+ * bearer credential for `user`. Returns the file's path.
+ */
+export function writeFakeKubeconfig(dir: string, url: string, caCert: string, user: string, token: string): string {
+  const kubeconfig = join(dir, 'kubeconfig');
+  writeFileSync(
+    kubeconfig,
+    JSON.stringify({
+      apiVersion: 'v1',
+      kind: 'Config',
+      clusters: [
+        {
+          name: 'fake',
+          cluster: { server: url, 'certificate-authority-data': Buffer.from(caCert).toString('base64') },
+        },
+      ],
+      users: [{ name: user, user: { token } }],
+      contexts: [{ name: 'fake', context: { cluster: 'fake', user } }],
+      'current-context': 'fake',
+    }),
+    { mode: 0o600 },
+  );
+  return kubeconfig;
 }

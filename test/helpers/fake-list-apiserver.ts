@@ -8,8 +8,9 @@
  * list, each naming the next in `metadata.continue`; the first page answers a request without
  * `continue`, and page i+1 answers a request whose `continue` is page i's token.
  */
+import { writeFakeKubeconfig } from './fake-apiserver.js';
 import { randomUUID } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -83,24 +84,7 @@ export async function startFakeListApiServer(
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const url = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const kubeconfig = join(dir, 'kubeconfig');
-  writeFileSync(
-    kubeconfig,
-    JSON.stringify({
-      apiVersion: 'v1',
-      kind: 'Config',
-      clusters: [
-        {
-          name: 'fake',
-          cluster: { server: url, 'certificate-authority-data': Buffer.from(bundle.caCert).toString('base64') },
-        },
-      ],
-      users: [{ name: 'shroud-scan', user: { token: credential } }],
-      contexts: [{ name: 'fake', context: { cluster: 'fake', user: 'shroud-scan' } }],
-      'current-context': 'fake',
-    }),
-    { mode: 0o600 },
-  );
+  const kubeconfig = writeFakeKubeconfig(dir, url, bundle.caCert, 'shroud-scan', credential);
   return {
     url,
     kubeconfig,
