@@ -3,17 +3,17 @@
  * fake kube-apiserver for TokenReviews (reached through SHROUD_KUBECONFIG).
  */
 import { strict as assert } from 'node:assert';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { after, before, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { CliIO } from '../../src/cli/io.js';
 import { run } from '../../src/cli/run.js';
 import { LocalKeyringProvider, loadKeyring, rotateKeyring, saveKeyring, sealValue } from '../../src/crypto/index.js';
 import { type FakeApiServer, jwtLike, podToken, startFakeApiServer } from '../helpers/fake-apiserver.js';
 import { httpsCall } from '../helpers/https.js';
 import { admissionReview, podWithCanary } from '../helpers/reviews.js';
+import { serveInProcess } from '../helpers/serve-in-process.js';
 import { tempDir } from '../helpers/temp-dir.js';
 import { unsealCall } from '../helpers/unseal-client.js';
 
@@ -35,39 +35,8 @@ interface Serving {
   stop: () => Promise<number>;
 }
 
-async function serve(args: string[], env: Record<string, string> = {}): Promise<Serving> {
-  const cwd = tempDir('shroud-roles-');
-  let stderr = '';
-  let stop: ((signal: NodeJS.Signals) => void) | undefined;
-  const io: CliIO = {
-    stdout: { write: () => true },
-    stderr: { write: (s: string) => (stderr += s) },
-    stdin: Readable.from([]),
-    env: { SHROUD_LOG_LEVEL: 'silent', SHROUD_POLL_INTERVAL_MS: '200', SHROUD_SHUTDOWN_DELAY_MS: '0', ...env },
-    cwd,
-    onSignal: (handler) => {
-      stop = handler;
-    },
-  };
-  const exited = run(['serve', '--listen', '127.0.0.1:0', ...args], io);
-  let port = 0;
-  let code: number | undefined;
-  void exited.then((c) => (code = c));
-  for (let i = 0; i < 400 && port === 0 && code === undefined; i++) {
-    port = Number(/listening on https:\/\/127\.0\.0\.1:(\d+)/.exec(stderr)?.[1] ?? 0);
-    if (port === 0) await sleep(50);
-  }
-  assert.ok(port > 0, `serve did not start (exit ${code}):\n${stderr}`);
-  return {
-    port,
-    cwd,
-    ca: readFileSync(join(cwd, 'certs', 'ca.crt'), 'utf8'),
-    stderr: () => stderr,
-    stop: () => {
-      stop?.('SIGINT');
-      return exited;
-    },
-  };
+function serve(args: string[], env: Record<string, string> = {}): Promise<Serving> {
+  return serveInProcess(args, tempDir('shroud-roles-'), env);
 }
 
 async function sealFor(cwd: string, text: string): Promise<string> {

@@ -3,15 +3,13 @@
  * scrape of GET /metrics on its own plain-HTTP port. Canary names (user, namespace, object,
  * secret value) are planted in the traffic and must appear in no label.
  */
+import { serveInProcess } from '../helpers/serve-in-process.js';
 import { strict as assert } from 'node:assert';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
 import { after, before, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { CliIO } from '../../src/cli/io.js';
-import { run } from '../../src/cli/run.js';
 import { LocalKeyringProvider, loadKeyring, sealValue } from '../../src/crypto/index.js';
 import { type FakeApiServer, jwtLike, podToken, startFakeApiServer } from '../helpers/fake-apiserver.js';
 import { httpsCall } from '../helpers/https.js';
@@ -48,44 +46,8 @@ interface Serving {
 }
 
 async function serve(args: string[], cwd: string, env: Record<string, string> = {}): Promise<Serving> {
-  let stderr = '';
-  let stop: ((signal: NodeJS.Signals) => void) | undefined;
-  const io: CliIO = {
-    stdout: { write: () => true },
-    stderr: { write: (s: string) => (stderr += s) },
-    stdin: Readable.from([]),
-    env: {
-      SHROUD_LOG_LEVEL: 'silent',
-      SHROUD_POLL_INTERVAL_MS: '200',
-      SHROUD_SHUTDOWN_DELAY_MS: '0',
-      SHROUD_KUBECONFIG: api.kubeconfig,
-      ...env,
-    },
-    cwd,
-    onSignal: (handler) => {
-      stop = handler;
-    },
-  };
-  const exited = run(['serve', '--listen', '127.0.0.1:0', ...args], io);
-  let port = 0;
-  let code: number | undefined;
-  void exited.then((c) => (code = c));
-  for (let i = 0; i < 400 && port === 0 && code === undefined; i++) {
-    port = Number(/listening on https:\/\/127\.0\.0\.1:(\d+)/.exec(stderr)?.[1] ?? 0);
-    if (port === 0) await sleep(50);
-  }
-  assert.ok(port > 0, `serve did not start (exit ${code}):\n${stderr}`);
-  return {
-    port,
-    metricsUrl: /metrics on (http:\/\/\S+)/.exec(stderr)?.[1],
-    cwd,
-    ca: readFileSync(join(cwd, 'certs', 'ca.crt'), 'utf8'),
-    stderr: () => stderr,
-    stop: () => {
-      stop?.('SIGINT');
-      return exited;
-    },
-  };
+  const serving = await serveInProcess(args, cwd, { SHROUD_KUBECONFIG: api.kubeconfig, ...env });
+  return { ...serving, metricsUrl: /metrics on (http:\/\/\S+)/.exec(serving.stderr())?.[1] };
 }
 
 const EXCEPTION = `apiVersion: policy.shroud.dev/v1
