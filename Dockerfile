@@ -28,6 +28,7 @@ COPY package.json ./
 COPY bin/shroud.js ./bin/shroud.js
 COPY --from=build /src/dist ./dist
 COPY policies/*.yaml policies/schema.json ./policies/
+COPY proto/kms/v2/api.proto ./proto/kms/v2/
 RUN ln -s /app/bin/shroud.js /usr/local/bin/shroud
 # Numeric, so the kubelet can check runAsNonRoot; the manifests run as the same user.
 USER 65532:65532

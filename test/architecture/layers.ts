@@ -8,7 +8,7 @@ const BOTTOM = ['errors', 'issues', 'util'] as const;
 const DOMAIN = ['admission', 'detect', 'crypto', 'policy', 'inject'] as const;
 const PLUMBING = ['fs', 'log', 'health', 'watch', 'tls', 'https', 'config', 'metrics'] as const;
 const ADAPTERS = ['kube'] as const;
-const SERVICES = ['webhook', 'unseal'] as const;
+const SERVICES = ['webhook', 'unseal', 'kms'] as const;
 
 export const LAYERS: LayerRules = {
   allowed: {
@@ -38,6 +38,8 @@ export const LAYERS: LayerRules = {
     webhook: [...BOTTOM, 'admission', 'health', 'https', 'log', 'tls', 'watch'],
     // the unseal service, and its init-container client (`unseal/client/`, run by `shroud unseal-init`)
     unseal: [...BOTTOM, 'crypto', 'fs', 'health', 'https', 'kube', 'log', 'tls'],
+    // Kubernetes KMS v2 over gRPC on a Unix socket: the plugin server (`shroud kms-plugin`) and the `kms` KEK provider (its client)
+    kms: [...BOTTOM, 'crypto', 'fs', 'health', 'log'],
     // composition roots: config in, running objects out
     roles: [...BOTTOM, ...DOMAIN, ...PLUMBING, ...ADAPTERS, ...SERVICES],
     // the command line: parses, calls domain code or a role, prints
@@ -51,6 +53,8 @@ export const LAYERS: LayerRules = {
     'prom-client': ['metrics'],
     'node-forge': ['tls'],
     '@kubernetes/client-node': ['kube'],
+    '@grpc/grpc-js': ['kms'],
+    '@grpc/proto-loader': ['kms'],
     'node:http': ['https', 'metrics'],
     'node:https': ['https', 'webhook', 'kube', 'unseal'],
     'node:net': ['https', 'tls', 'metrics'],

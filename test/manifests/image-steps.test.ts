@@ -63,7 +63,7 @@ test('the image: multi-stage on a Node LTS, non-root numeric user, shroud as the
   );
   // Only the compiled code, production dependencies, package.json, the bin shim and the policies.
   const copies = final.steps.filter((s) => s.op === 'COPY').map((s) => s.args.split(/\s+/).at(-1));
-  assert.deepEqual(copies, ['./node_modules', './', './bin/shroud.js', './dist', './policies/']);
+  assert.deepEqual(copies, ['./node_modules', './', './bin/shroud.js', './dist', './policies/', './proto/kms/v2/']);
 });
 
 let server: ChildProcess | undefined;
@@ -193,6 +193,7 @@ test('the final stage built outside a container serves the webhook role', { time
       ...readdirSync(join(repo, 'policies'))
         .filter((f) => f.endsWith('.yaml') || f === 'schema.json')
         .map((f) => `policies/${f}`),
+      'proto/kms/v2/api.proto',
     ].sort(),
   );
 });

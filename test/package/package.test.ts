@@ -64,6 +64,7 @@ const SHIPPED = [
   /^dist\/(?!test\/|src\/).+\.(js|d\.ts)$/,
   /^policies\/[^/]+\.yaml$/,
   /^policies\/schema\.json$/,
+  /^proto\/kms\/v2\/api\.proto$/,
 ];
 
 function isShippable(path: string): boolean {
@@ -116,6 +117,7 @@ test('npm pack ships dist, the bin shim, the built-in policies and the README, a
     'bin/shroud.js',
     'dist/cli/main.js',
     'dist/index.d.ts',
+    'proto/kms/v2/api.proto',
     ...builtins,
   ])
     assert.ok(paths.includes(needed), `${needed} is missing from the package`);
