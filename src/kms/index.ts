@@ -11,3 +11,9 @@ export {
   type KmsV2ProviderOptions,
 } from './client/provider.js';
 export { KMS_CLIENT_LIMITS, KMS_KEY_VERSION, kmsKeyRef, kmsKeyTag } from './client/responses.js';
+export {
+  formatKmsStatusReport,
+  type KmsKeyIdRow,
+  kmsStatusReport,
+  type KmsStatusReport,
+} from './client/status-report.js';
