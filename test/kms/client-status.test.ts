@@ -2,9 +2,10 @@ import { strict as assert } from 'node:assert';
 import { after, test } from 'node:test';
 import { openValue, parseEnvelope, rewrapValue, sealValue } from '../../src/crypto/index.js';
 import { formatKmsStatusReport, KmsV2Provider, kmsKeyTag, kmsStatusReport } from '../../src/kms/index.js';
+import { tempDir } from '../helpers/temp-dir.js';
 import { FakeKmsPlugin } from './fake-kms-plugin.js';
 
-const plugin = new FakeKmsPlugin();
+const plugin = new FakeKmsPlugin(tempDir('kms-'));
 const provider = new KmsV2Provider({ socket: plugin.socket, poll: false, now: () => Date.UTC(2026, 10, 30) });
 after(() => {
   provider.close();

@@ -13,6 +13,7 @@ import {
 } from '../../src/kms/index.js';
 import { errorText, rejectsWithCode, throwsWithCode } from '../helpers/crypto.js';
 import { memoryLogger } from '../helpers/logs.js';
+import { tempDir } from '../helpers/temp-dir.js';
 import { FakeKmsPlugin } from './fake-kms-plugin.js';
 
 /** Timers that only fire when the test says so. */
@@ -45,7 +46,7 @@ async function setup(options: Partial<KmsV2ProviderOptions> = {}): Promise<{
   plugin: FakeKmsPlugin;
   provider: KmsV2Provider;
 }> {
-  const plugin = new FakeKmsPlugin();
+  const plugin = new FakeKmsPlugin(tempDir('kms-'));
   plugins.push(plugin);
   await plugin.start();
   const provider = new KmsV2Provider({ socket: `unix:${plugin.socket}`, poll: false, timeoutMs: 2000, ...options });

@@ -22,7 +22,6 @@ import {
   kmsServiceDefinition,
   type StatusResponse,
 } from '../../src/kms/index.js';
-import { tempDir } from '../helpers/temp-dir.js';
 
 /** What one method does instead of its honest answer. */
 export type Override<Req, Res> = (request: Req) => Res | 'hang' | { code: GrpcStatus; details?: string } | undefined;
@@ -45,7 +44,8 @@ export class FakeKmsPlugin {
   private server: Server | undefined;
   private rotations = 1;
 
-  constructor(dir: string = tempDir('kms-')) {
+  /** `dir`: a fresh directory for the socket (a short path: Unix socket paths are at most 107 bytes). */
+  constructor(dir: string) {
     this.socket = join(dir, 'plugin.sock');
   }
 
