@@ -195,6 +195,7 @@ export class KmsV2Provider implements KekProvider {
    * provider unhealthy and keeps the last key_id learnt.
    */
   poll(): Promise<ProviderStatus> {
+    if (this.closed) return Promise.resolve(this.snapshot());
     if (this.inFlight === undefined) {
       this.inFlight = this.fetchStatus().finally(() => {
         this.inFlight = undefined;
@@ -339,6 +340,7 @@ export class KmsV2Provider implements KekProvider {
   }
 
   private async fetchStatus(signal?: AbortSignal, throwOnError = false): Promise<PollState> {
+    this.assertOpen();
     let next: PollState;
     try {
       const res = checkStatus(this.call, await unaryCall<StatusResponse>(this.call, 'Status', {}, signal));
