@@ -105,6 +105,16 @@ test('status reports health from the last poll and polls faster when unhealthy',
   assert.equal((await provider.status()).healthy, false);
 });
 
+test('with the default timers, Status is polled again and again until close', async () => {
+  const { plugin, provider } = await setup({ poll: true, healthyPollMs: 5 });
+  for (let i = 0; i < 400 && plugin.calls.Status < 3; i++) await new Promise((r) => setTimeout(r, 10));
+  assert.ok(plugin.calls.Status >= 3, `polled ${plugin.calls.Status} times`);
+  provider.close();
+  const after = plugin.calls.Status;
+  await new Promise((r) => setTimeout(r, 50));
+  assert.ok(plugin.calls.Status <= after + 1, 'at most a poll already in flight lands after close');
+});
+
 test('a rotated key_id is seen at the next poll: reported, new values use it, old ones are stale but open', async () => {
   const timers = manualTimers();
   const changes: KmsKeyIdChange[] = [];
@@ -170,13 +180,16 @@ test('a hanging plugin gives CRYPTO_PROVIDER_TIMEOUT for each method, and unheal
 });
 
 test('an aborted signal cancels the call', async () => {
-  const { plugin, provider } = await setup();
+  const { plugin, provider } = await setup({ timeoutMs: 60_000 }); // no deadline cancels it meanwhile
   const sealed = await seal(provider, 'x');
   plugin.decrypt = () => 'hang';
   const controller = new AbortController();
-  const pending = openValue(sealed, { provider, expected: {}, signal: controller.signal });
+  const pending = openValue(sealed, { provider, expected: {}, signal: controller.signal, timeoutMs: 60_000 });
   setImmediate(() => controller.abort());
   await rejectsWithCode(pending, 'CRYPTO_PROVIDER_UNAVAILABLE');
+  // The plugin hears of it: wait (a bounded number of turns) for the cancellation to arrive.
+  for (let i = 0; i < 200 && plugin.cancelled === 0; i++) await new Promise((r) => setTimeout(r, 10));
+  assert.equal(plugin.cancelled, 1, 'the call was cancelled on the wire, not just abandoned');
 });
 
 test('a plugin that dies: cached values keep opening, others fail typed, and all recover when it is back', async () => {

@@ -38,6 +38,8 @@ export class FakeKmsPlugin {
   encrypt?: Override<EncryptRequest, EncryptResponse>;
   decrypt?: Override<DecryptRequest, DecryptResponse>;
   readonly calls = { Status: 0, Encrypt: 0, Decrypt: 0 };
+  /** Calls the client cancelled (or whose deadline passed) before an answer. */
+  cancelled = 0;
   /** uids received, in order (bounded by the tests' loops). */
   readonly uids: string[] = [];
   private readonly keys = new Map<string, Buffer>([['key-1', randomBytes(32)]]);
@@ -54,15 +56,15 @@ export class FakeKmsPlugin {
     const server = new Server();
     server.addService(this.definition(), {
       Status: (call: ServerUnaryCall<object, StatusResponse>, cb: sendUnaryData<StatusResponse>) =>
-        this.answer('Status', call.request, cb, this.status, () => ({
+        this.answer('Status', call, cb, this.status, () => ({
           version: this.version,
           healthz: this.healthz,
           key_id: this.keyId,
         })),
       Encrypt: (call: ServerUnaryCall<EncryptRequest, EncryptResponse>, cb: sendUnaryData<EncryptResponse>) =>
-        this.answer('Encrypt', call.request, cb, this.encrypt, (r) => this.honestEncrypt(r)),
+        this.answer('Encrypt', call, cb, this.encrypt, (r) => this.honestEncrypt(r)),
       Decrypt: (call: ServerUnaryCall<DecryptRequest, DecryptResponse>, cb: sendUnaryData<DecryptResponse>) =>
-        this.answer('Decrypt', call.request, cb, this.decrypt, (r) => this.honestDecrypt(r)),
+        this.answer('Decrypt', call, cb, this.decrypt, (r) => this.honestDecrypt(r)),
     });
     await new Promise<void>((resolve, reject) =>
       server.bindAsync(`unix:${this.socket}`, ServerCredentials.createInsecure(), (err) =>
@@ -87,16 +89,22 @@ export class FakeKmsPlugin {
 
   private answer<Req, Res>(
     method: keyof FakeKmsPlugin['calls'],
-    request: Req,
+    call: ServerUnaryCall<Req, Res>,
     cb: sendUnaryData<Res>,
     override: Override<Req, Res> | undefined,
     honest: (r: Req) => Res | { code: GrpcStatus },
   ): void {
     this.calls[method]++;
+    const request = call.request;
+    let answered = false;
+    call.on('cancelled', () => {
+      if (!answered) this.cancelled++;
+    });
     const uid = (request as { uid?: string }).uid;
     if (uid !== undefined && this.uids.length < 10_000) this.uids.push(uid);
     const out = override?.(request) ?? honest(request);
     if (out === 'hang') return;
+    answered = true;
     if (typeof out === 'object' && out !== null && 'code' in out) {
       cb({ code: out.code, details: (out as { details?: string }).details ?? 'refused' });
       return;
