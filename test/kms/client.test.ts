@@ -105,14 +105,11 @@ test('status reports health from the last poll and polls faster when unhealthy',
   assert.equal((await provider.status()).healthy, false);
 });
 
-test('with the default timers, Status is polled again and again until close', async () => {
+test('with the default timers, Status is polled again and again', async () => {
   const { plugin, provider } = await setup({ poll: true, healthyPollMs: 5 });
   for (let i = 0; i < 400 && plugin.calls.Status < 3; i++) await new Promise((r) => setTimeout(r, 10));
   assert.ok(plugin.calls.Status >= 3, `polled ${plugin.calls.Status} times`);
-  provider.close();
-  const after = plugin.calls.Status;
-  await new Promise((r) => setTimeout(r, 50));
-  assert.ok(plugin.calls.Status <= after + 1, 'at most a poll already in flight lands after close');
+  provider.close(); // that close stops the timer is checked with manual timers below
 });
 
 test('a rotated key_id is seen at the next poll: reported, new values use it, old ones are stale but open', async () => {
