@@ -109,7 +109,7 @@ test('with the default timers, Status is polled again and again', async () => {
   const { plugin, provider } = await setup({ poll: true, healthyPollMs: 5 });
   for (let i = 0; i < 400 && plugin.calls.Status < 3; i++) await new Promise((r) => setTimeout(r, 10));
   assert.ok(plugin.calls.Status >= 3, `polled ${plugin.calls.Status} times`);
-  provider.close(); // that close stops the timer is checked with manual timers below
+  provider.close(); // that close stops the timer: see the manual-timers status test
 });
 
 test('a rotated key_id is seen at the next poll: reported, new values use it, old ones are stale but open', async () => {
