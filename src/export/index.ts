@@ -1,0 +1,3 @@
+/** In-tree admission objects compiled from Shroud's policies and injection (pure: objects in, objects out). */
+export * from './map.js';
+export { celString } from './map-cel.js';
