@@ -133,7 +133,7 @@ function variables(settings: MapSettings): { name: string; expression: string }[
       name: 'configMapsValid',
       expression:
         `variables.sealedAnnotation.split(",").all(e, e.matches(${s(ENTRY_PATTERN)})) && ` +
-        'variables.configMaps.all(n, size(n) <= 253 && size(variables.configMaps.filter(o, o == n)) == 1)',
+        'variables.configMaps.all(n, size(n) <= 253 && variables.configMaps.indexOf(n) == variables.configMaps.lastIndexOf(n))',
     },
     { name: 'mountPathAnnotation', expression: annotation(MOUNT_PATH_ANNOTATION, DEFAULT_MOUNT_PATH) },
     { name: 'mountSegments', expression: 'variables.mountPathAnnotation.split("/").filter(seg, seg != "")' },

@@ -8,8 +8,9 @@
  *   value is exactly its four fields, which kube-apiserver turns into the JSON operation
  *   `{op, from, path, value}`. The exporter writes every JSONPatch in one spelling
  *   (src/export/map-cel.ts), and `asMapLiteral` checks it rewrote every one and nothing else.
- * - The Kubernetes list library's `indexOf` (first index of an equal element, -1 when absent;
- *   in every Kubernetes version with MutatingAdmissionPolicy) is not in cel-js: registered here.
+ * - The Kubernetes list library's `indexOf` and `lastIndexOf` (first and last index of an equal
+ *   element, -1 when absent; in every Kubernetes version with MutatingAdmissionPolicy) are not in
+ *   cel-js: registered here (the policy applies them to lists of strings only).
  * - kube-apiserver hands CEL the typed pod: integers are int64 and `null` fields are absent. The
  *   pod is given to cel-js the same way (`toCel`): integers as BigInt, null fields dropped.
  * - Variables are evaluated in order, each once (kube-apiserver evaluates them lazily; every
@@ -21,13 +22,21 @@ import { mapExpressions } from '../../src/export/map.js';
 
 type Obj = Record<string, unknown>;
 
-const env = new Environment({ unlistedVariablesAreDyn: true, homogeneousAggregateLiterals: false }).registerFunction({
-  name: 'indexOf',
-  receiverType: 'list',
-  returnType: 'int',
-  params: [{ name: 'value', type: 'dyn' }],
-  handler: (list: unknown[], value: unknown) => BigInt(list.indexOf(value)),
-});
+const env = new Environment({ unlistedVariablesAreDyn: true, homogeneousAggregateLiterals: false })
+  .registerFunction({
+    name: 'indexOf',
+    receiverType: 'list',
+    returnType: 'int',
+    params: [{ name: 'value', type: 'dyn' }],
+    handler: (list: unknown[], value: unknown) => BigInt(list.indexOf(value)),
+  })
+  .registerFunction({
+    name: 'lastIndexOf',
+    receiverType: 'list',
+    returnType: 'int',
+    params: [{ name: 'value', type: 'dyn' }],
+    handler: (list: unknown[], value: unknown) => BigInt(list.lastIndexOf(value)),
+  });
 
 /** A decoded pod as the API server's typed object: null fields absent, whole numbers int64 (BigInt). */
 export function toCel(value: unknown): unknown {
