@@ -73,7 +73,7 @@ const related = (p: string): string =>
   `(${p} == variables.mountPath || ${p} == "/" || ${p}.startsWith(variables.mountPath + "/") || variables.mountPath.startsWith(${p} + "/"))`;
 const readOnly = (m: string): string => `(has(${m}.readOnly) && ${m}.readOnly == true)`;
 /** Container `c` already has Shroud's read-only mount at the mount path (plan.ts `checkMounts` true). */
-const hasOurMount = (c: string): string =>
+export const hasOurMount = (c: string): string =>
   `(has(${c}.volumeMounts) && ${c}.volumeMounts.exists(m, m.name == ${s(SECRETS_VOLUME)} && ${canonical('m.mountPath')} == variables.mountPath && ${readOnly('m')}))`;
 /** Container `c` has a mount that collides with the injection (plan.ts `checkMounts` problems). */
 const mountProblem = (c: string): string =>
@@ -91,7 +91,7 @@ const podSecurity = (field: string): string =>
   `has(object.spec.securityContext) && has(object.spec.securityContext.${field})`;
 
 /** The variables, in order (each may use the ones before it). */
-function variables(settings: MapSettings): { name: string; expression: string }[] {
+export function injectionVariables(settings: MapSettings): { name: string; expression: string }[] {
   const secretsVolume = {
     name: SECRETS_VOLUME,
     emptyDir: { medium: 'Memory', sizeLimit: settings.sizeLimit },
@@ -270,9 +270,22 @@ function mutation(): string {
 }
 
 /** The label match of `/mutate`'s objectSelector, again as a condition (a binding may widen the selector). */
-const LABELLED = `has(object.metadata.labels) && ${s(INJECT_LABEL)} in object.metadata.labels && object.metadata.labels[${s(INJECT_LABEL)}] == "true"`;
+export const LABELLED = `has(object.metadata.labels) && ${s(INJECT_LABEL)} in object.metadata.labels && object.metadata.labels[${s(INJECT_LABEL)}] == "true"`;
 
-const METADATA_LABELS = { 'app.kubernetes.io/name': 'shroud', 'app.kubernetes.io/component': 'inject' };
+export const METADATA_LABELS = { 'app.kubernetes.io/name': 'shroud', 'app.kubernetes.io/component': 'inject' };
+
+/** The scope of the MutatingWebhookConfiguration of manifests/: Pod CREATE, labelled, not in kube-system or shroud. */
+export function matchConstraints(): Obj {
+  return {
+    namespaceSelector: {
+      matchExpressions: [{ key: 'kubernetes.io/metadata.name', operator: 'NotIn', values: ['kube-system', 'shroud'] }],
+    },
+    objectSelector: { matchLabels: { [INJECT_LABEL]: 'true' } },
+    resourceRules: [
+      { apiGroups: [''], apiVersions: ['v1'], operations: ['CREATE'], resources: ['pods'], scope: 'Namespaced' },
+    ],
+  };
+}
 
 /**
  * The MutatingAdmissionPolicy and its binding. Scope as the MutatingWebhookConfiguration of
@@ -288,19 +301,9 @@ export function exportInjectionPolicy(settings: MapSettings): { policy: Obj; bin
     spec: {
       failurePolicy: 'Fail',
       reinvocationPolicy: 'IfNeeded',
-      matchConstraints: {
-        namespaceSelector: {
-          matchExpressions: [
-            { key: 'kubernetes.io/metadata.name', operator: 'NotIn', values: ['kube-system', 'shroud'] },
-          ],
-        },
-        objectSelector: { matchLabels: { [INJECT_LABEL]: 'true' } },
-        resourceRules: [
-          { apiGroups: [''], apiVersions: ['v1'], operations: ['CREATE'], resources: ['pods'], scope: 'Namespaced' },
-        ],
-      },
+      matchConstraints: matchConstraints(),
       matchConditions: [{ name: 'labelled', expression: LABELLED }],
-      variables: variables(settings),
+      variables: injectionVariables(settings),
       mutations: [{ patchType: 'JSONPatch', jsonPatch: { expression: mutation() } }],
     },
   };

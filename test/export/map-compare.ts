@@ -5,7 +5,7 @@
 import { strict as assert } from 'node:assert';
 import type { AdmissionRequest, JsonPatchOp } from '../../src/admission/index.js';
 import { createInjectionMutator, type InjectionSettings } from '../../src/inject/index.js';
-import { applyPatch, evaluateMap, withoutNulls } from './map-eval.js';
+import { applyPatch, evaluateGuard, evaluateMap, withoutNulls } from './map-eval.js';
 
 type Obj = Record<string, unknown>;
 
@@ -28,19 +28,24 @@ export type Outcome = 'injected' | 'unchanged' | 'denied';
  * the policy's patch gives the same pod as the webhook's (null fields dropped on both sides, as
  * the API server's decoding drops them before any admission plugin); for a denied pod, the policy
  * changes nothing (it cannot deny). Either way, the policy run again on its own result, as on
- * reinvocation, changes nothing more.
+ * reinvocation, changes nothing more. With the guard (a ValidatingAdmissionPolicy), the pod the
+ * policy leaves is refused exactly when `/mutate` denies.
  */
-export function assertSameAsMutate(policy: Obj, settings: InjectionSettings, pod: Obj): Outcome {
+export function assertSameAsMutate(policy: Obj, settings: InjectionSettings, pod: Obj, guard?: Obj): Outcome {
   const mutator = createInjectionMutator(() => settings);
   const verdict = mutator.mutate(podCreate(structuredClone(pod)));
   if (verdict instanceof Promise) throw new Error('the injection mutator is synchronous');
   const map = evaluateMap(policy, pod);
   const input = withoutNulls(pod) as Obj;
   const viaPolicy = applyPatch(input, map.patch);
+  const refusals = guard === undefined ? undefined : evaluateGuard(guard, viaPolicy);
   if (!verdict.allowed) {
     assert.deepStrictEqual(map.patch, [], `/mutate denies (${verdict.message}); the policy must not patch`);
+    if (refusals !== undefined)
+      assert.notEqual(refusals.length, 0, `/mutate denies (${verdict.message}); so must the guard`);
     return 'denied';
   }
+  if (refusals !== undefined) assert.deepStrictEqual(refusals, [], '/mutate allows; so must the guard');
   const patch = (verdict.patch ?? []) as JsonPatchOp[];
   const viaWebhook = withoutNulls(applyPatch(pod, patch as never)) as Obj;
   assert.deepStrictEqual(viaPolicy, viaWebhook, 'the policy gives the same pod as /mutate');

@@ -6,6 +6,7 @@
 import { strict as assert } from 'node:assert';
 import { test } from 'node:test';
 import { exportInjectionPolicy, mapExpressions } from '../../src/export/map.js';
+import { exportInjectionGuard } from '../../src/export/map-guard.js';
 import { SETTINGS, TEST_CA_PEM } from '../inject/pod-shapes.js';
 import { type Bounds, estimateCost, LARGE_POD } from './map-cost.js';
 import { asMapLiteral } from './map-eval.js';
@@ -56,6 +57,29 @@ test('each expression within the per-expression limit, all within the budget, fo
     assert.ok(cost < PER_CALL_LIMIT, `${where}: ${cost}`);
   }
   const total = table.reduce((s, c) => s + c.cost, 0);
+  t.diagnostic(`total: ${total}`);
+  assert.ok(total < RUNTIME_BUDGET, `total ${total}`);
+});
+
+test('the guard (ValidatingAdmissionPolicy): each expression and the whole within the limits, for a large pod', (t) => {
+  const spec = exportInjectionGuard({ ...SETTINGS, unsealCaPem: TEST_CA_PEM }).policy.spec as {
+    variables: { name: string; expression: string }[];
+    validations: { expression: string }[];
+  };
+  const expressions = [
+    ...spec.variables.map((v) => ({ where: `variables/${v.name}`, expression: v.expression })),
+    ...spec.validations.map((v, i) => ({ where: `validations/${i}`, expression: v.expression })),
+  ];
+  let total = 0;
+  for (const { where, expression } of expressions) {
+    let cost = 0;
+    for (let sealedEntries = 1; sealedEntries <= 512; sealedEntries *= 2)
+      for (let pathSegments = 1; pathSegments <= 16; pathSegments *= 2)
+        cost = Math.max(cost, estimateCost(expression, { ...LARGE_POD, sealedEntries, pathSegments }));
+    if (where.startsWith('validations/')) t.diagnostic(`${where}: ${cost}`);
+    assert.ok(cost < PER_CALL_LIMIT, `${where}: ${cost}`);
+    total += cost;
+  }
   t.diagnostic(`total: ${total}`);
   assert.ok(total < RUNTIME_BUDGET, `total ${total}`);
 });

@@ -120,6 +120,25 @@ export function evaluateMap(policy: Obj, pod: Obj): MapOutcome {
   return { matched, patch: [], variables };
 }
 
+/**
+ * Evaluates a ValidatingAdmissionPolicy (the injection guard) on a pod as it reaches validation:
+ * the messages of the validations that do not hold ([] when it is admitted or not matched).
+ */
+export function evaluateGuard(policy: Obj, pod: Obj): string[] {
+  const spec = policy.spec as {
+    matchConditions: { expression: string }[];
+    variables: { name: string; expression: string }[];
+    validations: { expression: string; message: string }[];
+  };
+  const object = toCel(pod);
+  if (!spec.matchConditions.every((c) => env.evaluate(c.expression, { object }) === true)) return [];
+  const variables: Obj = {};
+  for (const v of spec.variables) variables[v.name] = env.evaluate(v.expression, { object, variables });
+  return spec.validations
+    .filter((v) => env.evaluate(v.expression, { object, variables }) !== true)
+    .map((v) => v.message);
+}
+
 /** Applies a JSON Patch as kube-apiserver would: every operation validated, the input left as it was. */
 export function applyPatch(doc: Obj, patch: readonly jsonpatch.Operation[]): Obj {
   return jsonpatch.applyPatch(structuredClone(doc), structuredClone(patch as jsonpatch.Operation[]), true, false)

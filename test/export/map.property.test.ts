@@ -10,6 +10,7 @@
 import { strict as assert } from 'node:assert';
 import { test } from 'node:test';
 import fc from 'fast-check';
+import { exportInjectionGuard } from '../../src/export/map-guard.js';
 import { exportInjectionPolicy } from '../../src/export/map.js';
 import { createInjectionMutator } from '../../src/inject/index.js';
 import { SETTINGS, TEST_CA_PEM } from '../inject/pod-shapes.js';
@@ -19,6 +20,7 @@ import { applyPatch } from './map-eval.js';
 type Obj = Record<string, unknown>;
 
 const { policy } = exportInjectionPolicy({ ...SETTINGS, unsealCaPem: TEST_CA_PEM });
+const guard = exportInjectionGuard({ ...SETTINGS, unsealCaPem: TEST_CA_PEM }).policy;
 
 const mostly = <T>(usual: T[], rare: T[]) =>
   fc.oneof({ arbitrary: fc.constantFrom(...usual), weight: 8 }, { arbitrary: fc.constantFrom(...rare), weight: 1 });
@@ -153,7 +155,7 @@ test('generated pods: the policy gives the pod /mutate gives, or nothing when /m
   const seen: Record<Outcome, number> = { injected: 0, unchanged: 0, denied: 0 };
   fc.assert(
     fc.property(pod, (p) => {
-      seen[assertSameAsMutate(policy, SETTINGS, p)]++;
+      seen[assertSameAsMutate(policy, SETTINGS, p, guard)]++;
     }),
     { numRuns: 400 },
   );
@@ -166,7 +168,7 @@ test('generated pods injected and then changed by another webhook: the same agai
   let injected = 0;
   fc.assert(
     fc.property(reinvoked, (p) => {
-      if (assertSameAsMutate(policy, SETTINGS, p) === 'injected') injected++;
+      if (assertSameAsMutate(policy, SETTINGS, p, guard) === 'injected') injected++;
     }),
     { numRuns: 200 },
   );

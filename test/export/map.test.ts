@@ -8,17 +8,19 @@ import { strict as assert } from 'node:assert';
 import { describe, test } from 'node:test';
 import { Environment } from '@marcbachmann/cel-js';
 import fc from 'fast-check';
+import { exportInjectionGuard } from '../../src/export/map-guard.js';
 import { exportInjectionPolicy, MAP_NAME, mapExpressions } from '../../src/export/map.js';
 import { celString } from '../../src/export/map-cel.js';
 import { createInjectionMutator } from '../../src/inject/index.js';
 import { app, POD_SHAPES, pod, SETTINGS, TEST_CA_PEM } from '../inject/pod-shapes.js';
 import { assertSameAsMutate, type Outcome, podCreate } from './map-compare.js';
-import { applyPatch, asMapLiteral, evaluateMap } from './map-eval.js';
+import { applyPatch, asMapLiteral, evaluateGuard, evaluateMap } from './map-eval.js';
 
 type Obj = Record<string, unknown>;
 
 const MAP_SETTINGS = { ...SETTINGS, unsealCaPem: TEST_CA_PEM };
 const { policy, binding } = exportInjectionPolicy(MAP_SETTINGS);
+const guard = exportInjectionGuard(MAP_SETTINGS).policy;
 
 /** The pod `/mutate` makes of `p` (which it must inject). */
 function injected(p: Obj): Obj {
@@ -272,7 +274,7 @@ const CASES: { name: string; pod: Obj; outcome: Outcome }[] = [
 describe('the exported MutatingAdmissionPolicy gives each pod what /mutate gives it', () => {
   for (const c of CASES) {
     test(c.name, () => {
-      assert.equal(assertSameAsMutate(policy, SETTINGS, c.pod), c.outcome);
+      assert.equal(assertSameAsMutate(policy, SETTINGS, c.pod, guard), c.outcome);
     });
   }
 });
@@ -361,5 +363,67 @@ test('celString: CEL reads back the exact text (an independent CEL parser)', () 
   );
   for (const text of ['\\', '"', '\n\r\t', '\u0000\u007f\u2028', 'a\u{1f600}b', "'"]) {
     assert.equal(env.evaluate(celString(text)), text);
+  }
+});
+
+describe('the guard (ValidatingAdmissionPolicy shroud-inject-guard) on pods as they reach validation', () => {
+  const notInjected = /the pod was not injected/;
+  const injectedThenChanged = (change: (spec: Obj) => void): Obj => {
+    const p = structuredClone(injectedPlain);
+    change(p.spec as Obj);
+    return p;
+  };
+  const cases: { name: string; pod: Obj; refused: RegExp[] }[] = [
+    { name: 'injected by /mutate: admitted', pod: injectedPlain, refused: [] },
+    { name: 'labelled, valid, not injected (no policy, no webhook ran)', pod: plain, refused: [notInjected] },
+    {
+      name: 'injected, then an init container put first, with its mount (no reinvocation)',
+      pod: injectedThenChanged((s) => {
+        const mount = { name: 'shroud-secrets', mountPath: '/run/secrets/shroud', readOnly: true };
+        s.initContainers = [{ name: 'late-init', image: 'l', volumeMounts: [mount] }, ...(s.initContainers as Obj[])];
+      }),
+      refused: [notInjected],
+    },
+    {
+      name: 'injected, then a container without the mount',
+      pod: injectedThenChanged((s) => {
+        s.containers = [...(s.containers as Obj[]), { name: 'late', image: 'l' }];
+      }),
+      refused: [notInjected],
+    },
+    {
+      name: 'injected, then a volume removed',
+      pod: injectedThenChanged((s) => {
+        s.volumes = (s.volumes as Obj[]).filter((v) => v.name !== 'shroud-token');
+      }),
+      refused: [notInjected],
+    },
+    {
+      name: 'a bad annotation: its own message',
+      pod: pod({ containers: [app()] }, sealed('a,a')),
+      refused: [/shroud\.dev\/sealed must name/],
+    },
+    {
+      name: 'a bad mount path and a collision: both messages',
+      pod: pod(
+        { containers: [app()], volumes: [{ name: 'shroud-secrets', emptyDir: {} }] },
+        sealed('web-secrets', { 'shroud.dev/mount-path': '/' }),
+      ),
+      refused: [/shroud\.dev\/mount-path must be an absolute path/, /a volume named shroud-secrets/],
+    },
+    {
+      name: 'not labelled: not matched',
+      pod: pod({ containers: [app()] }, { labels: {}, annotations: {} }),
+      refused: [],
+    },
+  ];
+  for (const c of cases) {
+    test(c.name, () => {
+      const refusals = evaluateGuard(guard, c.pod);
+      assert.equal(refusals.length, c.refused.length, refusals.join('\n'));
+      c.refused.forEach((re, i) => assert.match(refusals[i]!, re));
+      for (const r of refusals)
+        assert.match(r, /^Shroud injection \(label shroud\.dev\/inject: "true"\) cannot proceed: /);
+    });
   }
 });
