@@ -14,6 +14,7 @@ import {
 } from '../inject/index.js';
 import {
   hasOurMount,
+  mountProblem,
   injectionVariables,
   LABELLED,
   MAP_NAME,
@@ -30,7 +31,7 @@ type Obj = Record<string, unknown>;
 const PREFIX = `Shroud injection (label ${INJECT_LABEL}: "true") cannot proceed: `;
 
 /** One validation per reason `/mutate` denies (docs/injection.md, README "Collisions"), then "was it injected". */
-const VALIDATIONS: { expression: string; message: string }[] = [
+const VALIDATIONS: { expression: string; message: string; messageExpression?: string }[] = [
   {
     expression: 'variables.configMapsValid',
     message:
@@ -56,6 +57,12 @@ const VALIDATIONS: { expression: string; message: string }[] = [
     message:
       `${PREFIX}a container mounts a volume at, inside or above the injection mount path, or mounts shroud-secrets ` +
       `elsewhere or writable; move that mount, or set annotation ${MOUNT_PATH_ANNOTATION} to a folder no container uses`,
+    // The same, naming the containers and the mount path.
+    messageExpression:
+      `${s(`${PREFIX}container `)} + (variables.containers + variables.initContainers.filter(c, c.name != ${s(INIT_CONTAINER)}))` +
+      `.filter(c, ${mountProblem('c')}).map(c, ${s('"')} + c.name + ${s('"')}).join(", ") + ` +
+      `${s(' mounts a volume at, inside or above the injection mount path ')} + variables.mountPath + ` +
+      `${s(`, or mounts shroud-secrets elsewhere or writable; move that mount, or set annotation ${MOUNT_PATH_ANNOTATION} to a folder no container uses`)}`,
   },
   {
     expression: '!variables.usersCannotShare',

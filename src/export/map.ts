@@ -76,7 +76,7 @@ const readOnly = (m: string): string => `(has(${m}.readOnly) && ${m}.readOnly ==
 export const hasOurMount = (c: string): string =>
   `(has(${c}.volumeMounts) && ${c}.volumeMounts.exists(m, m.name == ${s(SECRETS_VOLUME)} && ${canonical('m.mountPath')} == variables.mountPath && ${readOnly('m')}))`;
 /** Container `c` has a mount that collides with the injection (plan.ts `checkMounts` problems). */
-const mountProblem = (c: string): string =>
+export const mountProblem = (c: string): string =>
   `(has(${c}.volumeMounts) && ${c}.volumeMounts.exists(m, m.name == ${s(SECRETS_VOLUME)} ? !(${canonical('m.mountPath')} == variables.mountPath && ${readOnly('m')}) : (m.mountPath != "" && [${canonical('m.mountPath')}].exists(p, ${related('p')}))))`;
 /** Whether init container `c` is Shroud's own (plan.ts `isOurInitContainer`: judged on `args`). */
 const isOurInit = (c: string): string => `(has(${c}.args) && ${c}.args == ${celValue([...INIT_ARGS])})`;

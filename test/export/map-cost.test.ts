@@ -64,11 +64,16 @@ test('each expression within the per-expression limit, all within the budget, fo
 test('the guard (ValidatingAdmissionPolicy): each expression and the whole within the limits, for a large pod', (t) => {
   const spec = exportInjectionGuard({ ...SETTINGS, unsealCaPem: TEST_CA_PEM }).policy.spec as {
     variables: { name: string; expression: string }[];
-    validations: { expression: string }[];
+    validations: { expression: string; messageExpression?: string }[];
   };
   const expressions = [
     ...spec.variables.map((v) => ({ where: `variables/${v.name}`, expression: v.expression })),
     ...spec.validations.map((v, i) => ({ where: `validations/${i}`, expression: v.expression })),
+    ...spec.validations.flatMap((v, i) =>
+      v.messageExpression === undefined
+        ? []
+        : [{ where: `validations/${i}/messageExpression`, expression: v.messageExpression }],
+    ),
   ];
   let total = 0;
   for (const { where, expression } of expressions) {

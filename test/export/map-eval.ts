@@ -122,13 +122,14 @@ export function evaluateMap(policy: Obj, pod: Obj): MapOutcome {
 
 /**
  * Evaluates a ValidatingAdmissionPolicy (the injection guard) on a pod as it reaches validation:
- * the messages of the validations that do not hold ([] when it is admitted or not matched).
+ * the messages of the validations that do not hold, from messageExpression where there is one
+ * ([] when it is admitted or not matched).
  */
 export function evaluateGuard(policy: Obj, pod: Obj): string[] {
   const spec = policy.spec as {
     matchConditions: { expression: string }[];
     variables: { name: string; expression: string }[];
-    validations: { expression: string; message: string }[];
+    validations: { expression: string; message: string; messageExpression?: string }[];
   };
   const object = toCel(pod);
   if (!spec.matchConditions.every((c) => env.evaluate(c.expression, { object }) === true)) return [];
@@ -136,7 +137,9 @@ export function evaluateGuard(policy: Obj, pod: Obj): string[] {
   for (const v of spec.variables) variables[v.name] = env.evaluate(v.expression, { object, variables });
   return spec.validations
     .filter((v) => env.evaluate(v.expression, { object, variables }) !== true)
-    .map((v) => v.message);
+    .map((v) =>
+      v.messageExpression === undefined ? v.message : env.evaluate(v.messageExpression, { object, variables }),
+    );
 }
 
 /** Applies a JSON Patch as kube-apiserver would: every operation validated, the input left as it was. */

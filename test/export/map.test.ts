@@ -412,6 +412,18 @@ describe('the guard (ValidatingAdmissionPolicy shroud-inject-guard) on pods as t
       refused: [/shroud\.dev\/mount-path must be an absolute path/, /a volume named shroud-secrets/],
     },
     {
+      name: 'mounts near the mount path: the message names the containers and the path',
+      pod: pod({
+        containers: [mountAt('/run/secrets'), { name: 'ok', image: 'o' }],
+        initContainers: [
+          { name: 'i~1', image: 'i', volumeMounts: [{ name: 'd', mountPath: '/run/secrets/shroud/x' }] },
+        ],
+      }),
+      refused: [
+        /container "app", "i~1" mounts a volume at, inside or above the injection mount path \/run\/secrets\/shroud, /,
+      ],
+    },
+    {
       name: 'not labelled: not matched',
       pod: pod({ containers: [app()] }, { labels: {}, annotations: {} }),
       refused: [],
