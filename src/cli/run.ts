@@ -40,6 +40,10 @@ const COMMANDS: Record<string, CommandEntry> = {
     summary: 'work with policy files: `shroud policy test DIR` runs policy test cases',
     load: async () => (await import('./commands/policy.js')).policy,
   },
+  export: {
+    summary: 'compile to in-tree admission objects: `export map`, injection as a MutatingAdmissionPolicy',
+    load: async () => (await import('./commands/export.js')).exportCommand,
+  },
   'unseal-init': {
     summary: "an injected pod's init container: fetch the opened sealed values into the secrets volume",
     load: async () => (await import('./commands/unseal-init.js')).unsealInitCommand,

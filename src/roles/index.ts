@@ -4,5 +4,6 @@ export { isClusterWorker, leaveCluster, superviseWorkers } from './cluster.js';
 export { type ClusterPart, type MetricsEndpoint, openMetricsEndpoint } from './metrics-endpoint.js';
 export { prepareServeMaterial, type RunningWebhookRole, startWebhookRole } from './webhook-role.js';
 export { prepareUnsealParts, type RunningUnsealRole, startUnsealRole, type UnsealParts } from './unseal-role.js';
+export { readUnsealCa } from './unseal-ca.js';
 /** What startWebhookRole throws when the first policy load has issues. */
 export { InitialLoadError } from '../watch/index.js';
