@@ -40,6 +40,10 @@ const COMMANDS: Record<string, CommandEntry> = {
     summary: 'work with policy files: `shroud policy test DIR` runs policy test cases',
     load: async () => (await import('./commands/policy.js')).policy,
   },
+  'kms-plugin': {
+    summary: "serve the Kubernetes KMS v2 API on a Unix socket: etcd encryption at rest under Shroud's keys",
+    load: async () => (await import('./commands/kms-plugin.js')).kmsPluginCommand,
+  },
   'unseal-init': {
     summary: "an injected pod's init container: fetch the opened sealed values into the secrets volume",
     load: async () => (await import('./commands/unseal-init.js')).unsealInitCommand,

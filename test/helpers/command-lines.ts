@@ -4,6 +4,7 @@ import { CHECK_COMMAND_LINE } from '../../src/cli/commands/check.js';
 import { DECRYPT_COMMAND_LINE } from '../../src/cli/commands/decrypt.js';
 import { ENCRYPT_COMMAND_LINE } from '../../src/cli/commands/encrypt.js';
 import { KEYS_COMMAND_LINE } from '../../src/cli/commands/keys.js';
+import { KMS_PLUGIN_COMMAND_LINE } from '../../src/cli/commands/kms-plugin.js';
 import { POLICY_TEST_COMMAND_LINE } from '../../src/cli/commands/policy.js';
 import { SCAN_COMMAND_LINE } from '../../src/cli/commands/scan.js';
 import { SERVE_COMMAND_LINE } from '../../src/cli/commands/serve.js';
@@ -21,4 +22,5 @@ export const COMMAND_LINES: readonly CommandLineSpec<SettingTable>[] = [
   ENCRYPT_COMMAND_LINE,
   DECRYPT_COMMAND_LINE,
   UNSEAL_INIT_COMMAND_LINE,
+  KMS_PLUGIN_COMMAND_LINE,
 ];
