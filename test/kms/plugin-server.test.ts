@@ -465,3 +465,32 @@ test('the socket path: a stale socket is replaced, a live one and a non-socket f
     );
   });
 });
+
+test('close stops accepting, lets a call in flight finish, and removes the socket', async () => {
+  const provider = new LocalKeyringProvider(createKeyring());
+  let release: (() => void) | undefined;
+  const gated: KekProvider = {
+    id: provider.id,
+    wrap: (r) => provider.wrap(r),
+    unwrap: async (r) => {
+      await new Promise<void>((done) => {
+        release = done;
+      });
+      return provider.unwrap(r);
+    },
+    status: () => provider.status(),
+  };
+  const plugin = await startPlugin(() => gated);
+  const plaintext = dek();
+  const encrypted = await plugin.client.encrypt(plaintext);
+  const answer = plugin.client.decrypt(encrypted);
+  for (let i = 0; i < 200 && release === undefined; i++) await sleep(10);
+  assert.ok(release, 'the Decrypt reached the provider');
+  // Closing stops accepting at once (the socket goes); the call already in flight still gets its answer.
+  const closed = plugin.server.close(5000);
+  release();
+  assert.deepEqual(await answer, plaintext);
+  await closed;
+  plugin.client.close();
+  assert.equal(existsSync(plugin.socketPath), false);
+});
