@@ -389,7 +389,7 @@ test('2,000 concurrent Decrypts all answer correctly', async () => {
   }
 });
 
-test('canary: neither plaintext nor key material reaches the log or an error', async () => {
+test('one log line per failed call; canary: neither plaintext nor key material reaches the log or an error', async () => {
   const keyring = createKeyring();
   const provider = new LocalKeyringProvider(keyring);
   const plugin = await startPlugin(() => provider);
@@ -404,7 +404,34 @@ test('canary: neither plaintext nor key material reaches the log or an error', a
       await grpcError(() => plugin.client.decrypt({ ...encrypted, annotations: {} })),
     ];
     const text = plugin.logs.text() + errors.map((e) => e.details).join('\n');
-    assert.ok(plugin.logs.lines().filter((l) => l.msg === 'kms call failed').length === 3);
+    const failed = plugin.logs.lines().filter((l) => l.msg === 'kms call failed');
+    assert.deepEqual(
+      failed.map(({ method, uid, code, grpcCode, level }) => ({ method, uid, code, grpcCode, level })),
+      [
+        {
+          method: 'Encrypt',
+          uid: 'test-uid',
+          code: 'KMS_PLUGIN_REQUEST_INVALID',
+          grpcCode: 'INVALID_ARGUMENT',
+          level: 'warn',
+        },
+        {
+          method: 'Decrypt',
+          uid: 'test-uid',
+          code: 'KMS_PLUGIN_KEY_ID_MISMATCH',
+          grpcCode: 'INVALID_ARGUMENT',
+          level: 'warn',
+        },
+        {
+          method: 'Decrypt',
+          uid: 'test-uid',
+          code: 'KMS_PLUGIN_REQUEST_INVALID',
+          grpcCode: 'INVALID_ARGUMENT',
+          level: 'warn',
+        },
+      ],
+      'one line per failed call: method, uid, code, gRPC status',
+    );
     for (const form of [canary.toString('ascii'), canary.toString('hex'), canary.toString('base64')]) {
       assert.ok(!text.includes(form), 'the plaintext is not logged');
     }
