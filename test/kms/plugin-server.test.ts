@@ -358,6 +358,7 @@ test('in-flight work is bounded: calls past the queue are refused at once with R
     for (let i = 0; i < 200 && plugin.service.load().queued < 1; i++) await sleep(10);
     assert.deepEqual(plugin.service.load(), { inFlight: 1, queued: 1 });
     await expectCode(() => plugin.client.decrypt(good), grpcStatus.RESOURCE_EXHAUSTED, 'KMS_PLUGIN_BUSY');
+    assert.equal((await plugin.client.status()).healthz, 'ok', 'Status does not wait behind the queue');
     const results = (await Promise.all(held)) as ServiceError[];
     assert.deepEqual(
       results.map((e) => e.code),

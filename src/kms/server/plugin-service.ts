@@ -91,8 +91,16 @@ export function createKmsPluginService(options: KmsPluginServiceOptions): KmsPlu
   const history = new KeyIdHistory();
   let seq = 0;
 
-  /** Runs `work` in a limiter slot under the call's deadline (and the client's cancellation). */
-  const bounded = async <T>(signal: AbortSignal | undefined, work: (signal: AbortSignal) => Promise<T>): Promise<T> => {
+  /**
+   * Runs `work` under the call's deadline (and the client's cancellation), in a limiter slot
+   * unless `queue` is false: Status does not wait behind a burst of Decrypts, or kube-apiserver
+   * would take a busy plugin for a broken one.
+   */
+  const bounded = async <T>(
+    signal: AbortSignal | undefined,
+    work: (signal: AbortSignal) => Promise<T>,
+    queue = true,
+  ): Promise<T> => {
     const deadline = new AbortController();
     const timer = setTimeout(
       () => deadline.abort(new DOMException('KMS plugin call timed out', 'TimeoutError')),
@@ -100,11 +108,11 @@ export function createKmsPluginService(options: KmsPluginServiceOptions): KmsPlu
     );
     const combined = signal ? AbortSignal.any([signal, deadline.signal]) : deadline.signal;
     try {
-      const release = await limiter.acquire(combined);
+      const release = queue ? await limiter.acquire(combined) : undefined;
       try {
         return await work(combined);
       } finally {
-        release();
+        release?.();
       }
     } finally {
       clearTimeout(timer);
@@ -136,7 +144,7 @@ export function createKmsPluginService(options: KmsPluginServiceOptions): KmsPlu
       const callSeq = ++seq;
       try {
         const provider = options.provider();
-        const status = await bounded(signal, (s) => snapshot(provider, s));
+        const status = await bounded(signal, (s) => snapshot(provider, s), false);
         const { keyId } = primaryKeyId(status, callSeq);
         return { version: KMS_API_VERSION, healthz: KMS_HEALTHZ_OK, key_id: keyId };
       } catch (err) {

@@ -180,6 +180,8 @@ export async function startKmsSocketServer(options: KmsSocketServerOptions): Pro
       else done();
     });
   });
+  // Until this chmod the socket has the umask's mode; with the usual 022 nobody else can write to
+  // it, which connecting needs, so the moment between bind and chmod opens nothing.
   const socketInfo = await lstat(socketPath);
   try {
     await chmod(socketPath, 0o600);
