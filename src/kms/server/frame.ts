@@ -19,13 +19,14 @@
  *   nothing after: trailing bytes are refused, as is a frame over 1 KiB.
  */
 import { ShroudError } from '../../errors.js';
-import type { KeyRef, WrapMethod } from '../../crypto/index.js';
 import {
   checkAnnotations,
   encodeAnnotations,
+  type KeyRef,
   readAnnotations,
   type SlotAnnotations,
-} from '../../crypto/slot-annotations.js';
+  type WrapMethod,
+} from '../../crypto/index.js';
 
 /** KMS v2's limits: the ciphertext (encrypted DEK) and the key_id are each at most 1 KiB. */
 export const KMS_LIMITS = Object.freeze({ ciphertext: 1024, keyId: 1024, annotations: 32 * 1024 });
