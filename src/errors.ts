@@ -85,6 +85,20 @@ export const ERROR_CODES = {
   CRYPTO_PROVIDER_TIMEOUT: 'The KEK provider did not answer in time.',
   CRYPTO_PROVIDER_UNAVAILABLE: 'The KEK provider failed or is unreachable.',
 
+  // kms-plugin: the KMS v2 plugin server (`shroud kms-plugin`)
+  KMS_PLUGIN_SOCKET_INVALID:
+    'The kms-plugin --socket path cannot be served: not a socket, another plugin answers on it, too long, or not writable.',
+  KMS_PLUGIN_CIPHERTEXT_INVALID:
+    'A Decrypt ciphertext is not a kms-plugin frame: bad magic or version, wrong lengths, trailing bytes, or over 1 KiB.',
+  KMS_PLUGIN_KEY_ID_MISMATCH: "A Decrypt request's key_id is not the key its ciphertext was made with.",
+  KMS_PLUGIN_REQUEST_INVALID:
+    'An Encrypt plaintext is not 32 bytes, or Decrypt annotations are not the ones Encrypt returned.',
+  KMS_PLUGIN_KEY_ID_REUSED:
+    "The KEK provider's primary key went back to a key the plugin already reported and moved away from.",
+  KMS_PLUGIN_KEY_TOO_LARGE:
+    "The KEK provider's key reference, annotations or wrapped DEK do not fit KMS v2's 1 KiB key_id and ciphertext limits.",
+  KMS_PLUGIN_BUSY: 'kms-plugin has its maximum of calls in flight and waiting; the call can be retried.',
+
   // kube: talking to the Kubernetes API (TokenReview)
   KUBE_CONFIG_INVALID: 'The kubeconfig file (or the in-cluster config) could not be loaded.',
   KUBE_UNAVAILABLE: 'The Kubernetes API did not answer, timed out, or answered with a server error.',

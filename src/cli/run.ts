@@ -44,6 +44,10 @@ const COMMANDS: Record<string, CommandEntry> = {
     summary: 'compile to in-tree admission objects: `export map`, injection as a MutatingAdmissionPolicy',
     load: async () => (await import('./commands/export.js')).exportCommand,
   },
+  'kms-plugin': {
+    summary: "serve the Kubernetes KMS v2 API on a Unix socket: etcd encryption at rest under Shroud's keys",
+    load: async () => (await import('./commands/kms-plugin.js')).kmsPluginCommand,
+  },
   'unseal-init': {
     summary: "an injected pod's init container: fetch the opened sealed values into the secrets volume",
     load: async () => (await import('./commands/unseal-init.js')).unsealInitCommand,

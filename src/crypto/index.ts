@@ -80,3 +80,11 @@ export { type KekObserver, observeProvider } from './observed-provider.js';
 export { DekCache, type CachedKeys, type DekCacheOptions } from './dek-cache.js';
 export type { DerivedKeys } from './key-schedule.js';
 export { isConfigMapKey, isDnsLabel, isDnsSubdomain } from './k8s-names.js';
+export {
+  ANNOTATION_LIMITS,
+  checkAnnotations,
+  encodeAnnotations,
+  isAnnotationName,
+  readAnnotations,
+  type SlotAnnotations,
+} from './slot-annotations.js';

@@ -2,6 +2,13 @@
 export { checkKeyring, ensureCertificates, type Notify } from './dev-material.js';
 export { isClusterWorker, leaveCluster, superviseWorkers } from './cluster.js';
 export { type ClusterPart, type MetricsEndpoint, openMetricsEndpoint } from './metrics-endpoint.js';
+export {
+  type KmsPluginConfig,
+  openPluginProvider,
+  type PluginProvider,
+  type RunningKmsPlugin,
+  startKmsPluginRole,
+} from './kms-plugin-role.js';
 export { prepareServeMaterial, type RunningWebhookRole, startWebhookRole } from './webhook-role.js';
 export { prepareUnsealParts, type RunningUnsealRole, startUnsealRole, type UnsealParts } from './unseal-role.js';
 export { readUnsealCa } from './unseal-ca.js';

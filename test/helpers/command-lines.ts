@@ -5,6 +5,7 @@ import { DECRYPT_COMMAND_LINE } from '../../src/cli/commands/decrypt.js';
 import { ENCRYPT_COMMAND_LINE } from '../../src/cli/commands/encrypt.js';
 import { EXPORT_MAP_COMMAND_LINE } from '../../src/cli/commands/export-map.js';
 import { KEYS_COMMAND_LINE } from '../../src/cli/commands/keys.js';
+import { KMS_PLUGIN_COMMAND_LINE } from '../../src/cli/commands/kms-plugin.js';
 import { POLICY_TEST_COMMAND_LINE } from '../../src/cli/commands/policy.js';
 import { SCAN_COMMAND_LINE } from '../../src/cli/commands/scan.js';
 import { SERVE_COMMAND_LINE } from '../../src/cli/commands/serve.js';
@@ -23,4 +24,5 @@ export const COMMAND_LINES: readonly CommandLineSpec<SettingTable>[] = [
   DECRYPT_COMMAND_LINE,
   UNSEAL_INIT_COMMAND_LINE,
   EXPORT_MAP_COMMAND_LINE,
+  KMS_PLUGIN_COMMAND_LINE,
 ];
