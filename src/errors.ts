@@ -85,6 +85,15 @@ export const ERROR_CODES = {
   CRYPTO_PROVIDER_TIMEOUT: 'The KEK provider did not answer in time.',
   CRYPTO_PROVIDER_UNAVAILABLE: 'The KEK provider failed or is unreachable.',
 
+  // hsm: PKCS#11 tokens (HSMs, cloud HSMs, SoftHSM) as the `pkcs11` KEK provider
+  HSM_BINDING_MISSING:
+    'The pkcs11 KEK provider needs the optional native package pkcs11js, which is not installed or not built.',
+  HSM_MODULE_FAILED: 'The PKCS#11 module (the vendor library) could not be loaded or initialised.',
+  HSM_TOKEN_NOT_FOUND: 'No token with the configured label (or slot id) is present in the PKCS#11 module.',
+  HSM_LOGIN_FAILED: 'The token refused the user PIN (wrong, expired or locked).',
+  HSM_KEY_EXISTS:
+    'The token already holds a key object with that label (keys init), or two objects share one version label.',
+
   // kube: talking to the Kubernetes API (TokenReview)
   KUBE_CONFIG_INVALID: 'The kubeconfig file (or the in-cluster config) could not be loaded.',
   KUBE_UNAVAILABLE: 'The Kubernetes API did not answer, timed out, or answered with a server error.',
