@@ -6,3 +6,12 @@ export { prepareServeMaterial, type RunningWebhookRole, startWebhookRole } from 
 export { prepareUnsealParts, type RunningUnsealRole, startUnsealRole, type UnsealParts } from './unseal-role.js';
 /** What startWebhookRole throws when the first policy load has issues. */
 export { InitialLoadError } from '../watch/index.js';
+export {
+  KEK_SETTINGS,
+  kekChoiceFrom,
+  type KekProviderChoice,
+  type OpenedKekProvider,
+  type OpenKekProviderOptions,
+  openKekProvider,
+  PKCS11_PIN_ENV,
+} from './kek-provider.js';
