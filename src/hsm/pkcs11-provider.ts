@@ -768,7 +768,12 @@ export class Pkcs11Provider implements KekProvider {
     ]
       .sort()
       .join(',');
-    if (this.inventory === undefined || this.inventory.fingerprint !== fingerprint) this.generationCount++;
+    if (this.inventory === undefined || this.inventory.fingerprint !== fingerprint) {
+      // A token that went away may still answer searches, with nothing (SoftHSM with its folder
+      // gone): before taking "the versions changed" for an answer, make sure it is the same token.
+      this.pool.checkToken();
+      this.generationCount++;
+    }
     const inv: Inventory = { live, tombstones, duplicates, primary, readAt: this.now(), fingerprint };
     this.inventory = inv;
     return inv;

@@ -278,12 +278,16 @@ async function openPkcs11(
   let primary: number | undefined;
   const probe = async () => {
     const status = await provider.status();
-    versions = status.versions.map((v) => ({ version: v.ref.version, state: v.state }));
-    primary = status.primary?.version;
+    if (status.healthy) {
+      versions = status.versions.map((v) => ({ version: v.ref.version, state: v.state }));
+      primary = status.primary?.version;
+    }
     // Versions changed in the token (another process retired or shredded one): cached keys go.
     const generation = status.versions.map((v) => `${v.ref.version}:${v.ref.keyTag}:${v.state}`).join(',');
+    // An unhealthy answer lists nothing: the cache then carries the reads (values already opened).
+    if (!status.healthy) return;
     if (lastGeneration !== undefined && generation !== lastGeneration) for (const c of caches) c.clear();
-    if (status.healthy) lastGeneration = generation;
+    lastGeneration = generation;
   };
   await probe();
   let timer: NodeJS.Timeout | undefined;
