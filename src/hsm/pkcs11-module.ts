@@ -98,24 +98,32 @@ let binding: Promise<Pkcs11Binding> | undefined;
  * @throws HSM_BINDING_MISSING when it is not installed or its native part was not built
  */
 export function loadBinding(): Promise<Pkcs11Binding> {
-  binding ??= (async () => {
-    const name = 'pkcs11js';
-    try {
-      const loaded = (await import(name)) as { default?: Pkcs11Binding } & Partial<Pkcs11Binding>;
-      const b = (loaded.default ?? loaded) as Pkcs11Binding;
-      if (typeof b.PKCS11 !== 'function') throw new TypeError('pkcs11js has no PKCS11 class');
-      return b;
-    } catch (cause) {
-      binding = undefined;
-      throw new ShroudError(
-        'HSM_BINDING_MISSING',
-        'the pkcs11 KEK provider needs the optional package pkcs11js (a native addon), and it is not installed or was not built: ' +
-          'run "npm install pkcs11js" where a C++ compiler and Python are available (in the image, its install script must run), or use --kek-provider local',
-        { cause },
-      );
-    }
-  })();
+  binding ??= importBinding('pkcs11js').catch((err: unknown) => {
+    binding = undefined;
+    throw err;
+  });
   return binding;
+}
+
+/**
+ * Imports a pkcs11js-shaped package by name (a variable, so TypeScript does not need the optional
+ * package to build). Exported for tests, which ask for a package that is not there.
+ * @throws HSM_BINDING_MISSING
+ */
+export async function importBinding(name: string): Promise<Pkcs11Binding> {
+  try {
+    const loaded = (await import(name)) as { default?: Pkcs11Binding } & Partial<Pkcs11Binding>;
+    const b = (loaded.default ?? loaded) as Pkcs11Binding;
+    if (typeof b.PKCS11 !== 'function') throw new TypeError(`${name} has no PKCS11 class`);
+    return b;
+  } catch (cause) {
+    throw new ShroudError(
+      'HSM_BINDING_MISSING',
+      'the pkcs11 KEK provider needs the optional package pkcs11js (a native addon), and it is not installed or was not built: ' +
+        'run "npm install pkcs11js" where a C++ compiler and Python are available (in the image, its install script must run), or use --kek-provider local',
+      { cause, details: { package: name } },
+    );
+  }
 }
 
 /** The CKR_ name of a pkcs11js error (`CKR_PIN_INCORRECT`), or undefined for any other error. */
