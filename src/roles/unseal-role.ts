@@ -87,7 +87,7 @@ export async function prepareUnsealParts(
   });
   if (choice.kind === 'pkcs11') {
     logger.info(
-      { provider: 'pkcs11', module: choice.module, token: choice.token, keyLabel: choice.keyLabel },
+      { provider: 'pkcs11', module: choice.module, tokenLabel: choice.token, keyLabel: choice.keyLabel },
       'KEK provider ready',
     );
   }

@@ -1,23 +1,26 @@
 /**
  * The pkcs11 provider end to end through the command line, against a real SoftHSM2 token:
  * `shroud keys init --provider pkcs11`, `encrypt`, `decrypt`, `keys rotate|rewrap|retire|shred|status`,
- * and `serve --role unseal --kek-provider pkcs11` opening a value for a pod (TokenReviews from a
- * fake kube-apiserver), its /readyz reporting the token. The PIN never appears in any output.
+ * and `serve --role unseal --kek-provider pkcs11` (a real process from the built dist/) opening a
+ * value for a pod (TokenReviews from a fake kube-apiserver), its /readyz reporting the token. The
+ * PIN never appears in any output or log line; the value never in a log line.
  */
 import { strict as assert } from 'node:assert';
+import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { parse as parseYaml } from 'yaml';
 import { parseEnvelope } from '../../src/crypto/index.js';
 import { runCli } from '../helpers/cli.js';
 import { type FakeApiServer, jwtLike, podToken, startFakeApiServer } from '../helpers/fake-apiserver.js';
 import { httpsCall } from '../helpers/https.js';
-import { serveInProcess } from '../helpers/serve-in-process.js';
 import { requireSoftHsm, type SoftHsm, softHsmTestOptions } from '../helpers/softhsm.js';
 import { tempDir } from '../helpers/temp-dir.js';
 import { unsealCall } from '../helpers/unseal-client.js';
 
+const BIN = new URL('../../bin/shroud.js', import.meta.url).pathname;
 const PIN = 'canary-cli-pin-71ac2e';
 const CANARY = 'canary-pkcs11-cli-value-0b9d';
 const TOKEN = jwtLike(600);
@@ -167,43 +170,65 @@ test('rotate, rewrap, retire and shred through the command line', options, async
 });
 
 test(
-  'serve --role unseal --kek-provider pkcs11 opens a value for its pod; /readyz reports the token',
+  'serve --role unseal --kek-provider pkcs11 (a real process) opens a value for its pod; /readyz reports the token',
   options,
   async () => {
     api = await startFakeApiServer(tempDir('shroud-pkcs11-api-'));
     api.tokens.set(TOKEN, podToken({ namespace: 'web', serviceAccount: 'api' }));
     const value = (parseYaml(readFileSync(join(cwd, 'rewrapped.yaml'), 'utf8')) as { data: { API_KEY: string } }).data
       .API_KEY;
-    const s = await serveInProcess(['--role', 'unseal'], tempDir('shroud-pkcs11-serve-'), {
-      SHROUD_KUBECONFIG: api.kubeconfig,
-      SHROUD_KEK_PROVIDER: 'pkcs11',
-      SHROUD_PKCS11_MODULE: hsm.module,
-      SHROUD_PKCS11_TOKEN: 'cli-token',
-      SHROUD_PKCS11_PIN_FILE: join(cwd, 'pin'),
-      SHROUD_LOG_LEVEL: 'info',
+    const dir = tempDir('shroud-pkcs11-serve-');
+    const server = spawn(process.execPath, [BIN, 'serve', '--listen', '127.0.0.1:0', '--role', 'unseal'], {
+      cwd: dir,
+      env: {
+        PATH: process.env.PATH ?? '',
+        ...hsm.env,
+        SHROUD_KUBECONFIG: api.kubeconfig,
+        SHROUD_SHUTDOWN_DELAY_MS: '0',
+        SHROUD_POLL_INTERVAL_MS: '200',
+        SHROUD_LOG_LEVEL: 'debug',
+        SHROUD_KEK_PROVIDER: 'pkcs11',
+        SHROUD_PKCS11_MODULE: hsm.module,
+        SHROUD_PKCS11_TOKEN: 'cli-token',
+        SHROUD_PKCS11_PIN_FILE: join(cwd, 'pin'),
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
     });
+    let out = '';
+    server.stdout!.setEncoding('utf8').on('data', (c: string) => (out += c));
+    server.stderr!.setEncoding('utf8').on('data', (c: string) => (out += c));
+    const exited = new Promise((done) => server.once('exit', done));
     try {
-      const ready = await httpsCall(s.port, s.ca, '/readyz');
+      let port = 0;
+      for (let i = 0; i < 600 && port === 0 && server.exitCode === null; i++) {
+        port = Number(/listening on https:\/\/127\.0\.0\.1:(\d+)/.exec(out)?.[1] ?? 0);
+        if (port === 0) await sleep(50);
+      }
+      assert.ok(port > 0, `serve did not start:\n${out}`);
+      const ca = readFileSync(join(dir, 'certs', 'ca.crt'), 'utf8');
+      const ready = await httpsCall(port, ca, '/readyz');
       assert.equal(ready.status, 200, ready.body);
       const kek = (JSON.parse(ready.body) as { checks: Record<string, Record<string, unknown>> }).checks.kek!;
       assert.deepEqual(
         { ok: kek.ok, provider: kek.provider, token: kek.token, primaryVersion: kek.primaryVersion },
         { ok: true, provider: 'pkcs11', token: 'cli-token', primaryVersion: 2 },
       );
-      const r = await unsealCall(s.port, s.ca, TOKEN, { items: [{ configMap: 'web-secrets', key: 'API_KEY', value }] });
+      const r = await unsealCall(port, ca, TOKEN, { items: [{ configMap: 'web-secrets', key: 'API_KEY', value }] });
       assert.equal(r.status, 200, r.body);
       assert.equal(Buffer.from(r.json.items![0]!.value!, 'base64').toString(), CANARY);
       const destroyed = (parseYaml(manifest) as { data: { API_KEY: string } }).data.API_KEY;
-      const gone = await unsealCall(s.port, s.ca, TOKEN, {
+      const gone = await unsealCall(port, ca, TOKEN, {
         items: [{ configMap: 'web-secrets', key: 'API_KEY', value: destroyed }],
       });
       assert.equal(gone.status, 403);
       assert.equal(gone.json.items?.[0]?.code, 'CRYPTO_KEY_DESTROYED');
     } finally {
-      assert.equal(await s.stop(), 0);
-      outputs.push(s.stderr());
+      if (server.exitCode === null) server.kill('SIGTERM');
+      await exited;
+      outputs.push(out);
     }
-    assert.ok(!s.stderr().includes(CANARY), 'the value is not in the log');
+    assert.match(out, /"msg":"KEK provider ready"/, 'the log says which provider');
+    assert.ok(!out.includes(CANARY), 'the value is not in the log');
   },
 );
 
