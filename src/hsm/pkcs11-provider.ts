@@ -247,7 +247,7 @@ export class Pkcs11Provider implements KekProvider {
           throw err;
         }
       }
-    });
+    }, request.signal);
   }
 
   /**
@@ -292,7 +292,7 @@ export class Pkcs11Provider implements KekProvider {
           throw err;
         }
       }
-    });
+    }, request.signal);
   }
 
   /** Versions and states as the token holds them now; unhealthy (not thrown) when the token is away. */

@@ -5,9 +5,10 @@
  * Canaries: the PIN and the DEKs never appear in an error.
  */
 import { strict as assert } from 'node:assert';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { after, test } from 'node:test';
-import { DekCache, openValue, parseEnvelope, sealValue } from '../../src/crypto/index.js';
+import { DekCache, type KekProvider, openValue, parseEnvelope, sealValue } from '../../src/crypto/index.js';
+import { CHECK_LEN, SLOT_MAC_LEN } from '../../src/crypto/envelope.js';
 import { isShroudError } from '../../src/errors.js';
 import { openPkcs11Provider, type Pkcs11Provider } from '../../src/hsm/index.js';
 import { requireSoftHsm, type SoftHsm, softHsmTestOptions } from '../helpers/softhsm.js';
@@ -142,6 +143,40 @@ test('a tampered wrapped DEK, or another context, is CRYPTO_INTEGRITY, never gar
   });
   assert.ok(Buffer.from(again).equals(dek));
   seen.push({ dekHex: dek.toString('hex') });
+});
+
+test('a sealed value whose wrapped DEK was altered fails CRYPTO_INTEGRITY through openValue', options, async () => {
+  // A spy in front of the token records the wrapped DEK, so the test finds it in the envelope
+  // without knowing the format's offsets.
+  let wrapped: Buffer | undefined;
+  const spy: KekProvider = {
+    id: alpha.id,
+    wrap: async (request) => {
+      const result = await alpha.wrap(request);
+      wrapped = Buffer.from(result.wrapped);
+      return result;
+    },
+    unwrap: (request) => alpha.unwrap(request),
+    status: () => alpha.status(),
+  };
+  const sealed = await sealValue('tamper me', { scope: 'strict', context, provider: spy });
+  const bytes = Buffer.from(sealed.slice('shroud:v1:'.length), 'base64url');
+  const at = bytes.indexOf(wrapped!);
+  assert.ok(at > 0, 'the wrapped DEK is in the envelope');
+  const slotEnd = at + wrapped!.length;
+  for (const offset of [0, 30, wrapped!.length - 1]) {
+    const bad = Buffer.from(bytes);
+    bad[at + offset]! ^= 0x80;
+    // A deliberate tamper also fixes the envelope's (unkeyed) corruption check, so the token's tag decides.
+    createHash('sha256')
+      .update(bad.subarray(0, slotEnd + SLOT_MAC_LEN))
+      .digest()
+      .copy(bad, slotEnd + SLOT_MAC_LEN, 0, CHECK_LEN);
+    await rejectsWith(
+      openValue(`shroud:v1:${bad.toString('base64url')}`, { provider: alpha, expected: context }),
+      'CRYPTO_INTEGRITY',
+    );
+  }
 });
 
 test("another token's key with the same label and version is refused by its key tag", options, async () => {
