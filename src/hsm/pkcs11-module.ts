@@ -40,6 +40,7 @@ export interface Pkcs11Library {
   C_CloseSession(session: Handle): void;
   C_GetSessionInfo(session: Handle): { state: number; deviceError: number };
   C_Login(session: Handle, userType: number, pin?: string): void;
+  C_SetPIN(session: Handle, oldPin: string, newPin: string): void;
   C_FindObjectsInit(session: Handle, template: Pkcs11Attribute[]): void;
   C_FindObjects(session: Handle, maxObjectCount: number): Handle[];
   C_FindObjectsFinal(session: Handle): void;

@@ -78,6 +78,12 @@ export class SessionPool {
   private open = 0;
   private readonly waiters: Waiter[] = [];
   private closed = false;
+  /**
+   * A refused login, kept: the PIN does not change while the pool lives, and every retry with a
+   * wrong PIN brings the token closer to locking it (most HSMs lock after a few). Reopen the
+   * provider (restart) with the right PIN.
+   */
+  private loginRefused: ShroudError | undefined;
 
   constructor(
     private readonly module: LoadedModule,
@@ -182,6 +188,7 @@ export class SessionPool {
 
   private async acquire(signal?: AbortSignal): Promise<Handle> {
     if (this.closed) throw this.unavailableMessage('was closed');
+    if (this.loginRefused !== undefined) throw this.loginRefused;
     if (this.generation !== this.module.generation || !this.module.initialized) this.reconnect();
     const idle = this.idle.pop();
     if (idle !== undefined) return idle;
@@ -278,6 +285,7 @@ export class SessionPool {
         } catch {
           /* gone already */
         }
+        if (err.code === 'HSM_LOGIN_FAILED') this.loginRefused = err;
         throw err;
       }
       if (ckr !== 'CKR_USER_ALREADY_LOGGED_IN') {
@@ -287,11 +295,12 @@ export class SessionPool {
           /* gone already */
         }
         if (ckr !== undefined && LOGIN_ERRORS.has(ckr)) {
-          throw new ShroudError(
+          this.loginRefused = new ShroudError(
             'HSM_LOGIN_FAILED',
-            `login to ${this.where} was refused (${ckr}): check the PIN file (--pkcs11-pin-file) or SHROUD_PKCS11_PIN${ckr === 'CKR_PIN_LOCKED' ? '; the PIN is locked: the security officer must unlock it' : ''}`,
+            `login to ${this.where} was refused (${ckr}): check the PIN file (--pkcs11-pin-file) or SHROUD_PKCS11_PIN, then restart; it is not tried again with the same PIN${ckr === 'CKR_PIN_LOCKED' ? '; the PIN is locked: the security officer must unlock it' : ''}`,
             { details: { module: this.module.path, ckr } },
           );
+          throw this.loginRefused;
         }
         if (isDeviceError(err)) this.reset(this.generation);
         throw this.unavailable(err);

@@ -9,9 +9,9 @@ import { randomBytes } from 'node:crypto';
 import { after, test } from 'node:test';
 import { isShroudError } from '../../src/errors.js';
 import { openPkcs11Provider, type Pkcs11Provider } from '../../src/hsm/index.js';
-import { importBinding } from '../../src/hsm/pkcs11-module.js';
+import { acquireModule, importBinding, releaseModule } from '../../src/hsm/pkcs11-module.js';
 import type { SessionPool } from '../../src/hsm/session-pool.js';
-import { requireSoftHsm, softHsmTestOptions } from '../helpers/softhsm.js';
+import { requireSoftHsm, type SoftHsm, softHsmTestOptions } from '../helpers/softhsm.js';
 
 const PIN = 'canary-bounds-pin-9e0a';
 const options = softHsmTestOptions();
@@ -26,6 +26,17 @@ for (const name of ['pkcs11js-is-not-installed', 'node:path']) {
   });
 }
 
+let hsm: SoftHsm | undefined;
+/** One SoftHSM for the file; tokens are made before the module is first initialised (it lists slots then). */
+function setup(): SoftHsm {
+  if (hsm === undefined) {
+    hsm = requireSoftHsm();
+    hsm.initToken('bounds', PIN);
+    hsm.initToken('rekeyed', PIN);
+  }
+  return hsm;
+}
+
 let provider: Pkcs11Provider | undefined;
 after(async () => provider?.close());
 
@@ -38,8 +49,7 @@ test(
   'a full pool: a waiter stops on its signal, a call times out typed, then the pool serves again',
   options,
   async () => {
-    const hsm = requireSoftHsm();
-    hsm.initToken('bounds', PIN);
+    const hsm = setup();
     provider = await openPkcs11Provider({
       module: hsm.module,
       token: { label: 'bounds' },
@@ -74,3 +84,48 @@ test(
     assert.equal(provider.sessions, 1, 'still one session');
   },
 );
+
+test('a PIN changed on the token while in use: the next login is refused once and never retried', options, async () => {
+  const hsm = setup();
+  const changing = await openPkcs11Provider({
+    module: hsm.module,
+    token: { label: 'rekeyed' },
+    pin: PIN,
+    keyLabel: 'k',
+  });
+  try {
+    await changing.createKey();
+    // The token's user changes the PIN (through the process's own login), then the token blips.
+    const m = await acquireModule(hsm.module);
+    try {
+      const { lib, constants: k } = m;
+      const slot = lib.C_GetSlotList(true).find((s) => lib.C_GetTokenInfo(s).label.trimEnd() === 'rekeyed')!;
+      const session = lib.C_OpenSession(slot, k.CKF_SERIAL_SESSION | k.CKF_RW_SESSION);
+      lib.C_SetPIN(session, PIN, 'canary-new-pin-7d3c');
+      lib.C_CloseSession(session);
+      let logins = 0;
+      const login = lib.C_Login.bind(lib);
+      lib.C_Login = (...args: Parameters<typeof lib.C_Login>) => {
+        logins++;
+        return login(...args);
+      };
+      hsm.unplug();
+      assert.equal((await changing.status()).healthy, false);
+      hsm.plugBack();
+      for (const attempt of [1, 2, 3]) {
+        await assert.rejects(
+          changing.wrap({ dek: randomBytes(32), context: randomBytes(64) }),
+          (err: unknown) =>
+            isShroudError(err) && err.code === 'HSM_LOGIN_FAILED' && /not tried again/.test(err.message),
+          `attempt ${attempt}`,
+        );
+      }
+      assert.equal(logins, 1, 'one login with the old PIN, then none');
+      lib.C_Login = login;
+    } finally {
+      releaseModule(m);
+    }
+  } finally {
+    await changing.close();
+  }
+});
