@@ -148,6 +148,16 @@ export interface LoadedModule {
    * every session of the process, so a later provider with another PIN would otherwise be let in.
    */
   logins: Map<string, Buffer>;
+  /**
+   * Calls running in the module now (pkcs11js runs C_EncryptAsync/C_DecryptAsync on other
+   * threads). C_Finalize waits until there are none: finalising under a running call is undefined
+   * behaviour in most modules.
+   */
+  inFlight: number;
+  /** A finalize (after a device error) waits for the calls in flight; meanwhile nothing initialises. */
+  finalizePending: boolean;
+  /** The last user let go while calls were in flight: unloaded when they end. */
+  unloadPending: boolean;
 }
 
 const modules = new Map<string, LoadedModule>();
@@ -170,10 +180,22 @@ export async function acquireModule(path: string): Promise<LoadedModule> {
         { cause, details: { module: path } },
       );
     }
-    m = { path, lib, constants: b, generation: 0, initialized: false, users: 0, logins: new Map() };
+    m = {
+      path,
+      lib,
+      constants: b,
+      generation: 0,
+      initialized: false,
+      users: 0,
+      logins: new Map(),
+      inFlight: 0,
+      finalizePending: false,
+      unloadPending: false,
+    };
     modules.set(path, m);
   }
   m.users++;
+  m.unloadPending = false;
   try {
     ensureInitialized(m);
   } catch (err) {
@@ -188,6 +210,13 @@ export async function acquireModule(path: string): Promise<LoadedModule> {
  * @throws HSM_MODULE_FAILED (CRYPTO_PROVIDER_UNAVAILABLE when it worked before: a device that went away)
  */
 export function ensureInitialized(m: LoadedModule): void {
+  if (m.finalizePending) {
+    throw new ShroudError(
+      'CRYPTO_PROVIDER_UNAVAILABLE',
+      `the PKCS#11 module ${m.path} is reconnecting after a device error (${m.inFlight} call(s) still to end)`,
+      { details: { module: m.path } },
+    );
+  }
   if (m.initialized) return;
   try {
     m.lib.C_Initialize({ flags: m.constants.CKF_OS_LOCKING_OK });
@@ -205,12 +234,40 @@ export function ensureInitialized(m: LoadedModule): void {
 
 /**
  * Finalises the module after a device error so the next call initialises it afresh (a device
- * that was removed and plugged back). Only the first caller of a generation finalises.
+ * that was removed and plugged back). Only the first caller of a generation finalises, and only
+ * once no call is running in the module.
  */
 export function resetModule(m: LoadedModule, seenGeneration: number): void {
   if (m.generation !== seenGeneration) return;
   m.generation++;
   m.logins.clear();
+  if (!m.initialized) return;
+  m.finalizePending = true;
+  if (m.inFlight === 0) whenIdle(m);
+}
+
+/** Marks a call into the module; endCall when it has ended (also when it failed). */
+export function beginCall(m: LoadedModule): void {
+  m.inFlight++;
+}
+
+export function endCall(m: LoadedModule): void {
+  m.inFlight--;
+  if (m.inFlight === 0) whenIdle(m);
+}
+
+function whenIdle(m: LoadedModule): void {
+  if (m.finalizePending) {
+    m.finalizePending = false;
+    finalize(m);
+  }
+  if (m.unloadPending) {
+    m.unloadPending = false;
+    unload(m);
+  }
+}
+
+function finalize(m: LoadedModule): void {
   if (!m.initialized) return;
   m.initialized = false;
   try {
@@ -220,22 +277,21 @@ export function resetModule(m: LoadedModule, seenGeneration: number): void {
   }
 }
 
-/** Drops one user of the module; the last one finalises and unloads it. */
-export function releaseModule(m: LoadedModule): void {
-  m.users--;
+function unload(m: LoadedModule): void {
   if (m.users > 0) return;
   modules.delete(m.path);
-  if (m.initialized) {
-    m.initialized = false;
-    try {
-      m.lib.C_Finalize();
-    } catch {
-      /* nothing left to release */
-    }
-  }
+  finalize(m);
   try {
     m.lib.close();
   } catch {
     /* nothing left to release */
   }
+}
+
+/** Drops one user of the module; the last one finalises and unloads it (once no call is running in it). */
+export function releaseModule(m: LoadedModule): void {
+  m.users--;
+  if (m.users > 0) return;
+  if (m.inFlight > 0) m.unloadPending = true;
+  else unload(m);
 }

@@ -15,7 +15,9 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { isShroudError, ShroudError } from '../errors.js';
 import {
+  beginCall,
   ckrOf,
+  endCall,
   ensureInitialized,
   type Handle,
   type LoadedModule,
@@ -110,6 +112,7 @@ export class SessionPool {
     const session = await this.acquire(signal);
     const generation = this.generation;
     let broken = false;
+    beginCall(this.module);
     try {
       return await fn(session);
     } catch (err) {
@@ -120,6 +123,7 @@ export class SessionPool {
       }
       throw err;
     } finally {
+      endCall(this.module);
       if (!broken) this.release(session, generation);
     }
   }

@@ -293,8 +293,18 @@ test('an unplugged token is a typed error and no crash; it works again when it i
   const dek = randomBytes(32);
   const wrapped = await alpha.wrap({ dek, context: header });
   const slot = { method: 'kek' as const, ref: wrapped.ref, wrapped: Buffer.from(wrapped.wrapped) };
+  // Calls in flight in the token while it goes: each ends with the DEK or a typed error, and the
+  // module is finalised only after they have ended (no crash).
+  const inFlight = Array.from({ length: 16 }, () => alpha.unwrap({ slot, context: header }));
   h.unplug();
   try {
+    for (const r of await Promise.allSettled(inFlight)) {
+      if (r.status === 'fulfilled') assert.ok(Buffer.from(r.value).equals(dek));
+      else {
+        seen.push(r.reason);
+        assert.ok(isShroudError(r.reason) && r.reason.code.startsWith('CRYPTO_PROVIDER_'), String(r.reason));
+      }
+    }
     for (const attempt of [1, 2]) {
       await assert.rejects(alpha.unwrap({ slot, context: header }), (err: unknown) => {
         seen.push(err);
