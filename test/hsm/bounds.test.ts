@@ -129,3 +129,31 @@ test('a PIN changed on the token while in use: the next login is refused once an
     await changing.close();
   }
 });
+
+test('a module finalised under the provider: the call fails typed, the next one reconnects', options, async () => {
+  const hsm = setup();
+  const p = await openPkcs11Provider({
+    module: hsm.module,
+    token: { label: 'bounds' },
+    pin: PIN,
+    keyLabel: 'bounds-kek',
+  });
+  const m = await acquireModule(hsm.module);
+  try {
+    const before = await p.wrap({ dek: randomBytes(32), context: randomBytes(64) });
+    // Someone else in the process ends the module's life behind the provider's back.
+    m.lib.C_Finalize();
+    await assert.rejects(
+      p.wrap({ dek: randomBytes(32), context: randomBytes(64) }),
+      (err: unknown) =>
+        isShroudError(err) &&
+        err.code === 'CRYPTO_PROVIDER_UNAVAILABLE' &&
+        /CKR_CRYPTOKI_NOT_INITIALIZED/.test(err.message),
+    );
+    const after = await p.wrap({ dek: randomBytes(32), context: randomBytes(64) });
+    assert.deepEqual(after.ref, before.ref);
+  } finally {
+    releaseModule(m);
+    await p.close();
+  }
+});
