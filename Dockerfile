@@ -13,11 +13,17 @@ COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 RUN npm run build
 
-# 2. Production dependencies only, exactly as the lockfile says; no install scripts.
+# 2. Production dependencies only, exactly as the lockfile says; no install scripts...
 FROM node:${NODE_VERSION}-bookworm-slim AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean --force
+# ...but one: pkcs11js (the pkcs11 KEK provider, HSMs over PKCS#11) is a native addon, built
+# here with a compiler this stage has and the final stage does not; its object files stay here.
+RUN apt-get update && apt-get install -y --no-install-recommends python3 make g++ \
+ && npm rebuild pkcs11js --foreground-scripts \
+ && rm -rf node_modules/pkcs11js/build/Release/obj.target node_modules/pkcs11js/build/Release/.deps \
+ && rm -rf /var/lib/apt/lists/* /root/.npm /root/.cache
 
 # 3. What runs.
 FROM node:${NODE_VERSION}-bookworm-slim

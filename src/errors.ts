@@ -98,6 +98,14 @@ export const ERROR_CODES = {
   KMS_PLUGIN_KEY_TOO_LARGE:
     "The KEK provider's key reference, annotations or wrapped DEK do not fit KMS v2's 1 KiB key_id and ciphertext limits.",
   KMS_PLUGIN_BUSY: 'kms-plugin has its maximum of calls in flight and waiting; the call can be retried.',
+  // hsm: PKCS#11 tokens (HSMs, cloud HSMs, SoftHSM) as the `pkcs11` KEK provider
+  HSM_BINDING_MISSING:
+    'The pkcs11 KEK provider needs the optional native package pkcs11js, which is not installed or not built.',
+  HSM_MODULE_FAILED: 'The PKCS#11 module (the vendor library) could not be loaded or initialised.',
+  HSM_TOKEN_NOT_FOUND: 'No token with the configured label (or slot id) is present in the PKCS#11 module.',
+  HSM_LOGIN_FAILED: 'The token refused the user PIN (wrong, expired or locked).',
+  HSM_KEY_EXISTS:
+    'The token already holds a key object with that label (keys init), or two objects share one version label.',
 
   // kube: talking to the Kubernetes API (TokenReview)
   KUBE_CONFIG_INVALID: 'The kubeconfig file (or the in-cluster config) could not be loaded.',

@@ -23,6 +23,8 @@ export {
   valueSetting,
 } from './setting.js';
 export {
+  KEK_PROVIDER_KINDS,
+  type KekProviderKind,
   LOG_LEVELS,
   type ListenAddress,
   type LogLevel,

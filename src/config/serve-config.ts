@@ -6,7 +6,7 @@ import {
   settingsFromEnvironment,
 } from './resolve-settings.js';
 import type { EnforcementOverride } from '../policy/index.js';
-import { type LogLevel, SETTINGS, type ServeRole } from './settings.js';
+import { type KekProviderKind, type LogLevel, SETTINGS, type ServeRole } from './settings.js';
 
 export { LOG_LEVELS, type LogLevel, SERVE_ROLES, type ServeRole } from './settings.js';
 
@@ -20,6 +20,11 @@ export const SERVE_SETTINGS = {
   devCerts: SETTINGS.devCerts,
   keyringPath: SETTINGS.keyringPath,
   devKeyring: SETTINGS.devKeyring,
+  kekProvider: SETTINGS.kekProvider,
+  pkcs11Module: SETTINGS.pkcs11Module,
+  pkcs11Token: SETTINGS.pkcs11Token,
+  pkcs11PinFile: SETTINGS.pkcs11PinFile,
+  pkcs11KeyLabel: SETTINGS.pkcs11KeyLabel,
   role: SETTINGS.role,
   kubeconfig: SETTINGS.kubeconfig,
   tokenReviewTimeoutMs: SETTINGS.tokenReviewTimeoutMs,
@@ -81,6 +86,18 @@ export interface ServeConfig {
    * `SHROUD_DEV_KEYRING=false` / `--no-dev-keyring` so a missing mounted keyring is an error.
    */
   devKeyring: boolean;
+  /**
+   * The KEK provider of the unseal role (`--kek-provider`, `SHROUD_KEK_PROVIDER`): `local` (the
+   * keyring file above) or `pkcs11` with its module, token, PIN file and key label (the PIN itself
+   * may instead be in `SHROUD_PKCS11_PIN`, read where the provider is opened).
+   */
+  kek: {
+    provider: KekProviderKind;
+    pkcs11Module: string | undefined;
+    pkcs11Token: string | undefined;
+    pkcs11PinFile: string | undefined;
+    pkcs11KeyLabel: string;
+  };
   /**
    * What to serve: `webhook` (never loads the keyring), `unseal` (never loads policies) or `all`
    * (both on one listener, the dev default) (`SHROUD_ROLE` / `--role`).
@@ -158,6 +175,13 @@ export function toServeConfig(resolved: ResolvedSettings<typeof SERVE_SETTINGS>)
     keyringPath: v.keyringPath,
     keyringPathExplicit: resolved.sources.keyringPath !== 'default',
     devKeyring: v.devKeyring,
+    kek: Object.freeze({
+      provider: v.kekProvider,
+      pkcs11Module: v.pkcs11Module,
+      pkcs11Token: v.pkcs11Token,
+      pkcs11PinFile: v.pkcs11PinFile,
+      pkcs11KeyLabel: v.pkcs11KeyLabel,
+    }),
     role: v.role,
     kubeconfigPath: v.kubeconfig,
     tokenReviewTimeoutMs: v.tokenReviewTimeoutMs,

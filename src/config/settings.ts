@@ -21,6 +21,10 @@ export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
 export const SERVE_ROLES = ['webhook', 'unseal', 'all'] as const;
 export type ServeRole = (typeof SERVE_ROLES)[number];
 
+/** KEK providers `serve`, `encrypt`, `decrypt` and `keys` can use (`kms` is wired by the KMS v2 work). */
+export const KEK_PROVIDER_KINDS = ['local', 'pkcs11'] as const;
+export type KekProviderKind = (typeof KEK_PROVIDER_KINDS)[number];
+
 /** Where to listen. */
 export interface ListenAddress {
   host: string;
@@ -127,6 +131,44 @@ export const SETTINGS = {
     env: 'SHROUD_DEV_KEYRING',
     default: true,
     help: 'make a dev keyring when there is none at the default path',
+  }),
+  kekProvider: choiceSetting({
+    flag: 'kek-provider',
+    arg: 'KIND',
+    env: 'SHROUD_KEK_PROVIDER',
+    choices: KEK_PROVIDER_KINDS,
+    default: 'local',
+    help: 'the root of trust: local (the keyring file) or pkcs11 (a key in an HSM or SoftHSM token)',
+  }),
+  pkcs11Module: pathSetting({
+    flag: 'pkcs11-module',
+    arg: 'FILE',
+    env: 'SHROUD_PKCS11_MODULE',
+    help: "pkcs11: the vendor's PKCS#11 library (SoftHSM2: /usr/lib/softhsm/libsofthsm2.so)",
+  }),
+  pkcs11Token: valueSetting<string | undefined>({
+    flag: 'pkcs11-token',
+    arg: 'LABEL',
+    env: 'SHROUD_PKCS11_TOKEN',
+    default: undefined,
+    accepts: 'a token label, or slot:N for the slot with id N',
+    parse: (text) => (text.trim() === '' || !/^[\x20-\x7e]{1,32}$/.test(text) ? undefined : text),
+    help: 'pkcs11: the label of the token that holds the key (or slot:N, a slot id)',
+  }),
+  pkcs11PinFile: pathSetting({
+    flag: 'pkcs11-pin-file',
+    arg: 'FILE',
+    env: 'SHROUD_PKCS11_PIN_FILE',
+    help: "pkcs11: a file holding the token's user PIN (else the PIN itself in SHROUD_PKCS11_PIN; never a flag)",
+  }),
+  pkcs11KeyLabel: valueSetting<string>({
+    flag: 'pkcs11-key-label',
+    arg: 'LABEL',
+    env: 'SHROUD_PKCS11_KEY_LABEL',
+    default: 'shroud-kek',
+    accepts: 'letters, digits and . _ : / - (1 to 101, starting with a letter or digit)',
+    parse: (text) => (/^[A-Za-z0-9][A-Za-z0-9._:/-]{0,100}$/.test(text) ? text : undefined),
+    help: 'pkcs11: base label of the key objects; version N is LABEL.vN',
   }),
   publicKeyFingerprint: valueSetting<string | undefined>({
     flag: 'fingerprint',

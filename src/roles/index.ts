@@ -14,3 +14,12 @@ export { prepareUnsealParts, type RunningUnsealRole, startUnsealRole, type Unsea
 export { readUnsealCa } from './unseal-ca.js';
 /** What startWebhookRole throws when the first policy load has issues. */
 export { InitialLoadError } from '../watch/index.js';
+export {
+  KEK_SETTINGS,
+  kekChoiceFrom,
+  type KekProviderChoice,
+  type OpenedKekProvider,
+  type OpenKekProviderOptions,
+  openKekProvider,
+  PKCS11_PIN_ENV,
+} from './kek-provider.js';

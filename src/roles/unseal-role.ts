@@ -1,16 +1,7 @@
-import { dirname, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import type { ServeConfig } from '../config/serve-config.js';
-import {
-  DekCache,
-  exportPublicKey,
-  type KekProvider,
-  type Keyring,
-  LocalKeyringProvider,
-  loadKeyring,
-  observeProvider,
-  primaryVersion,
-} from '../crypto/index.js';
-import { isShroudError, ShroudError } from '../errors.js';
+import { DekCache, type KekProvider, observeProvider } from '../crypto/index.js';
+import { ShroudError } from '../errors.js';
 import type { ReadinessCheck } from '../health/index.js';
 import {
   createTokenReviewClient,
@@ -21,15 +12,15 @@ import {
 import type { Logger } from '../log/logger.js';
 import type { ShroudMetrics } from '../metrics/index.js';
 import { createUnsealService, startUnsealServer, UNSEAL_AUDIENCE, type UnsealService } from '../unseal/index.js';
-import { openReloadingStore } from '../watch/index.js';
 import { checkKeyring, ensureCertificates, type Notify, refuseMissingMaterial } from './dev-material.js';
+import { kekChoiceFrom, openKekProvider } from './kek-provider.js';
 
 /** How long a public key fetched from `GET /v1/public-key` is valid for new seals (its `expires`). */
 export const FETCHED_PUBLIC_KEY_VALID_DAYS = 7;
 /** The unseal service built from a config, not yet listening: what `--role unseal` and `--role all` serve. */
 export interface UnsealParts {
   service: UnsealService;
-  /** `/readyz` checks: `keyring` (versions, last reload) and `unseal` (TokenReview server, counts). */
+  /** `/readyz` checks: `keyring` (the local keyring: versions, last reload) or `kek` (a token's health and versions), and `unseal` (TokenReview server, counts). */
   readiness: Record<string, () => ReadinessCheck>;
   close(): void;
 }
@@ -58,74 +49,71 @@ function tokenReviewerFor(config: Readonly<ServeConfig>, cwd: string, logger: Lo
 }
 
 /**
- * Builds the unseal service: the keyring (checked, a dev one made on first run where allowed,
- * reloaded when its folder changes: a mounted Secret is rewritten in place), the DEK cache,
- * and the TokenReview client. Never loads policies.
+ * Builds the unseal service: the KEK provider (openKekProvider: the local keyring, checked, a dev
+ * one made on first run where allowed, reloaded when its folder changes; or a PKCS#11 token), the
+ * DEK cache, and the TokenReview client. Never loads policies.
  * @throws ShroudError CRYPTO_KEYRING_* / KUBE_CONFIG_INVALID
  */
 export async function prepareUnsealParts(
   config: Readonly<ServeConfig>,
-  env: { cwd: string; logger: Logger; notify: Notify; metrics?: ShroudMetrics | undefined },
+  env: {
+    cwd: string;
+    logger: Logger;
+    notify: Notify;
+    metrics?: ShroudMetrics | undefined;
+    environment?: Readonly<Record<string, string | undefined>>;
+  },
 ): Promise<UnsealParts> {
   const { logger, metrics } = env;
-  const keyringPath = resolve(env.cwd, config.keyringPath);
-  await checkKeyring(keyringPath, config, logger, env.notify);
+  const choice = kekChoiceFrom(
+    { kekProvider: config.kek.provider, keyringPath: config.keyringPath, ...config.kek },
+    env.cwd,
+    env.environment ?? process.env,
+  );
+  if (choice.kind === 'local') await checkKeyring(choice.keyringPath, config, logger, env.notify);
   const reviewer = tokenReviewerFor(config, env.cwd, logger, env.notify);
-  const keyrings = await openReloadingStore<Keyring | undefined>({
-    dir: dirname(keyringPath),
-    load: async () => {
-      try {
-        return { value: await loadKeyring(keyringPath), issues: [] };
-      } catch (err) {
-        if (!isShroudError(err)) throw err;
-        return { value: undefined, issues: [{ code: err.code, message: err.message, file: keyringPath }] };
-      }
-    },
-    logger,
-    what: 'keyring',
-    pollMs: config.pollIntervalMs,
-    ...(metrics === undefined ? {} : { onReload: (ok: boolean) => metrics.reload('keyring', ok) }),
-  });
   const dekCache = new DekCache();
   metrics?.watchDekCache(dekCache);
-  const local = new LocalKeyringProvider(keyrings.current()!, { caches: [dekCache] });
+  const kek = await openKekProvider(choice, {
+    cwd: env.cwd,
+    env: env.environment ?? process.env,
+    caches: [dekCache],
+    watch: {
+      logger,
+      pollMs: config.pollIntervalMs,
+      ...(metrics === undefined ? {} : { onReload: (ok: boolean) => metrics.reload('keyring', ok) }),
+    },
+    probeIntervalMs: config.pollIntervalMs,
+  });
+  if (choice.kind === 'pkcs11') {
+    logger.info(
+      { provider: 'pkcs11', module: choice.module, tokenLabel: choice.token, keyLabel: choice.keyLabel },
+      'KEK provider ready',
+    );
+  }
   const observed: KekProvider =
-    metrics === undefined ? local : observeProvider(local, (id, op, error) => metrics.kekOperation(id, op, error));
-  let inForce = keyrings.generation();
+    metrics === undefined
+      ? kek.provider
+      : observeProvider(kek.provider, (id, op, error) => metrics.kekOperation(id, op, error));
+  const { publicKey } = kek;
   const service = createUnsealService({
     reviewer,
     dekCache,
     logger,
     tokenCache: { ttlMs: config.tokenReviewCacheMs },
     // Fetched files are re-fetched, not kept: a short validity keeps a saved copy from sealing for long.
-    publicKey: () => exportPublicKey(keyrings.current()!, { validForDays: FETCHED_PUBLIC_KEY_VALID_DAYS }),
-    provider: () => {
-      // A reloaded keyring takes effect at the next call; its old keys leave the DEK cache.
-      if (keyrings.generation() !== inForce) {
-        inForce = keyrings.generation();
-        local.reload(keyrings.current()!);
-      }
-      return observed;
-    },
+    ...(publicKey === undefined ? {} : { publicKey: () => publicKey(FETCHED_PUBLIC_KEY_VALID_DAYS) }),
+    provider: () => observed,
     ...(metrics === undefined ? {} : { onResult: (result: string) => metrics.unseal(result) }),
   });
   return {
     service,
     readiness: {
-      keyring: () => {
-        const current = keyrings.current()!;
-        return {
-          ...keyrings.readiness(),
-          path: keyringPath,
-          keyringId: current.keyringId,
-          primaryVersion: primaryVersion(current).version,
-          versions: current.versions.map((v) => ({ version: v.version, state: v.state })),
-        };
-      },
+      [kek.readinessName]: kek.readiness,
       unseal: service.readiness,
     },
     close: () => {
-      keyrings.close();
+      void kek.close().catch(() => undefined);
       dekCache.clear();
     },
   };
@@ -145,10 +133,20 @@ export interface RunningUnsealRole {
  */
 export async function startUnsealRole(
   config: Readonly<ServeConfig>,
-  env: { cwd: string; logger: Logger; notify: Notify; metrics?: ShroudMetrics | undefined },
+  env: {
+    cwd: string;
+    logger: Logger;
+    notify: Notify;
+    metrics?: ShroudMetrics | undefined;
+    /** The environment, for a PKCS#11 PIN in SHROUD_PKCS11_PIN (default process.env). */
+    environment?: Readonly<Record<string, string | undefined>>;
+  },
 ): Promise<RunningUnsealRole> {
   const certDir = resolve(env.cwd, config.certDir);
-  refuseMissingMaterial({ certDir, keyringPath: resolve(env.cwd, config.keyringPath) }, config);
+  refuseMissingMaterial(
+    { certDir, ...(config.kek.provider === 'local' ? { keyringPath: resolve(env.cwd, config.keyringPath) } : {}) },
+    config,
+  );
   await ensureCertificates(certDir, config, env.logger, env.notify);
   const parts = await prepareUnsealParts(config, env);
   try {

@@ -24,7 +24,8 @@ export async function prepareServeMaterial(
   env: { cwd: string; logger: Logger; notify: Notify },
 ): Promise<void> {
   const certDir = resolve(env.cwd, config.certDir);
-  const keyringPath = config.role === 'webhook' ? undefined : resolve(env.cwd, config.keyringPath);
+  const keyringPath =
+    config.role === 'webhook' || config.kek.provider !== 'local' ? undefined : resolve(env.cwd, config.keyringPath);
   refuseMissingMaterial({ certDir, ...(keyringPath === undefined ? {} : { keyringPath }) }, config);
   await ensureCertificates(certDir, config, env.logger, env.notify);
   if (keyringPath !== undefined) await checkKeyring(keyringPath, config, env.logger, env.notify);
@@ -56,7 +57,14 @@ export interface RunningWebhookRole {
  */
 export async function startWebhookRole(
   config: Readonly<ServeConfig>,
-  env: { cwd: string; logger: Logger; notify: Notify; metrics?: ShroudMetrics | undefined },
+  env: {
+    cwd: string;
+    logger: Logger;
+    notify: Notify;
+    metrics?: ShroudMetrics | undefined;
+    /** The environment, for a PKCS#11 PIN in SHROUD_PKCS11_PIN (default process.env). */
+    environment?: Readonly<Record<string, string | undefined>>;
+  },
 ): Promise<RunningWebhookRole> {
   const { logger, metrics } = env;
   const certDir = resolve(env.cwd, config.certDir);

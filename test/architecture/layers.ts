@@ -7,7 +7,7 @@ import type { LayerRules } from './import-graph.js';
 const BOTTOM = ['errors', 'issues', 'util'] as const;
 const DOMAIN = ['admission', 'detect', 'crypto', 'policy', 'inject'] as const;
 const PLUMBING = ['fs', 'log', 'health', 'watch', 'tls', 'https', 'config', 'metrics'] as const;
-const ADAPTERS = ['kube'] as const;
+const ADAPTERS = ['kube', 'hsm'] as const;
 const SERVICES = ['webhook', 'unseal', 'kms'] as const;
 
 export const LAYERS: LayerRules = {
@@ -36,6 +36,8 @@ export const LAYERS: LayerRules = {
     metrics: [...BOTTOM],
     // adapters: the Kubernetes API, for services and roles
     kube: [...BOTTOM],
+    // PKCS#11 tokens (HSMs, cloud HSMs, SoftHSM) as a KEK provider, through pkcs11js
+    hsm: [...BOTTOM, 'crypto', 'fs'],
     // services: one folder per server a role runs
     webhook: [...BOTTOM, 'admission', 'health', 'https', 'log', 'tls', 'watch'],
     // the unseal service, and its init-container client (`unseal/client/`, run by `shroud unseal-init`)
@@ -45,7 +47,7 @@ export const LAYERS: LayerRules = {
     // composition roots: config in, running objects out
     roles: [...BOTTOM, ...DOMAIN, ...PLUMBING, ...ADAPTERS, ...SERVICES],
     // the command line: parses, calls domain code or a role, prints
-    cli: [...BOTTOM, ...DOMAIN, 'fs', 'log', 'tls', 'config', 'kube', 'roles', 'unseal', 'export'],
+    cli: [...BOTTOM, ...DOMAIN, 'fs', 'log', 'tls', 'config', 'kube', 'hsm', 'roles', 'unseal', 'export'],
     // the library API
     index: [...BOTTOM, ...DOMAIN],
   },
@@ -57,6 +59,7 @@ export const LAYERS: LayerRules = {
     '@kubernetes/client-node': ['kube'],
     '@grpc/grpc-js': ['kms'],
     '@grpc/proto-loader': ['kms'],
+    pkcs11js: ['hsm'],
     'node:http': ['https', 'metrics'],
     'node:https': ['https', 'webhook', 'kube', 'unseal'],
     'node:net': ['https', 'tls', 'metrics'],

@@ -164,5 +164,5 @@ test('resolve: the result is deep-frozen', () => {
 test('every setting with an environment variable has its own, SHROUD_ prefixed', () => {
   const names = Object.values(SETTINGS).flatMap((s) => (s.env === undefined ? [] : [s.env]));
   assert.equal(new Set(names).size, names.length);
-  for (const name of names) assert.match(name, /^SHROUD_[A-Z_]+$/);
+  for (const name of names) assert.match(name, /^SHROUD_[A-Z][A-Z0-9_]*$/);
 });

@@ -99,6 +99,12 @@ test('the final stage built outside a container serves the webhook role', { time
       .split(/\s+/) ?? [];
   assert.deepEqual(install.slice(0, 2), ['npm', 'ci']);
   assert.ok(install.includes('--omit=dev'));
+  // Install scripts stay off, except pkcs11js's (a native addon), built in this stage.
+  assert.ok(install.includes('--ignore-scripts'));
+  assert.ok(
+    deps.steps.some((s) => s.op === 'RUN' && s.args.includes('npm rebuild pkcs11js')),
+    'the deps stage builds pkcs11js',
+  );
   await promisify(execFile)('npm', [...install.slice(1), '--prefer-offline', '--loglevel=error'], {
     cwd: depsDir,
     timeout: 240_000,

@@ -1,18 +1,18 @@
 /**
- * `shroud decrypt --keyring FILE MANIFEST...`: for administrators holding the keyring. Opens
+ * `shroud decrypt --keyring FILE MANIFEST...` (or `--kek-provider pkcs11 ...`): for administrators holding the keyring or the token. Opens
  * every sealed value in ConfigMap manifests and prints them as plaintext ConfigMaps, with a
  * warning on stderr. Each value is opened in the scope of the manifest that holds it
  * (namespace, name, key, and the shroud.dev/service-account annotation or --service-account),
  * so a value copied into the wrong ConfigMap fails here as it would in the cluster.
  */
-import { resolve } from 'node:path';
 import { isMap, isScalar, LineCounter, parseAllDocuments, stringify, type Document } from 'yaml';
-import { DekCache, isSealedValue, loadKeyring, LocalKeyringProvider, openValue } from '../../crypto/index.js';
+import { DekCache, isSealedValue, type KekProvider, openValue } from '../../crypto/index.js';
 import { SETTINGS, valueSetting } from '../../config/index.js';
 import { isShroudError, ShroudError } from '../../errors.js';
 import { formatIssue, type Issue } from '../../issues.js';
 import { defineCommandLine, readCommandLine, renderHelp } from '../command-line.js';
-import { EXIT, type Command } from '../io.js';
+import { EXIT, type CliIO, type Command } from '../io.js';
+import { KEK_SETTINGS, kekChoiceFrom, openKekProvider } from '../../roles/index.js';
 import { readInputText } from '../read-input.js';
 
 export const DECRYPT_COMMAND_LINE = defineCommandLine({
@@ -22,6 +22,7 @@ export const DECRYPT_COMMAND_LINE = defineCommandLine({
 For administrators holding the keyring; the output holds secrets. Exit 3 if any value fails to open.`,
   settings: {
     keyringPath: SETTINGS.keyringPath,
+    ...KEK_SETTINGS,
     serviceAccount: valueSetting<string | undefined>({
       flag: 'service-account',
       arg: 'SA',
@@ -46,7 +47,20 @@ export const decrypt: Command = async (argv, io) => {
   const { values, positionals } = commandLine;
   if (positionals.length === 0)
     throw new ShroudError('CLI_USAGE', `give at least one manifest\n\n${renderHelp(DECRYPT_COMMAND_LINE)}`);
-  const provider = new LocalKeyringProvider(await loadKeyring(resolve(io.cwd, values.keyringPath)));
+  const kek = await openKekProvider(kekChoiceFrom(values, io.cwd, io.env), io);
+  try {
+    return await decryptFiles(positionals, values.serviceAccount, kek.provider, io);
+  } finally {
+    await kek.close();
+  }
+};
+
+async function decryptFiles(
+  positionals: string[],
+  serviceAccountFlag: string | undefined,
+  provider: KekProvider,
+  io: CliIO,
+): Promise<number> {
   const cache = new DekCache();
   io.stderr.write('WARNING: printing decrypted secrets. Do not commit, paste or log this output.\n');
   let failed = 0;
@@ -69,7 +83,7 @@ export const decrypt: Command = async (argv, io) => {
       const namespace = stringAt(doc, ['metadata', 'namespace']);
       const name = stringAt(doc, ['metadata', 'name']);
       const serviceAccount =
-        values.serviceAccount ?? stringAt(doc, ['metadata', 'annotations', 'shroud.dev/service-account']);
+        serviceAccountFlag ?? stringAt(doc, ['metadata', 'annotations', 'shroud.dev/service-account']);
       const plain: Record<string, string> = {};
       const binary: Record<string, string> = {};
       for (const pair of data.items) {
@@ -113,4 +127,4 @@ export const decrypt: Command = async (argv, io) => {
   }
   io.stderr.write(`${opened} value(s) opened, ${failed} failed\n`);
   return failed > 0 ? EXIT.FAILURE : EXIT.OK;
-};
+}

@@ -5,7 +5,7 @@
  * message of this command repeats an argument, because arguments carry the secrets
  * (`--from-literal KEY=VALUE`). Even parse errors are reported by position, not content.
  */
-import { basename, resolve } from 'node:path';
+import { basename } from 'node:path';
 import { stringify } from 'yaml';
 import { choiceSetting, listSetting, pathSetting, SETTINGS, valueSetting } from '../../config/index.js';
 import {
@@ -16,8 +16,6 @@ import {
   isConfigMapKey,
   isDnsLabel,
   isDnsSubdomain,
-  loadKeyring,
-  LocalKeyringProvider,
   parsePublicKey,
   type PublicSealingKey,
   sealValue,
@@ -30,6 +28,7 @@ import { EXIT, type CliIO, type Command } from '../io.js';
 import { knownKeysPath, trustOnFirstUse } from '../known-keys-file.js';
 import { readInputFile } from '../read-input.js';
 import { fetchPublicKey, isPublicKeyUrl, publicKeyUrl } from '../../unseal/client/index.js';
+import { KEK_SETTINGS, kekChoiceFrom, openKekProvider } from '../../roles/index.js';
 
 function kubernetesName(accepts: string, isValid: (name: string) => boolean) {
   return { accepts, parse: (text: string) => (isValid(text) ? text : undefined), default: undefined };
@@ -39,9 +38,10 @@ export const ENCRYPT_COMMAND_LINE = defineCommandLine({
   command: 'encrypt',
   usage: `--namespace NS --service-account SA --name NAME [--scope strict|namespace|cluster]
 (--from-literal KEY=VALUE | --from-file KEY=PATH | --from-file PATH | --from-env-file PATH)...
-(--public-key FILE | --keyring FILE)`,
+(--public-key FILE | --keyring FILE | --kek-provider pkcs11 ...)`,
   description: `Prints a ConfigMap manifest whose values are sealed (label shroud.dev/sealed: "true"), safe to commit.
---public-key seals offline with an exported public key (CI, developers); --keyring uses the keyring.
+--public-key seals offline with an exported public key (CI, developers); --keyring uses the keyring;
+--kek-provider pkcs11 wraps each value's key in a PKCS#11 token (the --pkcs11-* settings).
 A public key is trusted by its pinned fingerprint (--fingerprint), else on first use: the known-keys
 file remembers each key version's fingerprint and refuses a different key under it later.
 Scopes: strict (default) binds namespace, service account, ConfigMap name and key;
@@ -92,6 +92,7 @@ namespace binds the namespace; cluster binds nothing.`,
     publicKeyFingerprint: SETTINGS.publicKeyFingerprint,
     knownKeys: SETTINGS.knownKeys,
     keyringPath: SETTINGS.keyringPath,
+    ...KEK_SETTINGS,
   },
   positionals: false,
   secretArguments: true,
@@ -207,6 +208,9 @@ export const encrypt: Command = async (argv, io) => {
   if (values.publicKey !== undefined && commandLine.sources.keyringPath === 'flag') {
     throw usage('give --public-key or --keyring, not both');
   }
+  if (values.publicKey !== undefined && commandLine.sources.kekProvider === 'flag') {
+    throw usage('give --public-key or --kek-provider, not both');
+  }
   if (values.publicKey === undefined && commandLine.sources.publicKeyFingerprint === 'flag') {
     throw usage('--fingerprint pins the key of --public-key; it does not apply to --keyring');
   }
@@ -254,12 +258,18 @@ export const encrypt: Command = async (argv, io) => {
             io,
           ),
         }
-      : { provider: new LocalKeyringProvider(await loadKeyring(resolve(io.cwd, values.keyringPath))) };
+      : undefined;
+  const kek = target === undefined ? await openKekProvider(kekChoiceFrom(values, io.cwd, io.env), io) : undefined;
   const data: Record<string, string> = {};
-  for (const { key, value: plaintext } of [...items].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))) {
-    const context: ScopeContext = { namespace, serviceAccount, name, key };
-    data[key] = await sealValue(plaintext, { scope, context, ...target });
-    plaintext.fill(0);
+  try {
+    for (const { key, value: plaintext } of [...items].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))) {
+      const context: ScopeContext = { namespace, serviceAccount, name, key };
+      data[key] = await sealValue(plaintext, { scope, context, ...(target ?? { provider: kek!.provider }) });
+      plaintext.fill(0);
+    }
+  } finally {
+    for (const item of items) item.value.fill(0);
+    await kek?.close();
   }
   const annotations: Record<string, string> = { 'shroud.dev/scope': scope };
   if (serviceAccount !== undefined) annotations['shroud.dev/service-account'] = serviceAccount;

@@ -1,7 +1,8 @@
 /**
- * `shroud keys init|rotate|retire|shred|status|export-public|rewrap`: the local keyring's
- * lifecycle. Every subcommand takes the keyring setting (`--keyring FILE`, else SHROUD_KEYRING,
- * else its default, under the working directory).
+ * `shroud keys init|rotate|retire|shred|status|export-public|rewrap`: the KEK's lifecycle. With
+ * `--kek-provider local` (the default) that is the keyring file (`--keyring FILE`, else
+ * SHROUD_KEYRING, else its default, under the working directory); with `--kek-provider pkcs11`
+ * (or `--provider pkcs11`) it is a key in a PKCS#11 token, each version its own token object.
  */
 import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
@@ -11,7 +12,6 @@ import {
   exportPublicKey,
   findVersion,
   loadKeyring,
-  LocalKeyringProvider,
   MAX_PUBLIC_KEY_VALID_DAYS,
   parseEnvelope,
   parsePublicKey,
@@ -21,6 +21,7 @@ import {
   saveKeyring,
   shredKeyVersion,
   type Keyring,
+  type KeyRef,
   updateKeyring,
 } from '../../crypto/index.js';
 import { integerSetting, pathSetting, SETTINGS, switchSetting } from '../../config/index.js';
@@ -29,12 +30,14 @@ import { defineCommandLine, readCommandLine, renderHelp } from '../command-line.
 import { EXIT, type CliIO, type Command } from '../io.js';
 import { readInputFile } from '../read-input.js';
 import { findSealedScalars } from '../sealed-tokens.js';
+import { kekChoiceFrom, KEK_SETTINGS, type KekProviderChoice, openKekProvider } from '../../roles/index.js';
 import { rewrapFiles } from './rewrap-files.js';
 
 export const KEYS_COMMAND_LINE = defineCommandLine({
   command: 'keys',
   usage: '<subcommand> [options] [FILE...]',
-  description: `  init                      create a keyring (refuses to overwrite one)
+  description: `  init                      create a keyring, or with --kek-provider pkcs11 the key's version 1
+                            in the token (refuses to overwrite either)
   rotate                    add a new primary version; older versions keep opening
   retire --version N        mark an active version for removal (it still opens)
   shred --version N --yes [FILE...]
@@ -44,9 +47,13 @@ export const KEYS_COMMAND_LINE = defineCommandLine({
   export-public [--out F] [--valid-for DAYS]
                             print (or write) the primary version's public sealing key; encrypt
                             refuses the file after DAYS (default 90)
-  rewrap FILE...            rewrap every sealed value in these YAML files to the primary version`,
+  rewrap FILE...            rewrap every sealed value in these YAML files to the primary version
+With --kek-provider pkcs11 the key lives in the token: rotate adds the object LABEL.vN, retire
+stops it wrapping, shred destroys it (C_DestroyObject); there is no public key to export.`,
   settings: {
     keyringPath: SETTINGS.keyringPath,
+    ...KEK_SETTINGS,
+    kekProvider: { ...KEK_SETTINGS.kekProvider, alias: 'provider' },
     version: integerSetting({
       flag: 'version',
       arg: 'N',
@@ -94,6 +101,8 @@ export const keys: Command = async (argv, io) => {
   const noFiles = () => {
     if (files.length > 0) throw usageError(`keys ${sub} takes no file arguments`);
   };
+  const choice = kekChoiceFrom(values, io.cwd, io.env);
+  if (choice.kind !== 'local') return tokenKeys(sub, files, values, choice, noFiles, io);
   switch (sub) {
     case 'init': {
       noFiles();
@@ -148,13 +157,17 @@ export const keys: Command = async (argv, io) => {
     }
     case 'rewrap': {
       if (files.length === 0) throw usageError('keys rewrap needs at least one YAML file');
-      const provider = new LocalKeyringProvider(await loadKeyring(path));
-      return rewrapFiles(
-        files.map((f) => resolve(io.cwd, f)),
-        files,
-        provider,
-        io,
-      );
+      const kek = await openKekProvider(choice, { cwd: io.cwd, env: io.env });
+      try {
+        return await rewrapFiles(
+          files.map((f) => resolve(io.cwd, f)),
+          files,
+          kek.provider,
+          io,
+        );
+      } finally {
+        await kek.close();
+      }
     }
     default:
       throw usageError(`unknown keys subcommand "${sub}"`);
@@ -237,4 +250,141 @@ function status(path: string, keyring: Keyring, output: string, io: CliIO): numb
   }
   io.stdout.write(`${lines.join('\n')}\n`);
   return EXIT.OK;
+}
+
+/** `shroud keys` on a key in a PKCS#11 token: every state lives in the token. */
+async function tokenKeys(
+  sub: string,
+  files: string[],
+  values: { version: number | undefined; yes: boolean; output: string },
+  choice: Exclude<KekProviderChoice, { kind: 'local' }>,
+  noFiles: () => void,
+  io: CliIO,
+): Promise<number> {
+  if (sub === 'export-public') {
+    throw usageError(
+      'a key in a PKCS#11 token has no public sealing key to export: seal with shroud encrypt --kek-provider pkcs11 on a host that reaches the token',
+    );
+  }
+  if (!['init', 'rotate', 'retire', 'shred', 'status', 'rewrap'].includes(sub))
+    throw usageError(`unknown keys subcommand "${sub}"`);
+  if (sub !== 'rewrap' && sub !== 'shred') noFiles();
+  if (sub === 'rewrap' && files.length === 0) throw usageError('keys rewrap needs at least one YAML file');
+  const version = sub === 'retire' || sub === 'shred' ? versionFlag(values.version) : 0;
+  const kek = await openKekProvider(choice, { cwd: io.cwd, env: io.env });
+  try {
+    const token = kek.pkcs11!;
+    const key = `pkcs11 key ${token.keyLabel} (${token.where})`;
+    switch (sub) {
+      case 'init': {
+        const created = await token.createKey();
+        io.stdout.write(
+          `Created ${key} version 1 (object ${token.keyLabel}.v1, key tag ${created.ref.keyTag}), primary.\n` +
+            `The key cannot leave the token: back the token up with the vendor's tools (an HSM cluster or backup token). If the token is lost, every value sealed to it is lost.\n`,
+        );
+        return EXIT.OK;
+      }
+      case 'rotate': {
+        const rotated = await token.rotate();
+        io.stdout.write(
+          `Version ${rotated.ref.version} of ${key} is now primary (object ${token.keyLabel}.v${rotated.ref.version}); older versions stay active and still open their values.\n` +
+            `Next: move values over with shroud keys rewrap --kek-provider pkcs11 FILE...\n`,
+        );
+        return EXIT.OK;
+      }
+      case 'retire':
+        await token.retire(version);
+        io.stdout.write(
+          `Version ${version} of ${key} is retired (it no longer wraps; it still opens its values). Rewrap them, then shred it: shroud keys shred --kek-provider pkcs11 --version ${version} --yes\n`,
+        );
+        return EXIT.OK;
+      case 'shred': {
+        const status = await token.status();
+        if (!status.healthy)
+          throw new ShroudError('CRYPTO_PROVIDER_UNAVAILABLE', status.message ?? `${key} did not answer`);
+        const target = status.versions.find((v) => v.ref.version === version)?.ref;
+        const doomed = target === undefined ? [] : await scanForRef(target, files, io);
+        const lines = [
+          `Shredding version ${version} of ${key} destroys its key object in the token (C_DestroyObject).`,
+          `Every value sealed under version ${version} becomes unreadable forever, including copies in git history, backups and clusters.`,
+          `Backups and clones of the token still hold the key: destroy them too.`,
+          ...(files.length > 0
+            ? [
+                `In the given files, ${doomed.length} value(s) would become unreadable${doomed.length > 0 ? ':' : '.'}`,
+                ...doomed.map((d) => `  ${d}`),
+              ]
+            : []),
+        ];
+        if (!values.yes) {
+          io.stderr.write(`${lines.join('\n')}\nCLI_USAGE: nothing was changed; re-run with --yes to shred.\n`);
+          return EXIT.USAGE;
+        }
+        await token.shred(version);
+        io.stderr.write(`${lines.join('\n')}\n`);
+        io.stdout.write(`Version ${version} is destroyed.\n`);
+        return EXIT.OK;
+      }
+      case 'status': {
+        const status = await token.status();
+        if (!status.healthy)
+          throw new ShroudError('CRYPTO_PROVIDER_UNAVAILABLE', status.message ?? `${key} did not answer`);
+        const rows = status.versions.map((v) => ({
+          version: v.ref.version,
+          state: v.state,
+          createdAt: v.createdAt,
+          keyTag: v.ref.keyTag,
+          object: `${token.keyLabel}.v${v.ref.version}`,
+        }));
+        if (values.output === 'json') {
+          io.stdout.write(
+            `${JSON.stringify({ provider: 'pkcs11', module: choice.module, token: choice.token, keyLabel: token.keyLabel, versions: rows }, null, 2)}\n`,
+          );
+          return EXIT.OK;
+        }
+        if (values.output !== 'text') throw usageError('--output must be text or json');
+        const lines = [
+          `${key}`,
+          `${'version'.padStart(7)}  ${'state'.padEnd(9)}  ${'created'.padEnd(24)}  ${'key tag'.padEnd(32)}  object`,
+          ...rows.map(
+            (r) =>
+              `${String(r.version).padStart(7)}  ${r.state.padEnd(9)}  ${r.createdAt.padEnd(24)}  ${r.keyTag}  ${r.state === 'destroyed' ? '(destroyed)' : r.object}`,
+          ),
+        ];
+        io.stdout.write(`${lines.join('\n')}\n`);
+        return EXIT.OK;
+      }
+      default:
+        return await rewrapFiles(
+          files.map((f) => resolve(io.cwd, f)),
+          files,
+          kek.provider,
+          io,
+        );
+    }
+  } finally {
+    await kek.close();
+  }
+}
+
+/** Lists `file:line key` of each sealed value under exactly this key reference in the files. */
+async function scanForRef(ref: KeyRef, files: string[], io: CliIO): Promise<string[]> {
+  const found: string[] = [];
+  for (const file of files) {
+    const { scalars } = findSealedScalars((await readInputFile(file, io)).toString('utf8'));
+    for (const s of scalars) {
+      try {
+        const { key } = parseEnvelope(s.value);
+        if (
+          key.provider === ref.provider &&
+          key.keyId === ref.keyId &&
+          key.version === ref.version &&
+          key.keyTag === ref.keyTag
+        )
+          found.push(`${file}:${s.line}${s.key ? ` ${s.key}` : ''}`);
+      } catch {
+        /* not readable as an envelope: not this version's problem */
+      }
+    }
+  }
+  return found;
 }

@@ -68,7 +68,7 @@ async function serve(config: Readonly<ServeConfig>, io: CliIO, logger: Logger): 
   const endpoint = await openMetricsEndpoint(config, isClusterWorker() ? 'worker' : 'single', { logger, notify });
   let role: { url: string; certDir: string; stop(delayMs?: number): Promise<void> };
   try {
-    const env = { cwd: io.cwd, logger, notify, metrics: endpoint.metrics };
+    const env = { cwd: io.cwd, logger, notify, metrics: endpoint.metrics, environment: io.env };
     role = config.role === 'unseal' ? await startUnsealRole(config, env) : await startWebhookRole(config, env);
   } catch (err) {
     await endpoint.close();
