@@ -47,7 +47,7 @@ export const LAYERS: LayerRules = {
     // composition roots: config in, running objects out
     roles: [...BOTTOM, ...DOMAIN, ...PLUMBING, ...ADAPTERS, ...SERVICES],
     // the command line: parses, calls domain code or a role, prints
-    cli: [...BOTTOM, ...DOMAIN, 'fs', 'log', 'tls', 'config', 'kube', 'hsm', 'roles', 'unseal', 'export'],
+    cli: [...BOTTOM, ...DOMAIN, 'fs', 'log', 'tls', 'config', 'kube', 'roles', 'unseal', 'export'],
     // the library API
     index: [...BOTTOM, ...DOMAIN],
   },
