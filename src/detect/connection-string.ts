@@ -111,15 +111,19 @@ function scanConnectionStrings(key: string, value: string): Finding[] {
       if (positions.length >= 64) break;
     }
   }
-  if (value.indexOf('jdbc:oracle:thin:') !== -1)
+  // Oracle thin URLs and Go DSNs end their credentials with `@`: one search for that rare
+  // character gates the three searches for their literals.
+  const hasAt = value.indexOf('@') !== -1;
+  if (hasAt && value.indexOf('jdbc:oracle:thin:') !== -1)
     for (const m of value.matchAll(ORACLE_THIN)) if (isRealPassword(m[2] as string)) positions.push(m.index);
-  if (value.indexOf('@tcp(') !== -1 || value.indexOf('@unix(') !== -1) goDsnPositions(value, positions);
+  if (hasAt && (value.indexOf('@tcp(') !== -1 || value.indexOf('@unix(') !== -1)) goDsnPositions(value, positions);
   if (value.indexOf('Basic') !== -1)
     for (const m of value.matchAll(BASIC)) {
       const password = decodedPassword(m[1] as string);
       if (password !== undefined && isRealPassword(password)) positions.push(m.index);
     }
-  if (value.indexOf('auth') !== -1)
+  // DOCKER_AUTH needs `"auth` (escaped or not); `"` is rarer than `a`.
+  if (value.indexOf('"auth') !== -1)
     for (const m of value.matchAll(DOCKER_AUTH)) {
       const password = decodedPassword(m[1] as string);
       if (password !== undefined && isRealPassword(password)) positions.push(m.index);

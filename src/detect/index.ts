@@ -11,6 +11,7 @@ import { highEntropyDetector } from './entropy.js';
 import { jwtDetector } from './jwt.js';
 import { dropPlaceholderFindings } from './placeholder-guard.js';
 import { privateKeyDetector } from './private-key.js';
+import { rememberRuns } from './runs.js';
 import { secretNamedKeyDetector, secretNamedKeyLowDetector } from './secret-named-key.js';
 import type { FormatIndex } from './formats/scan.js';
 import { formatDetectors, withSharedScan, providerTokenDetector, providerTokenWeakDetector } from './tokens.js';
@@ -71,15 +72,17 @@ export function scanEntry(key: string, value: string, names?: readonly string[],
   const selected = names === undefined ? DETECTORS : resolve(names);
   const teamDetectors = formats === undefined ? undefined : detectorsFor(formats);
   const findings: Finding[] = [];
-  withSharedScan(() => {
-    for (let d = 0; d < selected.length; d++) {
-      const builtin = selected[d] as Detector;
-      const detector = teamDetectors?.get(builtin.name) ?? builtin;
-      if (detector.minLength !== undefined && value.length < detector.minLength) continue;
-      const found = detector.scan(key, value);
-      for (let i = 0; i < found.length; i++) findings.push(found[i] as Finding);
-    }
-  });
+  rememberRuns(() =>
+    withSharedScan(() => {
+      for (let d = 0; d < selected.length; d++) {
+        const builtin = selected[d] as Detector;
+        const detector = teamDetectors?.get(builtin.name) ?? builtin;
+        if (detector.minLength !== undefined && value.length < detector.minLength) continue;
+        const found = detector.scan(key, value);
+        for (let i = 0; i < found.length; i++) findings.push(found[i] as Finding);
+      }
+    }),
+  );
   if (findings.length === 0) return findings;
   const kept = dropPlaceholderFindings(value, findings);
   return explainLowFindings(kept);

@@ -19,6 +19,7 @@ import { isPlaceholder, unquote } from '../placeholders.js';
 import { isSecretName, keyWords, SECRET_HINT } from '../secret-names.js';
 import { verifyCrc32Base62 } from './checksum.js';
 import type { CompiledAlphabet } from './alphabets.js';
+import { hasLongTokenRun, isTokenChar, LONG_RUN } from '../runs.js';
 import { looksRandom } from './looks-random.js';
 import {
   type Budget,
@@ -120,6 +121,64 @@ function trieSource(words: readonly string[]): string {
   return emit(root);
 }
 
+/**
+ * The longest run of token characters (runs.ts) every match of a format with `anchor` holds:
+ * consecutive parts (and the anchor) whose characters are all token characters, their shortest
+ * lengths added up. A value without a token run that long cannot hold the format.
+ */
+function guaranteedRun(head: readonly CompiledPart[], anchor: string, body: readonly CompiledPart[]): number {
+  let current = 0;
+  let longest = 0;
+  const add = (tokenOnly: boolean, min: number): void => {
+    current = tokenOnly ? current + min : 0;
+    if (current > longest) longest = current;
+  };
+  const partIsToken = (p: CompiledPart): boolean => {
+    if (p.lit !== undefined) return literalIsToken(p.lit);
+    const table = (p.alphabet as CompiledAlphabet).table;
+    for (let c = 0; c < table.length; c++) if (table[c] === 1 && !isTokenChar(c)) return false;
+    return true;
+  };
+  for (const p of head) add(partIsToken(p), p.min);
+  add(literalIsToken(anchor), anchor.length);
+  for (const p of body) add(partIsToken(p), p.min);
+  return longest;
+}
+
+function literalIsToken(text: string): boolean {
+  for (let i = 0; i < text.length; i++) if (!isTokenChar(text.charCodeAt(i))) return false;
+  return true;
+}
+
+/**
+ * How common a character is in config text, roughly (lower is rarer): lower-case letters by
+ * their frequency in English, digits and the punctuation of settings (`. - _ / = :`, blanks,
+ * quotes) common, capitals and other punctuation rare.
+ */
+function commonness(c: number): number {
+  if (c >= 97 && c <= 122) return 10 + LETTERS_BY_FREQUENCY.indexOf(String.fromCharCode(c));
+  if ((c >= 48 && c <= 57) || COMMON_PUNCTUATION.includes(String.fromCharCode(c))) return 30;
+  return 0;
+}
+const LETTERS_BY_FREQUENCY = 'zqxjkvbpygfwmucldrhsnioate';
+const COMMON_PUNCTUATION = ' \t.-_/=:,"\'';
+
+/**
+ * The part of `anchor` from its rarest character on, two to six characters (`dG9rOj` gives
+ * `G9rOj`): every occurrence
+ * of the anchor holds it, and a native search for it stops at fewer places.
+ */
+function rareTail(anchor: string): string {
+  let best = 0;
+  // At least two characters: a single capital (`00D`'s `D`) is in every upper-case name.
+  for (let i = 1; i < anchor.length - 1; i++)
+    if (commonness(anchor.charCodeAt(i)) < commonness(anchor.charCodeAt(best))) best = i;
+  // At most MAX_TAIL: V8 searches longer patterns with Boyer-Moore, which is slower than its
+  // search for a rare first character.
+  return anchor.slice(best, best + MAX_TAIL);
+}
+const MAX_TAIL = 6;
+
 /** True when [start, end) overlaps a span already reported (pairs in `spans`). */
 function overlaps(spans: readonly number[], start: number, end: number): boolean {
   for (let i = 0; i < spans.length; i += 2)
@@ -165,6 +224,12 @@ export class FormatIndex {
   /** Finds `=` or `:` followed by a run of keyed-value characters (a line worth reading). */
   private readonly keyedCandidates: RegExp | undefined;
   private readonly regexFormats: readonly RegexFormat[];
+  /**
+   * A part of every anchor whose format need not hold a long token run (runs.ts), each searched
+   * natively (a rare first character makes that fast); when a value has no long run and holds none
+   * of these, no anchored format can match.
+   */
+  private readonly withoutLongRun: readonly string[];
 
   /**
    * @throws Error when a format does not compile: built-in formats are checked by tests, and the
@@ -175,6 +240,7 @@ export class FormatIndex {
     const keyed: CompiledFormat[] = [];
     const wordStart: string[] = [];
     const anywhere: string[] = [];
+    const shortRun = new Set<string>();
     for (const f of formats) {
       const problem = checkFormat(f);
       if (problem !== undefined) throw new Error(`format ${f.id}: ${problem}`);
@@ -197,6 +263,7 @@ export class FormatIndex {
         continue;
       }
       for (const anchor of f.prefixes) {
+        if (guaranteedRun(compiled.head, anchor, compiled.body) < LONG_RUN) shortRun.add(rareTail(anchor));
         const isWordStart = f.head === undefined && isAlnumCode(anchor.charCodeAt(0));
         (isWordStart ? wordStart : anywhere).push(anchor);
         const two = anchor.slice(0, 2);
@@ -217,6 +284,9 @@ export class FormatIndex {
     if (upper.length > 0) finders.push(new RegExp(`\\b${trieSource(upper)}`, 'g'));
     if (lower.length > 0) finders.push(new RegExp(`\\b${trieSource(lower)}`, 'g'));
     this.anchors = finders;
+    // A tail that holds another one is found through it (`ps_eyJ` through `yJ`).
+    const tails = [...shortRun].filter((t) => ![...shortRun].some((u) => u !== t && t.includes(u)));
+    this.withoutLongRun = tails;
     this.keyed = keyed;
     const lengths = keyed.map((k) => partLengths(k.body));
     keyed.forEach((k, i) => {
@@ -254,6 +324,7 @@ export class FormatIndex {
 
   private scanAnchors(value: string, limit: number, found: FormatMatch[]): void {
     if (this.anchors.length === 0) return;
+    if (!hasLongTokenRun(value) && !this.withoutLongRun.some((tail) => value.indexOf(tail) !== -1)) return;
     const budget: Budget = { left: WALK_BUDGET_PER_CHAR * value.length + WALK_BUDGET_BASE };
     const runs: number[] = [];
     const spans: number[] = [];
