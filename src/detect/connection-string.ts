@@ -88,11 +88,21 @@ function goDsnPositions(value: string, out: number[]): void {
   }
 }
 
-/** Something every candidate above needs; one test rejects most values. */
-const ANY_ANCHOR = /=|@tcp\(|@unix\(|Basic|auth|jdbc:oracle:thin:/;
+/**
+ * Something every candidate above needs (`=` for parameters, `@` for Oracle thin URLs and Go
+ * DSNs, `Basic`, `"auth`): native searches that reject most values.
+ */
+function hasAnchor(value: string): boolean {
+  return (
+    value.indexOf('=') !== -1 ||
+    value.indexOf('@') !== -1 ||
+    value.indexOf('Basic') !== -1 ||
+    value.indexOf('"auth') !== -1
+  );
+}
 
 function scanConnectionStrings(key: string, value: string): Finding[] {
-  if (value.length < 8 || !ANY_ANCHOR.test(value)) return [];
+  if (value.length < 8 || !hasAnchor(value)) return [];
   const positions: number[] = [];
   if (value.indexOf('=') !== -1) {
     for (const m of value.matchAll(PASSWORD_PARAM)) {

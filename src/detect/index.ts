@@ -11,10 +11,16 @@ import { highEntropyDetector } from './entropy.js';
 import { jwtDetector } from './jwt.js';
 import { dropPlaceholderFindings } from './placeholder-guard.js';
 import { privateKeyDetector } from './private-key.js';
-import { rememberRuns } from './runs.js';
+import { beginRememberRuns, endRememberRuns } from './runs.js';
 import { secretNamedKeyDetector, secretNamedKeyLowDetector } from './secret-named-key.js';
 import type { FormatIndex } from './formats/scan.js';
-import { formatDetectors, withSharedScan, providerTokenDetector, providerTokenWeakDetector } from './tokens.js';
+import {
+  beginSharedScan,
+  endSharedScan,
+  formatDetectors,
+  providerTokenDetector,
+  providerTokenWeakDetector,
+} from './tokens.js';
 import type { Detector, Finding } from './types.js';
 import { urlCredentialsDetector } from './url-credentials.js';
 
@@ -72,17 +78,21 @@ export function scanEntry(key: string, value: string, names?: readonly string[],
   const selected = names === undefined ? DETECTORS : resolve(names);
   const teamDetectors = formats === undefined ? undefined : detectorsFor(formats);
   const findings: Finding[] = [];
-  rememberRuns(() =>
-    withSharedScan(() => {
-      for (let d = 0; d < selected.length; d++) {
-        const builtin = selected[d] as Detector;
-        const detector = teamDetectors?.get(builtin.name) ?? builtin;
-        if (detector.minLength !== undefined && value.length < detector.minLength) continue;
-        const found = detector.scan(key, value);
-        for (let i = 0; i < found.length; i++) findings.push(found[i] as Finding);
-      }
-    }),
-  );
+  // No closures on this path: most entries are short values that every detector skips at once.
+  beginRememberRuns();
+  beginSharedScan();
+  try {
+    for (let d = 0; d < selected.length; d++) {
+      const builtin = selected[d] as Detector;
+      const detector = teamDetectors === undefined ? builtin : (teamDetectors.get(builtin.name) ?? builtin);
+      if (detector.minLength !== undefined && value.length < detector.minLength) continue;
+      const found = detector.scan(key, value);
+      for (let i = 0; i < found.length; i++) findings.push(found[i] as Finding);
+    }
+  } finally {
+    endSharedScan();
+    endRememberRuns();
+  }
   if (findings.length === 0) return findings;
   const kept = dropPlaceholderFindings(value, findings);
   return explainLowFindings(kept);

@@ -11,7 +11,7 @@
  * character that cannot be in a run (see hasTokenRun): each character is read at most once, and
  * on text of short words only the tail of each word a window ends in is read.
  *
- * Within one scanEntry call the answer for the entry is remembered ({@link rememberRuns}), so the
+ * Within one scanEntry call the answer for the entry is remembered ({@link beginRememberRuns}), so the
  * detectors that ask share one search; it is forgotten when the entry's scan ends.
  */
 
@@ -79,15 +79,15 @@ export function hasLongTokenRun(value: string): boolean {
 }
 
 /**
- * Runs `scan` (the detectors on one entry) with the answer of {@link hasLongTokenRun} shared;
- * the remembered value is dropped afterwards, so no value outlives its entry's scan.
+ * From here to {@link endRememberRuns}, the answer of {@link hasLongTokenRun} for the entry is
+ * shared (scanEntry calls both around the detectors of one entry, in a try/finally).
  */
-export function rememberRuns<T>(scan: () => T): T {
+export function beginRememberRuns(): void {
   remembering = true;
-  try {
-    return scan();
-  } finally {
-    remembering = false;
-    lastValue = undefined;
-  }
+}
+
+/** Ends {@link beginRememberRuns}: the remembered value is dropped, so no value outlives its entry's scan. */
+export function endRememberRuns(): void {
+  remembering = false;
+  lastValue = undefined;
 }

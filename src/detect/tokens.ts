@@ -2,7 +2,7 @@
  * The provider-format detectors: every format of the table (formats/table.ts) in one scan.
  *
  * `provider-token` reports the `high` formats (deny), `provider-token-weak` the `low` ones
- * (warn). Inside scanEntry both read the same scan of the value ({@link withSharedScan}), so
+ * (warn). Inside scanEntry both read the same scan of the value ({@link beginSharedScan}), so
  * running both costs one pass. A finding's description names the provider and the kind of credential
  * (a constant of the format, never a part of the value).
  *
@@ -43,17 +43,17 @@ function matchesOf(index: FormatIndex, key: string, value: string): FormatMatch[
 }
 
 /**
- * Runs `scan` (the detectors on one entry) with the two tiers sharing one scan of the value;
- * the kept scan is dropped afterwards, so no value outlives its entry's scan.
+ * From here to {@link endSharedScan}, the two tiers share one scan of the value (scanEntry calls
+ * both around the detectors of one entry, in a try/finally).
  */
-export function withSharedScan<T>(scan: () => T): T {
+export function beginSharedScan(): void {
   sharing = true;
-  try {
-    return scan();
-  } finally {
-    sharing = false;
-    last = undefined;
-  }
+}
+
+/** Ends {@link beginSharedScan}: the kept scan is dropped, so no value outlives its entry's scan. */
+export function endSharedScan(): void {
+  sharing = false;
+  last = undefined;
 }
 
 function tierDetector(index: FormatIndex, name: string, tier: 'high' | 'low', description: string): Detector {

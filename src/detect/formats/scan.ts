@@ -200,8 +200,21 @@ const CREDENTIAL_LAST_WORDS: ReadonlySet<string> = new Set([
   'password',
 ]);
 
-/** True when a key that names a provider holds a credential: a secret name, or one ending in `key`, `token`... */
+/**
+ * True when a key that names a provider holds a credential: a secret name, or one ending in
+ * `key`, `token`... Remembered per name like secret-names.ts does (names are not secret).
+ */
 function isCredentialName(name: string): boolean {
+  const known = credentialNames.get(name);
+  if (known !== undefined) return known;
+  const result = judgeCredentialName(name);
+  if (credentialNames.size >= 4096) credentialNames.clear();
+  credentialNames.set(name, result);
+  return result;
+}
+const credentialNames = new Map<string, boolean>();
+
+function judgeCredentialName(name: string): boolean {
   if (isSecretName(name)) return true;
   const words = keyWords(name);
   let last = words.length - 1;
@@ -230,6 +243,10 @@ export class FormatIndex {
    * of these, no anchored format can match.
    */
   private readonly withoutLongRun: readonly string[];
+  /** The shortest token of the formats of each tail of {@link withoutLongRun} (ascending). */
+  private readonly withoutLongRunMin: readonly number[];
+  /** The shortest token an anchored format matches: shorter values are not searched. */
+  private readonly anchoredMin: number;
 
   /**
    * @throws Error when a format does not compile: built-in formats are checked by tests, and the
@@ -240,7 +257,9 @@ export class FormatIndex {
     const keyed: CompiledFormat[] = [];
     const wordStart: string[] = [];
     const anywhere: string[] = [];
-    const shortRun = new Set<string>();
+    /** Tails (see rareTail) of anchors whose formats need not hold a long run, with the shortest such token. */
+    const shortRun = new Map<string, number>();
+    let anchoredMin = Number.POSITIVE_INFINITY;
     for (const f of formats) {
       const problem = checkFormat(f);
       if (problem !== undefined) throw new Error(`format ${f.id}: ${problem}`);
@@ -262,8 +281,13 @@ export class FormatIndex {
         keyed.push(compiled);
         continue;
       }
+      const parts = partLengths(compiled.head).min + partLengths(compiled.body).min;
       for (const anchor of f.prefixes) {
-        if (guaranteedRun(compiled.head, anchor, compiled.body) < LONG_RUN) shortRun.add(rareTail(anchor));
+        anchoredMin = Math.min(anchoredMin, parts + anchor.length);
+        if (guaranteedRun(compiled.head, anchor, compiled.body) < LONG_RUN) {
+          const tail = rareTail(anchor);
+          shortRun.set(tail, Math.min(shortRun.get(tail) ?? Number.POSITIVE_INFINITY, parts + anchor.length));
+        }
         const isWordStart = f.head === undefined && isAlnumCode(anchor.charCodeAt(0));
         (isWordStart ? wordStart : anywhere).push(anchor);
         const two = anchor.slice(0, 2);
@@ -284,9 +308,19 @@ export class FormatIndex {
     if (upper.length > 0) finders.push(new RegExp(`\\b${trieSource(upper)}`, 'g'));
     if (lower.length > 0) finders.push(new RegExp(`\\b${trieSource(lower)}`, 'g'));
     this.anchors = finders;
-    // A tail that holds another one is found through it (`ps_eyJ` through `yJ`).
-    const tails = [...shortRun].filter((t) => ![...shortRun].some((u) => u !== t && t.includes(u)));
-    this.withoutLongRun = tails;
+    this.anchoredMin = anchoredMin;
+    // A tail that holds another one is found through it (`ps_eyJ` through `yJ`), for tokens as
+    // short as either's; shortest tokens first, so short values stop early.
+    const tails: Array<{ tail: string; min: number }> = [];
+    for (const [tail, min] of shortRun) {
+      const within = [...shortRun.keys()].find((u) => u !== tail && tail.includes(u));
+      if (within === undefined) tails.push({ tail, min });
+      else shortRun.set(within, Math.min(shortRun.get(within) as number, min));
+    }
+    for (const t of tails) t.min = shortRun.get(t.tail) as number;
+    tails.sort((a, b) => a.min - b.min);
+    this.withoutLongRun = tails.map((t) => t.tail);
+    this.withoutLongRunMin = tails.map((t) => t.min);
     this.keyed = keyed;
     const lengths = keyed.map((k) => partLengths(k.body));
     keyed.forEach((k, i) => {
@@ -323,8 +357,8 @@ export class FormatIndex {
   }
 
   private scanAnchors(value: string, limit: number, found: FormatMatch[]): void {
-    if (this.anchors.length === 0) return;
-    if (!hasLongTokenRun(value) && !this.withoutLongRun.some((tail) => value.indexOf(tail) !== -1)) return;
+    if (this.anchors.length === 0 || value.length < this.anchoredMin) return;
+    if (!hasLongTokenRun(value) && !this.holdsShortRunTail(value)) return;
     const budget: Budget = { left: WALK_BUDGET_PER_CHAR * value.length + WALK_BUDGET_BASE };
     const runs: number[] = [];
     const spans: number[] = [];
@@ -351,6 +385,14 @@ export class FormatIndex {
         re.lastIndex = resume;
       }
     }
+  }
+
+  private holdsShortRunTail(value: string): boolean {
+    const tails = this.withoutLongRun;
+    const mins = this.withoutLongRunMin;
+    for (let i = 0; i < tails.length && (mins[i] as number) <= value.length; i++)
+      if (value.indexOf(tails[i] as string) !== -1) return true;
+    return false;
   }
 
   /** Where the token last matched by {@link matchAt} starts (before its anchor when it has a head). */
@@ -418,7 +460,8 @@ export class FormatIndex {
   /** The keyed format `candidate` (a whole setting value) is, given the names it is stored under. */
   private keyedMatch(candidate: string, names: readonly string[], settingName: string): FormatInfo | undefined {
     const formats = this.keyedByLength.get(candidate.length);
-    if (formats === undefined) return undefined;
+    // The name before the shape: it is remembered, and most names do not hold a credential.
+    if (formats === undefined || !isCredentialName(settingName)) return undefined;
     // Shape first (most candidates fail at their first characters), then the names.
     const budget: Budget = { left: Number.POSITIVE_INFINITY };
     let shaped: CompiledFormat[] | undefined;
@@ -427,7 +470,7 @@ export class FormatIndex {
       shaped ??= [];
       shaped.push(f);
     }
-    if (shaped === undefined || !isCredentialName(settingName)) return undefined;
+    if (shaped === undefined) return undefined;
     const words = new Set(names.flatMap((n) => keyWords(n)));
     const compact = names
       .join(' ')
