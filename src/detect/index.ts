@@ -8,6 +8,7 @@ import { ShroudError } from '../errors.js';
 import { configFileSecretDetector, configFileSecretLowDetector } from './config-file.js';
 import { connectionStringDetector } from './connection-string.js';
 import { highEntropyDetector } from './entropy.js';
+import { beginRememberHintLines, endRememberHintLines } from './hint-lines.js';
 import { jwtDetector } from './jwt.js';
 import { dropPlaceholderFindings } from './placeholder-guard.js';
 import { privateKeyDetector } from './private-key.js';
@@ -80,6 +81,7 @@ export function scanEntry(key: string, value: string, names?: readonly string[],
   const findings: Finding[] = [];
   // No closures on this path: most entries are short values that every detector skips at once.
   beginRememberRuns();
+  beginRememberHintLines();
   beginSharedScan();
   try {
     for (let d = 0; d < selected.length; d++) {
@@ -91,6 +93,7 @@ export function scanEntry(key: string, value: string, names?: readonly string[],
     }
   } finally {
     endSharedScan();
+    endRememberHintLines();
     endRememberRuns();
   }
   if (findings.length === 0) return findings;

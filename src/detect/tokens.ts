@@ -29,16 +29,24 @@ export function buildFormatIndex(team: readonly TokenFormat[], regexFormats: rea
   return new FormatIndex([...BUILTIN_FORMATS, ...team], regexFormats);
 }
 
-// While scanEntry runs the detectors on one entry, the two detectors of an index share one scan.
+// While scanEntry runs the detectors on one entry, the two detectors of an index share one scan
+// (kept in plain variables: no object per entry).
 let sharing = false;
-let last: { index: FormatIndex; key: string; value: string; matches: FormatMatch[] } | undefined;
+let lastIndex: FormatIndex | undefined;
+let lastKey = '';
+let lastValue = '';
+let lastMatches: readonly FormatMatch[] = [];
 
-function matchesOf(index: FormatIndex, key: string, value: string): FormatMatch[] {
-  if (sharing && last !== undefined && last.index === index && last.key === key && last.value === value)
-    return last.matches;
+function matchesOf(index: FormatIndex, key: string, value: string): readonly FormatMatch[] {
+  if (sharing && lastIndex === index && lastKey === key && lastValue === value) return lastMatches;
   // Twice the bound: the two tiers share the list and each may report up to the bound.
   const matches = index.scan(key, value, 2 * MAX_FINDINGS_PER_DETECTOR);
-  last = sharing ? { index, key, value, matches } : undefined;
+  if (sharing) {
+    lastIndex = index;
+    lastKey = key;
+    lastValue = value;
+    lastMatches = matches;
+  }
   return matches;
 }
 
@@ -53,7 +61,10 @@ export function beginSharedScan(): void {
 /** Ends {@link beginSharedScan}: the kept scan is dropped, so no value outlives its entry's scan. */
 export function endSharedScan(): void {
   sharing = false;
-  last = undefined;
+  lastIndex = undefined;
+  lastKey = '';
+  lastValue = '';
+  lastMatches = [];
 }
 
 function tierDetector(index: FormatIndex, name: string, tier: 'high' | 'low', description: string): Detector {
@@ -62,9 +73,11 @@ function tierDetector(index: FormatIndex, name: string, tier: 'high' | 'low', de
     confidence: tier,
     description,
     scan(key: string, value: string): Finding[] {
+      const matches = matchesOf(index, key, value);
+      if (matches.length === 0) return [];
       const findings: Finding[] = [];
       let lines: LineLocator | undefined;
-      for (const m of matchesOf(index, key, value)) {
+      for (const m of matches) {
         if (m.format.tier !== tier) continue;
         lines ??= new LineLocator(value);
         const finding: Finding = { detector: name, confidence: tier, key, description: m.format.description };

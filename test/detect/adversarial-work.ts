@@ -47,6 +47,7 @@ export function shapes(): Array<{ name: string; text: string }> {
     { name: 'armor word without dashes', text: 'BEGIN -BEGIN ----BEGIN ' },
     { name: 'jwt start without e', text: 'xyJ yJ eyJ' },
     { name: 'at signs without a scheme', text: 'a@b :/@ //@' },
+    { name: 'hint lines', text: 'pat auth pw=\nPASSWORD=${X} key: \n' },
   ];
 }
 

@@ -15,6 +15,7 @@
  * multi-line values on each `key = value` / `key: value` line, only when the value part has a
  * length some keyed format allows: the line scan uses `indexOf` positions that only move forward.
  */
+import { hintLines } from '../hint-lines.js';
 import { isPlaceholder, unquote } from '../placeholders.js';
 import { isSecretName, keyWords, SECRET_HINT } from '../secret-names.js';
 import { verifyCrc32Base62 } from './checksum.js';
@@ -234,7 +235,7 @@ export class FormatIndex {
   private readonly keyedByLength = new Map<number, CompiledFormat[]>();
   private readonly keyedMin: number;
   private readonly keyedMax: number;
-  /** Finds `=` or `:` followed by a run of keyed-value characters (a line worth reading). */
+  /** `=` or `:` followed by a run of keyed-value characters (a line worth reading), tested per line. */
   private readonly keyedCandidates: RegExp | undefined;
   private readonly regexFormats: readonly RegexFormat[];
   /**
@@ -334,7 +335,7 @@ export class FormatIndex {
     this.keyedMin = Math.min(...lengths.map((l) => l.min));
     this.keyedMax = Math.max(...lengths.map((l) => l.max));
     this.keyedCandidates =
-      keyed.length === 0 ? undefined : new RegExp(`[=:][ \\t]*["']?[${valueClass(keyed)}]{${this.keyedMin}}`, 'g');
+      keyed.length === 0 ? undefined : new RegExp(`[=:][ \\t]*["']?[${valueClass(keyed)}]{${this.keyedMin}}`);
     this.regexFormats = regexFormats;
     this.formats = Object.freeze(infos);
   }
@@ -433,21 +434,19 @@ export class FormatIndex {
       if (match !== undefined) found.push({ format: match, position: 0 });
       return;
     }
-    // Multi-line: only lines where a separator is followed by a run of keyed-value characters
-    // at least as long as the shortest keyed format are read as settings (a native search);
-    // each line is read once and the search resumes after it, so the work is linear.
+    // Multi-line: a keyed format needs a setting name that holds a credential, whose words are
+    // among the hint fragments (hint-lines.ts: a native search shared with other detectors), so
+    // only those lines are read; of them, only lines where a separator is followed by a run of
+    // keyed-value characters as long as the shortest keyed format. Each line is read once.
     const candidates = this.keyedCandidates;
     if (candidates === undefined) return;
-    candidates.lastIndex = 0;
-    while (found.length < limit) {
-      const hit = candidates.exec(value);
-      if (hit === null) break;
-      const lineStart = value.lastIndexOf('\n', hit.index) + 1;
-      let lineEnd = value.indexOf('\n', hit.index);
-      if (lineEnd === -1) lineEnd = value.length;
-      candidates.lastIndex = lineEnd + 1;
+    const spans = hintLines(value).spans;
+    for (let l = 0; l < spans.length && found.length < limit; l += 2) {
+      const lineStart = spans[l] as number;
+      const lineEnd = spans[l + 1] as number;
       if (lineEnd - lineStart > MAX_SETTING_LINE) continue;
       const line = value.slice(lineStart, lineEnd);
+      if (!candidates.test(line)) continue;
       const sep = separatorOf(line);
       if (sep === -1 || line.length - sep - 1 < this.keyedMin) continue;
       const setting = settingOf(line, 0, sep, line.length);
