@@ -70,12 +70,19 @@ export function getDetector(name: string): Detector | undefined {
  * explanation than "random-looking". Repeated names run once.
  *
  * `formats` is the format table to use (the built-in one plus a team's `SecretFormats`, see
- * buildFormatIndex); the built-in table when omitted.
+ * buildFormatIndex); the built-in table when omitted. `memo` (one per admission review) lets a
+ * detector run once per entry when several rules ask for it.
  *
  * @throws ShroudError `DETECT_UNKNOWN_DETECTOR` when a name is not a detector (check names with
  *   {@link getDetector} when loading policies, so this never happens at admission time).
  */
-export function scanEntry(key: string, value: string, names?: readonly string[], formats?: FormatIndex): Finding[] {
+export function scanEntry(
+  key: string,
+  value: string,
+  names?: readonly string[],
+  formats?: FormatIndex,
+  memo?: DetectionMemo,
+): Finding[] {
   const selected = names === undefined ? DETECTORS : resolve(names);
   const teamDetectors = formats === undefined ? undefined : detectorsFor(formats);
   const findings: Finding[] = [];
@@ -88,7 +95,7 @@ export function scanEntry(key: string, value: string, names?: readonly string[],
       const builtin = selected[d] as Detector;
       const detector = teamDetectors === undefined ? builtin : (teamDetectors.get(builtin.name) ?? builtin);
       if (detector.minLength !== undefined && value.length < detector.minLength) continue;
-      const found = detector.scan(key, value);
+      const found = memo === undefined ? detector.scan(key, value) : memo.scan(detector, key, value);
       for (let i = 0; i < found.length; i++) findings.push(found[i] as Finding);
     }
   } finally {
@@ -99,6 +106,38 @@ export function scanEntry(key: string, value: string, names?: readonly string[],
   if (findings.length === 0) return findings;
   const kept = dropPlaceholderFindings(value, findings);
   return explainLowFindings(kept);
+}
+
+/**
+ * Each detector's findings per entry, for one admission review: rules that run the same detector
+ * on the same entry (the built-in `high-entropy-value` rule runs the high detectors again for its
+ * `noDetector: high`) get the findings of the first run. Raw findings are kept (before the
+ * placeholder guard and the low-finding rule, which scanEntry applies to each call's set), so a
+ * call gets what running the detectors would give. Hold one only for the review: it keeps the
+ * values it has seen.
+ */
+export class DetectionMemo {
+  private readonly byDetector = new Map<Detector, Map<string, Map<string, Finding[]>>>();
+
+  /** The findings of `detector` on the entry, run on the first call. */
+  scan(detector: Detector, key: string, value: string): Finding[] {
+    let byKey = this.byDetector.get(detector);
+    if (byKey === undefined) {
+      byKey = new Map();
+      this.byDetector.set(detector, byKey);
+    }
+    let byValue = byKey.get(key);
+    if (byValue === undefined) {
+      byValue = new Map();
+      byKey.set(key, byValue);
+    }
+    let found = byValue.get(value);
+    if (found === undefined) {
+      found = detector.scan(key, value);
+      byValue.set(value, found);
+    }
+    return found;
+  }
 }
 
 /**
