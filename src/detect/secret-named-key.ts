@@ -24,8 +24,11 @@ export function namedSettingTier(name: string, value: string): 'high' | 'low' | 
   return undefined;
 }
 
-/** True when `name` can make a setting a finding at all (a secret name, or a key-like one). */
-function mayName(name: string): boolean {
+/**
+ * True when `name` can make a setting a finding at all (a secret name, or a key-like one):
+ * {@link namedSettingTier} is undefined for every value otherwise.
+ */
+export function mayNameSecret(name: string): boolean {
   return isSecretName(name) || isKeyLikeName(name);
 }
 
@@ -42,7 +45,7 @@ const SETTING_LINE = /^\s*[A-Za-z_][\w.-]{0,63}(?:: |=)\S/;
 
 function entryTier(key: string, value: string): 'high' | 'low' | undefined {
   if (key === lastKey && value === lastValue) return lastTier;
-  const tier = !mayName(key) || SETTING_LINE.test(value) ? undefined : namedSettingTier(key, value);
+  const tier = !mayNameSecret(key) || SETTING_LINE.test(value) ? undefined : namedSettingTier(key, value);
   lastKey = key;
   lastValue = value;
   lastTier = tier;

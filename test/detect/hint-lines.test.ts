@@ -40,3 +40,18 @@ test('hintLines lists the lines a plain per-line test lists', async (t) => {
       assert.equal(found.anySecret, expected.secret.includes(true));
     });
 });
+
+test('hintLines handles characters that lower-case to ASCII or to two characters', async (t) => {
+  const cases: Array<{ name: string; value: string }> = [
+    { name: 'Kelvin sign is not k', value: 'TO\u212aEN=x\n\u212aEY=y\nkey=z\n' },
+    { name: 'dotted capital I changes the length', value: '\u0130\u0130\u0130\npassword=x\nPIN=1\nauth=2\n' },
+    { name: 'non-ASCII around fragments', value: 'é password é\nçtokenç\n' },
+  ];
+  for (const c of cases)
+    await t.test(c.name, () => {
+      const found = hintLines(c.value);
+      const expected = plain(c.value);
+      assert.deepEqual([...found.spans], expected.spans);
+      assert.deepEqual([...found.secret], expected.secret);
+    });
+});

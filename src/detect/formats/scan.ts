@@ -180,6 +180,21 @@ function rareTail(anchor: string): string {
 }
 const MAX_TAIL = 6;
 
+/**
+ * What to pre-search for a format that need not hold a long run: the rare tail of its anchor,
+ * or a literal part of the token that is one rare punctuation character (Salesforce's `!`)
+ * when that is rarer. Every match of the format holds it.
+ */
+function rarestPart(anchor: string, head: readonly CompiledPart[], body: readonly CompiledPart[]): string {
+  let best = rareTail(anchor);
+  for (const p of [...head, ...body]) {
+    if (p.lit === undefined || p.lit.length !== 1) continue;
+    const c = p.lit.charCodeAt(0);
+    if (!isAlnumCode(c) && commonness(c) < commonness(best.charCodeAt(0))) best = p.lit;
+  }
+  return best;
+}
+
 /** True when [start, end) overlaps a span already reported (pairs in `spans`). */
 function overlaps(spans: readonly number[], start: number, end: number): boolean {
   for (let i = 0; i < spans.length; i += 2)
@@ -239,9 +254,9 @@ export class FormatIndex {
   private readonly keyedCandidates: RegExp | undefined;
   private readonly regexFormats: readonly RegexFormat[];
   /**
-   * A part of every anchor whose format need not hold a long token run (runs.ts), each searched
-   * natively (a rare first character makes that fast); when a value has no long run and holds none
-   * of these, no anchored format can match.
+   * A part of every match of the formats that need not hold a long token run (runs.ts): a rare
+   * tail of the anchor or a rare literal, each searched natively (a rare first character makes
+   * that fast); when a value has no long run and holds none of these, no anchored format matches.
    */
   private readonly withoutLongRun: readonly string[];
   /** The shortest token of the formats of each tail of {@link withoutLongRun} (ascending). */
@@ -286,7 +301,7 @@ export class FormatIndex {
       for (const anchor of f.prefixes) {
         anchoredMin = Math.min(anchoredMin, parts + anchor.length);
         if (guaranteedRun(compiled.head, anchor, compiled.body) < LONG_RUN) {
-          const tail = rareTail(anchor);
+          const tail = rarestPart(anchor, compiled.head, compiled.body);
           shortRun.set(tail, Math.min(shortRun.get(tail) ?? Number.POSITIVE_INFINITY, parts + anchor.length));
         }
         const isWordStart = f.head === undefined && isAlnumCode(anchor.charCodeAt(0));
