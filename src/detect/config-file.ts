@@ -12,7 +12,7 @@
  * line of the setting within the value.
  */
 import { hintLines } from './hint-lines.js';
-import { mayNameSecret, namedSettingTier } from './secret-named-key.js';
+import { namedSettingTier } from './secret-named-key.js';
 import { SECRET_HINT } from './secret-names.js';
 import { FindingList, isSpace } from './text.js';
 import type { Detector, Finding } from './types.js';
@@ -89,8 +89,7 @@ function secretLineTier(value: string, start: number, end: number): Tier {
   }
   // `=>` (PHP and Perl arrays) separates like `=`.
   const valueFrom = sep === 61 && value.charCodeAt(i + 1) === 62 ? i + 2 : i + 1;
-  // The (remembered) name first: most names on a hint line say nothing (`token.ttl`).
-  const tier = mayNameSecret(name) ? namedSettingTier(name, settingValue(value, valueFrom, end)) : undefined;
+  const tier = namedSettingTier(name, settingValue(value, valueFrom, end));
   // An XML document as the value of a setting (an embedded file with its newlines escaped).
   const valueStart = skipBlanks(value, i + 1, end);
   const quoted = value.charCodeAt(valueStart) === 34 || value.charCodeAt(valueStart) === 39;
