@@ -68,10 +68,12 @@ export function endSharedScan(): void {
 }
 
 function tierDetector(index: FormatIndex, name: string, tier: 'high' | 'low', description: string): Detector {
+  const shortest = index.minLength;
   return {
     name,
     confidence: tier,
     description,
+    ...(Number.isFinite(shortest) ? { minLength: shortest } : {}),
     scan(key: string, value: string): Finding[] {
       const matches = matchesOf(index, key, value);
       if (matches.length === 0) return [];

@@ -355,6 +355,18 @@ export class FormatIndex {
     this.formats = Object.freeze(infos);
   }
 
+  /**
+   * The shortest value {@link scan} can find anything in: the shortest anchored token or keyed
+   * value (1 when the index has regex formats, which may match anything).
+   */
+  get minLength(): number {
+    if (this.regexFormats.length > 0) return 1;
+    return Math.min(
+      this.anchors.length === 0 ? Number.POSITIVE_INFINITY : this.anchoredMin,
+      this.keyed.length === 0 ? Number.POSITIVE_INFINITY : this.keyedMin,
+    );
+  }
+
   /** Every format found in `value` (stored under `key`), in order of position, at most `limit`. */
   scan(key: string, value: string, limit: number): FormatMatch[] {
     const found: FormatMatch[] = [];
