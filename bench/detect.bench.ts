@@ -15,22 +15,36 @@ interface Row {
   cpuUsPerOp: number;
 }
 
+/** Times each case is measured; the row reports the median of each figure. */
+const REPEATS = 3;
+
 /**
  * Measures like the harness, then runs the same number of operations again under
  * process.cpuUsage: on a shared machine CPU time per operation moves less than wall time.
+ * Repeated {@link REPEATS} times; each figure is the median of the repeats.
  */
 function measureCpu(name: string, fn: () => unknown): Row {
-  const m = measure(name, fn);
-  const ops = Math.max(1, Math.round(m.ops / 2));
-  let sink: unknown;
-  const before = process.cpuUsage();
-  for (let i = 0; i < ops; i++) sink = fn();
-  const used = process.cpuUsage(before);
-  if (sink === Symbol.for('never')) console.log(sink);
-  return { name, opsPerSec: m.opsPerSec, usPerOp: m.usPerOp, cpuUsPerOp: (used.user + used.system) / ops };
+  const runs: Row[] = [];
+  for (let r = 0; r < REPEATS; r++) {
+    const m = measure(name, fn);
+    const ops = Math.max(1, Math.round(m.ops / 2));
+    let sink: unknown;
+    const before = process.cpuUsage();
+    for (let i = 0; i < ops; i++) sink = fn();
+    const used = process.cpuUsage(before);
+    if (sink === Symbol.for('never')) console.log(sink);
+    runs.push({ name, opsPerSec: m.opsPerSec, usPerOp: m.usPerOp, cpuUsPerOp: (used.user + used.system) / ops });
+  }
+  const median = (pick: (r: Row) => number): number => runs.map(pick).sort((a, b) => a - b)[REPEATS >> 1] as number;
+  return {
+    name,
+    opsPerSec: median((r) => r.opsPerSec),
+    usPerOp: median((r) => r.usPerOp),
+    cpuUsPerOp: median((r) => r.cpuUsPerOp),
+  };
 }
 
-/** Prints rows with wall and CPU time; the ratio column is CPU time against the first row's. */
+/** Prints rows with wall and CPU time (medians of the repeats); the ratio column is CPU time against the first row's. */
 function printTable(title: string, rows: Row[]): void {
   const base = rows[0] as Row;
   const width = Math.max(10, ...rows.map((r) => r.name.length));

@@ -11,6 +11,7 @@
  * (secret-names.ts) and its value looks real (placeholders.ts); the finding carries the 1-based
  * line of the setting within the value.
  */
+import { hintLines } from './hint-lines.js';
 import { namedSettingTier } from './secret-named-key.js';
 import { SECRET_HINT } from './secret-names.js';
 import { FindingList, isSpace } from './text.js';
@@ -58,9 +59,6 @@ function settingValue(value: string, start: number, end: number): string {
 }
 
 type Tier = 'high' | 'low' | undefined;
-
-/** SECRET_HINT, global; lastIndex is reset around every use (scans are synchronous, never nested). */
-const HINTS = new RegExp(SECRET_HINT.source, 'gi');
 
 /** Parses one line as a setting; returns the tier of a secret-named one with a real value. */
 function secretLineTier(value: string, start: number, end: number): Tier {
@@ -228,31 +226,32 @@ function scanBoth(key: string, value: string): { high: Finding[]; low: Finding[]
 }
 
 function scanTiers(key: string, value: string): { high: Finding[]; low: Finding[] } {
-  // A setting needs a separator and a secret word in its name.
   // A setting needs a separator (`=`, `:`, a space, or XML's `<`) and a secret word in its name.
-  if (value.length < 8 || !SEPARATOR.test(value) || !SECRET_HINT.test(value)) return NO_FINDINGS;
+  if (value.length < 8 || !SEPARATOR.test(value)) return NO_FINDINGS;
+  // One line: one test of the whole value rejects most. More lines: JSON is tested whole; other
+  // files are read through the lines that mention a secret word (hint-lines.ts: a native search
+  // shared with other detectors), each parsed once, so other lines are never walked in JavaScript.
+  const multiLine = value.indexOf('\n') !== -1;
+  if (!multiLine && !SECRET_HINT.test(value)) return NO_FINDINGS;
+  const json = isJsonShaped(value);
+  const lines = json || !multiLine ? undefined : hintLines(value);
+  if (multiLine && (lines === undefined ? !SECRET_HINT.test(value) : !lines.anySecret)) return NO_FINDINGS;
   const lists: Lists = {
     high: new FindingList(configFileSecretDetector, key, value, true),
     low: new FindingList(configFileSecretLowDetector, key, value, true),
   };
-  if (isJsonShaped(value)) {
+  if (json) {
     scanJson(value, lists);
     return { high: lists.high.findings, low: lists.low.findings };
   }
-  // Only lines that mention a secret word can hold a secret-named setting, so the regex engine
-  // finds those and each such line is parsed once; the search then resumes at the next line, so
-  // the other lines are never walked in JavaScript.
-  HINTS.lastIndex = 0;
-  for (let hint = HINTS.exec(value); hint !== null; hint = HINTS.exec(value)) {
-    const start = value.lastIndexOf('\n', hint.index) + 1;
-    const newline = value.indexOf('\n', hint.index);
-    const end = newline === -1 ? value.length : newline;
-    const tier = secretLineTier(value, start, end);
+  const { spans, secret } = lines ?? { spans: [0, value.length], secret: [true] };
+  for (let l = 0; l < secret.length; l++) {
+    if (secret[l] !== true) continue;
+    const start = spans[2 * l] as number;
+    const tier = secretLineTier(value, start, spans[2 * l + 1] as number);
     if (tier !== undefined) lists[tier].add(start);
-    if ((lists.high.full && lists.low.full) || newline === -1) break;
-    HINTS.lastIndex = newline + 1;
+    if (lists.high.full && lists.low.full) break;
   }
-  HINTS.lastIndex = 0;
   return { high: lists.high.findings, low: lists.low.findings };
 }
 

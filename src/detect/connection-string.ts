@@ -17,6 +17,7 @@
  * is not reported. Candidates are found with regular expressions that start with a literal and
  * have bounded repetitions only, so each position costs a bounded amount of work.
  */
+import { hintLines } from './hint-lines.js';
 import { isPlaceholder } from './placeholders.js';
 import { byPosition, FindingList } from './text.js';
 import type { Detector, Finding } from './types.js';
@@ -26,7 +27,10 @@ const MAX_PARAM = 256;
 /** How far around a password parameter other connection parameters are looked for. */
 const CONTEXT = 512;
 
-/** Starts with the literal names, so the regex engine skips ahead quickly; the boundary before is checked in code. */
+/**
+ * Starts with the literal names, so the regex engine skips ahead quickly; the boundary before is
+ * checked in code. Global: lastIndex is reset around every use (scans are synchronous, never nested).
+ */
 const PASSWORD_PARAM = /(?:password|pwd|passwd|accountkey|sharedaccesskey)[ \t]*=[ \t]*/gi;
 /** Characters that may come right before a parameter name. */
 const PARAM_BOUNDARY = ';&? \t\r\n,("\'';
@@ -88,38 +92,71 @@ function goDsnPositions(value: string, out: number[]): void {
   }
 }
 
-/** Something every candidate above needs; one test rejects most values. */
-const ANY_ANCHOR = /=|@tcp\(|@unix\(|Basic|auth|jdbc:oracle:thin:/;
+/**
+ * Something every candidate above needs (`=` for parameters, `@` for Oracle thin URLs and Go
+ * DSNs, `Basic`, `"auth`): native searches that reject most values.
+ */
+function hasAnchor(value: string): boolean {
+  return (
+    value.indexOf('=') !== -1 ||
+    value.indexOf('@') !== -1 ||
+    value.indexOf('Basic') !== -1 ||
+    value.indexOf('"auth') !== -1
+  );
+}
+
+/**
+ * Adds the positions of password parameters with a real value and another connection parameter
+ * near them, found in `text` (the value, or the line of it starting at `offset`), up to 64 in all.
+ */
+function passwordParams(value: string, offset: number, text: string, positions: number[]): void {
+  PASSWORD_PARAM.lastIndex = 0;
+  for (let m = PASSWORD_PARAM.exec(text); m !== null && positions.length < 64; m = PASSWORD_PARAM.exec(text)) {
+    const start = offset + m.index;
+    if (start > 0 && !PARAM_BOUNDARY.includes(value[start - 1] as string)) continue;
+    if (!isRealPassword(paramValue(value, start + m[0].length))) continue;
+    // Another connection parameter on the same line (before or after the password), looked
+    // for within CONTEXT characters either side.
+    let contextStart = start;
+    const leftStop = Math.max(0, start - CONTEXT);
+    while (contextStart > leftStop && value.charCodeAt(contextStart - 1) !== 10) contextStart--;
+    let contextEnd = start;
+    const rightStop = Math.min(value.length, start + CONTEXT);
+    while (contextEnd < rightStop && value.charCodeAt(contextEnd) !== 10) contextEnd++;
+    if (CONTEXT_PARAM.test(value.slice(contextStart, contextEnd))) positions.push(start);
+  }
+  PASSWORD_PARAM.lastIndex = 0;
+}
 
 function scanConnectionStrings(key: string, value: string): Finding[] {
-  if (value.length < 8 || !ANY_ANCHOR.test(value)) return [];
+  if (value.length < 8 || !hasAnchor(value)) return [];
   const positions: number[] = [];
   if (value.indexOf('=') !== -1) {
-    for (const m of value.matchAll(PASSWORD_PARAM)) {
-      const start = m.index;
-      if (start > 0 && !PARAM_BOUNDARY.includes(value[start - 1] as string)) continue;
-      if (!isRealPassword(paramValue(value, m.index + m[0].length))) continue;
-      // Another connection parameter on the same line (before or after the password), looked
-      // for within CONTEXT characters either side.
-      let lineStart = start;
-      const leftStop = Math.max(0, start - CONTEXT);
-      while (lineStart > leftStop && value.charCodeAt(lineStart - 1) !== 10) lineStart--;
-      let lineEnd = start;
-      const rightStop = Math.min(value.length, start + CONTEXT);
-      while (lineEnd < rightStop && value.charCodeAt(lineEnd) !== 10) lineEnd++;
-      if (CONTEXT_PARAM.test(value.slice(lineStart, lineEnd))) positions.push(start);
-      if (positions.length >= 64) break;
+    if (value.indexOf('\n') === -1) passwordParams(value, 0, value, positions);
+    else {
+      // Every password parameter name holds `pass`, `pw` or `key`: only the lines that mention
+      // a secret word (hint-lines.ts, shared with other detectors) are searched. A match never
+      // spans a newline, so searching each line finds what a search of the value would.
+      const spans = hintLines(value).spans;
+      for (let l = 0; l < spans.length && positions.length < 64; l += 2) {
+        const lineStart = spans[l] as number;
+        passwordParams(value, lineStart, value.slice(lineStart, spans[l + 1]), positions);
+      }
     }
   }
-  if (value.indexOf('jdbc:oracle:thin:') !== -1)
+  // Oracle thin URLs and Go DSNs end their credentials with `@`: one search for that rare
+  // character gates the three searches for their literals.
+  const hasAt = value.indexOf('@') !== -1;
+  if (hasAt && value.indexOf('jdbc:oracle:thin:') !== -1)
     for (const m of value.matchAll(ORACLE_THIN)) if (isRealPassword(m[2] as string)) positions.push(m.index);
-  if (value.indexOf('@tcp(') !== -1 || value.indexOf('@unix(') !== -1) goDsnPositions(value, positions);
+  if (hasAt && (value.indexOf('@tcp(') !== -1 || value.indexOf('@unix(') !== -1)) goDsnPositions(value, positions);
   if (value.indexOf('Basic') !== -1)
     for (const m of value.matchAll(BASIC)) {
       const password = decodedPassword(m[1] as string);
       if (password !== undefined && isRealPassword(password)) positions.push(m.index);
     }
-  if (value.indexOf('auth') !== -1)
+  // DOCKER_AUTH needs `"auth` (escaped or not); `"` is rarer than `a`.
+  if (value.indexOf('"auth') !== -1)
     for (const m of value.matchAll(DOCKER_AUTH)) {
       const password = decodedPassword(m[1] as string);
       if (password !== undefined && isRealPassword(password)) positions.push(m.index);

@@ -22,6 +22,7 @@
  */
 import { isPlaceholder, isStrongSecret, isWordy, PASSWORD_HASH } from './placeholders.js';
 import { isSecretName, keyWords } from './secret-names.js';
+import { hasLongTokenRun, isTokenChar } from './runs.js';
 import { FindingList, shannonEntropy, wordShare } from './text.js';
 
 export { shannonEntropy, wordShare } from './text.js';
@@ -364,19 +365,6 @@ function isRandomPassword(key: string, value: string): boolean {
 const MIN_PASSWORD = 12;
 const MAX_PASSWORD = 64;
 
-/** letters, digits, `+ / _ -`: the base64 and base64url alphabets without padding. */
-function isTokenChar(c: number): boolean {
-  return (
-    (c >= 48 && c <= 57) ||
-    (c >= 65 && c <= 90) ||
-    (c >= 97 && c <= 122) ||
-    c === 43 ||
-    c === 47 ||
-    c === 95 ||
-    c === 45
-  );
-}
-
 /**
  * Runs of digits, found by the regex engine (native code, much faster than a JavaScript loop over every
  * character). Every token judged contains one (isExplained rules out tokens without digits), so
@@ -393,7 +381,8 @@ function scanHighEntropy(key: string, value: string): Finding[] {
     list.add(0);
     return list.findings;
   }
-  if (value.length < MIN_TOKEN) return [];
+  // Every token judged below is a run of token characters at least MIN_TOKEN long.
+  if (value.length < MIN_TOKEN || !hasLongTokenRun(value)) return [];
   let list: FindingList | undefined;
   // PEM blocks are skipped whole: the next "-----BEGIN" after the cursor and its "-----END".
   let pemBegin = value.indexOf('-----BEGIN');

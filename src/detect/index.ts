@@ -8,12 +8,20 @@ import { ShroudError } from '../errors.js';
 import { configFileSecretDetector, configFileSecretLowDetector } from './config-file.js';
 import { connectionStringDetector } from './connection-string.js';
 import { highEntropyDetector } from './entropy.js';
+import { beginRememberHintLines, endRememberHintLines } from './hint-lines.js';
 import { jwtDetector } from './jwt.js';
 import { dropPlaceholderFindings } from './placeholder-guard.js';
 import { privateKeyDetector } from './private-key.js';
+import { beginRememberRuns, endRememberRuns } from './runs.js';
 import { secretNamedKeyDetector, secretNamedKeyLowDetector } from './secret-named-key.js';
 import type { FormatIndex } from './formats/scan.js';
-import { formatDetectors, withSharedScan, providerTokenDetector, providerTokenWeakDetector } from './tokens.js';
+import {
+  beginSharedScan,
+  endSharedScan,
+  formatDetectors,
+  providerTokenDetector,
+  providerTokenWeakDetector,
+} from './tokens.js';
 import type { Detector, Finding } from './types.js';
 import { urlCredentialsDetector } from './url-credentials.js';
 
@@ -62,27 +70,74 @@ export function getDetector(name: string): Detector | undefined {
  * explanation than "random-looking". Repeated names run once.
  *
  * `formats` is the format table to use (the built-in one plus a team's `SecretFormats`, see
- * buildFormatIndex); the built-in table when omitted.
+ * buildFormatIndex); the built-in table when omitted. `memo` (one per admission review) lets a
+ * detector run once per entry when several rules ask for it.
  *
  * @throws ShroudError `DETECT_UNKNOWN_DETECTOR` when a name is not a detector (check names with
  *   {@link getDetector} when loading policies, so this never happens at admission time).
  */
-export function scanEntry(key: string, value: string, names?: readonly string[], formats?: FormatIndex): Finding[] {
+export function scanEntry(
+  key: string,
+  value: string,
+  names?: readonly string[],
+  formats?: FormatIndex,
+  memo?: DetectionMemo,
+): Finding[] {
   const selected = names === undefined ? DETECTORS : resolve(names);
   const teamDetectors = formats === undefined ? undefined : detectorsFor(formats);
   const findings: Finding[] = [];
-  withSharedScan(() => {
+  // No closures on this path: most entries are short values that every detector skips at once.
+  beginRememberRuns();
+  beginRememberHintLines();
+  beginSharedScan();
+  try {
     for (let d = 0; d < selected.length; d++) {
       const builtin = selected[d] as Detector;
-      const detector = teamDetectors?.get(builtin.name) ?? builtin;
+      const detector = teamDetectors === undefined ? builtin : (teamDetectors.get(builtin.name) ?? builtin);
       if (detector.minLength !== undefined && value.length < detector.minLength) continue;
-      const found = detector.scan(key, value);
+      const found = memo === undefined ? detector.scan(key, value) : memo.scan(detector, key, value);
       for (let i = 0; i < found.length; i++) findings.push(found[i] as Finding);
     }
-  });
+  } finally {
+    endSharedScan();
+    endRememberHintLines();
+    endRememberRuns();
+  }
   if (findings.length === 0) return findings;
   const kept = dropPlaceholderFindings(value, findings);
   return explainLowFindings(kept);
+}
+
+/**
+ * Each detector's findings per entry, for one admission review: rules that run the same detector
+ * on the same entry (the built-in `high-entropy-value` rule runs the high detectors again for its
+ * `noDetector: high`) get the findings of the first run. Raw findings are kept (before the
+ * placeholder guard and the low-finding rule, which scanEntry applies to each call's set), so a
+ * call gets what running the detectors would give. Hold one only for the review: it keeps the
+ * values it has seen.
+ */
+export class DetectionMemo {
+  private readonly byDetector = new Map<Detector, Map<string, Map<string, Finding[]>>>();
+
+  /** The findings of `detector` on the entry, run on the first call. */
+  scan(detector: Detector, key: string, value: string): Finding[] {
+    let byKey = this.byDetector.get(detector);
+    if (byKey === undefined) {
+      byKey = new Map();
+      this.byDetector.set(detector, byKey);
+    }
+    let byValue = byKey.get(key);
+    if (byValue === undefined) {
+      byValue = new Map();
+      byKey.set(key, byValue);
+    }
+    let found = byValue.get(value);
+    if (found === undefined) {
+      found = detector.scan(key, value);
+      byValue.set(value, found);
+    }
+    return found;
+  }
 }
 
 /**

@@ -30,12 +30,23 @@ function headerHasAlg(segment: string): boolean {
   return isRecord(header) && typeof header.alg === 'string';
 }
 
+/**
+ * The next `eyJ` at or after `from`, or -1: searched as `yJ` with the `e` checked before it (the
+ * native search walks from one first character to the next, and `y` is far rarer than `e`).
+ */
+function nextEyJ(value: string, from: number): number {
+  for (let at = value.indexOf('yJ', from + 1); at !== -1; at = value.indexOf('yJ', at + 1))
+    if (value.charCodeAt(at - 1) === 101) return at - 1;
+  return -1;
+}
+
 function scanJwts(key: string, value: string): Finding[] {
-  if (value.indexOf('eyJ') === -1) return [];
+  let start = nextEyJ(value, 0);
+  if (start === -1) return [];
   const list = new FindingList(jwtDetector, key, value);
   let from = 0;
   while (!list.full) {
-    const start = value.indexOf('eyJ', from);
+    if (start < from) start = nextEyJ(value, from);
     if (start === -1) break;
     from = start + 3;
     if (start > 0 && isBase64UrlChar(value.charCodeAt(start - 1))) continue;

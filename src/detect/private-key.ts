@@ -57,6 +57,20 @@ function hasKeyMaterial(value: string, from: number, to: number): boolean {
   return longest >= MIN_KEY_MATERIAL && digits > 0 && letters > 0;
 }
 
+/**
+ * The next `-----BEGIN ` at or after `from`, or -1. Searched as `BEGIN ` (a capital B is rare in
+ * config text, a `-` is not, and the native search walks from one first character to the next)
+ * with the dashes checked before it; the search only moves forward.
+ */
+function nextBegin(text: string, from: number): number {
+  for (let at = text.indexOf(BEGIN_WORD, from + DASHES); at !== -1; at = text.indexOf(BEGIN_WORD, at + 1))
+    if (text.startsWith(DASHES_TEXT, at - DASHES)) return at - DASHES;
+  return -1;
+}
+const BEGIN_WORD = 'BEGIN ';
+const DASHES_TEXT = '-----';
+const DASHES = DASHES_TEXT.length;
+
 /** Positions of armored private keys in `text`, at most `limit` of them. */
 function findArmoredKeys(text: string, limit: number): number[] {
   const positions: number[] = [];
@@ -65,7 +79,7 @@ function findArmoredKeys(text: string, limit: number): number[] {
   let nextEnd = -2;
   let from = 0;
   while (positions.length < limit) {
-    const begin = text.indexOf(BEGIN, from);
+    const begin = nextBegin(text, from);
     if (begin === -1) break;
     const labelStart = begin + BEGIN.length;
     const labelEnd = runEnd(text, labelStart, isLabelChar, MAX_LABEL_LENGTH + 1);
@@ -106,7 +120,7 @@ function findEncodedKeys(value: string, limit: number): number[] {
 }
 
 function scanPrivateKeys(key: string, value: string): Finding[] {
-  const armored = value.indexOf(BEGIN) === -1 ? [] : findArmoredKeys(value, MAX_FINDINGS_PER_DETECTOR);
+  const armored = nextBegin(value, 0) === -1 ? [] : findArmoredKeys(value, MAX_FINDINGS_PER_DETECTOR);
   const encoded = value.indexOf(ENCODED_BEGIN) === -1 ? [] : findEncodedKeys(value, MAX_FINDINGS_PER_DETECTOR);
   if (armored.length === 0 && encoded.length === 0) return [];
   const list = new FindingList(privateKeyDetector, key, value);

@@ -14,10 +14,22 @@ import type { Detector, Finding } from './types.js';
 
 /** The tier of one named setting: `high`, `low` or undefined (no finding). */
 export function namedSettingTier(name: string, value: string): 'high' | 'low' | undefined {
-  if (value.length < MIN_SECRET_LENGTH || YAML_SETTING.test(value)) return undefined;
-  if (isSecretName(name)) return namedValueTier(value);
-  if (isKeyLikeName(name) && namedValueTier(value) !== undefined && isStrongSecret(value)) return 'low';
+  if (value.length < MIN_SECRET_LENGTH) return undefined;
+  // The name first: it is judged once and remembered (secret-names.ts), and most names say nothing.
+  const secret = isSecretName(name);
+  if (!secret && !isKeyLikeName(name)) return undefined;
+  if (YAML_SETTING.test(value)) return undefined;
+  if (secret) return namedValueTier(value);
+  if (namedValueTier(value) !== undefined && isStrongSecret(value)) return 'low';
   return undefined;
+}
+
+/**
+ * True when `name` can make a setting a finding at all (a secret name, or a key-like one):
+ * {@link namedSettingTier} is undefined for every value otherwise.
+ */
+export function mayNameSecret(name: string): boolean {
+  return isSecretName(name) || isKeyLikeName(name);
 }
 
 /** The last entry judged, so the low detector reuses the high one's work on the same entry. */
@@ -33,7 +45,7 @@ const SETTING_LINE = /^\s*[A-Za-z_][\w.-]{0,63}(?:: |=)\S/;
 
 function entryTier(key: string, value: string): 'high' | 'low' | undefined {
   if (key === lastKey && value === lastValue) return lastTier;
-  const tier = SETTING_LINE.test(value) ? undefined : namedSettingTier(key, value);
+  const tier = !mayNameSecret(key) || SETTING_LINE.test(value) ? undefined : namedSettingTier(key, value);
   lastKey = key;
   lastValue = value;
   lastTier = tier;

@@ -2,7 +2,7 @@
  * The provider-format detectors: every format of the table (formats/table.ts) in one scan.
  *
  * `provider-token` reports the `high` formats (deny), `provider-token-weak` the `low` ones
- * (warn). Inside scanEntry both read the same scan of the value ({@link withSharedScan}), so
+ * (warn). Inside scanEntry both read the same scan of the value ({@link beginSharedScan}), so
  * running both costs one pass. A finding's description names the provider and the kind of credential
  * (a constant of the format, never a part of the value).
  *
@@ -29,42 +29,57 @@ export function buildFormatIndex(team: readonly TokenFormat[], regexFormats: rea
   return new FormatIndex([...BUILTIN_FORMATS, ...team], regexFormats);
 }
 
-// While scanEntry runs the detectors on one entry, the two detectors of an index share one scan.
+// While scanEntry runs the detectors on one entry, the two detectors of an index share one scan
+// (kept in plain variables: no object per entry).
 let sharing = false;
-let last: { index: FormatIndex; key: string; value: string; matches: FormatMatch[] } | undefined;
+let lastIndex: FormatIndex | undefined;
+let lastKey = '';
+let lastValue = '';
+let lastMatches: readonly FormatMatch[] = [];
 
-function matchesOf(index: FormatIndex, key: string, value: string): FormatMatch[] {
-  if (sharing && last !== undefined && last.index === index && last.key === key && last.value === value)
-    return last.matches;
+function matchesOf(index: FormatIndex, key: string, value: string): readonly FormatMatch[] {
+  if (sharing && lastIndex === index && lastKey === key && lastValue === value) return lastMatches;
   // Twice the bound: the two tiers share the list and each may report up to the bound.
   const matches = index.scan(key, value, 2 * MAX_FINDINGS_PER_DETECTOR);
-  last = sharing ? { index, key, value, matches } : undefined;
+  if (sharing) {
+    lastIndex = index;
+    lastKey = key;
+    lastValue = value;
+    lastMatches = matches;
+  }
   return matches;
 }
 
 /**
- * Runs `scan` (the detectors on one entry) with the two tiers sharing one scan of the value;
- * the kept scan is dropped afterwards, so no value outlives its entry's scan.
+ * From here to {@link endSharedScan}, the two tiers share one scan of the value (scanEntry calls
+ * both around the detectors of one entry, in a try/finally).
  */
-export function withSharedScan<T>(scan: () => T): T {
+export function beginSharedScan(): void {
   sharing = true;
-  try {
-    return scan();
-  } finally {
-    sharing = false;
-    last = undefined;
-  }
+}
+
+/** Ends {@link beginSharedScan}: the kept scan is dropped, so no value outlives its entry's scan. */
+export function endSharedScan(): void {
+  sharing = false;
+  lastIndex = undefined;
+  lastKey = '';
+  lastValue = '';
+  lastMatches = [];
 }
 
 function tierDetector(index: FormatIndex, name: string, tier: 'high' | 'low', description: string): Detector {
+  const shortest = index.minLength;
   return {
     name,
     confidence: tier,
     description,
+    ...(Number.isFinite(shortest) ? { minLength: shortest } : {}),
     scan(key: string, value: string): Finding[] {
+      const matches = matchesOf(index, key, value);
+      if (matches.length === 0) return [];
       const findings: Finding[] = [];
       let lines: LineLocator | undefined;
-      for (const m of matchesOf(index, key, value)) {
+      for (const m of matches) {
         if (m.format.tier !== tier) continue;
         lines ??= new LineLocator(value);
         const finding: Finding = { detector: name, confidence: tier, key, description: m.format.description };

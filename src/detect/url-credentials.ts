@@ -45,10 +45,20 @@ function decodePassword(raw: string): string {
 }
 
 function scanUrls(key: string, value: string): Finding[] {
-  if (value.indexOf('://') === -1) return [];
-  const list = new FindingList(urlCredentialsDetector, key, value);
-  let from = 0;
-  while (!list.full) {
+  // A finding needs an `@` after `://`: the next `@` (a native search for a rare character)
+  // decides where a URL can hold userinfo at all, and the search for `://` starts at most
+  // MAX_AUTHORITY characters before it. Both searches only move forward.
+  let nextAt = value.indexOf('@');
+  if (nextAt === -1) return [];
+  let list: FindingList | undefined;
+  let from = Math.max(0, nextAt - MAX_AUTHORITY - 3);
+  while (list === undefined || !list.full) {
+    if (nextAt < from) {
+      nextAt = value.indexOf('@', from);
+      if (nextAt === -1) break;
+    }
+    // A `://` more than MAX_AUTHORITY + 3 characters before the next `@` has none in its authority.
+    from = Math.max(from, nextAt - MAX_AUTHORITY - 3);
     const sep = value.indexOf('://', from);
     if (sep === -1) break;
     let schemeStart = sep;
@@ -70,9 +80,10 @@ function scanUrls(key: string, value: string): Finding[] {
     if (colon === -1) continue;
     const password = decodePassword(userinfo.slice(colon + 1));
     if (isPlaceholder(password)) continue;
+    list ??= new FindingList(urlCredentialsDetector, key, value);
     list.add(schemeStart);
   }
-  return list.findings;
+  return list === undefined ? [] : list.findings;
 }
 
 /** The `url-credentials` detector. */

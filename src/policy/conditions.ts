@@ -109,7 +109,7 @@ function findingsFor(
       const text = scannableText(m.value, m.path);
       if (text === undefined) continue;
       const key = String(m.path[m.path.length - 1] ?? '');
-      const findings = scanEntry(key, text, names, scope.formats);
+      const findings = scanEntry(key, text, names, scope.formats, scope.memo);
       if (findings.length > 0) {
         found = true;
         scope.findings.push(...findings);
@@ -190,7 +190,7 @@ export function compileCondition(operator: Operator, arg: unknown, path: Selecto
         test = (item, itemPath, scope) => find(item, itemPath, path, scope);
       } else {
         test = (item, itemPath, scope) =>
-          !find(item, itemPath, path, { root: undefined, findings: [], formats: scope.formats });
+          !find(item, itemPath, path, { root: undefined, findings: [], formats: scope.formats, memo: scope.memo });
       }
       break;
     }

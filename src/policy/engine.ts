@@ -3,6 +3,7 @@
  * violations and notices. The webhook and `shroud check` both call it.
  */
 import type { ReviewNotice } from '../admission/types.js';
+import { DetectionMemo } from '../detect/index.js';
 import { isRecord } from '../util/is-record.js';
 import { matchesAny } from './glob.js';
 import { groupOfApiVersion, qualifiedKind, readAt } from './pod-templates.js';
@@ -225,8 +226,9 @@ function runRule(
   room: Room,
   omitted: OmittedViolations[],
   formats: PolicySet['formats'],
+  memo: DetectionMemo,
 ): number {
-  const scope: ItemScope = { root, findings: [], formats };
+  const scope: ItemScope = { root, findings: [], formats, memo };
   const seen = rule.select.length > 1 ? new Set<string>() : undefined;
   let count = 0;
   let sinceClockRead = 0;
@@ -308,6 +310,8 @@ export function evaluateObject(set: PolicySet, input: EvaluationInput, options: 
     labels: stringMap(isRecord(meta) ? meta.labels : undefined),
   };
   const index = new Map<string, number>();
+  // Each detector runs once per entry of this object, however many rules ask (dropped with the evaluation).
+  const detections = new DetectionMemo();
   const noticed = new Set<string>();
   const applied = new Map<string, AppliedException>();
   let owners: Owner[] | undefined;
@@ -362,7 +366,20 @@ export function evaluateObject(set: PolicySet, input: EvaluationInput, options: 
       else {
         const before = violations.length;
         try {
-          const n = runRule(rule, policy, root, base, input, subject, violations, budget, room, omitted, set.formats);
+          const n = runRule(
+            rule,
+            policy,
+            root,
+            base,
+            input,
+            subject,
+            violations,
+            budget,
+            room,
+            omitted,
+            set.formats,
+            detections,
+          );
           const status: RuleStatus = n === 0 ? 'pass' : rule.enforcement === 'warn' ? 'warn' : 'fail';
           result = { policy: policy.name, rule: rule.name, enforcement: rule.enforcement, status };
         } catch (err) {

@@ -3,7 +3,7 @@
  * A PolicySet is a frozen value: the server can swap one for another atomically.
  */
 import type { ReviewNotice, UserInfo } from '../admission/types.js';
-import type { Finding, FormatIndex } from '../detect/index.js';
+import type { DetectionMemo, Finding, FormatIndex } from '../detect/index.js';
 import type { PathSegment, Selector } from './selector.js';
 
 /** What a violated rule does: deny the request, warn (kubectl prints it), or audit (log only). */
@@ -23,6 +23,8 @@ export interface ItemScope {
   findings: Finding[];
   /** The provider format table detectors use (built-in plus the team's `SecretFormats`). */
   readonly formats?: FormatIndex;
+  /** Detector findings per entry for the whole review, shared by its rules (see DetectionMemo). */
+  readonly memo?: DetectionMemo;
 }
 
 /** A compiled `when` condition. */

@@ -42,6 +42,12 @@ export function shapes(): Array<{ name: string; text: string }> {
     { name: 'high-entropy token', text: base62(40, 25) },
     { name: 'high-entropy path-like token', text: join(base62(24, 26), '/') },
     { name: 'whitespace and quotes', text: ' \t"\'\n' },
+    // The shared long-run search (runs.ts) and the native pre-searches of the detectors.
+    { name: 'token runs one short of long', text: `${base62(19, 30)}.` },
+    { name: 'armor word without dashes', text: 'BEGIN -BEGIN ----BEGIN ' },
+    { name: 'jwt start without e', text: 'xyJ yJ eyJ' },
+    { name: 'at signs without a scheme', text: 'a@b :/@ //@' },
+    { name: 'hint lines', text: 'pat auth pw=\nPASSWORD=${X} key: \n' },
   ];
 }
 

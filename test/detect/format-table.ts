@@ -14,8 +14,28 @@ function shape(f: (typeof BUILTIN_FORMATS)[number]): string {
   const head = (f.head ?? []).map(part).join('');
   const body = f.body.map(part).join('');
   if (f.keyed === true) return `${body} under a key naming ${(f.hints ?? []).join('/')}`;
-  const anchors = f.prefixes.join(' / ');
+  const anchors = anchorList(f.prefixes);
   return f.head === undefined ? `${anchors}${body}` : `${head}${anchors}${body}`;
+}
+
+/**
+ * Anchors joined by ` / `; 26 anchors that differ only in one lower-case letter (Honeycomb's
+ * `hc[x]ik_`) are written once with `[a-z]` in its place.
+ */
+function anchorList(prefixes: readonly string[]): string {
+  if (prefixes.length === 26) {
+    const first = prefixes[0] as string;
+    const at = [...first].findIndex((_, i) => prefixes.some((p) => p[i] !== first[i]));
+    const rest = (p: string): string => p.slice(0, at) + p.slice(at + 1);
+    const letters = new Set(prefixes.map((p) => p[at]));
+    if (
+      at !== -1 &&
+      prefixes.every((p) => p.length === first.length && rest(p) === rest(first)) &&
+      [...'abcdefghijklmnopqrstuvwxyz'].every((c) => letters.has(c))
+    )
+      return `${first.slice(0, at)}[a-z]${first.slice(at + 1)}`;
+  }
+  return prefixes.join(' / ');
 }
 
 function cell(text: string): string {

@@ -8,6 +8,7 @@ import { FormatIndex } from '../../src/detect/formats/scan.js';
 import { providerTokenDetector, providerTokenWeakDetector } from '../../src/detect/tokens.js';
 import { CASES } from './corpus/formats.js';
 import { formatTable } from './format-table.js';
+import { base62 as randomBase62 } from './fixtures.js';
 
 const BY_ID = new Map(BUILTIN_FORMATS.map((f) => [f.id, f]));
 const PROVIDER_DETECTORS = new Set(['provider-token', 'provider-token-weak']);
@@ -167,3 +168,28 @@ test('README: the format table lists every format with its tier (generated from 
     'regenerate with: npx tsx test/detect/format-table.ts',
   );
 });
+
+test('Honeycomb key IDs take any letter in hc[x]ik_ / hc[x]mk_, as documented', async (t) => {
+  const id = randomBase62(26, 71);
+  const secret = randomBase62(32, 72);
+  const cases: Array<{ name: string; key: string; value: string; format: string | undefined }> = [
+    { name: 'ingest key, letter q', key: 'data', value: `hcqik_${id}${secret}`, format: 'honeycomb-ingest-key' },
+    { name: 'ingest key, letter x', key: 'data', value: `hcxik_${id}${secret}`, format: 'honeycomb-ingest-key' },
+    { name: 'management key', key: 'data', value: `hcbmk_${id}:${secret}`, format: 'honeycomb-management-key' },
+    { name: 'management key ID alone is no secret', key: 'data', value: `hcbmk_${id}`, format: undefined },
+    { name: 'capital letter is not a key ID', key: 'data', value: `hcQik_${id}${secret}`, format: undefined },
+  ];
+  for (const c of cases)
+    await t.test(c.name, () => {
+      const found = scanEntry(c.key, c.value, ['provider-token', 'provider-token-weak']);
+      const ids = found.map((f) => f.description);
+      if (c.format === undefined) assert.deepEqual(ids, []);
+      else assert.deepEqual(ids, [describeFormat(c.format)]);
+    });
+});
+
+/** The finding description of a built-in format, by id (as tokens.ts words it). */
+function describeFormat(id: string): string {
+  const f = BY_ID.get(id)!;
+  return `${f.provider} ${f.what}`;
+}

@@ -15,10 +15,12 @@
  * multi-line values on each `key = value` / `key: value` line, only when the value part has a
  * length some keyed format allows: the line scan uses `indexOf` positions that only move forward.
  */
+import { hintLines } from '../hint-lines.js';
 import { isPlaceholder, unquote } from '../placeholders.js';
 import { isSecretName, keyWords, SECRET_HINT } from '../secret-names.js';
 import { verifyCrc32Base62 } from './checksum.js';
 import type { CompiledAlphabet } from './alphabets.js';
+import { hasLongTokenRun, isTokenChar, LONG_RUN } from '../runs.js';
 import { looksRandom } from './looks-random.js';
 import {
   type Budget,
@@ -120,6 +122,79 @@ function trieSource(words: readonly string[]): string {
   return emit(root);
 }
 
+/**
+ * The longest run of token characters (runs.ts) every match of a format with `anchor` holds:
+ * consecutive parts (and the anchor) whose characters are all token characters, their shortest
+ * lengths added up. A value without a token run that long cannot hold the format.
+ */
+function guaranteedRun(head: readonly CompiledPart[], anchor: string, body: readonly CompiledPart[]): number {
+  let current = 0;
+  let longest = 0;
+  const add = (tokenOnly: boolean, min: number): void => {
+    current = tokenOnly ? current + min : 0;
+    if (current > longest) longest = current;
+  };
+  const partIsToken = (p: CompiledPart): boolean => {
+    if (p.lit !== undefined) return literalIsToken(p.lit);
+    const table = (p.alphabet as CompiledAlphabet).table;
+    for (let c = 0; c < table.length; c++) if (table[c] === 1 && !isTokenChar(c)) return false;
+    return true;
+  };
+  for (const p of head) add(partIsToken(p), p.min);
+  add(literalIsToken(anchor), anchor.length);
+  for (const p of body) add(partIsToken(p), p.min);
+  return longest;
+}
+
+function literalIsToken(text: string): boolean {
+  for (let i = 0; i < text.length; i++) if (!isTokenChar(text.charCodeAt(i))) return false;
+  return true;
+}
+
+/**
+ * How common a character is in config text, roughly (lower is rarer): lower-case letters by
+ * their frequency in English, digits and the punctuation of settings (`. - _ / = :`, blanks,
+ * quotes) common, capitals and other punctuation rare.
+ */
+function commonness(c: number): number {
+  if (c >= 97 && c <= 122) return 10 + LETTERS_BY_FREQUENCY.indexOf(String.fromCharCode(c));
+  if ((c >= 48 && c <= 57) || COMMON_PUNCTUATION.includes(String.fromCharCode(c))) return 30;
+  return 0;
+}
+const LETTERS_BY_FREQUENCY = 'zqxjkvbpygfwmucldrhsnioate';
+const COMMON_PUNCTUATION = ' \t.-_/=:,"\'';
+
+/**
+ * The part of `anchor` from its rarest character on, two to six characters (`dG9rOj` gives
+ * `G9rOj`): every occurrence
+ * of the anchor holds it, and a native search for it stops at fewer places.
+ */
+function rareTail(anchor: string): string {
+  let best = 0;
+  // At least two characters: a single capital (`00D`'s `D`) is in every upper-case name.
+  for (let i = 1; i < anchor.length - 1; i++)
+    if (commonness(anchor.charCodeAt(i)) < commonness(anchor.charCodeAt(best))) best = i;
+  // At most MAX_TAIL: V8 searches longer patterns with Boyer-Moore, which is slower than its
+  // search for a rare first character.
+  return anchor.slice(best, best + MAX_TAIL);
+}
+const MAX_TAIL = 6;
+
+/**
+ * What to pre-search for a format that need not hold a long run: the rare tail of its anchor,
+ * or a literal part of the token that is one rare punctuation character (Salesforce's `!`)
+ * when that is rarer. Every match of the format holds it.
+ */
+function rarestPart(anchor: string, head: readonly CompiledPart[], body: readonly CompiledPart[]): string {
+  let best = rareTail(anchor);
+  for (const p of [...head, ...body]) {
+    if (p.lit === undefined || p.lit.length !== 1) continue;
+    const c = p.lit.charCodeAt(0);
+    if (!isAlnumCode(c) && commonness(c) < commonness(best.charCodeAt(0))) best = p.lit;
+  }
+  return best;
+}
+
 /** True when [start, end) overlaps a span already reported (pairs in `spans`). */
 function overlaps(spans: readonly number[], start: number, end: number): boolean {
   for (let i = 0; i < spans.length; i += 2)
@@ -141,8 +216,21 @@ const CREDENTIAL_LAST_WORDS: ReadonlySet<string> = new Set([
   'password',
 ]);
 
-/** True when a key that names a provider holds a credential: a secret name, or one ending in `key`, `token`... */
+/**
+ * True when a key that names a provider holds a credential: a secret name, or one ending in
+ * `key`, `token`... Remembered per name like secret-names.ts does (names are not secret).
+ */
 function isCredentialName(name: string): boolean {
+  const known = credentialNames.get(name);
+  if (known !== undefined) return known;
+  const result = judgeCredentialName(name);
+  if (credentialNames.size >= 4096) credentialNames.clear();
+  credentialNames.set(name, result);
+  return result;
+}
+const credentialNames = new Map<string, boolean>();
+
+function judgeCredentialName(name: string): boolean {
   if (isSecretName(name)) return true;
   const words = keyWords(name);
   let last = words.length - 1;
@@ -162,9 +250,19 @@ export class FormatIndex {
   private readonly keyedByLength = new Map<number, CompiledFormat[]>();
   private readonly keyedMin: number;
   private readonly keyedMax: number;
-  /** Finds `=` or `:` followed by a run of keyed-value characters (a line worth reading). */
+  /** `=` or `:` followed by a run of keyed-value characters (a line worth reading), tested per line. */
   private readonly keyedCandidates: RegExp | undefined;
   private readonly regexFormats: readonly RegexFormat[];
+  /**
+   * A part of every match of the formats that need not hold a long token run (runs.ts): a rare
+   * tail of the anchor or a rare literal, each searched natively (a rare first character makes
+   * that fast); when a value has no long run and holds none of these, no anchored format matches.
+   */
+  private readonly withoutLongRun: readonly string[];
+  /** The shortest token of the formats of each tail of {@link withoutLongRun} (ascending). */
+  private readonly withoutLongRunMin: readonly number[];
+  /** The shortest token an anchored format matches: shorter values are not searched. */
+  private readonly anchoredMin: number;
 
   /**
    * @throws Error when a format does not compile: built-in formats are checked by tests, and the
@@ -175,6 +273,9 @@ export class FormatIndex {
     const keyed: CompiledFormat[] = [];
     const wordStart: string[] = [];
     const anywhere: string[] = [];
+    /** Tails (see rareTail) of anchors whose formats need not hold a long run, with the shortest such token. */
+    const shortRun = new Map<string, number>();
+    let anchoredMin = Number.POSITIVE_INFINITY;
     for (const f of formats) {
       const problem = checkFormat(f);
       if (problem !== undefined) throw new Error(`format ${f.id}: ${problem}`);
@@ -196,7 +297,13 @@ export class FormatIndex {
         keyed.push(compiled);
         continue;
       }
+      const parts = partLengths(compiled.head).min + partLengths(compiled.body).min;
       for (const anchor of f.prefixes) {
+        anchoredMin = Math.min(anchoredMin, parts + anchor.length);
+        if (guaranteedRun(compiled.head, anchor, compiled.body) < LONG_RUN) {
+          const tail = rarestPart(anchor, compiled.head, compiled.body);
+          shortRun.set(tail, Math.min(shortRun.get(tail) ?? Number.POSITIVE_INFINITY, parts + anchor.length));
+        }
         const isWordStart = f.head === undefined && isAlnumCode(anchor.charCodeAt(0));
         (isWordStart ? wordStart : anywhere).push(anchor);
         const two = anchor.slice(0, 2);
@@ -217,6 +324,19 @@ export class FormatIndex {
     if (upper.length > 0) finders.push(new RegExp(`\\b${trieSource(upper)}`, 'g'));
     if (lower.length > 0) finders.push(new RegExp(`\\b${trieSource(lower)}`, 'g'));
     this.anchors = finders;
+    this.anchoredMin = anchoredMin;
+    // A tail that holds another one is found through it (`ps_eyJ` through `yJ`), for tokens as
+    // short as either's; shortest tokens first, so short values stop early.
+    const tails: Array<{ tail: string; min: number }> = [];
+    for (const [tail, min] of shortRun) {
+      const within = [...shortRun.keys()].find((u) => u !== tail && tail.includes(u));
+      if (within === undefined) tails.push({ tail, min });
+      else shortRun.set(within, Math.min(shortRun.get(within) as number, min));
+    }
+    for (const t of tails) t.min = shortRun.get(t.tail) as number;
+    tails.sort((a, b) => a.min - b.min);
+    this.withoutLongRun = tails.map((t) => t.tail);
+    this.withoutLongRunMin = tails.map((t) => t.min);
     this.keyed = keyed;
     const lengths = keyed.map((k) => partLengths(k.body));
     keyed.forEach((k, i) => {
@@ -230,9 +350,21 @@ export class FormatIndex {
     this.keyedMin = Math.min(...lengths.map((l) => l.min));
     this.keyedMax = Math.max(...lengths.map((l) => l.max));
     this.keyedCandidates =
-      keyed.length === 0 ? undefined : new RegExp(`[=:][ \\t]*["']?[${valueClass(keyed)}]{${this.keyedMin}}`, 'g');
+      keyed.length === 0 ? undefined : new RegExp(`[=:][ \\t]*["']?[${valueClass(keyed)}]{${this.keyedMin}}`);
     this.regexFormats = regexFormats;
     this.formats = Object.freeze(infos);
+  }
+
+  /**
+   * The shortest value {@link scan} can find anything in: the shortest anchored token or keyed
+   * value (1 when the index has regex formats, which may match anything).
+   */
+  get minLength(): number {
+    if (this.regexFormats.length > 0) return 1;
+    return Math.min(
+      this.anchors.length === 0 ? Number.POSITIVE_INFINITY : this.anchoredMin,
+      this.keyed.length === 0 ? Number.POSITIVE_INFINITY : this.keyedMin,
+    );
   }
 
   /** Every format found in `value` (stored under `key`), in order of position, at most `limit`. */
@@ -253,7 +385,8 @@ export class FormatIndex {
   }
 
   private scanAnchors(value: string, limit: number, found: FormatMatch[]): void {
-    if (this.anchors.length === 0) return;
+    if (this.anchors.length === 0 || value.length < this.anchoredMin) return;
+    if (!hasLongTokenRun(value) && !this.holdsShortRunTail(value)) return;
     const budget: Budget = { left: WALK_BUDGET_PER_CHAR * value.length + WALK_BUDGET_BASE };
     const runs: number[] = [];
     const spans: number[] = [];
@@ -280,6 +413,14 @@ export class FormatIndex {
         re.lastIndex = resume;
       }
     }
+  }
+
+  private holdsShortRunTail(value: string): boolean {
+    const tails = this.withoutLongRun;
+    const mins = this.withoutLongRunMin;
+    for (let i = 0; i < tails.length && (mins[i] as number) <= value.length; i++)
+      if (value.indexOf(tails[i] as string) !== -1) return true;
+    return false;
   }
 
   /** Where the token last matched by {@link matchAt} starts (before its anchor when it has a head). */
@@ -320,21 +461,19 @@ export class FormatIndex {
       if (match !== undefined) found.push({ format: match, position: 0 });
       return;
     }
-    // Multi-line: only lines where a separator is followed by a run of keyed-value characters
-    // at least as long as the shortest keyed format are read as settings (a native search);
-    // each line is read once and the search resumes after it, so the work is linear.
+    // Multi-line: a keyed format needs a setting name that holds a credential, whose words are
+    // among the hint fragments (hint-lines.ts: a native search shared with other detectors), so
+    // only those lines are read; of them, only lines where a separator is followed by a run of
+    // keyed-value characters as long as the shortest keyed format. Each line is read once.
     const candidates = this.keyedCandidates;
     if (candidates === undefined) return;
-    candidates.lastIndex = 0;
-    while (found.length < limit) {
-      const hit = candidates.exec(value);
-      if (hit === null) break;
-      const lineStart = value.lastIndexOf('\n', hit.index) + 1;
-      let lineEnd = value.indexOf('\n', hit.index);
-      if (lineEnd === -1) lineEnd = value.length;
-      candidates.lastIndex = lineEnd + 1;
+    const spans = hintLines(value).spans;
+    for (let l = 0; l < spans.length && found.length < limit; l += 2) {
+      const lineStart = spans[l] as number;
+      const lineEnd = spans[l + 1] as number;
       if (lineEnd - lineStart > MAX_SETTING_LINE) continue;
       const line = value.slice(lineStart, lineEnd);
+      if (!candidates.test(line)) continue;
       const sep = separatorOf(line);
       if (sep === -1 || line.length - sep - 1 < this.keyedMin) continue;
       const setting = settingOf(line, 0, sep, line.length);
@@ -347,7 +486,8 @@ export class FormatIndex {
   /** The keyed format `candidate` (a whole setting value) is, given the names it is stored under. */
   private keyedMatch(candidate: string, names: readonly string[], settingName: string): FormatInfo | undefined {
     const formats = this.keyedByLength.get(candidate.length);
-    if (formats === undefined) return undefined;
+    // The name before the shape: it is remembered, and most names do not hold a credential.
+    if (formats === undefined || !isCredentialName(settingName)) return undefined;
     // Shape first (most candidates fail at their first characters), then the names.
     const budget: Budget = { left: Number.POSITIVE_INFINITY };
     let shaped: CompiledFormat[] | undefined;
@@ -356,7 +496,7 @@ export class FormatIndex {
       shaped ??= [];
       shaped.push(f);
     }
-    if (shaped === undefined || !isCredentialName(settingName)) return undefined;
+    if (shaped === undefined) return undefined;
     const words = new Set(names.flatMap((n) => keyWords(n)));
     const compact = names
       .join(' ')

@@ -18,6 +18,9 @@
  */
 import type { Part, TokenFormat } from './types.js';
 
+/** The varying letter of Honeycomb key ID prefixes (`hc[x]ik_`), any lower-case letter. */
+const HONEYCOMB_LETTERS: readonly string[] = [...'abcdefghijklmnopqrstuvwxyz'];
+
 const UUID: readonly Part[] = [['Hex', 8], '-', ['Hex', 4], '-', ['Hex', 4], '-', ['Hex', 4], '-', ['Hex', 12]];
 const LOWER_UUID: readonly Part[] = [['hex', 8], '-', ['hex', 4], '-', ['hex', 4], '-', ['hex', 4], '-', ['hex', 12]];
 
@@ -1330,16 +1333,28 @@ export const BUILTIN_FORMATS: readonly TokenFormat[] = [
     hints: ['grafana'],
     source: 'https://grafana.com/docs/grafana/latest/administration/api-keys/',
   },
-  // Honeycomb: https://docs.honeycomb.io/get-started/configure/environments/manage-api-keys/
+  // Honeycomb: https://docs.honeycomb.io/api/authentication (key IDs start `hc[x]ik_` for ingest
+  // keys and `hc[x]mk_` for management keys, where the `[x]` letter varies and is assigned at
+  // creation; an ingest key is its ID and secret concatenated, a management key joins them with `:`)
   {
     id: 'honeycomb-ingest-key',
     provider: 'Honeycomb',
     what: 'ingest key',
-    prefixes: ['hcaik_', 'hcxik_'],
+    prefixes: HONEYCOMB_LETTERS.map((x) => `hc${x}ik_`),
     body: [['b62', 58, 64]],
     tier: 'high',
     hints: ['honeycomb'],
-    source: 'https://docs.honeycomb.io/get-started/configure/environments/manage-api-keys/',
+    source: 'https://docs.honeycomb.io/api/authentication',
+  },
+  {
+    id: 'honeycomb-management-key',
+    provider: 'Honeycomb',
+    what: 'management key (key ID and secret)',
+    prefixes: HONEYCOMB_LETTERS.map((x) => `hc${x}mk_`),
+    body: [['b62', 26], ':', ['b62', 32]],
+    tier: 'high',
+    hints: ['honeycomb'],
+    source: 'https://docs.honeycomb.io/api/key-management/create-an-api-key',
   },
   {
     id: 'honeycomb-configuration-key',

@@ -277,6 +277,7 @@ const TEMPLATES: ReadonlyArray<readonly [string, string, string]> = [
   ['auth0-client-secret', 'AUTH0_CLIENT_SECRET', '{b64url:64}'],
   ['duo-secret-key', 'DUO_SECRET_KEY', '{b62:40}'],
   ['openweather-api-key', 'OPENWEATHER_API_KEY', '{hex:32}'],
+  ['honeycomb-management-key', 'HONEYCOMB_MANAGEMENT_KEY', 'hcxmk_{b62:26}:{b62:32}'],
 ];
 
 const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';

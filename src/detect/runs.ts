@@ -1,0 +1,93 @@
+/**
+ * Long token runs: a shared, cheap test that lets the costlier detectors skip a value.
+ *
+ * A token run is a maximal run of the characters `A-Za-z0-9+/_-` (the base64 and base64url
+ * alphabets without padding: `=` would join the name and value of every `name=value` line). `high-entropy` judges only runs of at least {@link LONG_RUN}
+ * characters, and almost every provider format holds such a run (the format index works out
+ * which ones do, scan.ts), so a value without one (most config files: words joined by `.`, `=`
+ * and `:`) skips both.
+ *
+ * The search reads windows of `LONG_RUN` characters backwards and jumps past the first
+ * character that cannot be in a run (see hasTokenRun): each character is read at most once, and
+ * on text of short words only the tail of each word a window ends in is read.
+ *
+ * Within one scanEntry call the answer for the entry is remembered ({@link beginRememberRuns}), so the
+ * detectors that ask share one search; it is forgotten when the entry's scan ends.
+ */
+
+/**
+/** Length of the runs searched for: `high-entropy`'s shortest token (entropy.ts MIN_TOKEN). */
+export const LONG_RUN = 20;
+
+/** 1 for `A-Za-z0-9+/_-` (ASCII codes). */
+const TOKEN_CHARS = new Uint8Array(128);
+for (let c = 0; c < 128; c++)
+  TOKEN_CHARS[c] =
+    (c >= 48 && c <= 57) ||
+    (c >= 65 && c <= 90) ||
+    (c >= 97 && c <= 122) ||
+    c === 43 ||
+    c === 47 ||
+    c === 95 ||
+    c === 45
+      ? 1
+      : 0;
+
+/** True for `A-Za-z0-9+/_-`. */
+export function isTokenChar(c: number): boolean {
+  return c < 128 && TOKEN_CHARS[c] === 1;
+}
+
+/**
+ * True when `value` holds a run of at least `length` token characters (length >= 1).
+ *
+ * `from` is always the start of the value or the character after a non-token one, so a run of
+ * `length` starts there exactly when the window [from, from + length) is all token characters.
+ * The window is read backwards from its end; the first non-token character found rules out every
+ * start up to it, and the next window begins right after it. That next window ends beyond the
+ * one just read, and its backward walk stops at a non-token character, which cannot be among
+ * the token characters already read: every character is read at most once.
+ */
+export function hasTokenRun(value: string, length: number): boolean {
+  const n = value.length;
+  let from = 0;
+  while (from + length <= n) {
+    let i = from + length - 1;
+    for (; i >= from; i--) {
+      const c = value.charCodeAt(i);
+      if (c >= 128 || TOKEN_CHARS[c] === 0) break;
+    }
+    if (i < from) return true;
+    from = i + 1;
+  }
+  return false;
+}
+
+let remembering = false;
+let lastValue: string | undefined;
+let lastAnswer = false;
+
+/** True when `value` holds a token run of at least {@link LONG_RUN} characters. */
+export function hasLongTokenRun(value: string): boolean {
+  if (remembering && lastValue === value) return lastAnswer;
+  const answer = hasTokenRun(value, LONG_RUN);
+  if (remembering) {
+    lastValue = value;
+    lastAnswer = answer;
+  }
+  return answer;
+}
+
+/**
+ * From here to {@link endRememberRuns}, the answer of {@link hasLongTokenRun} for the entry is
+ * shared (scanEntry calls both around the detectors of one entry, in a try/finally).
+ */
+export function beginRememberRuns(): void {
+  remembering = true;
+}
+
+/** Ends {@link beginRememberRuns}: the remembered value is dropped, so no value outlives its entry's scan. */
+export function endRememberRuns(): void {
+  remembering = false;
+  lastValue = undefined;
+}
