@@ -22,6 +22,8 @@ export const LAYERS: LayerRules = {
     crypto: [...BOTTOM, 'fs'],
     policy: [...BOTTOM, 'admission', 'detect'],
     inject: [...BOTTOM, 'admission'],
+    // compiles policy files and injection to in-tree admission objects (ValidatingAdmissionPolicy, MutatingAdmissionPolicy)
+    export: [...BOTTOM, 'admission', 'policy', 'inject'],
     // plumbing shared by every server
     fs: ['errors'],
     log: ['errors'],
@@ -43,7 +45,7 @@ export const LAYERS: LayerRules = {
     // composition roots: config in, running objects out
     roles: [...BOTTOM, ...DOMAIN, ...PLUMBING, ...ADAPTERS, ...SERVICES],
     // the command line: parses, calls domain code or a role, prints
-    cli: [...BOTTOM, ...DOMAIN, 'fs', 'log', 'tls', 'config', 'kube', 'roles', 'unseal'],
+    cli: [...BOTTOM, ...DOMAIN, 'fs', 'log', 'tls', 'config', 'kube', 'roles', 'unseal', 'export'],
     // the library API
     index: [...BOTTOM, ...DOMAIN],
   },
@@ -62,8 +64,8 @@ export const LAYERS: LayerRules = {
     'node:cluster': ['roles', 'cli'],
     'node:child_process': [],
   },
-  pure: [...BOTTOM, ...DOMAIN],
+  pure: [...BOTTOM, ...DOMAIN, 'export'],
   // Pure and without I/O: no file, network or process module at all (policy and crypto each
   // have one module that reads files where their callers ask; these have none).
-  noIo: [...BOTTOM, 'admission', 'detect', 'inject'],
+  noIo: [...BOTTOM, 'admission', 'detect', 'inject', 'export'],
 };
