@@ -36,6 +36,10 @@ const COMMANDS: Record<string, CommandEntry> = {
     summary: 'audit a live cluster: what the policies would deny or warn, who can read Secrets, uninjected pods',
     load: async () => (await import('./commands/scan.js')).scan,
   },
+  export: {
+    summary: 'compile the policies into in-tree admission objects: `shroud export vap` (ValidatingAdmissionPolicy)',
+    load: async () => (await import('./commands/export.js')).exportCommand,
+  },
   policy: {
     summary: 'work with policy files: `shroud policy test DIR` runs policy test cases',
     load: async () => (await import('./commands/policy.js')).policy,

@@ -15,7 +15,17 @@ export type Cel =
   | { readonly k: 'and' | 'or'; readonly args: readonly Cel[] }
   | { readonly k: 'bin'; readonly op: '==' | '!=' | 'in' | '+' | '>' | '<' | '<='; readonly l: Cel; readonly r: Cel }
   | { readonly k: 'not'; readonly of: Cel }
-  | { readonly k: 'cond'; readonly c: Cel; readonly t: Cel; readonly f: Cel }
+  | {
+      readonly k: 'cond';
+      readonly c: Cel;
+      readonly t: Cel;
+      readonly f: Cel;
+      /**
+       * The apiserver's own validation makes `c` true before admission policies run (a container
+       * or env var always has a name there): the estimate counts only the `then` branch.
+       */
+      readonly validatedTrue?: true;
+    }
   | {
       readonly k: 'macro';
       readonly fn: 'exists' | 'all' | 'filter' | 'map';
@@ -23,8 +33,8 @@ export type Cel =
       readonly v: string;
       readonly body: Cel;
       /**
-       * A first conjunct of the body that at most one element passes (a lookup by name): printed
-       * as `guard && body`, estimated as `items` guards plus one body.
+       * A condition at most one element passes (a lookup by name or position): printed as
+       * `guard && body` (`!guard || body` for `all`), estimated as `items` guards plus one body.
        */
       readonly guard?: Cel;
     }
@@ -94,7 +104,8 @@ export const gt = (l: Cel, r: Cel): Cel => ({ k: 'bin', op: '>', l, r });
 export const lt = (l: Cel, r: Cel): Cel => ({ k: 'bin', op: '<', l, r });
 export const le = (l: Cel, r: Cel): Cel => ({ k: 'bin', op: '<=', l, r });
 export const list = (items: readonly Cel[]): Cel => ({ k: 'list', items });
-export const cond = (c: Cel, t: Cel, f: Cel): Cel => ({ k: 'cond', c, t, f });
+export const cond = (c: Cel, t: Cel, f: Cel, validatedTrue?: boolean): Cel =>
+  validatedTrue === true ? { k: 'cond', c, t, f, validatedTrue: true } : { k: 'cond', c, t, f };
 export const macro = (fn: 'exists' | 'all' | 'filter' | 'map', target: Cel, v: string, body: Cel, guard?: Cel): Cel =>
   guard === undefined || (guard.k === 'lit' && guard.v === true)
     ? { k: 'macro', fn, target, v, body }
@@ -195,7 +206,10 @@ export function print(e: Cel): string {
     case 'cond':
       return `${operand(e.c)} ? ${operand(e.t)} : ${operand(e.f)}`;
     case 'macro':
-      return `${operand(e.target)}.${e.fn}(${e.v}, ${print(e.guard === undefined ? e.body : and(e.guard, e.body))})`;
+      // A guard is the first conjunct of `exists` and `filter`, the premise of `all`.
+      return `${operand(e.target)}.${e.fn}(${e.v}, ${print(
+        e.guard === undefined ? e.body : e.fn === 'all' ? or(not(e.guard), e.body) : and(e.guard, e.body),
+      )})`;
     case 'list':
       return `[${e.items.map(print).join(', ')}]`;
   }
@@ -277,13 +291,27 @@ export function estimateCost(e: Cel, m: CostModel): number {
     case 'not':
       return 1 + estimateCost(e.of, m);
     case 'cond':
-      // Only one branch runs.
+      // Only one branch runs; the `then` branch when the apiserver's validation guarantees it.
+      if (e.validatedTrue) return 1 + estimateCost(e.c, m) + estimateCost(e.t, m);
       return 1 + estimateCost(e.c, m) + Math.max(estimateCost(e.t, m), estimateCost(e.f, m));
     case 'macro': {
       // A macro over a list literal runs once per literal element.
       const n = e.target.k === 'list' ? e.target.items.length : m.items;
-      if (e.guard !== undefined)
-        return 1 + estimateCost(e.target, m) + n * (estimateCost(e.guard, m) + 2) + estimateCost(e.body, m);
+      if (e.guard !== undefined) {
+        // A range of positions guarded by `p < size(list)` first: past the list's length (at most
+        // `items`), an iteration costs that one comparison.
+        const g = e.guard;
+        const first = g.k === 'and' ? g.args[0] : g;
+        const bounded = e.target.k === 'list' && first?.k === 'bin' && first.op === '<';
+        const full = bounded ? Math.min(n, m.items) : n;
+        return (
+          1 +
+          estimateCost(e.target, m) +
+          full * (estimateCost(g, m) + 2) +
+          (n - full) * (estimateCost(first!, m) + 2) +
+          estimateCost(e.body, m)
+        );
+      }
       return 1 + estimateCost(e.target, m) + n * (estimateCost(e.body, m) + 1);
     }
     case 'list':

@@ -292,6 +292,7 @@ function writableMount(root: Cel, name: Cel, names: Names): Cel {
     const mounts = sel(c, 'volumeMounts');
     const spec = sel(root, 'spec');
     return and(
+      has(spec, listName),
       isType(sel(spec, listName), 'list'),
       macro(
         'exists',
@@ -398,6 +399,12 @@ export function ruleCel(rule: CompiledRule): RuleCel | { unsupported: string } {
   };
 }
 
+/**
+ * Lists whose elements the apiserver's validation requires a name in (it runs before admission
+ * policies): the cost estimate counts the lookup by name for them.
+ */
+const NAMED_BY_API = new Set(['containers', 'initContainers', 'ephemeralContainers', 'env', 'volumes', 'volumeMounts']);
+
 /** The element has a string `name`: update.ts identifies it by that name, others by position. */
 export function named(x: Cel): Cel {
   return and(isType(x, 'map'), has(x, 'name'), isType(sel(x, 'name'), 'string'));
@@ -456,19 +463,25 @@ export function walkOld(
       const o = names.next('o');
       const byName = macro('exists', x, o, rest(id(o)), and(named(id(o)), eq(sel(id(o), 'name'), sel(n, 'name'))));
       const p = names.next('p');
-      // `[x[p]].exists(o, ...)` binds the old element at that position to a name (has() takes a name, not an index).
+      // Equal nameless elements are one value at several positions: each position must have had it.
+      // `[x[p]].exists(o, ...)` binds the old element there to a name (has() takes a name, not an index).
       const atP = names.next('o');
       const byPosition = macro(
-        'exists',
+        'all',
         RANGE,
         p,
-        macro('exists', list([index(x, id(p))]), atP, and(not(named(id(atP))), rest(id(atP)))),
-        and(lt(id(p), call('size', [newList])), eq(index(newList, id(p)), n), lt(id(p), call('size', [x]))),
+        and(
+          lt(id(p), call('size', [x])),
+          macro('exists', list([index(x, id(p))]), atP, and(not(named(id(atP))), rest(id(atP)))),
+        ),
+        and(lt(id(p), call('size', [newList])), eq(index(newList, id(p)), n)),
       );
       const byContent = macro('exists', x, o, rest(id(o)), and(not(named(id(o))), eq(id(o), n)));
+      const previous = i > 0 ? steps[i - 1] : undefined;
+      const namedByApi = previous?.k === 'child' && NAMED_BY_API.has(previous.name);
       return and(
         isType(x, 'list'),
-        cond(named(n), byName, cond(le(call('size', [newList]), lit(POSITIONS)), byPosition, byContent)),
+        cond(named(n), byName, cond(le(call('size', [newList]), lit(POSITIONS)), byPosition, byContent), namedByApi),
       );
     }
   }
@@ -476,16 +489,17 @@ export function walkOld(
 
 /** `path` of a reached value for messages: names for named elements (`containers[name=app]`), `[*]` otherwise. */
 export function describeStep(prefix: Cel, step: Step, element: Cel | undefined): Cel {
+  const known = prefix.k === 'lit' && typeof prefix.v === 'string' ? prefix.v : undefined;
+  const append = (text: string): Cel => (known === undefined ? plus(prefix, lit(text)) : lit(known + text));
   switch (step.k) {
-    case 'child':
-      return plus(
-        prefix,
-        lit(/^[A-Za-z_][\w-]*$/.test(step.name) ? `.${step.name}` : `[${JSON.stringify(step.name)}]`),
-      );
+    case 'child': {
+      const plain = /^[A-Za-z_][\w-]*$/.test(step.name);
+      return append(plain ? `${known === '' ? '' : '.'}${step.name}` : `[${JSON.stringify(step.name)}]`);
+    }
     case 'index':
-      return plus(prefix, lit(`[${step.n}]`));
+      return append(`[${step.n}]`);
     case 'each': {
-      if (element === undefined) return plus(prefix, lit('[*]'));
+      if (element === undefined) return append('[*]');
       const named = and(isType(element, 'map'), has(element, 'name'), isType(sel(element, 'name'), 'string'));
       return plus(prefix, cond(named, plus(lit('[name='), sel(element, 'name'), lit(']')), lit('[*]')));
     }

@@ -523,18 +523,21 @@ function exportRule(
     NULL,
   );
 
-  // Each expression's cost includes the variables it reads, each once (the apiserver evaluates a
-  // variable lazily, once per request, and charges it to the expression that reads it first).
+  // Each expression's cost includes the variables it reads that no expression before it read
+  // (the apiserver evaluates a variable lazily, once per request, and caches it), in the
+  // apiserver's order: the validation, its messageExpression (on failure), the audit annotation.
   const byName = new Map(variables);
+  const charged = new Set<string>();
   const closure = (e: Cel): Cel[] => {
     const seen = new Set<string>();
     const queue = [...variablesRead(e)];
     while (queue.length > 0) {
       const n = queue.pop()!;
-      if (seen.has(n)) continue;
+      if (seen.has(n) || charged.has(n)) continue;
       seen.add(n);
       queue.push(...variablesRead(byName.get(n)!));
     }
+    for (const n of seen) charged.add(n);
     return [e, ...[...seen].sort().map((n) => byName.get(n)!)];
   };
   const costs: ExpressionCost[] = [];

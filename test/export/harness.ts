@@ -30,10 +30,11 @@ export function celEval(expression: string, context: Json): unknown {
   return program(context);
 }
 
-/** The built-in policy files, plus `extra` (a case's own policy documents). */
-export async function loadSet(extra: PolicyFile[] = []): Promise<PolicySet> {
+/** The built-in policy files (edited by `edit` when given), plus `extra` (a case's own policy documents). */
+export async function loadSet(extra: PolicyFile[] = [], edit?: (text: string) => string): Promise<PolicySet> {
   const base = await readPolicyFiles(BUILTIN_POLICY_DIR);
-  const loaded = parsePolicyFiles([...base.value, ...extra]);
+  const files = edit === undefined ? base.value : base.value.map((f) => ({ ...f, text: edit(f.text) }));
+  const loaded = parsePolicyFiles([...files, ...extra]);
   if (loaded.issues.length > 0) throw new Error(`policies do not load: ${JSON.stringify(loaded.issues)}`);
   return loaded.value;
 }
