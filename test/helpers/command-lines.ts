@@ -3,6 +3,7 @@ import { CERTS_COMMAND_LINE } from '../../src/cli/commands/certs.js';
 import { CHECK_COMMAND_LINE } from '../../src/cli/commands/check.js';
 import { DECRYPT_COMMAND_LINE } from '../../src/cli/commands/decrypt.js';
 import { ENCRYPT_COMMAND_LINE } from '../../src/cli/commands/encrypt.js';
+import { EXPORT_VAP_COMMAND_LINE } from '../../src/cli/commands/export-vap.js';
 import { KEYS_COMMAND_LINE } from '../../src/cli/commands/keys.js';
 import { POLICY_TEST_COMMAND_LINE } from '../../src/cli/commands/policy.js';
 import { SCAN_COMMAND_LINE } from '../../src/cli/commands/scan.js';
@@ -17,6 +18,7 @@ export const COMMAND_LINES: readonly CommandLineSpec<SettingTable>[] = [
   CHECK_COMMAND_LINE,
   SCAN_COMMAND_LINE,
   POLICY_TEST_COMMAND_LINE,
+  EXPORT_VAP_COMMAND_LINE,
   KEYS_COMMAND_LINE,
   ENCRYPT_COMMAND_LINE,
   DECRYPT_COMMAND_LINE,

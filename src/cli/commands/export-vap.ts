@@ -10,6 +10,7 @@ import { stringify } from 'yaml';
 import { pathSetting, SETTINGS } from '../../config/index.js';
 import { exportVap, OLDEST_KUBERNETES, PER_CALL_LIMIT, REPORTED_MODEL, type VapExport } from '../../export/index.js';
 import { writeFileAtomic } from '../../fs/write-file-atomic.js';
+import { ShroudError } from '../../errors.js';
 import { defineCommandLine, readCommandLine } from '../command-line.js';
 import { EXIT, type CliIO } from '../io.js';
 import { loadPoliciesForCommand } from '../load-policies.js';
@@ -81,8 +82,20 @@ export async function runExportVap(argv: string[], io: CliIO): Promise<number> {
     io.stdout.write([...files.values()].join('---\n'));
   } else {
     const dir = resolve(io.cwd, values.out);
-    await mkdir(dir, { recursive: true });
-    for (const [policy, text] of files) await writeFileAtomic(join(dir, `${policy}.yaml`), text);
+    let file = dir;
+    try {
+      await mkdir(dir, { recursive: true });
+      for (const [policy, text] of files) {
+        file = join(dir, `${policy}.yaml`);
+        await writeFileAtomic(file, text, { mode: 0o644 });
+      }
+    } catch (err) {
+      const reason = (err as NodeJS.ErrnoException).code ?? (err instanceof Error ? err.message : String(err));
+      throw new ShroudError(
+        'EXPORT_WRITE_FAILED',
+        `cannot write ${file} (${reason}); choose another --out, or leave it out to write to stdout`,
+      );
+    }
     io.stderr.write(`wrote ${files.size} file(s), ${result.rules.length} policies and their bindings, to ${dir}\n`);
   }
   io.stderr.write(describeVapExport(result));
