@@ -469,10 +469,13 @@ function exportRule(
     );
     return and(here, not(and(v('update'), v('oldApplies'), existing)));
   };
-  const found = compiled.selectors.map((steps) =>
-    walk(root, steps, root, names, (item, els) => violates(item, els, names, steps)),
-  );
-  variables.push(['hits', or(...found)]);
+  // One variable per selector, so the message can say which one found the item without walking again.
+  const found = compiled.selectors.map((steps, i) => {
+    const name = compiled.selectors.length === 1 ? 'hits' : `hits${i}`;
+    variables.push([name, walk(root, steps, root, names, (item, els) => violates(item, els, names, steps))]);
+    return v(name);
+  });
+  if (found.length > 1) variables.push(['hits', or(...found)]);
   // Deny rules: an update that only moves the object towards deletion, or changes only
   // metadata, status or scale, is allowed (update.ts); warn and audit rules skip only the first.
   variables.push(['skipUpdate', and(v('update'), deny ? or(deleting(), unchanged()) : deleting())]);

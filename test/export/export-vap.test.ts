@@ -147,6 +147,20 @@ describe('CEL cost estimate', () => {
   });
 });
 
+describe('README', () => {
+  it("the cost table is the exporter's own figures for the built-in policies", async () => {
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    const section = readme.slice(readme.indexOf('### In-tree enforcement: export to ValidatingAdmissionPolicy'));
+    const { rules } = exportVap(await loadSet(), { now: NOW });
+    for (const r of rules) {
+      const cost = (suffix: string) => r.costs.find((c) => c.expression.endsWith(suffix))!.cost.toLocaleString('en');
+      const fits = Math.min(...r.costs.map((c) => c.maxItemsWithinLimit)).toLocaleString('en');
+      const row = `| \`${r.policy}/${r.rule}\` | ${r.enforcement} | ${cost('validations[0].expression')} | ${cost('messageExpression')} | ${fits} |`;
+      assert.ok(section.includes(row), `README row: ${row}`);
+    }
+  });
+});
+
 describe('messages', () => {
   it('name policy, rule, container and path, and never a value', async () => {
     const set = await loadSet();
