@@ -9,6 +9,7 @@ import {
   and,
   call,
   type Cel,
+  cond,
   eq,
   gt,
   has,
@@ -30,11 +31,41 @@ type GlobListSource = readonly { readonly source: string }[];
 
 const request = id('request');
 const object = id('object');
-/** The request's kind, namespace and name, as the engine's subject (reviewer.ts passes these). */
+/** `object.metadata.FIELD` when it is a string, else ''. */
+function metadataString(field: string): Cel {
+  const m = sel(object, 'metadata');
+  const value = sel(m, field);
+  return cond(
+    and(isType(object, 'map'), has(object, 'metadata'), isType(m, 'map'), has(m, field), isType(value, 'string')),
+    value,
+    lit(''),
+  );
+}
+
+/**
+ * The request's kind, namespace and name, as the engine's subject (reviewer.ts passes these).
+ * The apiserver always sets namespace and name (empty when there is none); a caller that leaves
+ * them out gets the object's own, as the engine reads them from the object then.
+ */
 export const KIND = sel(sel(request, 'kind'), 'kind');
-export const GROUP = sel(sel(request, 'kind'), 'group');
-export const NAMESPACE = sel(request, 'namespace');
-export const NAME = sel(request, 'name');
+export const NAMESPACE = cond(has(request, 'namespace'), sel(request, 'namespace'), metadataString('namespace'));
+export const NAME = cond(has(request, 'name'), sel(request, 'name'), metadataString('name'));
+
+/** The request's API group is `group` (from the object's apiVersion when the request does not say). */
+export function groupIs(group: string): Cel {
+  const kind = sel(request, 'kind');
+  const apiVersion = sel(object, 'apiVersion');
+  return cond(
+    has(kind, 'group'),
+    eq(sel(kind, 'group'), lit(group)),
+    and(
+      isType(object, 'map'),
+      has(object, 'apiVersion'),
+      isType(apiVersion, 'string'),
+      call('startsWith', [lit(`${group}/`)], apiVersion),
+    ),
+  );
+}
 
 /** A glob (`*` any run, `?` one character) as a whole-string regular expression body. */
 export function globRegex(glob: string): string {
@@ -123,12 +154,22 @@ export function policyMatches(policy: CompiledPolicy, of: Cel = object): Cel {
   }
   const userInfo = sel(request, 'userInfo');
   if (m.excludeUsers.length > 0)
-    parts.push(not(and(has(userInfo, 'username'), globsAny(sel(userInfo, 'username'), m.excludeUsers))));
+    parts.push(
+      not(
+        and(
+          has(request, 'userInfo'),
+          has(userInfo, 'username'),
+          isType(sel(userInfo, 'username'), 'string'),
+          globsAny(sel(userInfo, 'username'), m.excludeUsers),
+        ),
+      ),
+    );
   if (m.excludeGroups.length > 0) {
     const groups = sel(userInfo, 'groups');
     parts.push(
       not(
         and(
+          has(request, 'userInfo'),
           has(userInfo, 'groups'),
           isType(groups, 'list'),
           macro('exists', groups, 'g', and(isType(id('g'), 'string'), globsAny(id('g'), m.excludeGroups))),

@@ -37,7 +37,7 @@ import {
   variablesRead,
 } from './cel.js';
 import type { Step } from './jsonpath.js';
-import { exceptionMatches, excluded, GROUP, KIND, NAME, NAMESPACE, policyMatches } from './match.js';
+import { exceptionMatches, excluded, groupIs, KIND, NAME, NAMESPACE, policyMatches } from './match.js';
 import {
   type Bound,
   describeStep,
@@ -175,9 +175,9 @@ function templateRoot(base: Cel, path: readonly string[] | undefined): { present
 
 /** The request is for this target (custom workload kinds by group and kind, built-ins by kind: engine.ts targetsFor). */
 function isTarget(t: Target, customs: readonly Target[]): Cel {
-  if (t.group !== undefined) return and(eq(GROUP, lit(t.group)), eq(KIND, lit(t.kind)));
+  if (t.group !== undefined) return and(eq(KIND, lit(t.kind)), groupIs(t.group));
   const shadowing = customs.filter((c) => c.kind === t.kind);
-  return and(eq(KIND, lit(t.kind)), ...shadowing.map((c) => ne(GROUP, lit(c.group!))));
+  return and(eq(KIND, lit(t.kind)), ...shadowing.map((c) => not(groupIs(c.group!))));
 }
 
 /** A DNS-subdomain-safe name part. */

@@ -104,8 +104,8 @@ export function runVap(exported: ExportedRule, request: AdmissionRequest): VapOu
   const celRequest = {
     kind: request.kind,
     resource: request.resource,
-    name: request.name ?? '',
-    namespace: request.namespace ?? '',
+    ...(request.name === undefined ? {} : { name: request.name }),
+    ...(request.namespace === undefined ? {} : { namespace: request.namespace }),
     operation: request.operation,
     userInfo: request.userInfo,
     ...(request.subResource === undefined ? {} : { subResource: request.subResource }),
