@@ -137,6 +137,31 @@ describe('exported ValidatingAdmissionPolicies agree with the engine', async () 
     assert.ok(pairs > 100, `only ${pairs} pairs`);
   });
 
+  it('UPDATE of pods/ephemeralcontainers: a debug container added, with and without a Secret in its env', () => {
+    failures.length = 0;
+    let pods = 0;
+    for (const g of all)
+      for (const f of g.objects) {
+        if (f.object.kind !== 'Pod') continue;
+        pods++;
+        for (const env of [[], [{ name: 'TOKEN', valueFrom: { secretKeyRef: { name: 'api', key: 'token' } } }]]) {
+          const debugged = clone(f.object);
+          const spec = (debugged.spec ?? {}) as Json;
+          const before = Array.isArray(spec.ephemeralContainers) ? spec.ephemeralContainers : [];
+          spec.ephemeralContainers = [...before, { name: 'shroud-test-debugger', image: 'busybox', env }];
+          debugged.spec = spec;
+          check(
+            g,
+            `${f.name} (ephemeral container, ${env.length} secret env)`,
+            requestFor(debugged, { operation: 'UPDATE', oldObject: f.object, subResource: 'ephemeralcontainers' }),
+            f.now,
+          );
+        }
+      }
+    assert.deepEqual(failures, []);
+    assert.ok(pods > 10, `only ${pods} pods`);
+  });
+
   it('a request without namespace, name or kind.group gets the verdicts of a full one (read from the object)', () => {
     const differences: string[] = [];
     for (const g of all)
