@@ -248,6 +248,7 @@ function firstHit(
   names: Names,
   body: (item: Cel, elements: readonly Bound[], names: Names) => Cel,
   prefix: string,
+  found: Cel,
 ): Hit {
   const variables: Array<[string, Cel]> = [];
   let value = root;
@@ -276,7 +277,9 @@ function firstHit(
         ]),
       );
       const name = `${prefix}${variables.length}`;
-      variables.push([name, { k: 'index', of: macro('filter', value, v, rest), at: lit(0) }]);
+      // Null unless this selector found something (then the path exists and the filter is not
+      // empty), so the variable never errors, even read eagerly.
+      variables.push([name, cond(found, { k: 'index', of: macro('filter', value, v, rest), at: lit(0) }, NULL)]);
       const element = sel(id('variables'), name);
       const previous = i > 0 ? steps[i - 1] : undefined;
       if (previous?.k === 'child' && CONTAINER_LISTS.has(previous.name))
@@ -430,8 +433,11 @@ function exportRule(
   // Where the rule runs: the object or its pod template; nothing when the request's kind is not a target of this rule.
   const rootOf = (base: string): { applies: Cel; root: Cel } => {
     let root: Cel = id(base);
-    for (const t of [...applicable].reverse())
-      root = cond(isTarget(t, customs), templateRoot(id(base), t.templatePath).value, root);
+    // Guarded by the template being there, so the variable never errors, even read eagerly.
+    for (const t of [...applicable].reverse()) {
+      const template = templateRoot(id(base), t.templatePath);
+      root = cond(and(isTarget(t, customs), template.present), template.value, root);
+    }
     const applies = or(
       ...applicable.map((t) => and(isTarget(t, customs), templateRoot(id(base), t.templatePath).present)),
     );
@@ -483,7 +489,7 @@ function exportRule(
 
   // The message: the first violating item of the first selector that has one.
   const hits = compiled.selectors.map((steps, i) => {
-    const hit = firstHit(steps, root, names, (item, els, nm) => violates(item, els, nm, steps), `hit${i}_`);
+    const hit = firstHit(steps, root, names, (item, els, nm) => violates(item, els, nm, steps), `hit${i}_`, found[i]!);
     variables.push(...hit.variables);
     return hit;
   });

@@ -88,8 +88,11 @@ type PolicyObject = {
   };
 };
 
-/** Runs one exported policy on one request, in the apiserver's order. */
-export function runVap(exported: ExportedRule, request: AdmissionRequest): VapOutcome {
+/**
+ * Runs one exported policy on one request, in the apiserver's order. `eager` evaluates every
+ * variable first, in order, as a simpler evaluator might: the exported variables never error.
+ */
+export function runVap(exported: ExportedRule, request: AdmissionRequest, eager = false): VapOutcome {
   const spec = (exported.objects[0] as unknown as PolicyObject).spec;
   const resource = request.subResource
     ? `${request.resource.resource}/${request.subResource}`
@@ -133,6 +136,7 @@ export function runVap(exported: ExportedRule, request: AdmissionRequest): VapOu
       },
     });
   }
+  if (eager) for (const v of spec.variables) void variables[v.name];
   const validation = spec.validations[0]!;
   const ok = celEval(validation.expression, context);
   if (typeof ok !== 'boolean') throw new Error(`validation gave ${String(ok)}`);
@@ -197,12 +201,13 @@ export function compare(
   rules: readonly ExportedRule[],
   request: AdmissionRequest,
   now: Date,
+  eager = false,
 ): Disagreement[] {
   const engine = engineViolations(set, request, now);
   const out: Disagreement[] = [];
   for (const r of rules) {
     const key = `${r.policy}/${r.rule}`;
-    const outcome = runVap(r, request);
+    const outcome = runVap(r, request, eager);
     const vap = outcome.status === 'fail';
     if (engine.unjudged && r.enforcement !== 'deny') continue;
     const expected = engine.violated.has(key);
