@@ -444,7 +444,16 @@ function exportRule(
     return { applies, root };
   };
   const now = rootOf('object');
-  variables.push(['applies', now.applies], ['root', now.root]);
+  // The match conditions again (and the operations of matchConstraints): the apiserver has
+  // checked them before, but an evaluator that reads only the validation judges the same.
+  const operations = [...policy.match.operations].filter((o) => o === 'CREATE' || o === 'UPDATE').sort();
+  const requestMatches = and(
+    inList(sel(id('request'), 'operation'), list(operations.map((o) => lit(o)))),
+    ...(set.exclusions.length > 0 ? [not(excluded(set.exclusions))] : []),
+    policyMatches(policy),
+    ...(exceptions.length > 0 ? [not(or(...exceptions.map((e) => exceptionMatches(e))))] : []),
+  );
+  variables.push(['applies', and(requestMatches, now.applies)], ['root', now.root]);
   variables.push(['update', and(eq(sel(id('request'), 'operation'), lit('UPDATE')), isType(id('oldObject'), 'map'))]);
   if (deny) {
     // The engine judges the old object as it judges a request: an old object that was excluded,
@@ -575,7 +584,6 @@ function exportRule(
     if (t.kind === 'Pod' && t.templatePath === undefined) set.add('pods/ephemeralcontainers');
     resourceRules.set(t.resource.group, set);
   }
-  const operations = [...policy.match.operations].filter((o) => o === 'CREATE' || o === 'UPDATE').sort();
   const policyObject = {
     apiVersion: 'admissionregistration.k8s.io/v1',
     kind: 'ValidatingAdmissionPolicy',

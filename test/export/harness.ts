@@ -89,11 +89,20 @@ type PolicyObject = {
 };
 
 /**
- * Runs one exported policy on one request, in the apiserver's order. `eager` evaluates every
- * variable first, in order, as a simpler evaluator might: the exported variables never error.
+ * How an evaluator runs a policy: `apiserver` as the apiserver (matchConstraints, matchConditions,
+ * lazy variables, the validation); `eager` evaluates every variable first, in order; `validation`
+ * skips matchConstraints and matchConditions and reads only the variables and the validation.
+ * The exported objects give the same verdict under all three.
  */
-export function runVap(exported: ExportedRule, request: AdmissionRequest, eager = false): VapOutcome {
+export type Mode = 'apiserver' | 'eager' | 'validation';
+
+export const MODES: readonly Mode[] = ['apiserver', 'eager', 'validation'];
+
+/** Runs one exported policy on one request (in the apiserver's order unless `mode` says otherwise). */
+export function runVap(exported: ExportedRule, request: AdmissionRequest, mode: Mode = 'apiserver'): VapOutcome {
   const spec = (exported.objects[0] as unknown as PolicyObject).spec;
+  const eager = mode === 'eager';
+  const checkMatch = mode !== 'validation';
   const resource = request.subResource
     ? `${request.resource.resource}/${request.subResource}`
     : request.resource.resource;
@@ -103,7 +112,7 @@ export function runVap(exported: ExportedRule, request: AdmissionRequest, eager 
       r.operations.includes(request.operation) &&
       (r.resources.includes(resource) || (request.subResource === undefined && r.resources.includes('*'))),
   );
-  if (!matched) return { status: 'skip' };
+  if (checkMatch && !matched) return { status: 'skip' };
   const celRequest = {
     kind: request.kind,
     resource: request.resource,
@@ -114,7 +123,7 @@ export function runVap(exported: ExportedRule, request: AdmissionRequest, eager 
     ...(request.subResource === undefined ? {} : { subResource: request.subResource }),
   };
   const base: Json = { object: request.object ?? null, oldObject: request.oldObject ?? null, request: celRequest };
-  for (const c of spec.matchConditions ?? []) {
+  for (const c of checkMatch ? (spec.matchConditions ?? []) : []) {
     const r = celEval(c.expression, base);
     if (typeof r !== 'boolean') throw new Error(`matchCondition ${c.name} gave ${String(r)}`);
     if (!r) return { status: 'skip' };
@@ -201,13 +210,13 @@ export function compare(
   rules: readonly ExportedRule[],
   request: AdmissionRequest,
   now: Date,
-  eager = false,
+  mode: Mode = 'apiserver',
 ): Disagreement[] {
   const engine = engineViolations(set, request, now);
   const out: Disagreement[] = [];
   for (const r of rules) {
     const key = `${r.policy}/${r.rule}`;
-    const outcome = runVap(r, request, eager);
+    const outcome = runVap(r, request, mode);
     const vap = outcome.status === 'fail';
     if (engine.unjudged && r.enforcement !== 'deny') continue;
     const expected = engine.violated.has(key);
