@@ -52,30 +52,13 @@ export type CelFunction =
   | 'contains'
   | 'matches';
 
-/** Words CEL reserves: a field with such a name is read with `x['name']`, never `x.name`. */
-const RESERVED = new Set([
-  'as',
-  'break',
-  'const',
-  'continue',
-  'else',
-  'false',
-  'for',
-  'function',
-  'if',
-  'import',
-  'in',
-  'let',
-  'loop',
-  'package',
-  'namespace',
-  'null',
-  'return',
-  'true',
-  'var',
-  'void',
-  'while',
-]);
+/**
+ * Words CEL's lexer takes as keywords, not names: a field with such a name is read with
+ * `x['name']`. Other reserved words (`namespace`, `package`, ...) are refused only as top-level
+ * names, so `request.namespace` stays a field selection (a typed object such as the
+ * apiserver's `request` cannot be indexed).
+ */
+const RESERVED = new Set(['false', 'in', 'null', 'true']);
 
 const IDENT = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
