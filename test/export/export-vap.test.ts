@@ -36,6 +36,53 @@ describe('shroud export vap', () => {
       assert.ok(b, `a binding for ${String(name)}`);
     }
     assert.doesNotMatch(first.stdout, /&a\d|\*a\d/, 'no YAML anchors or aliases');
+    // The apiserver's `request` is a typed object: fields are selected, never indexed.
+    assert.doesNotMatch(first.stdout, /request\[/);
+  });
+
+  it("uses only CEL's standard macros and functions (no Kubernetes CEL library)", async () => {
+    const STANDARD = new Set([
+      'has',
+      'size',
+      'type',
+      'double',
+      'string',
+      'dyn',
+      'startsWith',
+      'endsWith',
+      'contains',
+      'matches',
+      'exists',
+      'all',
+      'filter',
+      'map',
+    ]);
+    const { rules } = exportVap(await loadSet(), { now: NOW });
+    const used = new Set<string>();
+    for (const r of rules) {
+      const spec = r.objects[0].spec as {
+        matchConditions?: Array<{ expression: string }>;
+        variables: Array<{ expression: string }>;
+        validations: Array<{ expression: string; messageExpression: string }>;
+        auditAnnotations: Array<{ valueExpression: string }>;
+      };
+      const texts = [
+        ...(spec.matchConditions ?? []).map((c) => c.expression),
+        ...spec.variables.map((v) => v.expression),
+        ...spec.validations.flatMap((v) => [v.expression, v.messageExpression]),
+        ...spec.auditAnnotations.map((a) => a.valueExpression),
+      ];
+      for (const text of texts) {
+        // Calls outside string literals.
+        const code = text.replace(/'(?:[^'\\]|\\.)*'/g, "''");
+        for (const m of code.matchAll(/([A-Za-z_][A-Za-z0-9_]*)\s*\(/g)) used.add(m[1]!);
+      }
+    }
+    assert.deepEqual(
+      [...used].filter((f) => !STANDARD.has(f)),
+      [],
+    );
+    assert.ok(used.has('exists') && used.has('has'), 'the scan finds calls');
   });
 
   it('lists the rules that stay with the webhook, with the reason, and the cost figures on stderr', async () => {
