@@ -157,6 +157,46 @@ describe('shroud export vap', () => {
   });
 });
 
+describe('exceptions', () => {
+  const file = new URL('../fixtures/policy-tests/disallow-secret-env/exception-applies/policy.yaml', import.meta.url)
+    .pathname;
+  const extra = [{ file, text: readFileSync(file, 'utf8') }];
+  const pod = {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name: 'billing', namespace: 'legacy-billing' },
+    spec: {
+      containers: [
+        { name: 'app', image: 'x', env: [{ name: 'P', valueFrom: { secretKeyRef: { name: 'db', key: 'p' } } }] },
+      ],
+    },
+  };
+  const cases = [
+    {
+      name: 'before its expiry: exported as a match condition, and noted',
+      now: '2026-12-30T00:00:00Z',
+      status: 'skip',
+      note: /expires on 2026-12-31; CEL has no clock/,
+    },
+    {
+      name: 'after its expiry: left out, and noted',
+      now: '2027-01-01T00:00:00Z',
+      status: 'fail',
+      note: /expired on 2026-12-31; it is not exported/,
+    },
+  ];
+  for (const c of cases)
+    it(c.name, async () => {
+      const result = exportVap(await loadSet(extra), { now: new Date(c.now) });
+      const rule = result.rules.find((r) => r.rule === 'secret-env-var')!;
+      assert.equal(runVap(rule, requestFor(pod)).status, c.status);
+      assert.match(result.notes.join('\n'), c.note);
+      // The exception names secret-env-var only: secret-env-from has no exception condition.
+      const from = result.rules.find((r) => r.rule === 'secret-env-from')!;
+      assert.ok(!JSON.stringify(from.objects[0]).includes('no-exception'));
+    });
+});
+
 describe('CEL cost estimate', () => {
   const m = { items: 10, chars: 100, fields: 5 };
   const x = id('x');
