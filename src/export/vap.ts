@@ -86,6 +86,13 @@ export const BUILTIN_RESOURCES: Readonly<Record<string, { group: string; resourc
   ClusterRoleBinding: { group: 'rbac.authorization.k8s.io', resource: 'clusterrolebindings' },
 });
 
+/** Older API groups that served a built-in kind (still found in old manifests; no current apiserver serves them). */
+const LEGACY_GROUPS: Readonly<Record<string, string>> = Object.freeze({
+  Deployment: 'extensions',
+  DaemonSet: 'extensions',
+  ReplicaSet: 'extensions',
+});
+
 /** A rule that stays with the webhook, and why. */
 export interface UnsupportedRule {
   policy: string;
@@ -578,11 +585,17 @@ function exportRule(
   cost('auditAnnotations[0].valueExpression', auditValue);
 
   const resourceRules = new Map<string, Set<string>>();
+  const addRule = (group: string, resource: string): void => {
+    const set = resourceRules.get(group) ?? new Set<string>();
+    set.add(resource);
+    resourceRules.set(group, set);
+  };
   for (const t of applicable) {
-    const set = resourceRules.get(t.resource.group) ?? new Set<string>();
-    set.add(t.resource.resource);
-    if (t.kind === 'Pod' && t.templatePath === undefined) set.add('pods/ephemeralcontainers');
-    resourceRules.set(t.resource.group, set);
+    addRule(t.resource.group, t.resource.resource);
+    if (t.kind === 'Pod' && t.templatePath === undefined) addRule(t.resource.group, 'pods/ephemeralcontainers');
+    // The engine judges a Deployment by its kind whatever its group; old manifests still say extensions/v1beta1.
+    if (t.group === undefined && LEGACY_GROUPS[t.kind] !== undefined)
+      addRule(LEGACY_GROUPS[t.kind]!, t.resource.resource);
   }
   const policyObject = {
     apiVersion: 'admissionregistration.k8s.io/v1',

@@ -165,6 +165,7 @@ const WORKLOADS: Array<[string, string, string[]]> = [
   ['v1', 'Pod', []],
   ['apps/v1', 'Deployment', ['spec', 'template']],
   ['apps/v1', 'DaemonSet', ['spec', 'template']],
+  ['extensions/v1beta1', 'Deployment', ['spec', 'template']],
   ['batch/v1', 'CronJob', ['spec', 'jobTemplate', 'spec', 'template']],
   ['v1', 'PodTemplate', ['template']],
   ['argoproj.io/v1alpha1', 'Rollout', ['spec', 'template']],
