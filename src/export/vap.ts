@@ -461,6 +461,17 @@ function exportRule(
     ...(exceptions.length > 0 ? [not(or(...exceptions.map((e) => exceptionMatches(e))))] : []),
   );
   variables.push(['applies', and(requestMatches, now.applies)], ['root', now.root]);
+  // Where the root is on the real object, for messages: `spec.template.` for a Deployment.
+  let rootPath: Cel = lit('');
+  for (const t of [...applicable].reverse())
+    if (t.templatePath !== undefined)
+      rootPath = cond(
+        and(isTarget(t, customs), templateRoot(id('object'), t.templatePath).present),
+        lit(`${t.templatePath.join('.')}.`),
+        rootPath,
+      );
+  variables.push(['rootPath', rootPath]);
+  const located = (path: Cel): Cel => cond(eq(path, lit('')), lit('(object)'), plus(v('rootPath'), path));
   variables.push(['update', and(eq(sel(id('request'), 'operation'), lit('UPDATE')), isType(id('oldObject'), 'map'))]);
   if (deny) {
     // The engine judges the old object as it judges a request: an old object that was excluded,
@@ -514,7 +525,7 @@ function exportRule(
     const hit = hits[i]!;
     const text = plus(
       lit(`[${policy.name}/${rule.name}] `),
-      cond(eq(hit.path, lit('')), lit('(object)'), hit.path),
+      located(hit.path),
       lit(': '),
       renderTemplate(rule.message.source.trim(), policy.name, rule.name, hit),
     );
@@ -539,12 +550,7 @@ function exportRule(
 
   const auditValue = cond(
     and(v('applies'), v('hits'), not(v('skipUpdate'))),
-    call('dyn', [
-      plus(
-        lit(`${policy.name}/${rule.name} ${rule.enforcement} at `),
-        cond(eq(firstPath, lit('')), lit('(object)'), firstPath),
-      ),
-    ]),
+    call('dyn', [plus(lit(`${policy.name}/${rule.name} ${rule.enforcement} at `), located(firstPath))]),
     NULL,
   );
 

@@ -287,6 +287,31 @@ describe('messages', () => {
     );
   });
 
+  it('a pod template: the path on the real object', async () => {
+    const { rules } = exportVap(await loadSet(), { now: NOW });
+    const cronJob = {
+      apiVersion: 'batch/v1',
+      kind: 'CronJob',
+      metadata: { name: 'nightly', namespace: 'team-a' },
+      spec: {
+        jobTemplate: {
+          spec: {
+            template: {
+              spec: { initContainers: [{ name: 'init', image: 'x', envFrom: [{ secretRef: { name: 'db' } }] }] },
+            },
+          },
+        },
+      },
+    };
+    const outcome = runVap(rules.find((r) => r.rule === 'secret-env-from')!, requestFor(cronJob));
+    assert.equal(outcome.status, 'fail');
+    if (outcome.status === 'fail')
+      assert.match(
+        outcome.message,
+        /^\[disallow-secret-env\/secret-env-from\] spec\.jobTemplate\.spec\.template\.spec\.initContainers\[name=init\]\.envFrom\[\*\]: container "init" loads every key of Secret "db"/,
+      );
+  });
+
   it('an RBAC rule: the first list element of a field, and the nameless element by [*]', async () => {
     const { rules } = exportVap(await loadSet(), { now: NOW });
     const role = {
