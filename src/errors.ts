@@ -23,6 +23,9 @@ export const ERROR_CODES = {
   CONFIG_INVALID: 'A configuration value (flag, environment variable or file) is not valid.',
   CLI_USAGE: 'The command line could not be understood.',
 
+  // export: `shroud export` (in-tree admission objects compiled from the policies)
+  EXPORT_WRITE_FAILED: 'shroud export could not write a file into the --out folder.',
+
   // detect: secret-value detectors
   DETECT_UNKNOWN_DETECTOR: 'A policy or caller named a secret detector that does not exist.',
 

@@ -36,13 +36,14 @@ const COMMANDS: Record<string, CommandEntry> = {
     summary: 'audit a live cluster: what the policies would deny or warn, who can read Secrets, uninjected pods',
     load: async () => (await import('./commands/scan.js')).scan,
   },
+  export: {
+    summary:
+      'compile to in-tree admission objects: `export vap` (policies as ValidatingAdmissionPolicy), `export map` (injection as MutatingAdmissionPolicy)',
+    load: async () => (await import('./commands/export.js')).exportCommand,
+  },
   policy: {
     summary: 'work with policy files: `shroud policy test DIR` runs policy test cases',
     load: async () => (await import('./commands/policy.js')).policy,
-  },
-  export: {
-    summary: 'compile to in-tree admission objects: `export map`, injection as a MutatingAdmissionPolicy',
-    load: async () => (await import('./commands/export.js')).exportCommand,
   },
   'kms-plugin': {
     summary: "serve the Kubernetes KMS v2 API on a Unix socket: etcd encryption at rest under Shroud's keys",

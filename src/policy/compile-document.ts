@@ -224,6 +224,7 @@ export function compilePolicy(doc: PolicyDoc, source: SourceDocument, issues: Is
     namespacesInclude: m.namespaces?.include === undefined ? undefined : compileGlobs(m.namespaces.include),
     namespacesExclude: compileGlobs(m.namespaces?.exclude ?? []),
     objectSelector: labelSelector(m.objectSelector),
+    objectSelectorSource: m.objectSelector === undefined ? undefined : structuredClone(m.objectSelector),
     excludeUsers: compileGlobs(m.excludeUsers ?? []),
     excludeGroups: compileGlobs(m.excludeGroups ?? []),
   });

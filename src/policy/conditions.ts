@@ -201,5 +201,5 @@ export function compileCondition(operator: Operator, arg: unknown, path: Selecto
       break;
     }
   }
-  return { condition: Object.freeze({ operator, path, test }) };
+  return { condition: Object.freeze({ operator, path, arg, test }) };
 }

@@ -32,6 +32,8 @@ export interface Condition {
   readonly operator: string;
   /** Relative to the selected item (`$` is the item). */
   readonly path: Selector;
+  /** The operator's argument as written (a list, a string, `true`), for compilers such as `shroud export`. */
+  readonly arg: unknown;
   test(item: unknown, itemPath: PathSegment[], scope: ItemScope): boolean;
 }
 
@@ -78,12 +80,20 @@ export interface Glob {
 /** Compiled globs; a value matches the list when it matches any of them. */
 export type GlobList = readonly Glob[];
 
+/** A label selector as a policy writes it (`match.objectSelector`). */
+export interface LabelSelectorSource {
+  readonly matchLabels?: Readonly<Record<string, string>>;
+  readonly matchExpressions?: ReadonlyArray<{ key: string; operator: string; values?: readonly string[] }>;
+}
+
 export interface PolicyMatch {
   readonly kinds: ReadonlySet<string>;
   readonly operations: ReadonlySet<string>;
   readonly namespacesInclude: GlobList | undefined;
   readonly namespacesExclude: GlobList;
   readonly objectSelector: ((labels: Record<string, string>) => boolean) | undefined;
+  /** The objectSelector as written, for compilers such as `shroud export`. */
+  readonly objectSelectorSource: LabelSelectorSource | undefined;
   readonly excludeUsers: GlobList;
   readonly excludeGroups: GlobList;
 }

@@ -4,6 +4,7 @@ import { CHECK_COMMAND_LINE } from '../../src/cli/commands/check.js';
 import { DECRYPT_COMMAND_LINE } from '../../src/cli/commands/decrypt.js';
 import { ENCRYPT_COMMAND_LINE } from '../../src/cli/commands/encrypt.js';
 import { EXPORT_MAP_COMMAND_LINE } from '../../src/cli/commands/export-map.js';
+import { EXPORT_VAP_COMMAND_LINE } from '../../src/cli/commands/export-vap.js';
 import { KEYS_COMMAND_LINE } from '../../src/cli/commands/keys.js';
 import { KMS_PLUGIN_COMMAND_LINE } from '../../src/cli/commands/kms-plugin.js';
 import { POLICY_TEST_COMMAND_LINE } from '../../src/cli/commands/policy.js';
@@ -19,6 +20,7 @@ export const COMMAND_LINES: readonly CommandLineSpec<SettingTable>[] = [
   CHECK_COMMAND_LINE,
   SCAN_COMMAND_LINE,
   POLICY_TEST_COMMAND_LINE,
+  EXPORT_VAP_COMMAND_LINE,
   KEYS_COMMAND_LINE,
   ENCRYPT_COMMAND_LINE,
   DECRYPT_COMMAND_LINE,
