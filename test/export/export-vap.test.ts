@@ -138,8 +138,11 @@ describe('shroud export vap', () => {
     assert.equal((await runCli(['export'])).code, 2);
     const unknown = await runCli(['export', 'kyverno']);
     assert.equal(unknown.code, 2);
-    assert.match(unknown.stderr, /CLI_USAGE: unknown export target "kyverno"; try one of: vap/);
-    assert.match((await runCli(['help'])).stdout, /^ {2}export +compile the policies/m);
+    assert.match(
+      unknown.stderr,
+      /CLI_USAGE: unknown export target "kyverno"; try one of: shroud export map, shroud export vap/,
+    );
+    assert.match((await runCli(['help'])).stdout, /^ {2}export +compile to in-tree admission objects/m);
     assert.match((await runCli(['export', 'vap', '--help'])).stdout, /--out DIR/);
   });
 

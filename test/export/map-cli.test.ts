@@ -136,7 +136,7 @@ const refusals: { name: string; argv: string[]; code: number; stderr: RegExp }[]
     name: 'an unknown subcommand',
     argv: ['export', 'nope'],
     code: 2,
-    stderr: /^CLI_USAGE: unknown subcommand "export nope"/,
+    stderr: /^CLI_USAGE: unknown export target "nope"/,
   },
   { name: 'no subcommand', argv: ['export'], code: 2, stderr: /^$/ },
 ];
@@ -153,5 +153,7 @@ test('shroud --help lists export; shroud export --help lists map', async () => {
   assert.match((await runCli(['--help'])).stdout, /^ {2}export +compile to in-tree admission objects/m);
   const r = await runCli(['export', '--help']);
   assert.equal(r.code, 0);
-  assert.match(r.stdout, /^Usage: shroud export <map[|>]/);
+  assert.match(r.stdout, /^Usage: shroud export <target>/);
+  assert.match(r.stdout, /^ {2}map +injection as a MutatingAdmissionPolicy/m);
+  assert.match(r.stdout, /^ {2}vap +the structural policy rules/m);
 });
