@@ -239,6 +239,16 @@ function validKeyIdBytes(bytes: Buffer, at: number, length: number): boolean {
   return ascii || isUtf8(bytes.subarray(at, at + length));
 }
 
+/** Whether `bytes` are a valid key id (1..1024 bytes of UTF-8 without control characters), for other frames that carry one. */
+export function isValidKeyIdBytes(bytes: Buffer): boolean {
+  return validKeyIdBytes(bytes, 0, bytes.length);
+}
+
+/** Whether `bytes` are a valid provider id (1..32 of `[a-z0-9.-]`, starting with a letter or digit). */
+export function isValidProviderIdBytes(bytes: Buffer): boolean {
+  return validProviderBytes(bytes, 0, bytes.length);
+}
+
 function isUtf8(bytes: Buffer): boolean {
   try {
     new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes);

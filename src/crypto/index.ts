@@ -6,7 +6,16 @@ export { sealValue, type SealOptions } from './seal.js';
 export { openValue, type OpenOptions, type OpenedValue } from './open.js';
 export { rewrapValue, type RewrapOptions, type RewrapResult } from './rewrap.js';
 export { parseEnvelope, type EnvelopeInfo } from './inspect.js';
-export { isSealedValue, TEXT_PREFIX, type KeyRef, type WrapMethod } from './envelope.js';
+export {
+  encodeKeyRef,
+  isSealedValue,
+  isValidKeyIdBytes,
+  isValidProviderIdBytes,
+  KEY_TAG_LEN,
+  TEXT_PREFIX,
+  type KeyRef,
+  type WrapMethod,
+} from './envelope.js';
 export { SCOPE_KINDS, isScopeKind, type ScopeContext, type ScopeKind } from './scope.js';
 export {
   callProvider,

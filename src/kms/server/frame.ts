@@ -22,6 +22,10 @@ import { ShroudError } from '../../errors.js';
 import {
   checkAnnotations,
   encodeAnnotations,
+  encodeKeyRef,
+  isValidKeyIdBytes,
+  isValidProviderIdBytes,
+  KEY_TAG_LEN,
   type KeyRef,
   readAnnotations,
   type SlotAnnotations,
@@ -38,8 +42,6 @@ export const FRAME_VERSION = 1;
 const CONTEXT_LABEL = Buffer.from('shroud:kms-plugin:v1\0', 'ascii');
 
 const METHODS: readonly WrapMethod[] = ['kek', 'x25519'];
-const PROVIDER_ID = /^[a-z0-9][a-z0-9.-]{0,31}$/;
-const KEY_TAG_LEN = 16;
 
 /** A decoded frame. */
 export interface Frame {
@@ -59,45 +61,19 @@ function tooLarge(message: string): ShroudError {
   return new ShroudError('KMS_PLUGIN_KEY_TOO_LARGE', message);
 }
 
-function validKeyId(bytes: Buffer): boolean {
-  if (bytes.length === 0 || bytes.length > KMS_LIMITS.keyId) return false;
-  for (const c of bytes) if (c < 0x20 || c === 0x7f) return false;
-  try {
-    const text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes);
-    // C1 controls (U+0080..U+009F) are refused too: one id, one printable spelling.
-    return !/[\u0080-\u009f]/.test(text);
-  } catch {
-    return false;
-  }
-}
-
 /**
  * The header of a frame for `method` and `ref`: what the wrap context binds.
  * @throws KMS_PLUGIN_KEY_TOO_LARGE when the provider's key reference cannot be framed
  */
 export function encodeFrameHeader(method: WrapMethod, ref: KeyRef): Buffer {
-  const methodCode = METHODS.indexOf(method) + 1;
-  if (methodCode === 0) throw tooLarge(`the KEK provider answered with an unknown wrap method`);
-  if (!PROVIDER_ID.test(ref.provider)) throw tooLarge('the KEK provider id is not a valid provider id');
-  const keyId = Buffer.from(ref.keyId, 'utf8');
-  if (!validKeyId(keyId)) throw tooLarge('the KEK provider key id is empty, over 1 KiB or holds control characters');
-  if (!Number.isInteger(ref.version) || ref.version < 1 || ref.version > 0xffffffff) {
-    throw tooLarge('the KEK provider key version is not a whole number from 1 to 2^32-1');
+  let keyRef: Buffer;
+  try {
+    // The same bytes as a shroud:v1 key slot's method and key reference, with their rules.
+    keyRef = encodeKeyRef(method, ref);
+  } catch (err) {
+    throw tooLarge(`the KEK provider's key reference cannot be framed (${(err as Error).message})`);
   }
-  if (!/^[0-9a-f]{32}$/.test(ref.keyTag)) throw tooLarge('the KEK provider key tag is not 32 hex characters');
-  const out = Buffer.alloc(2 + 1 + 1 + 1 + ref.provider.length + 2 + keyId.length + 4 + KEY_TAG_LEN);
-  let o = FRAME_MAGIC.copy(out, 0);
-  out[o++] = FRAME_VERSION;
-  out[o++] = methodCode;
-  out[o++] = ref.provider.length;
-  o += out.write(ref.provider, o, 'ascii');
-  out.writeUInt16BE(keyId.length, o);
-  o += 2;
-  o += keyId.copy(out, o);
-  out.writeUInt32BE(ref.version, o);
-  o += 4;
-  out.write(ref.keyTag, o, 'hex');
-  return out;
+  return Buffer.concat([FRAME_MAGIC, Buffer.of(FRAME_VERSION), keyRef]);
 }
 
 /** The wrap context of a frame with this header: a fixed label, then the header. */
@@ -148,15 +124,15 @@ export function decodeFrame(bytes: Buffer): Frame {
   need(o, 1, 'provider id length');
   const providerLen = bytes[o++]!;
   need(o, providerLen, 'provider id');
+  if (!isValidProviderIdBytes(bytes.subarray(o, o + providerLen))) throw invalid('provider id is not valid');
   const provider = bytes.toString('latin1', o, o + providerLen);
-  if (!PROVIDER_ID.test(provider)) throw invalid('provider id is not valid');
   o += providerLen;
   need(o, 2, 'key id length');
   const keyIdLen = bytes.readUInt16BE(o);
   o += 2;
   need(o, keyIdLen, 'key id');
   const keyIdBytes = bytes.subarray(o, o + keyIdLen);
-  if (!validKeyId(keyIdBytes)) throw invalid('key id is not valid');
+  if (!isValidKeyIdBytes(keyIdBytes)) throw invalid('key id is not valid');
   o += keyIdLen;
   need(o, 4 + KEY_TAG_LEN, 'key version and tag');
   const version = bytes.readUInt32BE(o);
