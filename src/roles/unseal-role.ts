@@ -84,6 +84,8 @@ export async function prepareUnsealParts(
       ...(metrics === undefined ? {} : { onReload: (ok: boolean) => metrics.reload('keyring', ok) }),
     },
     probeIntervalMs: config.pollIntervalMs,
+    // kms: Status on kube-apiserver's cadence, for /readyz and the current key_id.
+    pollKms: true,
   });
   if (choice.kind === 'pkcs11') {
     logger.info(
@@ -91,6 +93,7 @@ export async function prepareUnsealParts(
       'KEK provider ready',
     );
   }
+  if (choice.kind === 'kms') logger.info({ provider: 'kms', socket: choice.socket }, 'KEK provider opened');
   const observed: KekProvider =
     metrics === undefined
       ? kek.provider
