@@ -50,7 +50,8 @@ function tokenReviewerFor(config: Readonly<ServeConfig>, cwd: string, logger: Lo
 
 /**
  * Builds the unseal service: the KEK provider (openKekProvider: the local keyring, checked, a dev
- * one made on first run where allowed, reloaded when its folder changes; or a PKCS#11 token), the
+ * one made on first run where allowed, reloaded when its folder changes; a PKCS#11 token; or a KMS
+ * v2 plugin, its Status polled for /readyz, a plugin that is down at start only not ready), the
  * DEK cache, and the TokenReview client. Never loads policies.
  * @throws ShroudError CRYPTO_KEYRING_* / KUBE_CONFIG_INVALID
  */
