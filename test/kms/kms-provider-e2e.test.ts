@@ -5,7 +5,7 @@
  *   --kek-provider kms` opening the value for its pod, /readyz naming the key_id; `keys rotate` on
  *   the plugin's keyring, then `keys status --kek-provider kms` shows the new key_id and `keys
  *   rewrap --kek-provider kms` moves a file to it; the keys subcommands the KMS owns are refused.
- * - `serve` starts while the plugin is down, and says not ready.
+ * - with the plugin down: `serve` starts and says not ready, `keys status` says UNHEALTHY (exit 3), `encrypt` fails typed.
  * - `kms-plugin --kek-provider pkcs11` on a SoftHSM token, for an upstream-style client.
  * The sealed value (and the token's PIN) never appear in any process output, except decrypt's stdout.
  */
@@ -215,7 +215,7 @@ test('kms provider end to end: kms-plugin on a keyring, encrypt, serve --role un
   for (const text of outputs) assert.ok(!text.includes(CANARY), `the value is not in any output:\n${text}`);
 });
 
-test('serve --role unseal --kek-provider kms starts while the plugin is down and says not ready', async () => {
+test('plugin down: serve --role unseal --kek-provider kms starts and says not ready; keys status says UNHEALTHY; encrypt fails typed', async () => {
   const api = await startFakeApiServer(tempDir('shroud-kms-e2e-api-'));
   apis.push(api);
   const dir = tempDir('shroud-kms-e2e-down-');
@@ -231,6 +231,14 @@ test('serve --role unseal --kek-provider kms starts while the plugin is down and
     assert.equal(await server.stop(), 0, server.out.text);
   }
   assert.match(server.out.text, /KMS v2 plugin not healthy yet/);
+  const kms = ['--kek-provider', 'kms', '--kms-socket', socket, '--kms-timeout-ms', '1000'];
+  const status = await shroud(['keys', 'status', ...kms], dir);
+  assert.equal(status.code, 3, status.stderr);
+  assert.match(status.stdout, new RegExp(`KMS v2 plugin at ${socket} \\(provider kms\\): UNHEALTHY: `));
+  const sealed = await shroud([...ENCRYPT, ...kms, '--from-literal', `API_KEY=${CANARY}`], dir);
+  assert.equal(sealed.code, 3, sealed.stderr);
+  assert.match(sealed.stderr, /CRYPTO_PROVIDER_(UNAVAILABLE|TIMEOUT): /);
+  for (const text of outputs) assert.ok(!text.includes(CANARY), 'the value is not in any output');
 });
 
 test(
