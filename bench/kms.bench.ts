@@ -10,7 +10,8 @@
  * - Status over the socket: the gRPC round trip with next to no work;
  * - Decrypt and Encrypt over the socket.
  * Then a burst: BENCH_KMS_BURST (2,000) Decrypts at once over one channel: wall time, throughput,
- * latency percentiles, CPU per call.
+ * latency percentiles, CPU per call. Then, when SoftHSM2 is installed, the same plugin backed by a
+ * key in a SoftHSM2 token (`kms-plugin --kek-provider pkcs11`), beside the keyring.
  *
  * Settings: BENCH_KMS_CALLS (1,000 per row), BENCH_KMS_BURST (2,000).
  */
@@ -19,7 +20,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { randomBytes } from 'node:crypto';
-import { createKeyring, LocalKeyringProvider } from '../src/crypto/index.js';
+import { createKeyring, type KekProvider, LocalKeyringProvider } from '../src/crypto/index.js';
+import { openPkcs11Provider } from '../src/hsm/index.js';
 import { createLogger } from '../src/log/logger.js';
 import {
   createKmsPluginService,
@@ -29,6 +31,7 @@ import {
   startKmsSocketServer,
 } from '../src/kms/server/index.js';
 import { upstreamClient } from '../test/kms/upstream-client.js';
+import { softHsm } from './pkcs11.bench.js';
 import { percentile } from './support/load.js';
 
 const envNumber = (name: string, fallback: number): number => {
@@ -128,6 +131,57 @@ export async function run(): Promise<void> {
     client.close();
     await server.close(1000);
     rmSync(dir, { recursive: true, force: true });
+  }
+  await tokenRows(calls);
+}
+
+/** The plugin backed by the keyring and by a SoftHSM2 key, side by side (skipped without SoftHSM2). */
+async function tokenRows(calls: number): Promise<void> {
+  const hsm = softHsm();
+  if (typeof hsm === 'string') {
+    console.log(`
+kms-plugin with a SoftHSM2 key: skipped (${hsm})`);
+    return;
+  }
+  const token = await openPkcs11Provider({
+    module: hsm.module,
+    token: { label: 'bench' },
+    pin: '1234',
+    keyLabel: 'kms-kek',
+  });
+  await token.createKey();
+  const local = new LocalKeyringProvider(createKeyring());
+  const logger = createLogger({ level: 'silent' });
+  const started: { close(ms: number): Promise<void> }[] = [];
+  const clients: ReturnType<typeof upstreamClient>[] = [];
+  try {
+    const plaintext = randomBytes(32);
+    const rows: Row[] = [];
+    for (const [name, provider] of [
+      ['local keyring', local],
+      ['pkcs11 (SoftHSM2)', token],
+    ] as [string, KekProvider][]) {
+      const socketPath = join(hsm.dir, `${name.startsWith('local') ? 'local' : 'token'}.sock`);
+      const service = createKmsPluginService({ provider: () => provider });
+      started.push(await startKmsSocketServer({ socketPath, service, logger }));
+      const client = upstreamClient(socketPath, 30_000);
+      clients.push(client);
+      const encrypted = await client.encrypt(plaintext);
+      const request = { ...encrypted, uid: 'bench' };
+      rows.push(
+        await row(`Decrypt over the socket, ${name}`, calls, async () => {
+          if (!(await client.decrypt(request)).equals(plaintext))
+            throw new Error('Decrypt answered the wrong plaintext');
+        }),
+        await row(`Encrypt over the socket, ${name}`, calls, () => client.encrypt(plaintext)),
+      );
+    }
+    printRows(`kms-plugin backed by the keyring and by a SoftHSM2 key, ${calls} sequential calls per row`, rows);
+  } finally {
+    for (const c of clients) c.close();
+    for (const s of started) await s.close(1000);
+    await token.close();
+    rmSync(hsm.dir, { recursive: true, force: true });
   }
 }
 

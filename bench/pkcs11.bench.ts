@@ -48,7 +48,8 @@ function printRows(title: string, rows: Row[]): void {
     );
 }
 
-function softHsm(): { module: string; dir: string } | string {
+/** A SoftHSM2 token labelled `bench` (user PIN 1234) in a temp folder, or why there is none. Also used by kms.bench.ts. */
+export function softHsm(): { module: string; dir: string } | string {
   const module = MODULES.find((m) => existsSync(m));
   if (module === undefined) return 'SoftHSM2 is not installed (apt-get install softhsm2)';
   const dir = mkdtempSync(join(tmpdir(), 'shroud-bench-softhsm-'));

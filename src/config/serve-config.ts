@@ -25,6 +25,8 @@ export const SERVE_SETTINGS = {
   pkcs11Token: SETTINGS.pkcs11Token,
   pkcs11PinFile: SETTINGS.pkcs11PinFile,
   pkcs11KeyLabel: SETTINGS.pkcs11KeyLabel,
+  kmsSocket: SETTINGS.kmsSocket,
+  kmsTimeoutMs: SETTINGS.kmsTimeoutMs,
   role: SETTINGS.role,
   kubeconfig: SETTINGS.kubeconfig,
   tokenReviewTimeoutMs: SETTINGS.tokenReviewTimeoutMs,
@@ -88,8 +90,9 @@ export interface ServeConfig {
   devKeyring: boolean;
   /**
    * The KEK provider of the unseal role (`--kek-provider`, `SHROUD_KEK_PROVIDER`): `local` (the
-   * keyring file above) or `pkcs11` with its module, token, PIN file and key label (the PIN itself
-   * may instead be in `SHROUD_PKCS11_PIN`, read where the provider is opened).
+   * keyring file above), `pkcs11` with its module, token, PIN file and key label (the PIN itself
+   * may instead be in `SHROUD_PKCS11_PIN`, read where the provider is opened), or `kms` with the
+   * KMS v2 plugin's socket and call timeout.
    */
   kek: {
     provider: KekProviderKind;
@@ -97,6 +100,8 @@ export interface ServeConfig {
     pkcs11Token: string | undefined;
     pkcs11PinFile: string | undefined;
     pkcs11KeyLabel: string;
+    kmsSocket: string | undefined;
+    kmsTimeoutMs: number;
   };
   /**
    * What to serve: `webhook` (never loads the keyring), `unseal` (never loads policies) or `all`
@@ -181,6 +186,8 @@ export function toServeConfig(resolved: ResolvedSettings<typeof SERVE_SETTINGS>)
       pkcs11Token: v.pkcs11Token,
       pkcs11PinFile: v.pkcs11PinFile,
       pkcs11KeyLabel: v.pkcs11KeyLabel,
+      kmsSocket: v.kmsSocket,
+      kmsTimeoutMs: v.kmsTimeoutMs,
     }),
     role: v.role,
     kubeconfigPath: v.kubeconfig,

@@ -21,8 +21,8 @@ export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
 export const SERVE_ROLES = ['webhook', 'unseal', 'all'] as const;
 export type ServeRole = (typeof SERVE_ROLES)[number];
 
-/** KEK providers `serve`, `encrypt`, `decrypt` and `keys` can use (`kms` is wired by the KMS v2 work). */
-export const KEK_PROVIDER_KINDS = ['local', 'pkcs11'] as const;
+/** KEK providers `serve`, `encrypt`, `decrypt` and `keys` can use (`kms-plugin` takes local or pkcs11). */
+export const KEK_PROVIDER_KINDS = ['local', 'pkcs11', 'kms'] as const;
 export type KekProviderKind = (typeof KEK_PROVIDER_KINDS)[number];
 
 /** Where to listen. */
@@ -138,7 +138,23 @@ export const SETTINGS = {
     env: 'SHROUD_KEK_PROVIDER',
     choices: KEK_PROVIDER_KINDS,
     default: 'local',
-    help: 'the root of trust: local (the keyring file) or pkcs11 (a key in an HSM or SoftHSM token)',
+    help: 'the root of trust: local (the keyring file), pkcs11 (a key in an HSM or SoftHSM token) or kms (a Kubernetes KMS v2 plugin)',
+  }),
+  kmsSocket: pathSetting({
+    flag: 'kms-socket',
+    arg: 'PATH',
+    env: 'SHROUD_KMS_SOCKET',
+    help: "kms: the KMS v2 plugin's Unix socket (the path of its unix:// endpoint)",
+  }),
+  kmsTimeoutMs: integerSetting({
+    flag: 'kms-timeout-ms',
+    arg: 'N',
+    env: 'SHROUD_KMS_CLIENT_TIMEOUT_MS',
+    default: 3000,
+    min: 1,
+    max: 60_000,
+    accepts: 'a whole number of milliseconds from 1 to 60000',
+    help: 'kms: how long each call to the plugin (Status, Encrypt, Decrypt) may take',
   }),
   pkcs11Module: pathSetting({
     flag: 'pkcs11-module',

@@ -7,8 +7,10 @@
  *   rewritten in place): a reload takes effect at the next call and its old keys leave the DEK caches.
  * - `pkcs11`: a key in a PKCS#11 token (src/hsm). The PIN comes from a file or an environment
  *   variable, never a flag (flags show in `ps`).
- * - `kms` (a Kubernetes KMS v2 plugin on a Unix socket, `{ kind: 'kms', socket }`) joins this
- *   union when the KMS v2 client provider is wired; nothing else needs to change for it.
+ * - `kms`: a Kubernetes KMS v2 plugin on a Unix socket (src/kms/client). `serve` polls its Status
+ *   on a timer (kube-apiserver's cadence) for /readyz and the current key_id; one-shot commands ask
+ *   Status when they need it (`poll: false`). The KMS manages its own keys: `keys` only reads its
+ *   status and rewraps.
  */
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
@@ -25,6 +27,7 @@ import {
 import { isShroudError, ShroudError } from '../errors.js';
 import type { ReadinessCheck } from '../health/index.js';
 import { openPkcs11Provider, type Pkcs11Provider, type TokenSelector } from '../hsm/index.js';
+import { formatKmsStatusReport, KmsV2Provider, type KmsStatusReport, kmsStatusReport } from '../kms/index.js';
 import type { Logger } from '../log/logger.js';
 import { openReloadingStore } from '../watch/index.js';
 
@@ -35,6 +38,8 @@ export const KEK_SETTINGS = {
   pkcs11Token: SETTINGS.pkcs11Token,
   pkcs11PinFile: SETTINGS.pkcs11PinFile,
   pkcs11KeyLabel: SETTINGS.pkcs11KeyLabel,
+  kmsSocket: SETTINGS.kmsSocket,
+  kmsTimeoutMs: SETTINGS.kmsTimeoutMs,
 };
 
 /** The environment variable that may hold the PKCS#11 user PIN itself (when no PIN file is given). */
@@ -53,6 +58,13 @@ export type KekProviderChoice =
       pin: { file: string } | { env: string };
       /** Base label of the key objects (version N: `<keyLabel>.vN`); the key id in envelopes. */
       keyLabel: string;
+    }
+  | {
+      kind: 'kms';
+      /** The KMS v2 plugin's Unix socket (absolute path). */
+      socket: string;
+      /** Bound of each call to the plugin (ms); the client's default (3000) when absent. */
+      timeoutMs?: number;
     };
 
 /** A provider ready for use, and how to check and release it. */
@@ -68,6 +80,8 @@ export interface OpenedKekProvider {
   keyring?: () => Keyring;
   /** The pkcs11 provider (keys commands); absent otherwise. */
   pkcs11?: Pkcs11Provider;
+  /** The KMS plugin's status report and its text (keys status); absent otherwise. */
+  kmsStatus?: () => Promise<{ report: KmsStatusReport; text: string }>;
   close(): Promise<void>;
 }
 
@@ -81,13 +95,15 @@ export interface OpenKekProviderOptions {
   watch?: { logger: Logger; pollMs: number; onReload?: (ok: boolean) => void };
   /** pkcs11: ask the token for its key versions this often, so /readyz sees a token that went away while idle. */
   probeIntervalMs?: number;
-  /** Bound of each provider operation (default 5000 ms). */
+  /** Bound of each provider operation (default 5000 ms; kms: the choice's timeoutMs, else 3000). */
   timeoutMs?: number;
+  /** kms: poll the plugin's Status on a timer (`serve`); one-shot commands ask it when needed. */
+  pollKms?: boolean;
 }
 
 /**
  * The choice the settings make.
- * @throws CONFIG_INVALID when `pkcs11` lacks its module, token or PIN
+ * @throws CONFIG_INVALID when `pkcs11` lacks its module, token or PIN, or `kms` its socket
  */
 export function kekChoiceFrom(
   values: {
@@ -97,13 +113,31 @@ export function kekChoiceFrom(
     pkcs11Token: string | undefined;
     pkcs11PinFile: string | undefined;
     pkcs11KeyLabel: string;
+    kmsSocket?: string | undefined;
+    kmsTimeoutMs?: number | undefined;
   },
   cwd: string,
   env: Readonly<Record<string, string | undefined>>,
 ): KekProviderChoice {
   if (values.kekProvider === 'local') return { kind: 'local', keyringPath: resolve(cwd, values.keyringPath) };
+  if (values.kekProvider === 'kms') {
+    if (values.kmsSocket === undefined) {
+      throw new ShroudError(
+        'CONFIG_INVALID',
+        '--kek-provider kms also needs --kms-socket PATH (SHROUD_KMS_SOCKET): the Unix socket of the KMS v2 plugin',
+      );
+    }
+    return {
+      kind: 'kms',
+      socket: resolve(cwd, values.kmsSocket),
+      ...(values.kmsTimeoutMs === undefined ? {} : { timeoutMs: values.kmsTimeoutMs }),
+    };
+  }
   if (values.kekProvider !== 'pkcs11') {
-    throw new ShroudError('CONFIG_INVALID', `--kek-provider ${values.kekProvider} is not known: use local or pkcs11`);
+    throw new ShroudError(
+      'CONFIG_INVALID',
+      `--kek-provider ${values.kekProvider} is not known: use local, pkcs11 or kms`,
+    );
   }
   const missing = [
     values.pkcs11Module === undefined ? '--pkcs11-module FILE (SHROUD_PKCS11_MODULE)' : undefined,
@@ -173,6 +207,8 @@ export async function openKekProvider(
       return openLocal(choice, options);
     case 'pkcs11':
       return openPkcs11(choice, options);
+    case 'kms':
+      return openKms(choice, options);
     default: {
       const never: never = choice;
       throw new ShroudError('SHROUD_INTERNAL', `unknown KEK provider choice ${JSON.stringify(never)}`);
@@ -330,5 +366,61 @@ async function openPkcs11(
       if (timer !== undefined) clearInterval(timer);
       await provider.close();
     },
+  };
+}
+
+async function openKms(
+  choice: Extract<KekProviderChoice, { kind: 'kms' }>,
+  options: OpenKekProviderOptions,
+): Promise<OpenedKekProvider> {
+  const polling = options.pollKms === true;
+  const logger = options.watch?.logger;
+  const provider = new KmsV2Provider({
+    socket: choice.socket,
+    ...(choice.timeoutMs === undefined ? {} : { timeoutMs: choice.timeoutMs }),
+    poll: polling,
+    ...(options.caches === undefined ? {} : { caches: options.caches }),
+    ...(logger === undefined ? {} : { log: logger }),
+  });
+  if (polling) {
+    // Start-up waits for the first Status (bounded by the call's timeout; poll() never rejects) so
+    // /readyz is right from the first probe. A plugin that is down does not stop `serve`: the KMS
+    // plugin is a sidecar or a node service that may start after us or restart under us, and the
+    // client reconnects by itself. Failing here would only crash-loop the pod and delay it further;
+    // /readyz saying "not ready" keeps traffic away until the plugin answers, which is the same
+    // protection without the restart.
+    const first = await provider.poll();
+    if (!first.healthy) {
+      logger?.warn(
+        { provider: 'kms', socket: choice.socket, message: first.message },
+        'KMS v2 plugin not healthy yet: /readyz says not ready until it is',
+      );
+    }
+  }
+  return {
+    choice,
+    provider,
+    readinessName: 'kek',
+    readiness: () => {
+      const status = provider.lastStatus();
+      const keyId = provider.staleness().currentKeyId;
+      const ok = status.healthy && keyId !== undefined;
+      return {
+        ok,
+        provider: 'kms',
+        socket: choice.socket,
+        ...(keyId === undefined ? {} : { keyId }),
+        ...(status.message === undefined
+          ? keyId === undefined
+            ? { message: 'the plugin has not reported a key_id yet' }
+            : {}
+          : { message: status.message }),
+      };
+    },
+    kmsStatus: async () => {
+      const report = await kmsStatusReport(provider);
+      return { report, text: formatKmsStatusReport(report) };
+    },
+    close: async () => provider.close(),
   };
 }

@@ -3,22 +3,22 @@
  * Unix socket, backed by a KEK provider, so kube-apiserver's EncryptionConfiguration can encrypt
  * Secrets (and ConfigMaps) in etcd under Shroud's keys.
  */
-import { dirname, resolve } from 'node:path';
-import { type KekProvider, type Keyring, LocalKeyringProvider, loadKeyring } from '../crypto/index.js';
-import { isShroudError } from '../errors.js';
+import { resolve } from 'node:path';
+import type { KekProvider } from '../crypto/index.js';
+import { ShroudError } from '../errors.js';
 import { createKmsPluginService, type KmsPluginService, startKmsSocketServer } from '../kms/server/index.js';
 import type { Logger } from '../log/logger.js';
-import { openReloadingStore } from '../watch/index.js';
+import { type KekProviderChoice, openKekProvider } from './kek-provider.js';
 
 /** What `shroud kms-plugin` is started with. */
 export interface KmsPluginConfig {
   /** The Unix socket to serve on (kube-apiserver's `endpoint: unix://PATH`). */
   socketPath: string;
-  /** The local keyring file. */
-  keyringPath: string;
+  /** Where the KEK is: the local keyring file or a PKCS#11 token (never `kms`: that is a loop). */
+  kek: KekProviderChoice;
   /** Milliseconds per call, queue wait and provider together. */
   timeoutMs: number;
-  /** How often the keyring's folder is re-checked besides file events. */
+  /** How often the keyring's folder is re-checked besides file events (pkcs11: the token's versions). */
   pollIntervalMs: number;
   /** How long SIGTERM waits for calls in flight. */
   drainTimeoutMs: number;
@@ -30,48 +30,42 @@ export interface PluginProvider {
   current(): KekProvider;
   /** Where the keys are, for the start-up line (never key material). */
   describe(): string;
-  close(): void;
+  close(): Promise<void>;
 }
 
 /**
- * The plugin's KEK provider: the local keyring file, reloaded when its folder changes (a
- * `shroud keys rotate` is seen by the next Status without a restart; a reload that fails keeps
- * the last good keyring and is logged). The one place a provider is chosen for this role.
- * @throws CRYPTO_KEYRING_NOT_FOUND / CRYPTO_KEYRING_PERMISSIONS / CRYPTO_KEYRING_CORRUPT
+ * The plugin's KEK provider, opened through openKekProvider with the same settings as `serve`:
+ * - local: the keyring file, reloaded when its folder changes (a `shroud keys rotate` is seen by
+ *   the next Status without a restart; a reload that fails keeps the last good keyring and is logged);
+ * - pkcs11: a key in a token (its versions re-read every pollIntervalMs, so a `keys rotate` on the
+ *   token shows as a new key_id).
+ * @throws CONFIG_INVALID (kms: a plugin backed by a plugin), CRYPTO_KEYRING_*, HSM_*
  */
 export async function openPluginProvider(
-  config: Pick<KmsPluginConfig, 'keyringPath' | 'pollIntervalMs'>,
-  logger: Logger,
+  config: Pick<KmsPluginConfig, 'kek' | 'pollIntervalMs'>,
+  env: { cwd: string; logger: Logger; environment: Readonly<Record<string, string | undefined>> },
 ): Promise<PluginProvider> {
-  const path = config.keyringPath;
-  // Load once first, so a missing or loose keyring stops the start with its own code and message.
-  await loadKeyring(path);
-  const keyrings = await openReloadingStore<Keyring | undefined>({
-    dir: dirname(path),
-    load: async () => {
-      try {
-        return { value: await loadKeyring(path), issues: [] };
-      } catch (err) {
-        if (!isShroudError(err)) throw err;
-        return { value: undefined, issues: [{ code: err.code, message: err.message, file: path }] };
-      }
-    },
-    logger,
-    what: 'keyring',
-    pollMs: config.pollIntervalMs,
+  const choice = config.kek;
+  if (choice.kind === 'kms') {
+    throw new ShroudError(
+      'CONFIG_INVALID',
+      `shroud kms-plugin cannot use --kek-provider kms (the plugin at ${choice.socket} would wrap its keys with a KMS plugin: a loop): use local or pkcs11`,
+    );
+  }
+  const kek = await openKekProvider(choice, {
+    cwd: env.cwd,
+    env: env.environment,
+    watch: { logger: env.logger, pollMs: config.pollIntervalMs },
+    probeIntervalMs: config.pollIntervalMs,
   });
-  const local = new LocalKeyringProvider(keyrings.current()!);
-  let inForce = keyrings.generation();
+  const where =
+    choice.kind === 'local'
+      ? `the local keyring ${choice.keyringPath}`
+      : `the pkcs11 key ${choice.keyLabel} in token ${choice.token} (${choice.module})`;
   return {
-    current: () => {
-      if (keyrings.generation() !== inForce) {
-        inForce = keyrings.generation();
-        local.reload(keyrings.current()!);
-      }
-      return local;
-    },
-    describe: () => `the local keyring ${path}`,
-    close: () => keyrings.close(),
+    current: () => kek.provider,
+    describe: () => where,
+    close: () => kek.close(),
   };
 }
 
@@ -85,17 +79,14 @@ export interface RunningKmsPlugin {
 
 /**
  * Starts the plugin: the provider, the service, the socket.
- * @throws KMS_PLUGIN_SOCKET_INVALID / CRYPTO_KEYRING_*
+ * @throws KMS_PLUGIN_SOCKET_INVALID / CONFIG_INVALID / CRYPTO_KEYRING_* / HSM_*
  */
 export async function startKmsPluginRole(
   config: Readonly<KmsPluginConfig>,
-  env: { cwd: string; logger: Logger },
+  env: { cwd: string; logger: Logger; environment?: Readonly<Record<string, string | undefined>> },
 ): Promise<RunningKmsPlugin> {
   const socketPath = resolve(env.cwd, config.socketPath);
-  const provider = await openPluginProvider(
-    { ...config, keyringPath: resolve(env.cwd, config.keyringPath) },
-    env.logger,
-  );
+  const provider = await openPluginProvider(config, { ...env, environment: env.environment ?? process.env });
   try {
     const service = createKmsPluginService({ provider: provider.current, timeoutMs: config.timeoutMs });
     const server = await startKmsSocketServer({ socketPath, service, logger: env.logger });
@@ -105,11 +96,11 @@ export async function startKmsPluginRole(
       service,
       stop: async () => {
         await server.close(config.drainTimeoutMs);
-        provider.close();
+        await provider.close();
       },
     };
   } catch (err) {
-    provider.close();
+    await provider.close();
     throw err;
   }
 }

@@ -50,7 +50,8 @@ function tokenReviewerFor(config: Readonly<ServeConfig>, cwd: string, logger: Lo
 
 /**
  * Builds the unseal service: the KEK provider (openKekProvider: the local keyring, checked, a dev
- * one made on first run where allowed, reloaded when its folder changes; or a PKCS#11 token), the
+ * one made on first run where allowed, reloaded when its folder changes; a PKCS#11 token; or a KMS
+ * v2 plugin, its Status polled for /readyz, a plugin that is down at start only not ready), the
  * DEK cache, and the TokenReview client. Never loads policies.
  * @throws ShroudError CRYPTO_KEYRING_* / KUBE_CONFIG_INVALID
  */
@@ -84,6 +85,8 @@ export async function prepareUnsealParts(
       ...(metrics === undefined ? {} : { onReload: (ok: boolean) => metrics.reload('keyring', ok) }),
     },
     probeIntervalMs: config.pollIntervalMs,
+    // kms: Status on kube-apiserver's cadence, for /readyz and the current key_id.
+    pollKms: true,
   });
   if (choice.kind === 'pkcs11') {
     logger.info(
@@ -91,6 +94,7 @@ export async function prepareUnsealParts(
       'KEK provider ready',
     );
   }
+  if (choice.kind === 'kms') logger.info({ provider: 'kms', socket: choice.socket }, 'KEK provider opened');
   const observed: KekProvider =
     metrics === undefined
       ? kek.provider

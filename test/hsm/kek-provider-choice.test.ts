@@ -56,12 +56,28 @@ const choices = [
       keyLabel: 'shroud-kek',
     },
   },
+  {
+    name: 'kms: the socket resolved, the call timeout carried',
+    values: { ...base, kekProvider: 'kms', kmsSocket: 'run/kms.sock', kmsTimeoutMs: 1500 },
+    env: {},
+    want: { kind: 'kms', socket: '/work/run/kms.sock', timeoutMs: 1500 },
+  },
 ];
 for (const c of choices) {
   test(`kekChoiceFrom: ${c.name}`, () => {
     assert.deepEqual(kekChoiceFrom(c.values, '/work', c.env), c.want);
   });
 }
+
+test('kekChoiceFrom: kms without a socket names --kms-socket', () => {
+  assert.throws(
+    () => kekChoiceFrom({ ...base, kekProvider: 'kms', kmsSocket: undefined }, '/work', {}),
+    (err: unknown) =>
+      isShroudError(err) &&
+      err.code === 'CONFIG_INVALID' &&
+      /--kms-socket PATH \(SHROUD_KMS_SOCKET\)/.test(err.message),
+  );
+});
 
 test('kekChoiceFrom: pkcs11 without module, token and PIN names all three; the PIN value is never in a choice', () => {
   assert.throws(

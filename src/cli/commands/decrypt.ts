@@ -1,5 +1,6 @@
 /**
- * `shroud decrypt --keyring FILE MANIFEST...` (or `--kek-provider pkcs11 ...`): for administrators holding the keyring or the token. Opens
+ * `shroud decrypt --keyring FILE MANIFEST...` (or `--kek-provider pkcs11 ...` / `--kek-provider kms --kms-socket PATH`):
+ * for administrators holding the keyring, the token or access to the KMS plugin. Opens
  * every sealed value in ConfigMap manifests and prints them as plaintext ConfigMaps, with a
  * warning on stderr. Each value is opened in the scope of the manifest that holds it
  * (namespace, name, key, and the shroud.dev/service-account annotation or --service-account),
@@ -19,7 +20,7 @@ export const DECRYPT_COMMAND_LINE = defineCommandLine({
   command: 'decrypt',
   usage: '[options] MANIFEST...',
   description: `Prints the plaintext of every sealed value in the ConfigMap manifests ('-' reads stdin).
-For administrators holding the keyring; the output holds secrets. Exit 3 if any value fails to open.`,
+For administrators holding the keyring (or reaching the token or KMS plugin: --kek-provider); the output holds secrets. Exit 3 if any value fails to open.`,
   settings: {
     keyringPath: SETTINGS.keyringPath,
     ...KEK_SETTINGS,

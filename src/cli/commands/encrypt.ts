@@ -38,10 +38,11 @@ export const ENCRYPT_COMMAND_LINE = defineCommandLine({
   command: 'encrypt',
   usage: `--namespace NS --service-account SA --name NAME [--scope strict|namespace|cluster]
 (--from-literal KEY=VALUE | --from-file KEY=PATH | --from-file PATH | --from-env-file PATH)...
-(--public-key FILE | --keyring FILE | --kek-provider pkcs11 ...)`,
+(--public-key FILE | --keyring FILE | --kek-provider pkcs11 ... | --kek-provider kms --kms-socket PATH)`,
   description: `Prints a ConfigMap manifest whose values are sealed (label shroud.dev/sealed: "true"), safe to commit.
 --public-key seals offline with an exported public key (CI, developers); --keyring uses the keyring;
---kek-provider pkcs11 wraps each value's key in a PKCS#11 token (the --pkcs11-* settings).
+--kek-provider pkcs11 wraps each value's key in a PKCS#11 token (the --pkcs11-* settings);
+--kek-provider kms through a Kubernetes KMS v2 plugin on --kms-socket PATH.
 A public key is trusted by its pinned fingerprint (--fingerprint), else on first use: the known-keys
 file remembers each key version's fingerprint and refuses a different key under it later.
 Scopes: strict (default) binds namespace, service account, ConfigMap name and key;

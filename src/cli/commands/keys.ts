@@ -2,7 +2,8 @@
  * `shroud keys init|rotate|retire|shred|status|export-public|rewrap`: the KEK's lifecycle. With
  * `--kek-provider local` (the default) that is the keyring file (`--keyring FILE`, else
  * SHROUD_KEYRING, else its default, under the working directory); with `--kek-provider pkcs11`
- * (or `--provider pkcs11`) it is a key in a PKCS#11 token, each version its own token object.
+ * (or `--provider pkcs11`) it is a key in a PKCS#11 token, each version its own token object; with
+ * `--kek-provider kms` the KMS behind a KMS v2 plugin manages the key: only status and rewrap apply.
  */
 import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
@@ -49,7 +50,9 @@ export const KEYS_COMMAND_LINE = defineCommandLine({
                             refuses the file after DAYS (default 90)
   rewrap FILE...            rewrap every sealed value in these YAML files to the primary version
 With --kek-provider pkcs11 the key lives in the token: rotate adds the object LABEL.vN, retire
-stops it wrapping, shred destroys it (C_DestroyObject); there is no public key to export.`,
+stops it wrapping, shred destroys it (C_DestroyObject); there is no public key to export.
+With --kek-provider kms --kms-socket PATH the KMS manages its keys (rotate them there; Shroud sees
+the new key_id at the next Status): only status and rewrap FILE... apply.`,
   settings: {
     keyringPath: SETTINGS.keyringPath,
     ...KEK_SETTINGS,
@@ -102,6 +105,7 @@ export const keys: Command = async (argv, io) => {
     if (files.length > 0) throw usageError(`keys ${sub} takes no file arguments`);
   };
   const choice = kekChoiceFrom(values, io.cwd, io.env);
+  if (choice.kind === 'kms') return kmsKeys(sub, files, values.output, choice, noFiles, io);
   if (choice.kind !== 'local') return tokenKeys(sub, files, values, choice, noFiles, io);
   switch (sub) {
     case 'init': {
@@ -257,7 +261,7 @@ async function tokenKeys(
   sub: string,
   files: string[],
   values: { version: number | undefined; yes: boolean; output: string },
-  choice: Exclude<KekProviderChoice, { kind: 'local' }>,
+  choice: Extract<KekProviderChoice, { kind: 'pkcs11' }>,
   noFiles: () => void,
   io: CliIO,
 ): Promise<number> {
@@ -361,6 +365,44 @@ async function tokenKeys(
           io,
         );
     }
+  } finally {
+    await kek.close();
+  }
+}
+
+/** `shroud keys` on a KMS v2 plugin: the KMS manages its keys; Shroud reads its status and rewraps. */
+async function kmsKeys(
+  sub: string,
+  files: string[],
+  output: string,
+  choice: Extract<KekProviderChoice, { kind: 'kms' }>,
+  noFiles: () => void,
+  io: CliIO,
+): Promise<number> {
+  if (['init', 'rotate', 'retire', 'shred', 'export-public'].includes(sub)) {
+    throw usageError(
+      `keys ${sub} does not apply to --kek-provider kms: the KMS behind the plugin at ${choice.socket} manages its keys. Rotate there (for a Shroud kms-plugin: shroud keys rotate on its keyring or token); Shroud sees the new key_id at the next Status, then move values with shroud keys rewrap --kek-provider kms FILE...`,
+    );
+  }
+  if (sub !== 'status' && sub !== 'rewrap') throw usageError(`unknown keys subcommand "${sub}"`);
+  if (sub === 'status') {
+    noFiles();
+    if (output !== 'text' && output !== 'json') throw usageError('--output must be text or json');
+  }
+  if (sub === 'rewrap' && files.length === 0) throw usageError('keys rewrap needs at least one YAML file');
+  const kek = await openKekProvider(choice, { cwd: io.cwd, env: io.env });
+  try {
+    if (sub === 'rewrap') {
+      return await rewrapFiles(
+        files.map((f) => resolve(io.cwd, f)),
+        files,
+        kek.provider,
+        io,
+      );
+    }
+    const { report, text } = await kek.kmsStatus!();
+    io.stdout.write(output === 'json' ? `${JSON.stringify(report, null, 2)}\n` : `${text}\n`);
+    return report.healthy ? EXIT.OK : EXIT.FAILURE;
   } finally {
     await kek.close();
   }

@@ -303,6 +303,11 @@ export class KmsV2Provider implements KekProvider {
     };
   }
 
+  /** Health and keys from the last poll, without I/O (undefined state reads "not polled yet"): for /readyz. */
+  lastStatus(): ProviderStatus {
+    return this.snapshot();
+  }
+
   /** key_id changes seen since start. */
   get keyIdChanges(): number {
     return this.changeCount;

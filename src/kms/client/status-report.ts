@@ -1,5 +1,5 @@
 /**
- * What `shroud keys status --provider kms` shows: the plugin's health and current key_id, every
+ * What `shroud keys status --kek-provider kms` shows: the plugin's health and current key_id, every
  * key_id this process has seen, and how many opens reached the plugin for values under a key_id
  * that is no longer current (run `shroud keys rewrap` to move them). As data (for `--output json`)
  * and as text lines in the style of the keyring's table.
