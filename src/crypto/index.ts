@@ -33,6 +33,7 @@ export {
   createKeyring,
   describeKeyring,
   findVersion,
+  keyRefOf,
   LOCAL_PROVIDER_ID,
   primaryVersion,
   retireKeyVersion,

@@ -12,6 +12,7 @@ import {
   DEFAULT_PUBLIC_KEY_VALID_DAYS,
   exportPublicKey,
   findVersion,
+  keyRefOf,
   loadKeyring,
   MAX_PUBLIC_KEY_VALID_DAYS,
   parseEnvelope,
@@ -105,7 +106,8 @@ export const keys: Command = async (argv, io) => {
     if (files.length > 0) throw usageError(`keys ${sub} takes no file arguments`);
   };
   const choice = kekChoiceFrom(values, io.cwd, io.env);
-  if (choice.kind === 'kms') return kmsKeys(sub, files, values.output, choice, noFiles, io);
+  if (sub === 'rewrap') return rewrapWith(choice, files, io);
+  if (choice.kind === 'kms') return kmsKeys(sub, values.output, choice, noFiles, io);
   if (choice.kind !== 'local') return tokenKeys(sub, files, values, choice, noFiles, io);
   switch (sub) {
     case 'init': {
@@ -159,20 +161,6 @@ export const keys: Command = async (argv, io) => {
       }
       return EXIT.OK;
     }
-    case 'rewrap': {
-      if (files.length === 0) throw usageError('keys rewrap needs at least one YAML file');
-      const kek = await openKekProvider(choice, { cwd: io.cwd, env: io.env });
-      try {
-        return await rewrapFiles(
-          files.map((f) => resolve(io.cwd, f)),
-          files,
-          kek.provider,
-          io,
-        );
-      } finally {
-        await kek.close();
-      }
-    }
     default:
       throw usageError(`unknown keys subcommand "${sub}"`);
   }
@@ -180,7 +168,8 @@ export const keys: Command = async (argv, io) => {
 
 async function shred(path: string, version: number, yes: boolean, files: string[], io: CliIO): Promise<number> {
   const keyring = await loadKeyring(path);
-  const doomed = await scanForVersion(keyring, version, files, io);
+  const doomed =
+    findVersion(keyring, version) === undefined ? [] : await scanForRef(keyRefOf(keyring, version), files, io);
   const lines = [
     `Shredding version ${version} of keyring ${keyring.keyringId} deletes its KEK and private sealing key.`,
     `Every value sealed under version ${version} (with the keyring or with its public key) becomes unreadable forever,`,
@@ -205,26 +194,20 @@ async function shred(path: string, version: number, yes: boolean, files: string[
   return EXIT.OK;
 }
 
-/** Lists `file:line key` of each sealed value under `version` of this keyring in the files. */
-async function scanForVersion(keyring: Keyring, version: number, files: string[], io: CliIO): Promise<string[]> {
-  const found: string[] = [];
-  for (const file of files) {
-    const { scalars } = findSealedScalars((await readInputFile(file, io)).toString('utf8'));
-    for (const s of scalars) {
-      try {
-        const { key } = parseEnvelope(s.value);
-        if (
-          key.keyId === keyring.keyringId &&
-          key.version === version &&
-          key.keyTag === findVersion(keyring, version)?.tag
-        )
-          found.push(`${file}:${s.line}${s.key ? ` ${s.key}` : ''}`);
-      } catch {
-        /* not readable as an envelope: not this version's problem */
-      }
-    }
+/** `keys rewrap FILE...`: every value moved to the primary key of the chosen provider, whichever it is. */
+async function rewrapWith(choice: KekProviderChoice, files: string[], io: CliIO): Promise<number> {
+  if (files.length === 0) throw usageError('keys rewrap needs at least one YAML file');
+  const kek = await openKekProvider(choice, { cwd: io.cwd, env: io.env });
+  try {
+    return await rewrapFiles(
+      files.map((f) => resolve(io.cwd, f)),
+      files,
+      kek.provider,
+      io,
+    );
+  } finally {
+    await kek.close();
   }
-  return found;
 }
 
 function status(path: string, keyring: Keyring, output: string, io: CliIO): number {
@@ -270,10 +253,9 @@ async function tokenKeys(
       'a key in a PKCS#11 token has no public sealing key to export: seal with shroud encrypt --kek-provider pkcs11 on a host that reaches the token',
     );
   }
-  if (!['init', 'rotate', 'retire', 'shred', 'status', 'rewrap'].includes(sub))
+  if (!['init', 'rotate', 'retire', 'shred', 'status'].includes(sub))
     throw usageError(`unknown keys subcommand "${sub}"`);
-  if (sub !== 'rewrap' && sub !== 'shred') noFiles();
-  if (sub === 'rewrap' && files.length === 0) throw usageError('keys rewrap needs at least one YAML file');
+  if (sub !== 'shred') noFiles();
   const version = sub === 'retire' || sub === 'shred' ? versionFlag(values.version) : 0;
   const kek = await openKekProvider(choice, { cwd: io.cwd, env: io.env });
   try {
@@ -358,12 +340,7 @@ async function tokenKeys(
         return EXIT.OK;
       }
       default:
-        return await rewrapFiles(
-          files.map((f) => resolve(io.cwd, f)),
-          files,
-          kek.provider,
-          io,
-        );
+        throw usageError(`unknown keys subcommand "${sub}"`);
     }
   } finally {
     await kek.close();
@@ -373,7 +350,6 @@ async function tokenKeys(
 /** `shroud keys` on a KMS v2 plugin: the KMS manages its keys; Shroud reads its status and rewraps. */
 async function kmsKeys(
   sub: string,
-  files: string[],
   output: string,
   choice: Extract<KekProviderChoice, { kind: 'kms' }>,
   noFiles: () => void,
@@ -384,22 +360,11 @@ async function kmsKeys(
       `keys ${sub} does not apply to --kek-provider kms: the KMS behind the plugin at ${choice.socket} manages its keys. Rotate there (for a Shroud kms-plugin: shroud keys rotate on its keyring or token); Shroud sees the new key_id at the next Status, then move values with shroud keys rewrap --kek-provider kms FILE...`,
     );
   }
-  if (sub !== 'status' && sub !== 'rewrap') throw usageError(`unknown keys subcommand "${sub}"`);
-  if (sub === 'status') {
-    noFiles();
-    if (output !== 'text' && output !== 'json') throw usageError('--output must be text or json');
-  }
-  if (sub === 'rewrap' && files.length === 0) throw usageError('keys rewrap needs at least one YAML file');
+  if (sub !== 'status') throw usageError(`unknown keys subcommand "${sub}"`);
+  noFiles();
+  if (output !== 'text' && output !== 'json') throw usageError('--output must be text or json');
   const kek = await openKekProvider(choice, { cwd: io.cwd, env: io.env });
   try {
-    if (sub === 'rewrap') {
-      return await rewrapFiles(
-        files.map((f) => resolve(io.cwd, f)),
-        files,
-        kek.provider,
-        io,
-      );
-    }
     const { report, text } = await kek.kmsStatus!();
     io.stdout.write(output === 'json' ? `${JSON.stringify(report, null, 2)}\n` : `${text}\n`);
     return report.healthy ? EXIT.OK : EXIT.FAILURE;
