@@ -39,6 +39,7 @@ export {
   type RawServeSettings,
   resolveServeConfig,
   SERVE_DEFAULTS,
+  KEK_SETTINGS,
   SERVE_SETTINGS,
   type ServeConfig,
   settingsFromEnv,

@@ -10,6 +10,17 @@ import { type KekProviderKind, type LogLevel, SETTINGS, type ServeRole } from '.
 
 export { LOG_LEVELS, type LogLevel, SERVE_ROLES, type ServeRole } from './settings.js';
 
+/** The settings of the KEK provider choice, which every command that opens a provider takes (besides `--keyring`). */
+export const KEK_SETTINGS = {
+  kekProvider: SETTINGS.kekProvider,
+  pkcs11Module: SETTINGS.pkcs11Module,
+  pkcs11Token: SETTINGS.pkcs11Token,
+  pkcs11PinFile: SETTINGS.pkcs11PinFile,
+  pkcs11KeyLabel: SETTINGS.pkcs11KeyLabel,
+  kmsSocket: SETTINGS.kmsSocket,
+  kmsTimeoutMs: SETTINGS.kmsTimeoutMs,
+};
+
 /** What `shroud serve` takes, from the settings table. */
 export const SERVE_SETTINGS = {
   listen: SETTINGS.listen,
@@ -20,13 +31,7 @@ export const SERVE_SETTINGS = {
   devCerts: SETTINGS.devCerts,
   keyringPath: SETTINGS.keyringPath,
   devKeyring: SETTINGS.devKeyring,
-  kekProvider: SETTINGS.kekProvider,
-  pkcs11Module: SETTINGS.pkcs11Module,
-  pkcs11Token: SETTINGS.pkcs11Token,
-  pkcs11PinFile: SETTINGS.pkcs11PinFile,
-  pkcs11KeyLabel: SETTINGS.pkcs11KeyLabel,
-  kmsSocket: SETTINGS.kmsSocket,
-  kmsTimeoutMs: SETTINGS.kmsTimeoutMs,
+  ...KEK_SETTINGS,
   role: SETTINGS.role,
   kubeconfig: SETTINGS.kubeconfig,
   tokenReviewTimeoutMs: SETTINGS.tokenReviewTimeoutMs,

@@ -149,7 +149,7 @@ export const SETTINGS = {
   kmsTimeoutMs: integerSetting({
     flag: 'kms-timeout-ms',
     arg: 'N',
-    env: 'SHROUD_KMS_CLIENT_TIMEOUT_MS',
+    env: 'SHROUD_KMS_TIMEOUT_MS',
     default: 3000,
     min: 1,
     max: 60_000,

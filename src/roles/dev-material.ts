@@ -3,10 +3,21 @@ import type { ReadinessCheck } from '../health/index.js';
 import { ensureKeyring, type Keyring, loadKeyring, primaryVersion } from '../crypto/index.js';
 import { ShroudError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
+import type { ShroudMetrics } from '../metrics/index.js';
 import { DEFAULT_CERT_NAMES, generateCertBundle, hasServingPair, writeCertFiles } from '../tls/index.js';
 
 /** Where a role says things meant for the person who started it (the CLI prints them). */
 export type Notify = (line: string) => void;
+
+/** What a serving role gets from the process that starts it. */
+export interface RoleEnv {
+  cwd: string;
+  logger: Logger;
+  notify: Notify;
+  metrics?: ShroudMetrics | undefined;
+  /** The environment, for a PKCS#11 PIN in SHROUD_PKCS11_PIN (default process.env). */
+  environment?: Readonly<Record<string, string | undefined>>;
+}
 
 /** Whether dev material may be made: switched on, and the place is the default one, not one given. */
 export interface DevMaterialOptions {

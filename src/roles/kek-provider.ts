@@ -14,7 +14,6 @@
  */
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import { SETTINGS } from '../config/index.js';
 import {
   type DekCache,
   exportPublicKey,
@@ -31,16 +30,8 @@ import { formatKmsStatusReport, KmsV2Provider, type KmsStatusReport, kmsStatusRe
 import type { Logger } from '../log/logger.js';
 import { openReloadingStore } from '../watch/index.js';
 
-/** The settings every command that opens a provider takes (besides `--keyring`). */
-export const KEK_SETTINGS = {
-  kekProvider: SETTINGS.kekProvider,
-  pkcs11Module: SETTINGS.pkcs11Module,
-  pkcs11Token: SETTINGS.pkcs11Token,
-  pkcs11PinFile: SETTINGS.pkcs11PinFile,
-  pkcs11KeyLabel: SETTINGS.pkcs11KeyLabel,
-  kmsSocket: SETTINGS.kmsSocket,
-  kmsTimeoutMs: SETTINGS.kmsTimeoutMs,
-};
+/** The settings every command that opens a provider takes (besides `--keyring`): config's table. */
+export { KEK_SETTINGS } from '../config/index.js';
 
 /** The environment variable that may hold the PKCS#11 user PIN itself (when no PIN file is given). */
 export const PKCS11_PIN_ENV = 'SHROUD_PKCS11_PIN';

@@ -10,9 +10,8 @@ import {
   unconfiguredReviewer,
 } from '../kube/index.js';
 import type { Logger } from '../log/logger.js';
-import type { ShroudMetrics } from '../metrics/index.js';
 import { createUnsealService, startUnsealServer, UNSEAL_AUDIENCE, type UnsealService } from '../unseal/index.js';
-import { checkKeyring, ensureCertificates, type Notify, refuseMissingMaterial } from './dev-material.js';
+import { checkKeyring, ensureCertificates, type Notify, refuseMissingMaterial, type RoleEnv } from './dev-material.js';
 import { kekChoiceFrom, openKekProvider } from './kek-provider.js';
 
 /** How long a public key fetched from `GET /v1/public-key` is valid for new seals (its `expires`). */
@@ -55,16 +54,7 @@ function tokenReviewerFor(config: Readonly<ServeConfig>, cwd: string, logger: Lo
  * DEK cache, and the TokenReview client. Never loads policies.
  * @throws ShroudError CRYPTO_KEYRING_* / KUBE_CONFIG_INVALID
  */
-export async function prepareUnsealParts(
-  config: Readonly<ServeConfig>,
-  env: {
-    cwd: string;
-    logger: Logger;
-    notify: Notify;
-    metrics?: ShroudMetrics | undefined;
-    environment?: Readonly<Record<string, string | undefined>>;
-  },
-): Promise<UnsealParts> {
+export async function prepareUnsealParts(config: Readonly<ServeConfig>, env: RoleEnv): Promise<UnsealParts> {
   const { logger, metrics } = env;
   const choice = kekChoiceFrom(
     { kekProvider: config.kek.provider, keyringPath: config.keyringPath, ...config.kek },
@@ -135,17 +125,7 @@ export interface RunningUnsealRole {
  * `/healthz` and `/readyz` over HTTPS on its own --listen and --cert-dir. No policies.
  * @throws ShroudError TLS_* / CRYPTO_KEYRING_* / KUBE_CONFIG_INVALID
  */
-export async function startUnsealRole(
-  config: Readonly<ServeConfig>,
-  env: {
-    cwd: string;
-    logger: Logger;
-    notify: Notify;
-    metrics?: ShroudMetrics | undefined;
-    /** The environment, for a PKCS#11 PIN in SHROUD_PKCS11_PIN (default process.env). */
-    environment?: Readonly<Record<string, string | undefined>>;
-  },
-): Promise<RunningUnsealRole> {
+export async function startUnsealRole(config: Readonly<ServeConfig>, env: RoleEnv): Promise<RunningUnsealRole> {
   const certDir = resolve(env.cwd, config.certDir);
   refuseMissingMaterial(
     { certDir, ...(config.kek.provider === 'local' ? { keyringPath: resolve(env.cwd, config.keyringPath) } : {}) },

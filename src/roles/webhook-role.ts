@@ -2,12 +2,11 @@ import { resolve } from 'node:path';
 import { policySources } from '../config/index.js';
 import type { ServeConfig } from '../config/serve-config.js';
 import type { Logger } from '../log/logger.js';
-import type { ShroudMetrics } from '../metrics/index.js';
 import { createInjectionMutator } from '../inject/index.js';
 import { createPolicyReviewer, loadPolicySources, type PolicySet } from '../policy/index.js';
 import { openReloadingStore } from '../watch/index.js';
 import { startWebhookServer } from '../webhook/index.js';
-import { checkKeyring, ensureCertificates, type Notify, refuseMissingMaterial } from './dev-material.js';
+import { checkKeyring, ensureCertificates, type Notify, refuseMissingMaterial, type RoleEnv } from './dev-material.js';
 import { countExclusions } from './exclusion-counter.js';
 import { openUnsealCa, type UnsealCaSource } from './unseal-ca.js';
 import { prepareUnsealParts, type UnsealParts } from './unseal-role.js';
@@ -55,17 +54,7 @@ export interface RunningWebhookRole {
  * @throws InitialLoadError when the first policy load has issues (nothing to fall back on)
  * @throws ShroudError TLS_* / CRYPTO_KEYRING_* / INJECT_UNSEAL_CA_INVALID when certificates, keyring or unseal CA cannot be used
  */
-export async function startWebhookRole(
-  config: Readonly<ServeConfig>,
-  env: {
-    cwd: string;
-    logger: Logger;
-    notify: Notify;
-    metrics?: ShroudMetrics | undefined;
-    /** The environment, for a PKCS#11 PIN in SHROUD_PKCS11_PIN (default process.env). */
-    environment?: Readonly<Record<string, string | undefined>>;
-  },
-): Promise<RunningWebhookRole> {
+export async function startWebhookRole(config: Readonly<ServeConfig>, env: RoleEnv): Promise<RunningWebhookRole> {
   const { logger, metrics } = env;
   const certDir = resolve(env.cwd, config.certDir);
   const sources = policySources(config, env.cwd);

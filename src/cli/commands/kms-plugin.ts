@@ -23,7 +23,7 @@ token instead; --kek-provider kms is refused (a plugin backed by a plugin).`,
     socket: pathSetting({
       flag: 'socket',
       arg: 'PATH',
-      env: 'SHROUD_KMS_SOCKET',
+      env: 'SHROUD_KMS_PLUGIN_SOCKET',
       help: "the Unix socket to serve on (the EncryptionConfiguration's endpoint is unix://PATH)",
     }),
     keyringPath: SETTINGS.keyringPath,
@@ -35,7 +35,7 @@ token instead; --kek-provider kms is refused (a plugin backed by a plugin).`,
     timeoutMs: integerSetting({
       flag: 'timeout-ms',
       arg: 'N',
-      env: 'SHROUD_KMS_TIMEOUT_MS',
+      env: 'SHROUD_KMS_PLUGIN_TIMEOUT_MS',
       default: 2500,
       min: 1,
       max: 60_000,
@@ -60,7 +60,7 @@ export const kmsPluginCommand: Command = async (argv, io) => {
   if (values.socket === undefined) {
     throw new ShroudError(
       'CLI_USAGE',
-      `--socket PATH (or SHROUD_KMS_SOCKET) is required\n\n${renderHelp(KMS_PLUGIN_COMMAND_LINE)}`,
+      `--socket PATH (or SHROUD_KMS_PLUGIN_SOCKET) is required\n\n${renderHelp(KMS_PLUGIN_COMMAND_LINE)}`,
     );
   }
   if (values.kekProvider === 'kms') {
