@@ -24,6 +24,7 @@ import {
 import { KmsV2Provider } from '../src/kms/index.js';
 import { FakeKmsPlugin } from '../test/kms/fake-kms-plugin.js';
 import { measureAsync } from './harness.js';
+import { envNumber } from './support/load.js';
 
 interface Row {
   name: string;
@@ -31,11 +32,6 @@ interface Row {
   usPerOp: number;
   cpuUsPerOp: number;
 }
-
-const envNumber = (name: string, fallback: number): number => {
-  const v = Number(process.env[name]);
-  return process.env[name] !== undefined && process.env[name] !== '' && Number.isFinite(v) && v > 0 ? v : fallback;
-};
 
 /** Wall time from the harness, then as many operations again under process.cpuUsage. */
 async function measureCpu(name: string, fn: () => Promise<unknown>): Promise<Row> {
@@ -130,8 +126,8 @@ export async function run(): Promise<void> {
       await measureCpu('kms open, uncached (Decrypt)', () => openValue(sealed, { provider: kms, expected: context })),
     ]);
 
-    const concurrency = envNumber('BENCH_KMS_CONCURRENCY', 100);
-    const total = envNumber('BENCH_KMS_UNWRAPS', 5000);
+    const concurrency = envNumber('BENCH_KMS_CONCURRENCY', 100, 1);
+    const total = envNumber('BENCH_KMS_UNWRAPS', 5000, 1);
     printTable(
       `Decrypt throughput: ${total} unwraps, ${concurrency} in flight (x = CPU time relative to the local provider)`,
       [

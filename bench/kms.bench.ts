@@ -32,21 +32,9 @@ import {
 } from '../src/kms/server/index.js';
 import { upstreamClient } from '../test/kms/upstream-client.js';
 import { softHsm } from './pkcs11.bench.js';
-import { percentile } from './support/load.js';
+import { envNumber, type LatencyRow, percentile } from './support/load.js';
 
-const envNumber = (name: string, fallback: number): number => {
-  const v = Number(process.env[name]);
-  return process.env[name] !== undefined && process.env[name] !== '' && Number.isFinite(v) ? v : fallback;
-};
-
-interface Row {
-  name: string;
-  p50: number;
-  p99: number;
-  cpuUs: number;
-}
-
-async function row(name: string, calls: number, call: () => Promise<unknown>): Promise<Row> {
+async function row(name: string, calls: number, call: () => Promise<unknown>): Promise<LatencyRow> {
   for (let i = 0; i < 50; i++) await call(); // warm-up
   const latencies: number[] = [];
   let cpu = 0;
@@ -61,7 +49,7 @@ async function row(name: string, calls: number, call: () => Promise<unknown>): P
   return { name, p50: percentile(latencies, 50), p99: percentile(latencies, 99), cpuUs: cpu / calls };
 }
 
-function printRows(title: string, rows: Row[]): void {
+function printRows(title: string, rows: LatencyRow[]): void {
   const base = rows[0]!;
   console.log(`\n${title}`);
   console.log(
@@ -156,7 +144,7 @@ kms-plugin with a SoftHSM2 key: skipped (${hsm})`);
   const clients: ReturnType<typeof upstreamClient>[] = [];
   try {
     const plaintext = randomBytes(32);
-    const rows: Row[] = [];
+    const rows: LatencyRow[] = [];
     for (const [name, provider] of [
       ['local keyring', local],
       ['pkcs11 (SoftHSM2)', token],

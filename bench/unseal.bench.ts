@@ -28,19 +28,7 @@ import { jwtLike, podToken, startFakeApiServer } from '../test/helpers/fake-apis
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { percentile } from './support/load.js';
-
-const envNumber = (name: string, fallback: number): number => {
-  const v = Number(process.env[name]);
-  return process.env[name] !== undefined && process.env[name] !== '' && Number.isFinite(v) ? v : fallback;
-};
-
-interface Row {
-  name: string;
-  p50: number;
-  p99: number;
-  cpuUs: number;
-}
+import { envNumber, type LatencyRow, percentile } from './support/load.js';
 
 function post(port: number, ca: string, agent: Agent, path: string, token: string, body: string) {
   return new Promise<number>((resolve, reject) => {
@@ -70,7 +58,12 @@ function post(port: number, ca: string, agent: Agent, path: string, token: strin
   });
 }
 
-async function row(name: string, calls: number, call: (i: number) => Promise<void>, before?: () => void): Promise<Row> {
+async function row(
+  name: string,
+  calls: number,
+  call: (i: number) => Promise<void>,
+  before?: () => void,
+): Promise<LatencyRow> {
   for (let i = 0; i < 5; i++) {
     before?.();
     await call(-1 - i); // warm-up
@@ -140,7 +133,7 @@ export async function run(): Promise<void> {
     const reviewToken = fresh();
     const coldToken = fresh();
     const warmDekToken = fresh();
-    const rows: Row[] = [
+    const rows: LatencyRow[] = [
       await row('baseline: no-op POST', calls, async () => {
         await post(server.port, ca, agent, '/noop', steady, body);
       }),

@@ -25,15 +25,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateCertBundle, writeCertFiles } from '../src/tls/index.js';
-import { percentile, runLoad, runOpenLoop } from './support/load.js';
+import { envNumber, percentile, runLoad, runOpenLoop } from './support/load.js';
 import { cpuMicros, mib, rssBytes } from './support/proc-stats.js';
 import { BENCH_BODIES } from './support/review-bodies.js';
 import { startTarget, type TargetProcess } from './support/target-process.js';
-
-const envNumber = (name: string, fallback: number): number => {
-  const v = Number(process.env[name]);
-  return Number.isFinite(v) && process.env[name] !== '' && process.env[name] !== undefined ? v : fallback;
-};
 
 interface Best {
   reqPerSec: number;

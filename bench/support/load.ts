@@ -232,3 +232,18 @@ export function percentile(values: readonly number[], p: number): number {
   const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
   return sorted[rank]!;
 }
+
+/** A number from the environment (a bench's size or duration), or `fallback` when unset, empty, not finite or under `min`. */
+export function envNumber(name: string, fallback: number, min = 0): number {
+  const text = process.env[name];
+  const v = Number(text);
+  return text !== undefined && text !== '' && Number.isFinite(v) && v >= min ? v : fallback;
+}
+
+/** One latency row: median and 99th percentile in ms, CPU time per call in µs. */
+export interface LatencyRow {
+  name: string;
+  p50: number;
+  p99: number;
+  cpuUs: number;
+}
