@@ -37,6 +37,11 @@ export type Cel =
        * `guard && body` (`!guard || body` for `all`), estimated as `items` guards plus one body.
        */
       readonly guard?: Cel;
+      /**
+       * The target holds at most one element in an object the apiserver accepts (the old
+       * containers, or volumes, with one name): estimated as one iteration.
+       */
+      readonly atMostOne?: true;
     }
   | { readonly k: 'list'; readonly items: readonly Cel[] };
 
@@ -225,6 +230,24 @@ export interface CostModel {
   readonly chars: number;
   /** Fields of one element compared as a whole (`o == n`, an env var or an RBAC rule). */
   readonly fields: number;
+  /**
+   * Lengths of the lists read as a named field (`x.containers`: `containers`), in place of
+   * `items`; any other list (computed ones included) is taken as long as the longest of all.
+   */
+  readonly lists?: Readonly<Record<string, number>>;
+}
+
+/** The longest list of the model. */
+function longest(m: CostModel): number {
+  return Math.max(m.items, ...Object.values(m.lists ?? {}));
+}
+
+/** The length the model gives the list `x`. */
+function listSize(x: Cel, m: CostModel): number {
+  if (x.k === 'list') return x.items.length;
+  if (m.lists === undefined) return m.items;
+  if (x.k === 'sel') return m.lists[x.field] ?? m.items;
+  return longest(m);
 }
 
 /**
@@ -257,7 +280,7 @@ export function estimateCost(e: Cel, m: CostModel): number {
       return e.args.reduce((s, a) => s + estimateCost(a, m), 0) + e.args.length - 1;
     case 'bin': {
       const sides = estimateCost(e.l, m) + estimateCost(e.r, m);
-      if (e.op === 'in') return sides + (e.r.k === 'list' ? e.r.items.length : m.items);
+      if (e.op === 'in') return sides + listSize(e.r, m);
       if (e.op === '==' || e.op === '!=') {
         const literal = e.l.k === 'lit' ? e.l : e.r.k === 'lit' ? e.r : undefined;
         if (literal !== undefined)
@@ -274,19 +297,20 @@ export function estimateCost(e: Cel, m: CostModel): number {
     case 'not':
       return 1 + estimateCost(e.of, m);
     case 'cond':
-      // Only one branch runs; the `then` branch when the apiserver's validation guarantees it.
-      if (e.validatedTrue) return 1 + estimateCost(e.c, m) + estimateCost(e.t, m);
+      // Only one branch runs; the `then` branch when the apiserver's validation guarantees it,
+      // or when it tests `size(list) <= K` and the model's lists are no longer than K.
+      if (e.validatedTrue || withinModel(e.c, m)) return 1 + estimateCost(e.c, m) + estimateCost(e.t, m);
       return 1 + estimateCost(e.c, m) + Math.max(estimateCost(e.t, m), estimateCost(e.f, m));
     case 'macro': {
       // A macro over a list literal runs once per literal element.
-      const n = e.target.k === 'list' ? e.target.items.length : m.items;
+      const n = listSize(e.target, m);
       if (e.guard !== undefined) {
         // A range of positions guarded by `p < size(list)` first: past the list's length (at most
         // `items`), an iteration costs that one comparison.
         const g = e.guard;
         const first = g.k === 'and' ? g.args[0] : g;
         const bounded = e.target.k === 'list' && first?.k === 'bin' && first.op === '<';
-        const full = bounded ? Math.min(n, m.items) : n;
+        const full = bounded ? Math.min(n, sizeOf(first, m)) : n;
         return (
           1 +
           estimateCost(e.target, m) +
@@ -295,11 +319,50 @@ export function estimateCost(e: Cel, m: CostModel): number {
           estimateCost(e.body, m)
         );
       }
+      if (e.atMostOne) return 1 + estimateCost(e.target, m) + estimateCost(e.body, m) + 1;
+      // A range of positions whose body starts with `p < size(list)`: past the list's length (at
+      // most `items`), an iteration costs that one comparison.
+      const first = e.body.k === 'and' ? e.body.args[0] : undefined;
+      if (
+        e.target.k === 'list' &&
+        first?.k === 'bin' &&
+        first.op === '<' &&
+        first.l.k === 'id' &&
+        first.l.name === e.v &&
+        first.r.k === 'call' &&
+        first.r.fn === 'size'
+      ) {
+        const full = Math.min(n, sizeOf(first, m));
+        return (
+          1 +
+          estimateCost(e.target, m) +
+          full * (estimateCost(e.body, m) + 1) +
+          (n - full) * (estimateCost(first, m) + 2)
+        );
+      }
       return 1 + estimateCost(e.target, m) + n * (estimateCost(e.body, m) + 1);
     }
     case 'list':
       return 1 + e.items.reduce((s, a) => s + estimateCost(a, m), 0);
   }
+}
+
+/** `c` is `size(x) <= K` with K at least the model's list length: true for every list of the model. */
+function withinModel(c: Cel, m: CostModel): boolean {
+  return (
+    c.k === 'bin' &&
+    c.op === '<=' &&
+    c.l.k === 'call' &&
+    c.l.fn === 'size' &&
+    c.r.k === 'lit' &&
+    typeof c.r.v === 'number' &&
+    c.r.v >= listSize(c.l.args[0]!, m)
+  );
+}
+
+/** The model's length of the list in `p < size(list)`. */
+function sizeOf(bound: Cel, m: CostModel): number {
+  return bound.k === 'bin' && bound.r.k === 'call' && bound.r.fn === 'size' ? listSize(bound.r.args[0]!, m) : m.items;
 }
 
 /** How deeply macros nest in `e` (the exponent of `items` in the cost). */

@@ -8,6 +8,7 @@ export {
   BUILTIN_RESOURCES,
   OLDEST_KUBERNETES,
   PER_CALL_LIMIT,
+  REALISTIC_MODEL,
   REPORTED_MODEL,
   type ExportedRule,
   type ExpressionCost,

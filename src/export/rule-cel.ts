@@ -42,6 +42,11 @@ export class Names {
   }
 }
 
+/** A fresh macro variable. */
+export function fresh(names: Names, prefix: string): { k: 'id'; name: string } {
+  return { k: 'id', name: names.next(prefix) };
+}
+
 /** `x` is a number (CEL int, uint or double). */
 export function isNumber(x: Cel): Cel {
   return or(isType(x, 'int'), isType(x, 'uint'), isType(x, 'double'));
@@ -204,6 +209,131 @@ export function filterOf(step: Extract<Step, { k: 'each' }>, item: Cel, root: Ce
 export interface Bound {
   element: Cel;
   list: Cel;
+  /** Its position in `list`, when the walk followed the list by position (see WalkMode). */
+  position?: Cel;
+  /** The walk followed the list by element because it is longer than POSITIONS. */
+  long?: true;
+  /** The old object's elements with the same identity (by name), bound once for this element. */
+  old?: Cel;
+  /**
+   * Per element of `old`, the names of the old elements of the next (and last) list that
+   * violate (oldNamesBelow), bound once for this element.
+   */
+  childNames?: Cel;
+}
+
+/**
+ * How a deny rule's walk follows lists, so that "the old object already had it" costs little
+ * per item: a list whose elements need not have names (envFrom, RBAC rules) is followed by
+ * position (up to POSITIONS elements; a longer one by element), so the old element at the same
+ * position is read directly; and `bind` may give, per element of a named list, the old elements
+ * with its name, computed once for everything below it.
+ */
+export interface WalkMode {
+  readonly bind?: (
+    element: Cel,
+    steps: readonly Step[],
+    i: number,
+  ) => { old: Cel; childNames?: (old: Cel) => Cel } | undefined;
+}
+
+/** The steps from `from` to `to` (exclusive) are field names only: their names, or undefined. */
+function fieldsBetween(steps: readonly Step[], from: number, to: number): string[] | undefined {
+  const out: string[] = [];
+  for (let i = from; i < to; i++) {
+    const s = steps[i]!;
+    if (s.k !== 'child') return undefined;
+    out.push(s.name);
+  }
+  return out;
+}
+
+/**
+ * The names of the old elements that violate in the list of the last `each` step below `o`
+ * (an old element bound at `each` step `i`, or the old root when `i` is -1), when that list is
+ * one of NAMED_BY_API, reached from `o` by field names only, and followed by no other `each`;
+ * otherwise undefined. `e.name in <this>` is then "the old object had this violation" for a
+ * named new element `e` of that list, at the cost of one pass over the old list.
+ */
+export function oldNamesBelow(
+  o: Cel,
+  steps: readonly Step[],
+  i: number,
+  root: Cel,
+  names: Names,
+  body: (value: Cel) => Cel,
+): Cel | undefined {
+  const k = steps.findIndex((s, at) => at > i && s.k === 'each');
+  if (k < 0 || steps.slice(k + 1).some((s) => s.k === 'each') || !namedByApi(steps, k)) return undefined;
+  const keys = fieldsBetween(steps, i + 1, k);
+  if (keys === undefined) return undefined;
+  const p = chain(o, keys);
+  const x = p[keys.length]!;
+  const e = fresh(names, 'o');
+  const last = steps[k] as Extract<Step, { k: 'each' }>;
+  const parent = i >= 0 ? (steps[i] as Extract<Step, { k: 'each' }>) : undefined;
+  return cond(
+    and(parent === undefined ? TRUE : filterOf(parent, o, root), resolved(p, keys, keys.length), isType(x, 'list')),
+    macro(
+      'map',
+      macro(
+        'filter',
+        x,
+        e.name,
+        and(named(e), filterOf(last, e, root), walkOld(e, steps, root, names, body, [], k + 1)),
+      ),
+      e.name,
+      sel(e, 'name'),
+    ),
+    list([]),
+  );
+}
+
+/**
+ * "The old object had the violation at the last bound element", when its parent bound the
+ * names of the old violations below it (Bound.childNames) and both have names: one `in`.
+ */
+export function inOldNames(elements: readonly Bound[], names: Names): { when: Cel; found: Cel } | undefined {
+  const parent = elements[elements.length - 2];
+  const child = elements[elements.length - 1];
+  if (parent?.childNames === undefined || child === undefined) return undefined;
+  const l = fresh(names, 'l');
+  return {
+    // The names come wrapped in a list, empty unless the parent has a name and the update has an
+    // old object that applies (a ternary's branches have one type: no null).
+    when: and(ne(call('size', [parent.childNames]), lit(0)), named(child.element)),
+    found: {
+      k: 'macro',
+      fn: 'exists',
+      target: index(parent.childNames, lit(0)),
+      v: l.name,
+      body: inList(sel(child.element, 'name'), l),
+      atMostOne: true,
+    },
+  };
+}
+
+/** `[old].exists(b, [childNames(b)].exists(c, inside))`: binds the old elements (and names) once. */
+export function bindOld(
+  bound: { old: Cel; childNames?: (old: Cel) => Cel },
+  names: Names,
+  inside: (b: { old: Cel; childNames?: Cel }) => Cel,
+): Cel {
+  const b = fresh(names, 'b');
+  if (bound.childNames === undefined) return macro('exists', list([bound.old]), b.name, inside({ old: b }));
+  const c = fresh(names, 'b');
+  return macro(
+    'exists',
+    list([bound.old]),
+    b.name,
+    macro('exists', list([bound.childNames(b)]), c.name, inside({ old: b, childNames: c })),
+  );
+}
+
+/** The `each` step `i` runs over a list whose elements the apiserver requires a name in. */
+export function namedByApi(steps: readonly Step[], i: number): boolean {
+  const previous = i > 0 ? steps[i - 1] : undefined;
+  return previous?.k === 'child' && NAMED_BY_API.has(previous.name);
 }
 
 /** The body of a walk: the reached value, and the elements bound at each `each` step so far. */
@@ -222,6 +352,7 @@ export function walk(
   body: Body,
   i = 0,
   elements: readonly Bound[] = [],
+  mode?: WalkMode,
 ): Cel {
   if (i === steps.length) return body(x, elements);
   const step = steps[i]!;
@@ -230,33 +361,58 @@ export function walk(
       return and(
         isType(x, 'map'),
         has(x, step.name),
-        walk(sel(x, step.name), steps, root, names, body, i + 1, elements),
+        walk(sel(x, step.name), steps, root, names, body, i + 1, elements, mode),
       );
     case 'index':
       return or(
         and(
           isType(x, 'list'),
           gt(call('size', [x]), lit(step.n)),
-          walk(index(x, lit(step.n)), steps, root, names, body, i + 1, elements),
+          walk(index(x, lit(step.n)), steps, root, names, body, i + 1, elements, mode),
         ),
         and(
           isType(x, 'map'),
           has(x, String(step.n)),
-          walk(sel(x, String(step.n)), steps, root, names, body, i + 1, elements),
+          walk(sel(x, String(step.n)), steps, root, names, body, i + 1, elements, mode),
         ),
       );
     case 'each': {
-      const v = id(names.next('e'));
+      const below = (v: Cel, bound: Bound): Cel =>
+        and(filterOf(step, v, root), walk(v, steps, root, names, body, i + 1, [...elements, bound], mode));
+      if (mode === undefined) {
+        const v = fresh(names, 'e');
+        return and(isType(x, 'list'), macro('exists', x, v.name, below(v, { element: v, list: x })));
+      }
+      if (namedByApi(steps, i)) {
+        const v = fresh(names, 'e');
+        const bound = mode.bind?.(v, steps, i);
+        if (bound === undefined)
+          return and(isType(x, 'list'), macro('exists', x, v.name, below(v, { element: v, list: x })));
+        return and(
+          isType(x, 'list'),
+          macro(
+            'exists',
+            x,
+            v.name,
+            bindOld(bound, names, (b) => below(v, { element: v, list: x, ...b })),
+          ),
+        );
+      }
+      const [p, v, w] = [fresh(names, 'p'), fresh(names, 'e'), fresh(names, 'e')];
       return and(
         isType(x, 'list'),
-        macro(
-          'exists',
-          x,
-          (v as { name: string }).name,
-          and(
-            filterOf(step, v, root),
-            walk(v, steps, root, names, body, i + 1, [...elements, { element: v, list: x }]),
+        cond(
+          le(call('size', [x]), lit(POSITIONS)),
+          macro(
+            'exists',
+            RANGE,
+            p.name,
+            and(
+              lt(p, call('size', [x])),
+              macro('exists', list([index(x, p)]), v.name, below(v, { element: v, list: x, position: p })),
+            ),
           ),
+          macro('exists', x, w.name, below(w, { element: w, list: x, long: true })),
         ),
       );
     }
@@ -405,6 +561,9 @@ export function ruleCel(rule: CompiledRule): RuleCel | { unsupported: string } {
  */
 const NAMED_BY_API = new Set(['containers', 'initContainers', 'ephemeralContainers', 'env', 'volumes', 'volumeMounts']);
 
+/** Lists whose elements have no `name` field in their API type (envFrom sources, RBAC rules). */
+const NAMELESS_BY_API = new Set(['envFrom', 'rules']);
+
 /** The element has a string `name`: update.ts identifies it by that name, others by position. */
 export function named(x: Cel): Cel {
   return and(isType(x, 'map'), has(x, 'name'), isType(sel(x, 'name'), 'string'));
@@ -417,7 +576,7 @@ export function named(x: Cel): Cel {
  */
 export const POSITIONS = 128;
 
-const RANGE: Cel = list(Array.from({ length: POSITIONS }, (_, i) => lit(i)));
+export const RANGE: Cel = list(Array.from({ length: POSITIONS }, (_, i) => lit(i)));
 
 /**
  * "The old object already had this violation" (update.ts): the walk of `steps` on the old root,
@@ -433,6 +592,7 @@ export function walkOld(
   newElements: readonly Bound[],
   i = 0,
   j = 0,
+  rootNames?: Cel,
 ): Cel {
   if (i === steps.length) return body(x);
   const step = steps[i]!;
@@ -441,25 +601,46 @@ export function walkOld(
       return and(
         isType(x, 'map'),
         has(x, step.name),
-        walkOld(sel(x, step.name), steps, root, names, body, newElements, i + 1, j),
+        walkOld(sel(x, step.name), steps, root, names, body, newElements, i + 1, j, rootNames),
       );
     case 'index':
       return or(
         and(
           isType(x, 'list'),
           gt(call('size', [x]), lit(step.n)),
-          walkOld(index(x, lit(step.n)), steps, root, names, body, newElements, i + 1, j),
+          walkOld(index(x, lit(step.n)), steps, root, names, body, newElements, i + 1, j, rootNames),
         ),
         and(
           isType(x, 'map'),
           has(x, String(step.n)),
-          walkOld(sel(x, String(step.n)), steps, root, names, body, newElements, i + 1, j),
+          walkOld(sel(x, String(step.n)), steps, root, names, body, newElements, i + 1, j, rootNames),
         ),
       );
     case 'each': {
-      const { element: n, list: newList } = newElements[j]!;
+      const { element: n, list: newList, position, long, old } = newElements[j]!;
       const rest = (o: Cel): Cel =>
         and(filterOf(step, o, root), walkOld(o, steps, root, names, body, newElements, i + 1, j + 1));
+      // The old elements with the new one's name, bound once by the new walk (at most one in a
+      // valid object: the apiserver refuses two containers, or two volumes, with one name).
+      if (position !== undefined || long === true) {
+        // Followed by position (a list of up to POSITIONS): the old element at that position;
+        // a longer list was followed by element: an equal nameless element anywhere.
+        const o = names.next('o');
+        const byName = macro('exists', x, o, rest(id(o)), and(named(id(o)), eq(sel(id(o), 'name'), sel(n, 'name'))));
+        const at = names.next('o');
+        const mine =
+          position !== undefined
+            ? and(
+                lt(position, call('size', [x])),
+                macro('exists', list([index(x, position)]), at, and(not(named(id(at))), rest(id(at)))),
+              )
+            : macro('exists', x, at, rest(id(at)), and(not(named(id(at))), eq(id(at), n)));
+        // envFrom sources and RBAC rules have no `name` field: the apiserver decodes them into
+        // their typed form, which drops it, so the estimate counts only the nameless branch.
+        const previous = i > 0 ? steps[i - 1] : undefined;
+        const namelessByApi = previous?.k === 'child' && NAMELESS_BY_API.has(previous.name);
+        return and(isType(x, 'list'), cond(not(named(n)), mine, byName, namelessByApi));
+      }
       const o = names.next('o');
       const byName = macro('exists', x, o, rest(id(o)), and(named(id(o)), eq(sel(id(o), 'name'), sel(n, 'name'))));
       const p = names.next('p');
@@ -479,9 +660,18 @@ export function walkOld(
       const byContent = macro('exists', x, o, rest(id(o)), and(not(named(id(o))), eq(id(o), n)));
       const previous = i > 0 ? steps[i - 1] : undefined;
       const namedByApi = previous?.k === 'child' && NAMED_BY_API.has(previous.name);
+      // The old elements with the new one's name, bound once by the new walk (at most one in a
+      // valid object: the apiserver refuses two containers, or two volumes, with one name).
+      const oo = names.next('o');
+      let found: Cel =
+        old === undefined
+          ? byName
+          : ({ k: 'macro', fn: 'exists', target: old, v: oo, body: rest(id(oo)), atMostOne: true } as const);
+      if (j === 0 && rootNames !== undefined && namedByApi && !steps.slice(i + 1).some((s) => s.k === 'each'))
+        found = inList(sel(n, 'name'), rootNames);
       return and(
         isType(x, 'list'),
-        cond(named(n), byName, cond(le(call('size', [newList]), lit(POSITIONS)), byPosition, byContent), namedByApi),
+        cond(named(n), found, cond(le(call('size', [newList]), lit(POSITIONS)), byPosition, byContent), namedByApi),
       );
     }
   }

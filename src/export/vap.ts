@@ -20,10 +20,13 @@ import {
   estimateCost,
   has,
   id,
+  index,
   inList,
   isType,
+  le,
   list,
   lit,
+  lt,
   macro,
   macroDepth,
   ne,
@@ -43,11 +46,19 @@ import {
   describeStep,
   filterOf,
   isNumber,
+  bindOld,
+  named,
+  namedByApi,
   Names,
+  oldNamesBelow,
+  POSITIONS,
+  RANGE,
   type RuleCel,
+  inOldNames,
   ruleCel,
   walk,
   walkOld,
+  type WalkMode,
 } from './rule-cel.js';
 
 /** The oldest Kubernetes release the exported objects are written for (ValidatingAdmissionPolicy v1 is GA there). */
@@ -62,6 +73,28 @@ export const PER_CALL_LIMIT = 1_000_000;
  * name), 20 fields in an element compared as a whole.
  */
 export const REPORTED_MODEL: CostModel = Object.freeze({ items: 100, chars: 253, fields: 20 });
+
+/**
+ * A large real-world shape, for a second figure: a Deployment with 10 containers and 3 init
+ * containers of 100 env vars, 20 envFrom sources and 50 volume mounts each, 50 volumes, no
+ * ephemeral containers (the apiserver refuses them in a pod template); a ClusterRole with 100
+ * rules; 10 elements in every other list (verbs, resources, API groups, resource names, subjects).
+ */
+export const REALISTIC_MODEL: CostModel = Object.freeze({
+  items: 10,
+  chars: 253,
+  fields: 20,
+  lists: Object.freeze({
+    containers: 10,
+    initContainers: 3,
+    ephemeralContainers: 0,
+    env: 100,
+    envFrom: 20,
+    volumes: 50,
+    volumeMounts: 50,
+    rules: 100,
+  }),
+});
 
 /** Group and plural resource of the built-in kinds a policy may match. */
 export const BUILTIN_RESOURCES: Readonly<Record<string, { group: string; resource: string }>> = Object.freeze({
@@ -106,6 +139,8 @@ export interface ExpressionCost {
   expression: string;
   /** Cost under REPORTED_MODEL. */
   cost: number;
+  /** Cost under REALISTIC_MODEL. */
+  realistic: number;
   /** Nesting of list macros: the cost grows with (list length) to this power. */
   depth: number;
   /** The longest lists (same length at every level) for which the cost stays within PER_CALL_LIMIT. */
@@ -256,6 +291,7 @@ function firstHit(
   body: (item: Cel, elements: readonly Bound[], names: Names) => Cel,
   prefix: string,
   found: Cel,
+  mode: WalkMode | undefined,
 ): Hit {
   const variables: Array<[string, Cel]> = [];
   let value = root;
@@ -275,18 +311,68 @@ function firstHit(
       path = describeStep(path, step, undefined);
       value = { k: 'index', of: value, at: lit(step.n) };
     } else {
+      // As the walk of `hits` goes (rule-cel.ts walk, WalkMode), so the first hit is one of its hits.
+      const rest = (x: Cel, bound: Bound): Cel =>
+        and(
+          filterOf(step, x, root),
+          walk(x, steps, root, names, (item, els) => body(item, els, names), i + 1, [...elements, bound], mode),
+        );
+      const name = `${prefix}${elements.length}`;
       const v = names.next('e');
-      const rest = and(
-        filterOf(step, id(v), root),
-        walk(id(v), steps, root, names, (item, els) => body(item, els, names), i + 1, [
-          ...elements,
-          { element: id(v), list: value },
-        ]),
-      );
-      const name = `${prefix}${variables.length}`;
+      let first: Cel;
+      let old: { old: Cel; childNames?: Cel } | undefined;
+      if (mode === undefined || namedByApi(steps, i)) {
+        const bind = mode?.bind?.(id(v), steps, i);
+        first = macro(
+          'filter',
+          value,
+          v,
+          bind === undefined
+            ? rest(id(v), { element: id(v), list: value })
+            : bindOld(bind, names, (b) => rest(id(v), { element: id(v), list: value, ...b })),
+        );
+        first = { k: 'index', of: first, at: lit(0) };
+        if (bind !== undefined) {
+          // The old elements (and names) for the element found, once, for the levels below.
+          const element = sel(id('variables'), name);
+          const again = mode!.bind!(element, steps, i)!;
+          variables.push([`${name}_old`, cond(found, again.old, list([]))]);
+          old = { old: sel(id('variables'), `${name}_old`) };
+          if (again.childNames !== undefined) {
+            variables.push([`${name}_names`, again.childNames(old.old)]);
+            old.childNames = sel(id('variables'), `${name}_names`);
+          }
+        }
+      } else {
+        const p = names.next('p');
+        const w = names.next('e');
+        const atP = names.next('e');
+        const positions = macro(
+          'filter',
+          RANGE,
+          p,
+          and(
+            lt(id(p), call('size', [value])),
+            macro(
+              'exists',
+              list([index(value, id(p))]),
+              atP,
+              rest(id(atP), { element: id(atP), list: value, position: id(p) }),
+            ),
+          ),
+        );
+        first = cond(
+          le(call('size', [value]), lit(POSITIONS)),
+          index(value, index(positions, lit(0))),
+          index(macro('filter', value, w, rest(id(w), { element: id(w), list: value, long: true })), lit(0)),
+        );
+      }
       // Null unless this selector found something (then the path exists and the filter is not
       // empty), so the variable never errors, even read eagerly.
-      variables.push([name, cond(found, { k: 'index', of: macro('filter', value, v, rest), at: lit(0) }, NULL)]);
+      variables.splice(variables.length - (old === undefined ? 0 : old.childNames === undefined ? 1 : 2), 0, [
+        name,
+        cond(found, first, NULL),
+      ]);
       const element = sel(id('variables'), name);
       const previous = i > 0 ? steps[i - 1] : undefined;
       if (previous?.k === 'child' && CONTAINER_LISTS.has(previous.name))
@@ -296,7 +382,7 @@ function firstHit(
           lit(''),
         );
       path = describeStep(path, step, element);
-      elements.push({ element, list: value });
+      elements.push({ element, list: value, ...old });
       value = element;
     }
   }
@@ -489,6 +575,18 @@ function exportRule(
   const root = v('root');
   // Deny rules judge an UPDATE on what it adds: an item the old object already had (found by
   // name, or an equal nameless element) is not denied again.
+  // For a single named list (volumes), the names of the old object's violations, computed once.
+  const rootNames = compiled.selectors.map((steps, i) => {
+    if (!deny) return undefined;
+    const list = oldNamesBelow(v('oldRoot'), steps, -1, v('oldRoot'), names, (x) =>
+      compiled.conditions(x, v('oldRoot'), names),
+    );
+    if (list === undefined || steps.some((s, at) => s.k === 'each' && at !== steps.findIndex((t) => t.k === 'each')))
+      return undefined;
+    const name = compiled.selectors.length === 1 ? 'oldNames' : `oldNames${i}`;
+    variables.push([name, list]);
+    return v(name);
+  });
   const violates = (item: Cel, elements: readonly Bound[], nm: Names, steps: readonly Step[]): Cel => {
     const here = compiled.conditions(item, root, nm);
     if (!deny) return here;
@@ -499,13 +597,62 @@ function exportRule(
       nm,
       (oldItem) => compiled.conditions(oldItem, v('oldRoot'), nm),
       elements,
+      0,
+      0,
+      rootNames[compiled.selectors.indexOf(steps)],
     );
+    // Containers and env vars have names (the apiserver's validation): the estimate counts the `in`.
+    const fast = inOldNames(elements, nm);
+    if (fast !== undefined)
+      return and(here, cond(fast.when, not(fast.found), not(and(v('update'), v('oldApplies'), existing)), true));
     return and(here, not(and(v('update'), v('oldApplies'), existing)));
   };
+  // Deny rules follow nameless lists by position and bind, per element of the first named list
+  // (a container, a volume), the old elements with its name once for everything below it.
+  const mode: WalkMode | undefined = deny
+    ? {
+        bind: (element, steps, i) => {
+          // Only the first list, reached by field names, and only when a list below it follows.
+          if (steps.slice(0, i).some((s) => s.k !== 'child')) return undefined;
+          if (!steps.slice(i + 1).some((s) => s.k === 'each')) return undefined;
+          const keys = steps.slice(0, i).map((s) => (s as { name: string }).name);
+          let oldList: Cel = v('oldRoot');
+          const present: Cel[] = [];
+          for (const k of keys) {
+            present.push(isType(oldList, 'map'), has(oldList, k));
+            oldList = sel(oldList, k);
+          }
+          const o = names.next('o');
+          const old = cond(
+            and(named(element), v('update'), v('oldApplies'), ...present, isType(oldList, 'list')),
+            macro('filter', oldList, o, and(named(id(o)), eq(sel(id(o), 'name'), sel(element, 'name')))),
+            list([]),
+          );
+          const oldItem = (x: Cel): Cel => compiled.conditions(x, v('oldRoot'), names);
+          if (oldNamesBelow(id('x'), steps, i, v('oldRoot'), new Names(), oldItem) === undefined) return { old };
+          return {
+            old,
+            childNames: (b) => {
+              const c = names.next('o');
+              // `b` holds at most one element in an object the apiserver accepts (unique names).
+              const body = oldNamesBelow(id(c), steps, i, v('oldRoot'), names, oldItem)!;
+              return cond(
+                and(named(element), v('update'), v('oldApplies')),
+                list([{ k: 'macro', fn: 'map', target: b, v: c, body, atMostOne: true }]),
+                list([]),
+              );
+            },
+          };
+        },
+      }
+    : undefined;
   // One variable per selector, so the message can say which one found the item without walking again.
   const found = compiled.selectors.map((steps, i) => {
     const name = compiled.selectors.length === 1 ? 'hits' : `hits${i}`;
-    variables.push([name, walk(root, steps, root, names, (item, els) => violates(item, els, names, steps))]);
+    variables.push([
+      name,
+      walk(root, steps, root, names, (item, els) => violates(item, els, names, steps), 0, [], mode),
+    ]);
     return v(name);
   });
   if (found.length > 1) variables.push(['hits', or(...found)]);
@@ -516,7 +663,15 @@ function exportRule(
 
   // The message: the first violating item of the first selector that has one.
   const hits = compiled.selectors.map((steps, i) => {
-    const hit = firstHit(steps, root, names, (item, els, nm) => violates(item, els, nm, steps), `hit${i}_`, found[i]!);
+    const hit = firstHit(
+      steps,
+      root,
+      names,
+      (item, els, nm) => violates(item, els, nm, steps),
+      `hit${i}_`,
+      found[i]!,
+      mode,
+    );
     variables.push(...hit.variables);
     return hit;
   });
@@ -578,6 +733,7 @@ function exportRule(
     costs.push({
       expression: `${name}: ${label}`,
       cost: at(REPORTED_MODEL),
+      realistic: at(REALISTIC_MODEL),
       depth: Math.max(...parts.map(macroDepth)),
       maxItemsWithinLimit: maxItemsWithin(at),
     });

@@ -9,8 +9,22 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { parseAllDocuments } from 'yaml';
-import { call, type Cel, estimateCost, id, isType, lit, macro, sel } from '../../src/export/cel.js';
-import { exportVap, PER_CALL_LIMIT, REPORTED_MODEL } from '../../src/export/index.js';
+import {
+  and,
+  call,
+  type Cel,
+  cond,
+  estimateCost,
+  id,
+  isType,
+  le,
+  list,
+  lit,
+  lt,
+  macro,
+  sel,
+} from '../../src/export/cel.js';
+import { exportVap, PER_CALL_LIMIT, REALISTIC_MODEL, REPORTED_MODEL } from '../../src/export/index.js';
 import { runCli } from '../helpers/cli.js';
 import { tempDir } from '../helpers/temp-dir.js';
 import { loadSet, requestFor, runVap } from './harness.js';
@@ -214,11 +228,59 @@ describe('CEL cost estimate', () => {
     { name: 'a macro over a list', expr: macro('exists', x, 'e', id('e')), cost: 22 },
     // nested: 1 + 1 + 10 x (1 + 1 + 10 x (1 + 1) + 1)
     { name: 'nested macros', expr: macro('exists', x, 'e', macro('exists', id('e'), 'f', id('f'))), cost: 232 },
+    // 1 + target (1) + one iteration (body 1 + 1)
+    {
+      name: 'a macro over the old elements with one name (at most one in a valid object)',
+      expr: { k: 'macro', fn: 'exists', target: x, v: 'e', body: id('e'), atMostOne: true },
+      cost: 4,
+    },
+    // 1 + size(x) <= 10 (1 + 1 + 1) + then (1): the model's lists are no longer than 10
+    {
+      name: 'a branch on a list no longer than the model',
+      expr: cond(le(call('size', [x]), lit(10)), x, big()),
+      cost: 5,
+    },
+    // as above, but the other branch (22) is dearer and lists of 10 may be longer than 9
+    { name: 'a branch on a list the model may exceed', expr: cond(le(call('size', [x]), lit(9)), x, big()), cost: 26 },
+    // 1 + the literal [0..11] (1) + 10 x (body: p < size(x) (1 + 1 + 2) and p (1), && (1); + 1) + 2 x (p < size(x) (4) + 2)
+    {
+      name: 'a range of positions past the list length costs the bound only',
+      expr: macro(
+        'exists',
+        list(Array.from({ length: 12 }, (_, i) => lit(i))),
+        'p',
+        and(lt(id('p'), call('size', [x])), id('p')),
+      ),
+      cost: 1 + 1 + 10 * (4 + 1 + 1 + 1) + 2 * (4 + 2),
+    },
   ];
+  function big(): Cel {
+    return macro('exists', x, 'e', id('e'));
+  }
   for (const c of cases)
     it(c.name, () => {
       assert.equal(estimateCost(c.expr, m), c.cost);
     });
+
+  it('list lengths by field name: a named list its own, any other list the longest', () => {
+    const lists = { ...m, lists: { env: 3, rules: 7 } };
+    // 1 + x.env (2) + 3 x (1 + 1)
+    assert.equal(estimateCost(macro('exists', sel(x, 'env'), 'e', id('e')), lists), 9);
+    // 1 + x (1) + 10 (the longest) x (1 + 1)
+    assert.equal(estimateCost(macro('exists', x, 'e', id('e')), lists), 22);
+  });
+
+  it('a large real object (REALISTIC_MODEL) passes every exported expression of the built-in policies', async () => {
+    const { rules } = exportVap(await loadSet(), { now: NOW });
+    for (const r of rules)
+      for (const c of r.costs) {
+        assert.ok(c.realistic > 0, c.expression);
+        assert.ok(
+          c.realistic <= PER_CALL_LIMIT,
+          `${c.expression}: ${c.realistic} with ${JSON.stringify(REALISTIC_MODEL)}`,
+        );
+      }
+  });
 
   it("every exported expression's reported cost and its list-length headroom", async () => {
     const { rules } = exportVap(await loadSet(), { now: NOW });
@@ -245,7 +307,8 @@ describe('README', () => {
     for (const r of rules) {
       const cost = (suffix: string) => r.costs.find((c) => c.expression.endsWith(suffix))!.cost.toLocaleString('en');
       const fits = Math.min(...r.costs.map((c) => c.maxItemsWithinLimit)).toLocaleString('en');
-      const row = `| \`${r.policy}/${r.rule}\` | ${r.enforcement} | ${cost('validations[0].expression')} | ${cost('messageExpression')} | ${fits} |`;
+      const realistic = Math.max(...r.costs.map((c) => c.realistic)).toLocaleString('en');
+      const row = `| \`${r.policy}/${r.rule}\` | ${r.enforcement} | ${cost('validations[0].expression')} | ${cost('messageExpression')} | ${fits} | ${realistic} |`;
       assert.ok(section.includes(row), `README row: ${row}`);
     }
   });

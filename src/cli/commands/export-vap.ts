@@ -63,7 +63,7 @@ export function describeVapExport(result: VapExport): string {
     const worst = r.costs.reduce((a, b) => (b.cost > a.cost ? b : a));
     const tightest = r.costs.reduce((a, b) => (b.maxItemsWithinLimit < a.maxItemsWithinLimit ? b : a));
     lines.push(
-      `cost: ${r.policy}/${r.rule}: worst expression ${worst.expression.split(': ')[1]} ~${worst.cost} with ${REPORTED_MODEL.items} elements per list; within the apiserver's per-expression limit (${PER_CALL_LIMIT}) up to ${tightest.maxItemsWithinLimit} elements per list`,
+      `cost: ${r.policy}/${r.rule}: worst expression ${worst.expression.split(': ')[1]} ~${worst.cost} with ${REPORTED_MODEL.items} elements per list; within the apiserver's per-expression limit (${PER_CALL_LIMIT}) up to ${tightest.maxItemsWithinLimit} elements per list; ~${Math.max(...r.costs.map((c) => c.realistic))} for a large real object (a Deployment of 10 + 3 init containers with 100 env vars, 20 envFrom and 50 mounts each, 50 volumes; a ClusterRole of 100 rules)`,
     );
   }
   return lines.length === 0 ? '' : `${lines.join('\n')}\n`;
