@@ -5,32 +5,11 @@ import { join, resolve } from 'node:path';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createKeyring, rotateKeyring, saveKeyring, updateKeyring } from '../../src/crypto/index.js';
+import { startPluginProcess } from '../helpers/kms-plugin-process.js';
 import { tempDir } from '../helpers/temp-dir.js';
 import { upstreamClient } from '../kms/upstream-client.js';
 
 const repo = resolve(import.meta.dirname, '..', '..');
-
-/** Starts the real bin; resolves once it says it listens (or fails with what it printed). */
-async function startPluginProcess(argv: string[], cwd: string) {
-  const child = spawn(process.execPath, [join(repo, 'bin', 'shroud.js'), 'kms-plugin', ...argv], {
-    cwd,
-    env: { ...process.env, SHROUD_LOG_LEVEL: 'info' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const out = { stdout: '', stderr: '' };
-  child.stdout.on('data', (c: Buffer) => (out.stdout += c.toString()));
-  child.stderr.on('data', (c: Buffer) => (out.stderr += c.toString()));
-  const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
-  const deadline = Date.now() + 20_000;
-  while (!out.stderr.includes('kms-plugin listening on unix://')) {
-    if (Date.now() > deadline || child.exitCode !== null) {
-      child.kill('SIGKILL');
-      assert.fail(`kms-plugin did not start:\n${out.stderr}`);
-    }
-    await sleep(50);
-  }
-  return { child, out, exited };
-}
 
 test('shroud kms-plugin (real process): serves, sees a keys rotate without restart, stops on SIGTERM and removes its socket', async () => {
   const dir = tempDir('shroud-kms-cli-');
