@@ -89,3 +89,28 @@ export function printTable(title: string, rows: Measurement[], baseline?: string
     );
   }
 }
+
+/** Throughput and wall time of an async operation, and its CPU time per call (process.cpuUsage). */
+export interface CpuRow {
+  name: string;
+  opsPerSec: number;
+  usPerOp: number;
+  cpuUsPerOp: number;
+}
+
+/**
+ * Wall time from measureAsync, then `cpuOps(ops measured)` calls again under process.cpuUsage: on
+ * a shared machine CPU time per call says more than wall time.
+ */
+export async function measureAsyncCpu(
+  name: string,
+  fn: () => Promise<unknown>,
+  options: MeasureOptions & { cpuOps?: (measuredOps: number) => number } = {},
+): Promise<CpuRow> {
+  const m = await measureAsync(name, fn, options);
+  const ops = Math.max(1, Math.round(options.cpuOps ? options.cpuOps(m.ops) : m.ops));
+  const before = process.cpuUsage();
+  for (let i = 0; i < ops; i++) await fn();
+  const used = process.cpuUsage(before);
+  return { name, opsPerSec: m.opsPerSec, usPerOp: m.usPerOp, cpuUsPerOp: (used.user + used.system) / ops };
+}

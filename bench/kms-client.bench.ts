@@ -23,25 +23,11 @@ import {
 } from '../src/crypto/index.js';
 import { KmsV2Provider } from '../src/kms/index.js';
 import { FakeKmsPlugin } from '../test/kms/fake-kms-plugin.js';
-import { measureAsync } from './harness.js';
+import { type CpuRow, measureAsyncCpu } from './harness.js';
 import { envNumber } from './support/load.js';
 
-interface Row {
-  name: string;
-  opsPerSec: number;
-  usPerOp: number;
-  cpuUsPerOp: number;
-}
-
-/** Wall time from the harness, then as many operations again under process.cpuUsage. */
-async function measureCpu(name: string, fn: () => Promise<unknown>): Promise<Row> {
-  const m = await measureAsync(name, fn, { timeMs: 300, warmupMs: 50 });
-  const ops = Math.max(1, Math.min(m.ops, 5000));
-  const before = process.cpuUsage();
-  for (let i = 0; i < ops; i++) await fn();
-  const used = process.cpuUsage(before);
-  return { name, opsPerSec: m.opsPerSec, usPerOp: m.usPerOp, cpuUsPerOp: (used.user + used.system) / ops };
-}
+/** How each row is measured: 300 ms of wall time, then up to 5,000 calls under process.cpuUsage. */
+const MEASURE = { timeMs: 300, warmupMs: 50, cpuOps: (n: number) => Math.min(n, 5000) };
 
 /** `total` calls of fn with `concurrency` in flight; wall and CPU per call. */
 async function measureConcurrent(
@@ -49,7 +35,7 @@ async function measureConcurrent(
   fn: () => Promise<unknown>,
   total: number,
   concurrency: number,
-): Promise<Row> {
+): Promise<CpuRow> {
   let started = 0;
   const worker = async () => {
     while (started < total) {
@@ -70,7 +56,7 @@ async function measureConcurrent(
   };
 }
 
-function printTable(title: string, rows: Row[]): void {
+function printTable(title: string, rows: CpuRow[]): void {
   const base = rows[0]!;
   const width = Math.max(10, ...rows.map((r) => r.name.length));
   console.log(`\n${title}`);
@@ -108,10 +94,18 @@ export async function run(): Promise<void> {
     const k = await wrapAndSlot(kms);
     const l = await wrapAndSlot(local);
     printTable("KEK wrap/unwrap of a 32-byte DEK (x = CPU time relative to the local provider's unwrap)", [
-      await measureCpu('local unwrap (in-process)', () => local.unwrap({ slot: l.slot, context: l.context })),
-      await measureCpu('local wrap (in-process)', () => local.wrap({ dek: l.dek, context: l.context })),
-      await measureCpu('kms unwrap (Decrypt, socket)', () => kms.unwrap({ slot: k.slot, context: k.context })),
-      await measureCpu('kms wrap (Encrypt, socket)', () => kms.wrap({ dek: k.dek, context: k.context })),
+      await measureAsyncCpu(
+        'local unwrap (in-process)',
+        () => local.unwrap({ slot: l.slot, context: l.context }),
+        MEASURE,
+      ),
+      await measureAsyncCpu('local wrap (in-process)', () => local.wrap({ dek: l.dek, context: l.context }), MEASURE),
+      await measureAsyncCpu(
+        'kms unwrap (Decrypt, socket)',
+        () => kms.unwrap({ slot: k.slot, context: k.context }),
+        MEASURE,
+      ),
+      await measureAsyncCpu('kms wrap (Encrypt, socket)', () => kms.wrap({ dek: k.dek, context: k.context }), MEASURE),
     ]);
 
     const context = { namespace: 'shop', serviceAccount: 'web', name: 'web-secrets', key: 'API_KEY' };
@@ -121,9 +115,21 @@ export async function run(): Promise<void> {
     await openValue(sealed, { provider: kms, expected: context, cache });
     const localSealed = await sealValue(value, { scope: 'strict', context, provider: local });
     printTable('open a 1 KiB value sealed through the plugin (x = CPU time relative to the cached open)', [
-      await measureCpu('kms open, DEK cached', () => openValue(sealed, { provider: kms, expected: context, cache })),
-      await measureCpu('local open, uncached', () => openValue(localSealed, { provider: local, expected: context })),
-      await measureCpu('kms open, uncached (Decrypt)', () => openValue(sealed, { provider: kms, expected: context })),
+      await measureAsyncCpu(
+        'kms open, DEK cached',
+        () => openValue(sealed, { provider: kms, expected: context, cache }),
+        MEASURE,
+      ),
+      await measureAsyncCpu(
+        'local open, uncached',
+        () => openValue(localSealed, { provider: local, expected: context }),
+        MEASURE,
+      ),
+      await measureAsyncCpu(
+        'kms open, uncached (Decrypt)',
+        () => openValue(sealed, { provider: kms, expected: context }),
+        MEASURE,
+      ),
     ]);
 
     const concurrency = envNumber('BENCH_KMS_CONCURRENCY', 100, 1);

@@ -14,28 +14,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createKeyring, type KekProvider, LocalKeyringProvider, openValue, sealValue } from '../src/crypto/index.js';
 import { openPkcs11Provider } from '../src/hsm/index.js';
-import { measureAsync } from './harness.js';
+import { type CpuRow, measureAsyncCpu } from './harness.js';
+
+/** How each row is measured: 400 ms of wall time, then half as many calls under process.cpuUsage. */
+const MEASURE = { timeMs: 400, warmupMs: 50, cpuOps: (n: number) => n / 2 };
 
 const MODULES = ['/usr/lib/softhsm/libsofthsm2.so', '/usr/lib/x86_64-linux-gnu/softhsm/libsofthsm2.so'];
 
-interface Row {
-  name: string;
-  opsPerSec: number;
-  usPerOp: number;
-  cpuUsPerOp: number;
-}
-
-/** Measures like the harness, then runs half as many operations again under process.cpuUsage. */
-async function measureCpu(name: string, fn: () => Promise<unknown>): Promise<Row> {
-  const m = await measureAsync(name, fn, { timeMs: 400, warmupMs: 50 });
-  const ops = Math.max(1, Math.round(m.ops / 2));
-  const before = process.cpuUsage();
-  for (let i = 0; i < ops; i++) await fn();
-  const used = process.cpuUsage(before);
-  return { name, opsPerSec: m.opsPerSec, usPerOp: m.usPerOp, cpuUsPerOp: (used.user + used.system) / ops };
-}
-
-function printRows(title: string, rows: Row[]): void {
+function printRows(title: string, rows: CpuRow[]): void {
   const base = rows[0]!;
   const width = Math.max(10, ...rows.map((r) => r.name.length));
   console.log(`\n${title}`);
@@ -96,12 +82,12 @@ export async function run(): Promise<void> {
     const t = token;
     const eightAtOnce = () => Promise.all(Array.from({ length: 8 }, unwrap(t)));
     const rows = [
-      await measureCpu('local keyring wrap', () => local.wrap({ dek, context: header })),
-      await measureCpu('local keyring unwrap', unwrap(local)),
-      await measureCpu('pkcs11 (SoftHSM2) wrap', () => t.wrap({ dek, context: header })),
-      await measureCpu('pkcs11 (SoftHSM2) unwrap', unwrap(t)),
+      await measureAsyncCpu('local keyring wrap', () => local.wrap({ dek, context: header }), MEASURE),
+      await measureAsyncCpu('local keyring unwrap', unwrap(local), MEASURE),
+      await measureAsyncCpu('pkcs11 (SoftHSM2) wrap', () => t.wrap({ dek, context: header }), MEASURE),
+      await measureAsyncCpu('pkcs11 (SoftHSM2) unwrap', unwrap(t), MEASURE),
     ];
-    const batch = await measureCpu('pkcs11 unwrap, 8 at once', eightAtOnce);
+    const batch = await measureAsyncCpu('pkcs11 unwrap, 8 at once', eightAtOnce, MEASURE);
     rows.push({
       ...batch,
       name: 'pkcs11 unwrap, 8 at once (per op)',
@@ -116,10 +102,26 @@ export async function run(): Promise<void> {
     const sealedLocal = await sealValue(plaintext, { scope: 'strict', context, provider: local });
     const sealedToken = await sealValue(plaintext, { scope: 'strict', context, provider: t });
     printRows('seal and uncached unseal of 1 KiB through each provider', [
-      await measureCpu('unseal uncached (local)', () => openValue(sealedLocal, { provider: local, expected: context })),
-      await measureCpu('unseal uncached (pkcs11)', () => openValue(sealedToken, { provider: t, expected: context })),
-      await measureCpu('seal (local)', () => sealValue(plaintext, { scope: 'strict', context, provider: local })),
-      await measureCpu('seal (pkcs11)', () => sealValue(plaintext, { scope: 'strict', context, provider: t })),
+      await measureAsyncCpu(
+        'unseal uncached (local)',
+        () => openValue(sealedLocal, { provider: local, expected: context }),
+        MEASURE,
+      ),
+      await measureAsyncCpu(
+        'unseal uncached (pkcs11)',
+        () => openValue(sealedToken, { provider: t, expected: context }),
+        MEASURE,
+      ),
+      await measureAsyncCpu(
+        'seal (local)',
+        () => sealValue(plaintext, { scope: 'strict', context, provider: local }),
+        MEASURE,
+      ),
+      await measureAsyncCpu(
+        'seal (pkcs11)',
+        () => sealValue(plaintext, { scope: 'strict', context, provider: t }),
+        MEASURE,
+      ),
     ]);
   } finally {
     await token?.close();
