@@ -23,7 +23,7 @@ export {
   type EvaluationBudget,
 } from './engine.js';
 export { ownersOf, POD_TEMPLATE_HASH_LABEL, type Owner } from './ownership.js';
-export { createPolicyReviewer, type PolicyReviewer, type PolicyReviewerOptions } from './reviewer.js';
+export { createPolicyReviewer, evaluateRequest, type PolicyReviewer, type PolicyReviewerOptions } from './reviewer.js';
 export {
   toVerdict,
   formatViolation,

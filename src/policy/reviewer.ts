@@ -1,11 +1,38 @@
 /** The webhook's validating Reviewer, backed by whatever PolicySet is current. */
 import type { AdmissionRequest, Reviewer, ReviewOptions, ReviewVerdict } from '../admission/types.js';
 import { ShroudError } from '../errors.js';
-import { DEFAULT_MAX_VIOLATIONS, evaluateObject } from './engine.js';
+import { DEFAULT_MAX_VIOLATIONS, type EvaluateOptions, evaluateObject } from './engine.js';
 import { applyEnforcementOverride, type EnforcementOverride } from './enforcement-override.js';
 import type { Evaluation, PolicySet } from './types.js';
 import { judgeUpdate } from './update.js';
 import { DEFAULT_MAX_AUDIT_ANNOTATION_BYTES, DEFAULT_MAX_MESSAGE_BYTES, toVerdict } from './verdict.js';
+
+/**
+ * The engine's evaluation of one admission request, as the webhook judges it: the object against
+ * the set, an UPDATE on what it changes (judgeUpdate in update.ts). Undefined when the update is
+ * allowed without evaluation.
+ */
+export function evaluateRequest(
+  set: PolicySet,
+  request: AdmissionRequest,
+  options: EvaluateOptions,
+): Evaluation | undefined {
+  const evaluate = (object: unknown) =>
+    evaluateObject(
+      set,
+      {
+        object,
+        oldObject: request.oldObject ?? undefined,
+        operation: request.operation,
+        kind: request.kind.kind,
+        namespace: request.namespace,
+        name: request.name,
+        userInfo: request.userInfo,
+      },
+      options,
+    );
+  return request.operation === 'UPDATE' ? judgeUpdate(request, evaluate) : evaluate(request.object ?? undefined);
+}
 
 /** Options for createPolicyReviewer. */
 export interface PolicyReviewerOptions {
@@ -99,23 +126,11 @@ export function createPolicyReviewer(current: () => PolicySet, options: PolicyRe
       const set = current();
       const { deadline } = reviewOptions;
       const at = now();
-      const evaluate = (object: unknown) =>
-        evaluateObject(
-          set,
-          {
-            object,
-            oldObject: request.oldObject ?? undefined,
-            operation: request.operation,
-            kind: request.kind.kind,
-            namespace: request.namespace,
-            name: request.name,
-            userInfo: request.userInfo,
-          },
-          { now: at, maxViolations, budget: deadline === undefined ? undefined : { deadline, clock } },
-        );
-      // UPDATE is judged on what it changes (update.ts); undefined: allowed without evaluation.
-      const evaluation =
-        request.operation === 'UPDATE' ? judgeUpdate(request, evaluate) : evaluate(request.object ?? undefined);
+      const evaluation = evaluateRequest(set, request, {
+        now: at,
+        maxViolations,
+        budget: deadline === undefined ? undefined : { deadline, clock },
+      });
       if (evaluation === undefined) return { allowed: true };
       if (evaluation.timedOut === true) {
         return {

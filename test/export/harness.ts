@@ -1,7 +1,7 @@
 /**
  * Runs exported ValidatingAdmissionPolicies the way the apiserver does, with an independent CEL
- * implementation (@marcbachmann/cel-js), and the engine the way the webhook does (evaluateObject,
- * and judgeUpdate for UPDATE), so tests can compare the two per rule.
+ * implementation (@marcbachmann/cel-js), and the engine the way the webhook does (evaluateRequest:
+ * the webhook reviewer's own path, judgeUpdate for UPDATE), so tests can compare the two per rule.
  *
  * The apiserver's order, emulated: matchConstraints (resource, operation), then every
  * matchCondition (a false one skips the policy), then the validation; variables are evaluated
@@ -11,10 +11,9 @@
 import { parse as parseCel } from '@marcbachmann/cel-js';
 import type { AdmissionRequest } from '../../src/admission/types.js';
 import { BUILTIN_RESOURCES, type ExportedRule } from '../../src/export/index.js';
-import { BUILTIN_POLICY_DIR, evaluateObject, parsePolicyFiles, type PolicySet } from '../../src/policy/index.js';
+import { BUILTIN_POLICY_DIR, evaluateRequest, parsePolicyFiles, type PolicySet } from '../../src/policy/index.js';
 import { readPolicyFiles } from '../../src/policy/load-dir.js';
 import type { PolicyFile } from '../../src/policy/parse-files.js';
-import { judgeUpdate } from '../../src/policy/update.js';
 
 type Json = Record<string, unknown>;
 
@@ -166,21 +165,7 @@ export function engineViolations(
   request: AdmissionRequest,
   now: Date,
 ): { violated: Set<string>; unjudged: boolean } {
-  const evaluate = (object: unknown) =>
-    evaluateObject(
-      set,
-      {
-        object,
-        oldObject: request.oldObject ?? undefined,
-        operation: request.operation,
-        kind: request.kind.kind,
-        namespace: request.namespace,
-        name: request.name,
-        userInfo: request.userInfo,
-      },
-      { now, maxViolations: Number.POSITIVE_INFINITY },
-    );
-  const evaluation = request.operation === 'UPDATE' ? judgeUpdate(request, evaluate) : evaluate(request.object);
+  const evaluation = evaluateRequest(set, request, { now, maxViolations: Number.POSITIVE_INFINITY });
   const violated = new Set<string>();
   if (evaluation === undefined) return { violated, unjudged: true };
   const enforcement = new Map<string, string>();
