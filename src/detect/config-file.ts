@@ -11,6 +11,7 @@
  * (secret-names.ts) and its value looks real (placeholders.ts); the finding carries the 1-based
  * line of the setting within the value.
  */
+import { EntryMemo } from './entry-memo.js';
 import { hintLines } from './hint-lines.js';
 import { namedSettingTier } from './secret-named-key.js';
 import { SECRET_HINT } from './secret-names.js';
@@ -211,19 +212,8 @@ interface Lists {
 
 const NO_FINDINGS: { high: Finding[]; low: Finding[] } = Object.freeze({ high: [], low: [] }) as never;
 
-/** Scans once for both tiers; the last result is kept so the second detector does not scan again. */
-let lastKey: string | undefined;
-let lastValue: string | undefined;
-let lastResult = NO_FINDINGS;
-
-function scanBoth(key: string, value: string): { high: Finding[]; low: Finding[] } {
-  if (key === lastKey && value === lastValue) return lastResult;
-  const result = scanTiers(key, value);
-  lastKey = key;
-  lastValue = value;
-  lastResult = result;
-  return result;
-}
+/** Scans once per entry for both tiers (entry-memo.ts), so the second detector does not scan again. */
+const bothTiers = new EntryMemo((_: undefined, key: string, value: string) => scanTiers(key, value));
 
 function scanTiers(key: string, value: string): { high: Finding[]; low: Finding[] } {
   // A setting needs a separator (`=`, `:`, a space, or XML's `<`) and a secret word in its name.
@@ -261,7 +251,7 @@ export const configFileSecretDetector: Detector = {
   minLength: 8, // a name, a separator and a 6-character value
   confidence: 'high',
   description: 'a secret-named setting inside a config file, with a value that has the entropy of a generated secret',
-  scan: (key, value) => scanBoth(key, value).high,
+  scan: (key, value) => bothTiers.get(undefined, key, value).high,
 };
 
 /** The `config-file-secret-low` detector. */
@@ -271,5 +261,5 @@ export const configFileSecretLowDetector: Detector = {
   confidence: 'low',
   description:
     'a setting inside a config file whose name suggests a secret, with a value that looks real but not generated',
-  scan: (key, value) => scanBoth(key, value).low,
+  scan: (key, value) => bothTiers.get(undefined, key, value).low,
 };

@@ -8,8 +8,9 @@
  * words of key names that hold a provider credential: the keyed formats of the format table).
  * The search finds the first fragment of a line and resumes at the next line, so each line is
  * looked at once: linear in the value. Within one scanEntry call the list for the entry is
- * remembered ({@link beginRememberHintLines}); it is forgotten when the entry's scan ends.
+ * remembered (entry-memo.ts); it is forgotten when the entry's scan ends.
  */
+import { EntryMemo } from './entry-memo.js';
 import { SECRET_HINT } from './secret-names.js';
 
 /** Every fragment, global; lastIndex is set before every use (scans are synchronous, never nested). */
@@ -49,32 +50,9 @@ function findHintLines(value: string): HintLines {
   return { spans, secret, anySecret };
 }
 
-let remembering = false;
-let lastValue: string | undefined;
-let lastLines: HintLines | undefined;
+const remembered = new EntryMemo((_: undefined, _key: string, value: string) => findHintLines(value));
 
-/** The hint lines of `value` (see the module comment). */
+/** The hint lines of `value` (see the module comment; one search per entry: entry-memo.ts). */
 export function hintLines(value: string): HintLines {
-  if (remembering && lastValue === value && lastLines !== undefined) return lastLines;
-  const lines = findHintLines(value);
-  if (remembering) {
-    lastValue = value;
-    lastLines = lines;
-  }
-  return lines;
-}
-
-/**
- * From here to {@link endRememberHintLines}, the hint lines of the entry are shared (scanEntry
- * calls both around the detectors of one entry, in a try/finally).
- */
-export function beginRememberHintLines(): void {
-  remembering = true;
-}
-
-/** Ends {@link beginRememberHintLines}: the remembered value is dropped with its lines. */
-export function endRememberHintLines(): void {
-  remembering = false;
-  lastValue = undefined;
-  lastLines = undefined;
+  return remembered.get(undefined, '', value);
 }

@@ -8,20 +8,13 @@ import { ShroudError } from '../errors.js';
 import { configFileSecretDetector, configFileSecretLowDetector } from './config-file.js';
 import { connectionStringDetector } from './connection-string.js';
 import { highEntropyDetector } from './entropy.js';
-import { beginRememberHintLines, endRememberHintLines } from './hint-lines.js';
+import { beginEntryScan, endEntryScan } from './entry-memo.js';
 import { jwtDetector } from './jwt.js';
 import { dropPlaceholderFindings } from './placeholder-guard.js';
 import { privateKeyDetector } from './private-key.js';
-import { beginRememberRuns, endRememberRuns } from './runs.js';
 import { secretNamedKeyDetector, secretNamedKeyLowDetector } from './secret-named-key.js';
 import type { FormatIndex } from './formats/scan.js';
-import {
-  beginSharedScan,
-  endSharedScan,
-  formatDetectors,
-  providerTokenDetector,
-  providerTokenWeakDetector,
-} from './tokens.js';
+import { formatDetectors, providerTokenDetector, providerTokenWeakDetector } from './tokens.js';
 import type { Detector, Finding } from './types.js';
 import { urlCredentialsDetector } from './url-credentials.js';
 
@@ -87,9 +80,7 @@ export function scanEntry(
   const teamDetectors = formats === undefined ? undefined : detectorsFor(formats);
   const findings: Finding[] = [];
   // No closures on this path: most entries are short values that every detector skips at once.
-  beginRememberRuns();
-  beginRememberHintLines();
-  beginSharedScan();
+  beginEntryScan();
   try {
     for (let d = 0; d < selected.length; d++) {
       const builtin = selected[d] as Detector;
@@ -99,9 +90,7 @@ export function scanEntry(
       for (let i = 0; i < found.length; i++) findings.push(found[i] as Finding);
     }
   } finally {
-    endSharedScan();
-    endRememberHintLines();
-    endRememberRuns();
+    endEntryScan();
   }
   if (findings.length === 0) return findings;
   const kept = dropPlaceholderFindings(value, findings);

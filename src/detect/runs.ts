@@ -11,11 +11,11 @@
  * character that cannot be in a run (see hasTokenRun): each character is read at most once, and
  * on text of short words only the tail of each word a window ends in is read.
  *
- * Within one scanEntry call the answer for the entry is remembered ({@link beginRememberRuns}), so the
+ * Within one scanEntry call the answer for the entry is remembered (entry-memo.ts), so the
  * detectors that ask share one search; it is forgotten when the entry's scan ends.
  */
+import { EntryMemo } from './entry-memo.js';
 
-/**
 /** Length of the runs searched for: `high-entropy`'s shortest token (entropy.ts MIN_TOKEN). */
 export const LONG_RUN = 20;
 
@@ -63,31 +63,9 @@ export function hasTokenRun(value: string, length: number): boolean {
   return false;
 }
 
-let remembering = false;
-let lastValue: string | undefined;
-let lastAnswer = false;
+const longRuns = new EntryMemo((_: undefined, _key: string, value: string) => hasTokenRun(value, LONG_RUN));
 
-/** True when `value` holds a token run of at least {@link LONG_RUN} characters. */
+/** True when `value` holds a token run of at least {@link LONG_RUN} characters (one search per entry: entry-memo.ts). */
 export function hasLongTokenRun(value: string): boolean {
-  if (remembering && lastValue === value) return lastAnswer;
-  const answer = hasTokenRun(value, LONG_RUN);
-  if (remembering) {
-    lastValue = value;
-    lastAnswer = answer;
-  }
-  return answer;
-}
-
-/**
- * From here to {@link endRememberRuns}, the answer of {@link hasLongTokenRun} for the entry is
- * shared (scanEntry calls both around the detectors of one entry, in a try/finally).
- */
-export function beginRememberRuns(): void {
-  remembering = true;
-}
-
-/** Ends {@link beginRememberRuns}: the remembered value is dropped, so no value outlives its entry's scan. */
-export function endRememberRuns(): void {
-  remembering = false;
-  lastValue = undefined;
+  return longRuns.get(undefined, '', value);
 }

@@ -8,6 +8,7 @@
  * suggests a credential (`MAILER_KEY`, `isKeyLikeName`) warns, and only for a strong value.
  * Multi-line values are files: the private-key and config-file-secret detectors look inside them.
  */
+import { EntryMemo } from './entry-memo.js';
 import { isStrongSecret, MIN_SECRET_LENGTH, namedValueTier } from './placeholders.js';
 import { isKeyLikeName, isSecretName } from './secret-names.js';
 import type { Detector, Finding } from './types.js';
@@ -32,25 +33,16 @@ export function mayNameSecret(name: string): boolean {
   return isSecretName(name) || isKeyLikeName(name);
 }
 
-/** The last entry judged, so the low detector reuses the high one's work on the same entry. */
-let lastKey: string | undefined;
-let lastValue: string | undefined;
-let lastTier: 'high' | 'low' | undefined;
-
 /** A value that is itself a YAML setting (`password: ENC[…]`): a file embedded in another, read as one. */
 const YAML_SETTING = /^\s*[A-Za-z_][\w.-]{0,63}: \S/;
 
 /** A value that is itself a setting (`password: ENC[…]`, `user=app`): a one-line file, config-file-secret's to read. */
 const SETTING_LINE = /^\s*[A-Za-z_][\w.-]{0,63}(?:: |=)\S/;
 
-function entryTier(key: string, value: string): 'high' | 'low' | undefined {
-  if (key === lastKey && value === lastValue) return lastTier;
-  const tier = !mayNameSecret(key) || SETTING_LINE.test(value) ? undefined : namedSettingTier(key, value);
-  lastKey = key;
-  lastValue = value;
-  lastTier = tier;
-  return tier;
-}
+/** The entry's tier, judged once per entry for both detectors (entry-memo.ts). */
+const entryTier = new EntryMemo((_: undefined, key: string, value: string): 'high' | 'low' | undefined =>
+  !mayNameSecret(key) || SETTING_LINE.test(value) ? undefined : namedSettingTier(key, value),
+);
 
 function finding(detector: Detector, key: string): Finding[] {
   const { name, confidence, description } = detector;
@@ -63,7 +55,7 @@ export const secretNamedKeyDetector: Detector = {
   minLength: 6, // MIN_SECRET_LENGTH
   confidence: 'high',
   description: 'the key name says it holds a secret and the value has the entropy of a generated one',
-  scan: (key, value) => (entryTier(key, value) === 'high' ? finding(secretNamedKeyDetector, key) : []),
+  scan: (key, value) => (entryTier.get(undefined, key, value) === 'high' ? finding(secretNamedKeyDetector, key) : []),
 };
 
 /** The `secret-named-key-low` detector. */
@@ -73,5 +65,5 @@ export const secretNamedKeyLowDetector: Detector = {
   confidence: 'low',
   description:
     'the key name suggests a secret and the value looks real but not generated (a chosen password, or a name without a secret word)',
-  scan: (key, value) => (entryTier(key, value) === 'low' ? finding(secretNamedKeyLowDetector, key) : []),
+  scan: (key, value) => (entryTier.get(undefined, key, value) === 'low' ? finding(secretNamedKeyLowDetector, key) : []),
 };

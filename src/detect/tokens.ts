@@ -2,7 +2,7 @@
  * The provider-format detectors: every format of the table (formats/table.ts) in one scan.
  *
  * `provider-token` reports the `high` formats (deny), `provider-token-weak` the `low` ones
- * (warn). Inside scanEntry both read the same scan of the value ({@link beginSharedScan}), so
+ * (warn). Inside scanEntry both read the same scan of the value (entry-memo.ts), so
  * running both costs one pass. A finding's description names the provider and the kind of credential
  * (a constant of the format, never a part of the value).
  *
@@ -11,7 +11,8 @@
  * such an index.
  */
 import { BUILTIN_FORMATS } from './formats/table.js';
-import { FormatIndex, type FormatMatch } from './formats/scan.js';
+import { EntryMemo } from './entry-memo.js';
+import { FormatIndex } from './formats/scan.js';
 import type { RegexFormat } from './formats/scan.js';
 import type { TokenFormat } from './formats/types.js';
 import { LineLocator } from './text.js';
@@ -30,42 +31,10 @@ export function buildFormatIndex(team: readonly TokenFormat[], regexFormats: rea
 }
 
 // While scanEntry runs the detectors on one entry, the two detectors of an index share one scan
-// (kept in plain variables: no object per entry).
-let sharing = false;
-let lastIndex: FormatIndex | undefined;
-let lastKey = '';
-let lastValue = '';
-let lastMatches: readonly FormatMatch[] = [];
-
-function matchesOf(index: FormatIndex, key: string, value: string): readonly FormatMatch[] {
-  if (sharing && lastIndex === index && lastKey === key && lastValue === value) return lastMatches;
-  // Twice the bound: the two tiers share the list and each may report up to the bound.
-  const matches = index.scan(key, value, 2 * MAX_FINDINGS_PER_DETECTOR);
-  if (sharing) {
-    lastIndex = index;
-    lastKey = key;
-    lastValue = value;
-    lastMatches = matches;
-  }
-  return matches;
-}
-
-/**
- * From here to {@link endSharedScan}, the two tiers share one scan of the value (scanEntry calls
- * both around the detectors of one entry, in a try/finally).
- */
-export function beginSharedScan(): void {
-  sharing = true;
-}
-
-/** Ends {@link beginSharedScan}: the kept scan is dropped, so no value outlives its entry's scan. */
-export function endSharedScan(): void {
-  sharing = false;
-  lastIndex = undefined;
-  lastKey = '';
-  lastValue = '';
-  lastMatches = [];
-}
+// (entry-memo.ts). Twice the bound: the two tiers share the list and each may report up to it.
+const scans = new EntryMemo((index: FormatIndex, key: string, value: string) =>
+  index.scan(key, value, 2 * MAX_FINDINGS_PER_DETECTOR),
+);
 
 function tierDetector(index: FormatIndex, name: string, tier: 'high' | 'low', description: string): Detector {
   const shortest = index.minLength;
@@ -75,7 +44,7 @@ function tierDetector(index: FormatIndex, name: string, tier: 'high' | 'low', de
     description,
     ...(Number.isFinite(shortest) ? { minLength: shortest } : {}),
     scan(key: string, value: string): Finding[] {
-      const matches = matchesOf(index, key, value);
+      const matches = scans.get(index, key, value);
       if (matches.length === 0) return [];
       const findings: Finding[] = [];
       let lines: LineLocator | undefined;
