@@ -4,7 +4,10 @@
  * body in the same run (the cost the webhook pays anyway to read the review).
  */
 import { generateKeyPairSync } from 'node:crypto';
+import { findHintLines } from '../src/detect/hint-lines.js';
 import { listDetectors, scanEntry } from '../src/detect/index.js';
+import { kernelAvailable, runKernel } from '../src/detect/kernel/line-scan.js';
+import { hasTokenRun, LONG_RUN } from '../src/detect/runs.js';
 import { measure } from './harness.js';
 
 /** One row: throughput and wall time from the shared harness, plus CPU time per operation. */
@@ -161,6 +164,13 @@ export async function run(): Promise<void> {
     // detector and its low twin within one entry) carries over from one operation to the next.
     measureCpu('scanEntry', () => scanEntry(nextName(), fileValue).length),
     ...listDetectors().map((d) => measureCpu(`  ${d.name}`, () => d.scan(nextName(), fileValue))),
+    // The shared whole-value pass (hint lines and long runs): the kernel, and the JavaScript
+    // searches it stands in for (kernel/line-scan.ts).
+    ...(kernelAvailable() ? [measureCpu('  whole-value pass: kernel', () => runKernel(fileValue))] : []),
+    measureCpu(
+      '  whole-value pass: JavaScript',
+      () => findHintLines(fileValue).spans.length + Number(hasTokenRun(fileValue, LONG_RUN)),
+    ),
   ]);
 
   const pem = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({

@@ -1,16 +1,19 @@
 /**
- * Lines that mention a secret word: one native search per entry, shared by the detectors that
- * read settings line by line.
+ * Lines that mention a secret word: one search per entry, shared by the detectors that read
+ * settings line by line.
  *
  * A line is listed when it holds, in any case, one of `pass pw secret token key cred` (the
  * SECRET_HINT fragments, which every secret name contains: config-file-secret's lines, and
  * connection-string's `password=`, `pwd=`, `AccountKey=`) or `pat auth` (with those, the last
  * words of key names that hold a provider credential: the keyed formats of the format table).
  * The search finds the first fragment of a line and resumes at the next line, so each line is
- * looked at once: linear in the value. Within one scanEntry call the list for the entry is
- * remembered (entry-memo.ts); it is forgotten when the entry's scan ends.
+ * looked at once: linear in the value. Long values are searched by the WebAssembly kernel
+ * (kernel/line-scan.ts), which finds the same lines; {@link findHintLines} is the search in
+ * JavaScript. Within one scanEntry call the list for the entry is remembered (entry-memo.ts);
+ * it is forgotten when the entry's scan ends.
  */
 import { EntryMemo } from './entry-memo.js';
+import { type WholeValueScan, wholeValueScan } from './kernel/line-scan.js';
 import { SECRET_HINT } from './secret-names.js';
 
 /** Every fragment, global; lastIndex is set before every use (scans are synchronous, never nested). */
@@ -26,7 +29,8 @@ export interface HintLines {
   readonly anySecret: boolean;
 }
 
-function findHintLines(value: string): HintLines {
+/** The hint lines of `value`, searched in JavaScript (the reference for the kernel, and its fallback). */
+export function findHintLines(value: string): HintLines {
   const spans: number[] = [];
   const secret: boolean[] = [];
   let anySecret = false;
@@ -50,7 +54,30 @@ function findHintLines(value: string): HintLines {
   return { spans, secret, anySecret };
 }
 
-const remembered = new EntryMemo((_: undefined, _key: string, value: string) => findHintLines(value));
+/** The hint lines in the kernel's findings: the same lines, with their `secret` flags. */
+function fromKernel(value: string, scan: WholeValueScan): HintLines {
+  const { spans, fragments } = scan;
+  const secret: boolean[] = new Array(fragments.length);
+  let anySecret = false;
+  for (let l = 0; l < fragments.length; l++) {
+    const at = fragments[l] as number;
+    // As in findHintLines: a line whose first fragment is `pat` or `auth` holds a secret word
+    // only if one follows on the line.
+    const first = value.charCodeAt(at) | 32;
+    const patOrAuth =
+      first === 97 ||
+      (first === 112 && (value.charCodeAt(at + 1) | 32) === 97 && (value.charCodeAt(at + 2) | 32) === 116);
+    const isSecret = !patOrAuth || SECRET_HINT.test(value.slice(at + 1, spans[2 * l + 1]));
+    secret[l] = isSecret;
+    anySecret ||= isSecret;
+  }
+  return { spans, secret, anySecret };
+}
+
+const remembered = new EntryMemo((_: undefined, _key: string, value: string) => {
+  const scan = wholeValueScan(value);
+  return scan === undefined ? findHintLines(value) : fromKernel(value, scan);
+});
 
 /** The hint lines of `value` (see the module comment; one search per entry: entry-memo.ts). */
 export function hintLines(value: string): HintLines {

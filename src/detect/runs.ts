@@ -11,10 +11,13 @@
  * character that cannot be in a run (see hasTokenRun): each character is read at most once, and
  * on text of short words only the tail of each word a window ends in is read.
  *
- * Within one scanEntry call the answer for the entry is remembered (entry-memo.ts), so the
- * detectors that ask share one search; it is forgotten when the entry's scan ends.
+ * Long values are searched by the WebAssembly kernel instead (kernel/line-scan.ts), in the same
+ * pass that finds their hint lines. Within one scanEntry call the answer for the entry is
+ * remembered (entry-memo.ts), so the detectors that ask share one search; it is forgotten when
+ * the entry's scan ends.
  */
 import { EntryMemo } from './entry-memo.js';
+import { wholeValueScan } from './kernel/line-scan.js';
 
 /** Length of the runs searched for: `high-entropy`'s shortest token (entropy.ts MIN_TOKEN). */
 export const LONG_RUN = 20;
@@ -63,7 +66,9 @@ export function hasTokenRun(value: string, length: number): boolean {
   return false;
 }
 
-const longRuns = new EntryMemo((_: undefined, _key: string, value: string) => hasTokenRun(value, LONG_RUN));
+const longRuns = new EntryMemo(
+  (_: undefined, _key: string, value: string) => wholeValueScan(value)?.longRun ?? hasTokenRun(value, LONG_RUN),
+);
 
 /** True when `value` holds a token run of at least {@link LONG_RUN} characters (one search per entry: entry-memo.ts). */
 export function hasLongTokenRun(value: string): boolean {

@@ -1,0 +1,124 @@
+/**
+ * The detectors' whole-value pass in WebAssembly (line-scan.wat): the lines that mention a
+ * secret word (hint-lines.ts) and whether the value holds a long token run (runs.ts), found in
+ * one read of the value, 16 characters at a time (WebAssembly SIMD). On a 64 KB config file it
+ * costs about a third of the two JavaScript searches it stands in for. Those searches stay: they
+ * are the reference the kernel is tested against, and they run where the kernel does not pay
+ * (values shorter than {@link KERNEL_MIN_LENGTH}: the copy and the call cost more) or cannot
+ * run (no WebAssembly, as under `node --jitless`; values over {@link KERNEL_MAX_LENGTH}).
+ *
+ * The value is copied into the kernel's memory as UTF-16 code units and narrowed to bytes there,
+ * saturating: a character above U+00FF becomes a byte that is no letter, digit, token character
+ * or newline, as it is none of those to the JavaScript searches. The copy is wiped before the
+ * call returns, so no value stays in the kernel's memory.
+ */
+import { EntryMemo } from '../entry-memo.js';
+import { LINE_SCAN_WASM } from './line-scan-wasm.js';
+
+/** Shorter values are searched in JavaScript (bench/detect.bench.ts measures both). */
+export const KERNEL_MIN_LENGTH = 1024;
+/** Longer values are searched in JavaScript, which bounds the kernel's memory (about 7 bytes per character). */
+export const KERNEL_MAX_LENGTH = 1024 * 1024;
+
+/** What the pass finds in a value. */
+export interface WholeValueScan {
+  /** Pairs: `[start, end)` of each line holding a hint fragment (end at its newline), in order. */
+  readonly spans: number[];
+  /** Per line: where its first hint fragment starts. */
+  readonly fragments: number[];
+  /** True when the value holds a token run of at least 20 characters (runs.ts LONG_RUN). */
+  readonly longRun: boolean;
+}
+
+/**
+ * The part of the WebAssembly API used here (the DOM library declares it; this project compiles
+ * without that library). Undefined under `node --jitless`.
+ */
+declare const WebAssembly: {
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object) => { exports: unknown };
+};
+
+interface KernelMemory {
+  readonly buffer: ArrayBuffer;
+  grow(pages: number): number;
+}
+
+interface KernelExports {
+  readonly memory: KernelMemory;
+  scan(length: number, bytesAt: number, recordsAt: number): number;
+  longRun(): number;
+}
+
+/** The instance; null when WebAssembly (or its SIMD) is not available here. */
+let kernel: KernelExports | null | undefined;
+
+function instance(): KernelExports | null {
+  if (kernel === undefined) {
+    try {
+      const module = new WebAssembly.Module(Buffer.from(LINE_SCAN_WASM, 'base64'));
+      kernel = new WebAssembly.Instance(module).exports as unknown as KernelExports;
+    } catch {
+      kernel = null;
+    }
+  }
+  return kernel;
+}
+
+/** True when the kernel runs in this process (false under `node --jitless`, for one). */
+export function kernelAvailable(): boolean {
+  return instance() !== null;
+}
+
+/** A copy of the kernel's memory, for tests that check no value stays in it; undefined without the kernel. */
+export function kernelMemorySnapshot(): Uint8Array | undefined {
+  const k = instance();
+  return k === null ? undefined : new Uint8Array(k.memory.buffer.slice(0));
+}
+
+const align16 = (n: number): number => (n + 15) & ~15;
+
+/**
+ * Runs the kernel on `value` whatever its length (up to KERNEL_MAX_LENGTH); undefined when the
+ * kernel is not available or the value is longer. Detectors use {@link wholeValueScan}.
+ */
+export function runKernel(value: string): WholeValueScan | undefined {
+  const n = value.length;
+  const k = n > KERNEL_MAX_LENGTH ? null : instance();
+  if (k === null) return undefined;
+  // UTF-16 at 0 and 32 zero bytes; then a byte per character and 48 zero bytes; then records of
+  // three i32. A line with a fragment holds at least two characters and a newline ends it, so
+  // there are at most (n + 1) / 3 records.
+  const bytesAt = align16(2 * n + 32);
+  const recordsAt = align16(bytesAt + n + 48);
+  const end = recordsAt + 12 * (Math.floor((n + 1) / 3) + 1);
+  if (k.memory.buffer.byteLength < end) k.memory.grow(Math.ceil((end - k.memory.buffer.byteLength) / 65_536));
+  const memory = Buffer.from(k.memory.buffer);
+  try {
+    memory.write(value, 0, 'utf16le');
+    memory.fill(0, 2 * n, 2 * n + 32);
+    const count = k.scan(n, bytesAt, recordsAt);
+    const records = new Int32Array(k.memory.buffer, recordsAt, 3 * count);
+    const spans: number[] = new Array(2 * count);
+    const fragments: number[] = new Array(count);
+    for (let r = 0; r < count; r++) {
+      spans[2 * r] = records[3 * r] as number;
+      spans[2 * r + 1] = records[3 * r + 1] as number;
+      fragments[r] = records[3 * r + 2] as number;
+    }
+    return { spans, fragments, longRun: k.longRun() === 1 };
+  } finally {
+    memory.fill(0, 0, recordsAt);
+  }
+}
+
+const remembered = new EntryMemo((_: undefined, _key: string, value: string) => runKernel(value));
+
+/**
+ * The kernel's pass over `value`, once per entry within a scanEntry call (entry-memo.ts);
+ * undefined when the JavaScript searches should run instead (see the module comment).
+ */
+export function wholeValueScan(value: string): WholeValueScan | undefined {
+  if (value.length < KERNEL_MIN_LENGTH || value.length > KERNEL_MAX_LENGTH) return undefined;
+  return remembered.get(undefined, '', value);
+}

@@ -1,0 +1,154 @@
+;; The detectors' whole-value pass (see line-scan.ts): one read of a value, 16 characters at a
+;; time, that finds
+;;   - the lines holding one of the hint fragments `pass pw secret token key cred pat auth` in
+;;     any ASCII case: for the first fragment of each such line, a record (line start, line end,
+;;     fragment position) of three i32 at `out`, in order; the call returns how many;
+;;   - whether the value holds a run of 20 or more token characters `A-Za-z0-9+/_-`
+;;     (exported function longRun, read after scan).
+;; It computes exactly what hint-lines.ts and runs.ts compute in JavaScript.
+;;
+;; Memory, laid out by the caller: the value as UTF-16 code units at 0 followed by 32 zero bytes;
+;; `bytes` (16-aligned) receives one byte per code unit; `out` (4-aligned) receives the records.
+(module
+  (memory (export "memory") 1)
+  (global $longRun (mut i32) (i32.const 0))
+
+  (func (export "longRun") (result i32) (global.get $longRun))
+
+  ;; Code units to bytes, saturating: a unit above 0xff becomes 0xff, one above 0x7fff becomes 0.
+  ;; Neither is a letter, digit, token character or newline, as for the JavaScript searches.
+  ;; Then 48 zero bytes after the value, so the reads past its end below see no text.
+  (func $narrow (param $n i32) (param $bytes i32)
+    (local $c i32)
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_u (local.get $c) (local.get $n)))
+        (v128.store
+          (i32.add (local.get $bytes) (local.get $c))
+          (i8x16.narrow_i16x8_u
+            (v128.load (i32.shl (local.get $c) (i32.const 1)))
+            (v128.load offset=16 (i32.shl (local.get $c) (i32.const 1)))))
+        (local.set $c (i32.add (local.get $c) (i32.const 16)))
+        (br $next)))
+    (local.set $c (i32.add (local.get $bytes) (local.get $n)))
+    (v128.store (local.get $c) (v128.const i64x2 0 0))
+    (v128.store offset=16 (local.get $c) (v128.const i64x2 0 0))
+    (v128.store offset=32 (local.get $c) (v128.const i64x2 0 0)))
+
+  ;; True when a hint fragment starts at byte address $p (ASCII letters lower-cased with | 0x20,
+  ;; which maps no other byte onto a lower-case letter). Little-endian words: `pass` is 0x73736170.
+  (func $fragmentAt (param $p i32) (result i32)
+    (local $w i32)
+    (local.set $w (i32.or (i32.load (local.get $p)) (i32.const 0x20202020)))
+    (if (i32.eq (local.get $w) (i32.const 0x73736170)) (then (return (i32.const 1)))) ;; pass
+    (if (i32.eq (i32.and (local.get $w) (i32.const 0xffff)) (i32.const 0x7770)) (then (return (i32.const 1)))) ;; pw
+    (if (i32.eq (local.get $w) (i32.const 0x72636573)) ;; secr
+      (then (return (i32.eq (i32.or (i32.load16_u offset=4 (local.get $p)) (i32.const 0x2020)) (i32.const 0x7465))))) ;; et
+    (if (i32.eq (local.get $w) (i32.const 0x656b6f74)) ;; toke
+      (then (return (i32.eq (i32.or (i32.load8_u offset=4 (local.get $p)) (i32.const 0x20)) (i32.const 0x6e))))) ;; n
+    (if (i32.eq (i32.and (local.get $w) (i32.const 0xffffff)) (i32.const 0x79656b)) (then (return (i32.const 1)))) ;; key
+    (if (i32.eq (local.get $w) (i32.const 0x64657263)) (then (return (i32.const 1)))) ;; cred
+    (if (i32.eq (i32.and (local.get $w) (i32.const 0xffffff)) (i32.const 0x746170)) (then (return (i32.const 1)))) ;; pat
+    (i32.eq (local.get $w) (i32.const 0x68747561))) ;; auth
+
+
+
+  (func (export "scan") (param $n i32) (param $bytes i32) (param $out i32) (result i32)
+    (local $i i32) (local $at i32) (local $count i32) (local $record i32)
+    (local $lineStart i32) (local $inHintLine i32)
+    (local $run i32) (local $longRun i32) (local $gaps i32)
+    (local $v0 v128) (local $l0 v128) (local $l1 v128) (local $l2 v128) (local $lower v128)
+    (local $newlines i32) (local $events i32) (local $lane i32) (local $p i32)
+    (call $narrow (local.get $n) (local.get $bytes))
+    (local.set $lower (i8x16.splat (i32.const 0x20)))
+    (block $done
+      (loop $chunk
+        (br_if $done (i32.ge_u (local.get $i) (local.get $n)))
+        (local.set $at (i32.add (local.get $bytes) (local.get $i)))
+        (local.set $v0 (v128.load (local.get $at)))
+        (local.set $l0 (v128.or (local.get $v0) (local.get $lower)))
+        ;; Token runs: $run is the length of the run ending at the previous chunk's end. A run
+        ;; inside one chunk is at most 15 long, so only runs reaching a chunk's edges count.
+        (if (i32.eqz (local.get $longRun))
+          (then
+            ;; the lanes holding no token character: a letter (l0 is lower-cased), a digit, + / _ -
+            (local.set $gaps (i32.xor (i32.const 0xffff) (i8x16.bitmask
+      (v128.or
+        (v128.or
+          (i8x16.lt_u (i8x16.sub (local.get $l0) (i8x16.splat (i32.const 0x61))) (i8x16.splat (i32.const 26)))
+          (i8x16.lt_u (i8x16.sub (local.get $v0) (i8x16.splat (i32.const 0x30))) (i8x16.splat (i32.const 10))))
+        (v128.or
+          (v128.or (i8x16.eq (local.get $v0) (i8x16.splat (i32.const 0x2b))) (i8x16.eq (local.get $v0) (i8x16.splat (i32.const 0x2f))))
+          (v128.or (i8x16.eq (local.get $v0) (i8x16.splat (i32.const 0x5f))) (i8x16.eq (local.get $v0) (i8x16.splat (i32.const 0x2d)))))))))
+            (if (i32.eqz (local.get $gaps))
+              (then (local.set $run (i32.add (local.get $run) (i32.const 16))))
+              (else
+                (local.set $run (i32.add (local.get $run) (i32.ctz (local.get $gaps))))
+                (if (i32.ge_u (local.get $run) (i32.const 20)) (then (local.set $longRun (i32.const 1))))
+                ;; the token lanes above the highest gap start the next run
+                (local.set $run (i32.sub (i32.clz (local.get $gaps)) (i32.const 16)))))
+            (if (i32.ge_u (local.get $run) (i32.const 20)) (then (local.set $longRun (i32.const 1))))))
+        (local.set $newlines (i8x16.bitmask (i8x16.eq (local.get $v0) (i8x16.splat (i32.const 10)))))
+        ;; Newlines and candidates, in lane order: a newline ends the line, a confirmed fragment
+        ;; opens a record for a line that has none yet.
+        ;; Candidates: lanes where a fragment's first three lower-cased characters (`pw` its two)
+        ;; start; $fragmentAt confirms each.
+        (local.set $l1 (v128.or (v128.load offset=1 (local.get $at)) (local.get $lower)))
+        (local.set $l2 (v128.or (v128.load offset=2 (local.get $at)) (local.get $lower)))
+        (local.set $events (i32.or (local.get $newlines) (i8x16.bitmask
+      (v128.or
+        (v128.or
+          (v128.and (i8x16.eq (local.get $l0) (i8x16.splat (i32.const 0x70))) ;; p
+            (v128.or (i8x16.eq (local.get $l1) (i8x16.splat (i32.const 0x77))) ;; pw
+              (v128.and (i8x16.eq (local.get $l1) (i8x16.splat (i32.const 0x61))) ;; pa
+                (v128.or (i8x16.eq (local.get $l2) (i8x16.splat (i32.const 0x73))) ;; pas
+                  (i8x16.eq (local.get $l2) (i8x16.splat (i32.const 0x74))))))) ;; pat
+          (v128.or
+            (v128.and (i8x16.eq (local.get $l0) (i8x16.splat (i32.const 0x73))) ;; sec
+              (v128.and (i8x16.eq (local.get $l1) (i8x16.splat (i32.const 0x65)))
+                (i8x16.eq (local.get $l2) (i8x16.splat (i32.const 0x63)))))
+            (v128.and (i8x16.eq (local.get $l0) (i8x16.splat (i32.const 0x74))) ;; tok
+              (v128.and (i8x16.eq (local.get $l1) (i8x16.splat (i32.const 0x6f)))
+                (i8x16.eq (local.get $l2) (i8x16.splat (i32.const 0x6b)))))))
+        (v128.or
+          (v128.or
+            (v128.and (i8x16.eq (local.get $l0) (i8x16.splat (i32.const 0x6b))) ;; key
+              (v128.and (i8x16.eq (local.get $l1) (i8x16.splat (i32.const 0x65)))
+                (i8x16.eq (local.get $l2) (i8x16.splat (i32.const 0x79)))))
+            (v128.and (i8x16.eq (local.get $l0) (i8x16.splat (i32.const 0x63))) ;; cre
+              (v128.and (i8x16.eq (local.get $l1) (i8x16.splat (i32.const 0x72)))
+                (i8x16.eq (local.get $l2) (i8x16.splat (i32.const 0x65))))))
+          (v128.and (i8x16.eq (local.get $l0) (i8x16.splat (i32.const 0x61))) ;; aut
+            (v128.and (i8x16.eq (local.get $l1) (i8x16.splat (i32.const 0x75)))
+              (i8x16.eq (local.get $l2) (i8x16.splat (i32.const 0x74))))))))))
+        (block $noMore
+          (loop $event
+            (br_if $noMore (i32.eqz (local.get $events)))
+            (local.set $lane (i32.ctz (local.get $events)))
+            (local.set $events (i32.and (local.get $events) (i32.sub (local.get $events) (i32.const 1))))
+            (local.set $p (i32.add (local.get $i) (local.get $lane)))
+            (br_if $noMore (i32.ge_u (local.get $p) (local.get $n)))
+            (if (i32.and (local.get $newlines) (i32.shl (i32.const 1) (local.get $lane)))
+              (then
+                (if (local.get $inHintLine)
+                  (then
+                    (i32.store offset=4 (local.get $record) (local.get $p))
+                    (local.set $inHintLine (i32.const 0))))
+                (local.set $lineStart (i32.add (local.get $p) (i32.const 1))))
+              (else
+                (if (i32.eqz (local.get $inHintLine))
+                  (then
+                    (if (call $fragmentAt (i32.add (local.get $bytes) (local.get $p)))
+                      (then
+                        (local.set $record (i32.add (local.get $out) (i32.mul (local.get $count) (i32.const 12))))
+                        (i32.store (local.get $record) (local.get $lineStart))
+                        (i32.store offset=8 (local.get $record) (local.get $p))
+                        (local.set $count (i32.add (local.get $count) (i32.const 1)))
+                        (local.set $inHintLine (i32.const 1))))))))
+            (br $event)))
+        (local.set $i (i32.add (local.get $i) (i32.const 16)))
+        (br $chunk)))
+    (if (local.get $inHintLine) (then (i32.store offset=4 (local.get $record) (local.get $n))))
+    (global.set $longRun (local.get $longRun))
+    (local.get $count))
+)
