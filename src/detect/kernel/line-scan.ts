@@ -7,7 +7,7 @@
  * (values shorter than {@link KERNEL_MIN_LENGTH}: the copy and the call cost more) or cannot
  * run (no WebAssembly, as under `node --jitless`; values over {@link KERNEL_MAX_LENGTH}).
  *
- * The value is copied into the kernel's memory as UTF-16 code units and narrowed to bytes there,
+ * The value is copied into the kernel's memory as UTF-16 code units, which it narrows to bytes,
  * saturating: a character above U+00FF becomes a byte that is no letter, digit, token character
  * or newline, as it is none of those to the JavaScript searches. The copy is wiped before the
  * call returns, so no value stays in the kernel's memory.
@@ -17,7 +17,7 @@ import { LINE_SCAN_WASM } from './line-scan-wasm.js';
 
 /** Shorter values are searched in JavaScript (bench/detect.bench.ts measures both). */
 export const KERNEL_MIN_LENGTH = 1024;
-/** Longer values are searched in JavaScript, which bounds the kernel's memory (about 7 bytes per character). */
+/** Longer values are searched in JavaScript, which bounds the kernel's memory (about 6 bytes per character). */
 export const KERNEL_MAX_LENGTH = 1024 * 1024;
 
 /** What the pass finds in a value. */
@@ -46,7 +46,7 @@ interface KernelMemory {
 
 interface KernelExports {
   readonly memory: KernelMemory;
-  scan(length: number, bytesAt: number, recordsAt: number): number;
+  scan(length: number, recordsAt: number): number;
   longRun(): number;
 }
 
@@ -86,18 +86,16 @@ export function runKernel(value: string): WholeValueScan | undefined {
   const n = value.length;
   const k = n > KERNEL_MAX_LENGTH ? null : instance();
   if (k === null) return undefined;
-  // UTF-16 at 0 and 32 zero bytes; then a byte per character and 48 zero bytes; then records of
-  // three i32. A line with a fragment holds at least two characters and a newline ends it, so
-  // there are at most (n + 1) / 3 records.
-  const bytesAt = align16(2 * n + 32);
-  const recordsAt = align16(bytesAt + n + 48);
+  // UTF-16 at 0 and 64 zero bytes, then records of three i32. A line with a fragment holds at
+  // least two characters and a newline ends it, so there are at most (n + 1) / 3 records.
+  const recordsAt = align16(2 * n + 64);
   const end = recordsAt + 12 * (Math.floor((n + 1) / 3) + 1);
   if (k.memory.buffer.byteLength < end) k.memory.grow(Math.ceil((end - k.memory.buffer.byteLength) / 65_536));
   const memory = Buffer.from(k.memory.buffer);
   try {
     memory.write(value, 0, 'utf16le');
-    memory.fill(0, 2 * n, 2 * n + 32);
-    const count = k.scan(n, bytesAt, recordsAt);
+    memory.fill(0, 2 * n, recordsAt);
+    const count = k.scan(n, recordsAt);
     const records = new Int32Array(k.memory.buffer, recordsAt, 3 * count);
     const spans: number[] = new Array(2 * count);
     const fragments: number[] = new Array(count);

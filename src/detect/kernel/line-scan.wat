@@ -7,65 +7,46 @@
 ;;     (exported function longRun, read after scan).
 ;; It computes exactly what hint-lines.ts and runs.ts compute in JavaScript.
 ;;
-;; Memory, laid out by the caller: the value as UTF-16 code units at 0 followed by 32 zero bytes;
-;; `bytes` (16-aligned) receives one byte per code unit; `out` (4-aligned) receives the records.
+;; Memory, laid out by the caller: the value as UTF-16 code units at 0 followed by 64 zero bytes
+;; (reads run past the value's end, where zeros are no text); `out` (4-aligned) receives the records.
+;; Each 16 code units are narrowed to bytes with saturation: a unit above 0xff becomes 0xff, one
+;; above 0x7fff becomes 0; neither is a letter, digit, token character or newline, as for the
+;; JavaScript searches.
 (module
   (memory (export "memory") 1)
   (global $longRun (mut i32) (i32.const 0))
 
   (func (export "longRun") (result i32) (global.get $longRun))
 
-  ;; Code units to bytes, saturating: a unit above 0xff becomes 0xff, one above 0x7fff becomes 0.
-  ;; Neither is a letter, digit, token character or newline, as for the JavaScript searches.
-  ;; Then 48 zero bytes after the value, so the reads past its end below see no text.
-  (func $narrow (param $n i32) (param $bytes i32)
-    (local $c i32)
-    (block $done
-      (loop $next
-        (br_if $done (i32.ge_u (local.get $c) (local.get $n)))
-        (v128.store
-          (i32.add (local.get $bytes) (local.get $c))
-          (i8x16.narrow_i16x8_u
-            (v128.load (i32.shl (local.get $c) (i32.const 1)))
-            (v128.load offset=16 (i32.shl (local.get $c) (i32.const 1)))))
-        (local.set $c (i32.add (local.get $c) (i32.const 16)))
-        (br $next)))
-    (local.set $c (i32.add (local.get $bytes) (local.get $n)))
-    (v128.store (local.get $c) (v128.const i64x2 0 0))
-    (v128.store offset=16 (local.get $c) (v128.const i64x2 0 0))
-    (v128.store offset=32 (local.get $c) (v128.const i64x2 0 0)))
-
-  ;; True when a hint fragment starts at byte address $p (ASCII letters lower-cased with | 0x20,
-  ;; which maps no other byte onto a lower-case letter). Little-endian words: `pass` is 0x73736170.
+  ;; True when a hint fragment starts at the code unit at byte address $p (ASCII letters lower-cased
+  ;; with | 0x20, which maps no other unit onto a lower-case letter). Four units little-endian:
+  ;; `pass` is 0x0073_0073_0061_0070.
   (func $fragmentAt (param $p i32) (result i32)
-    (local $w i32)
-    (local.set $w (i32.or (i32.load (local.get $p)) (i32.const 0x20202020)))
-    (if (i32.eq (local.get $w) (i32.const 0x73736170)) (then (return (i32.const 1)))) ;; pass
-    (if (i32.eq (i32.and (local.get $w) (i32.const 0xffff)) (i32.const 0x7770)) (then (return (i32.const 1)))) ;; pw
-    (if (i32.eq (local.get $w) (i32.const 0x72636573)) ;; secr
-      (then (return (i32.eq (i32.or (i32.load16_u offset=4 (local.get $p)) (i32.const 0x2020)) (i32.const 0x7465))))) ;; et
-    (if (i32.eq (local.get $w) (i32.const 0x656b6f74)) ;; toke
-      (then (return (i32.eq (i32.or (i32.load8_u offset=4 (local.get $p)) (i32.const 0x20)) (i32.const 0x6e))))) ;; n
-    (if (i32.eq (i32.and (local.get $w) (i32.const 0xffffff)) (i32.const 0x79656b)) (then (return (i32.const 1)))) ;; key
-    (if (i32.eq (local.get $w) (i32.const 0x64657263)) (then (return (i32.const 1)))) ;; cred
-    (if (i32.eq (i32.and (local.get $w) (i32.const 0xffffff)) (i32.const 0x746170)) (then (return (i32.const 1)))) ;; pat
-    (i32.eq (local.get $w) (i32.const 0x68747561))) ;; auth
+    (local $w i64)
+    (local.set $w (i64.or (i64.load (local.get $p)) (i64.const 0x0020002000200020)))
+    (if (i64.eq (local.get $w) (i64.const 0x0073007300610070)) (then (return (i32.const 1)))) ;; pass
+    (if (i64.eq (i64.and (local.get $w) (i64.const 0xffffffff)) (i64.const 0x00770070)) (then (return (i32.const 1)))) ;; pw
+    (if (i64.eq (local.get $w) (i64.const 0x0072006300650073)) ;; secr
+      (then (return (i32.eq (i32.or (i32.load offset=8 (local.get $p)) (i32.const 0x00200020)) (i32.const 0x00740065))))) ;; et
+    (if (i64.eq (local.get $w) (i64.const 0x0065006b006f0074)) ;; toke
+      (then (return (i32.eq (i32.or (i32.load16_u offset=8 (local.get $p)) (i32.const 0x20)) (i32.const 0x6e))))) ;; n
+    (if (i64.eq (i64.and (local.get $w) (i64.const 0xffffffffffff)) (i64.const 0x00790065006b)) (then (return (i32.const 1)))) ;; key
+    (if (i64.eq (local.get $w) (i64.const 0x0064006500720063)) (then (return (i32.const 1)))) ;; cred
+    (if (i64.eq (i64.and (local.get $w) (i64.const 0xffffffffffff)) (i64.const 0x007400610070)) (then (return (i32.const 1)))) ;; pat
+    (i64.eq (local.get $w) (i64.const 0x0068007400750061))) ;; auth
 
-
-
-  (func (export "scan") (param $n i32) (param $bytes i32) (param $out i32) (result i32)
+  (func (export "scan") (param $n i32) (param $out i32) (result i32)
     (local $i i32) (local $at i32) (local $count i32) (local $record i32)
     (local $lineStart i32) (local $inHintLine i32)
     (local $run i32) (local $longRun i32) (local $gaps i32)
     (local $v0 v128) (local $l0 v128) (local $l1 v128) (local $l2 v128) (local $lower v128)
     (local $newlines i32) (local $events i32) (local $lane i32) (local $p i32)
-    (call $narrow (local.get $n) (local.get $bytes))
     (local.set $lower (i8x16.splat (i32.const 0x20)))
     (block $done
       (loop $chunk
         (br_if $done (i32.ge_u (local.get $i) (local.get $n)))
-        (local.set $at (i32.add (local.get $bytes) (local.get $i)))
-        (local.set $v0 (v128.load (local.get $at)))
+        (local.set $at (i32.shl (local.get $i) (i32.const 1)))
+        (local.set $v0 (i8x16.narrow_i16x8_u (v128.load (local.get $at)) (v128.load offset=16 (local.get $at))))
         (local.set $l0 (v128.or (local.get $v0) (local.get $lower)))
         ;; Token runs: $run is the length of the run ending at the previous chunk's end. A run
         ;; inside one chunk is at most 15 long, so only runs reaching a chunk's edges count.
@@ -93,8 +74,10 @@
         ;; opens a record for a line that has none yet.
         ;; Candidates: lanes where a fragment's first three lower-cased characters (`pw` its two)
         ;; start; $fragmentAt confirms each.
-        (local.set $l1 (v128.or (v128.load offset=1 (local.get $at)) (local.get $lower)))
-        (local.set $l2 (v128.or (v128.load offset=2 (local.get $at)) (local.get $lower)))
+        (local.set $l1 (v128.or (local.get $lower)
+          (i8x16.narrow_i16x8_u (v128.load offset=2 (local.get $at)) (v128.load offset=18 (local.get $at)))))
+        (local.set $l2 (v128.or (local.get $lower)
+          (i8x16.narrow_i16x8_u (v128.load offset=4 (local.get $at)) (v128.load offset=20 (local.get $at)))))
         (local.set $events (i32.or (local.get $newlines) (i8x16.bitmask
       (v128.or
         (v128.or
@@ -138,7 +121,7 @@
               (else
                 (if (i32.eqz (local.get $inHintLine))
                   (then
-                    (if (call $fragmentAt (i32.add (local.get $bytes) (local.get $p)))
+                    (if (call $fragmentAt (i32.shl (local.get $p) (i32.const 1)))
                       (then
                         (local.set $record (i32.add (local.get $out) (i32.mul (local.get $count) (i32.const 12))))
                         (i32.store (local.get $record) (local.get $lineStart))
