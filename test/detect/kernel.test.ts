@@ -7,6 +7,7 @@ import { assembleKernel, KERNEL_MODULE, kernelModuleText } from '../../scripts/a
 import { findHintLines, hintLines } from '../../src/detect/hint-lines.js';
 import { scanEntry } from '../../src/detect/index.js';
 import {
+  KERNEL_MAX_LENGTH,
   KERNEL_MIN_LENGTH,
   kernelAvailable,
   kernelMemorySnapshot,
@@ -103,3 +104,12 @@ function fallbackValue(): string {
   const secret = ['Xk9', 'Qm2', 'Vt7', 'Lp4', 'Rz8', 'Nb3', 'Wd6', 'Hs1'].join('');
   return `${'server.port=8080\nlogging.level.root=INFO\n'.repeat(60)}spring.datasource.password=${secret}\n`;
 }
+
+test('values over the kernel bound are searched in JavaScript, with the same results', () => {
+  const value = `${'settings=1\n'.repeat(Math.ceil(KERNEL_MAX_LENGTH / 11))}db.password=x\n`;
+  assert.ok(value.length > KERNEL_MAX_LENGTH);
+  assert.equal(runKernel(value), undefined);
+  const lines = hintLines(value);
+  assert.deepEqual([...lines.spans], [value.length - 14, value.length - 1]);
+  assert.equal(lines.anySecret, true);
+});

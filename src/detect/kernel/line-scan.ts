@@ -90,7 +90,7 @@ export function runKernel(value: string): WholeValueScan | undefined {
   // least two characters and a newline ends it, so there are at most (n + 1) / 3 records.
   const recordsAt = align16(2 * n + 64);
   const end = recordsAt + 12 * (Math.floor((n + 1) / 3) + 1);
-  if (k.memory.buffer.byteLength < end) k.memory.grow(Math.ceil((end - k.memory.buffer.byteLength) / 65_536));
+  if (k.memory.buffer.byteLength < end && !grow(k.memory, end)) return undefined;
   const memory = Buffer.from(k.memory.buffer);
   try {
     memory.write(value, 0, 'utf16le');
@@ -107,6 +107,16 @@ export function runKernel(value: string): WholeValueScan | undefined {
     return { spans, fragments, longRun: k.longRun() === 1 };
   } finally {
     memory.fill(0, 0, recordsAt);
+  }
+}
+
+/** Grows the kernel's memory to `bytes`; false when the process cannot spare it (the JavaScript searches run then). */
+function grow(memory: KernelMemory, bytes: number): boolean {
+  try {
+    memory.grow(Math.ceil((bytes - memory.buffer.byteLength) / 65_536));
+    return true;
+  } catch {
+    return false;
   }
 }
 
