@@ -9,6 +9,15 @@ import { listDetectors, scanEntry } from '../src/detect/index.js';
 import { kernelAvailable, runKernel } from '../src/detect/kernel/line-scan.js';
 import { hasTokenRun, LONG_RUN } from '../src/detect/runs.js';
 import { measure } from './harness.js';
+import {
+  certificateBundle,
+  minifiedJsonFile,
+  nginxFile,
+  prettyJsonFile,
+  propertiesFile,
+  proseFile,
+  yamlFile,
+} from './support/config-files.js';
 
 /** One row: throughput and wall time from the shared harness, plus CPU time per operation. */
 interface Row {
@@ -103,25 +112,6 @@ function ordinaryConfigMap(keys: number): Record<string, string> {
   return data;
 }
 
-function configFile(bytes: number): string {
-  const lines = [
-    'server.port=8080',
-    'spring.application.name=orders',
-    'spring.datasource.url=jdbc:postgresql://db:5432/orders',
-    'spring.datasource.username=orders',
-    'spring.datasource.password=${DB_PASSWORD}',
-    'logging.level.root=INFO',
-    'management.endpoints.web.exposure.include=health,info,prometheus',
-    'app.token.ttl=3600',
-    'app.cors.allowed-origins=https://shop.example.com',
-    '# cache settings',
-    'app.cache.size=10000',
-  ];
-  let out = '';
-  for (let i = 0; out.length < bytes; i++) out += `${lines[i % lines.length]}\n`;
-  return out;
-}
-
 let turn = 0;
 function nextName(): string {
   turn ^= 1;
@@ -154,7 +144,7 @@ export async function run(): Promise<void> {
     measureCpu('scanEntry x 200', () => scanAll(ordinaryData)),
   ]);
 
-  const file = configMap({ 'application.properties': configFile(64 * 1024) });
+  const file = configMap({ 'application.properties': propertiesFile(64 * 1024) });
   const fileData = (JSON.parse(file) as { data: Record<string, string> }).data;
   const fileValue = fileData['application.properties'] as string;
   console.log(`\n64 KB config file: ${fileValue.length} characters, findings: ${scanAll(fileData)}`);
@@ -172,6 +162,26 @@ export async function run(): Promise<void> {
       () => findHintLines(fileValue).spans.length + Number(hasTokenRun(fileValue, LONG_RUN)),
     ),
   ]);
+
+  // Other kinds of 64 KB files: each scanEntry row against JSON.parse of its own body.
+  const kinds: Array<[string, string]> = [
+    ['YAML settings', yamlFile(64 * 1024)],
+    ['nginx.conf', nginxFile(64 * 1024)],
+    ['JSON, pretty-printed', prettyJsonFile(64 * 1024)],
+    ['JSON, minified', minifiedJsonFile(64 * 1024)],
+    ['prose (Markdown)', proseFile(64 * 1024)],
+    ['PEM certificates', certificateBundle(64 * 1024)],
+  ];
+  console.log('\n64 KB files of other kinds (CPU µs per operation; ratio to JSON.parse of the same body)');
+  for (const [kind, text] of kinds) {
+    const body = configMap({ 'settings.conf': text });
+    const value = (JSON.parse(body) as { data: Record<string, string> }).data['settings.conf'] as string;
+    const parse = measureCpu('JSON.parse', () => JSON.parse(body));
+    const scan = measureCpu('scanEntry', () => scanEntry(nextName(), value).length);
+    console.log(
+      `  ${kind.padEnd(22)}  JSON.parse ${parse.cpuUsPerOp.toFixed(1).padStart(7)}  scanEntry ${scan.cpuUsPerOp.toFixed(1).padStart(8)}  ${(scan.cpuUsPerOp / parse.cpuUsPerOp).toFixed(2).padStart(6)}x  findings ${scanEntry('settings.conf', value).length}`,
+    );
+  }
 
   const pem = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({
     type: 'pkcs8',
