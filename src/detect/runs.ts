@@ -66,6 +66,43 @@ export function hasTokenRun(value: string, length: number): boolean {
   return false;
 }
 
+/**
+ * Pairs `[start, end)` of each maximal run of at least `length` token characters, in order. The
+ * same backward windows as {@link hasTokenRun}; a found run is then walked to its end, and the
+ * search resumes after it: each character is read at most once.
+ */
+export function findTokenRuns(value: string, length: number): number[] {
+  const runs: number[] = [];
+  const n = value.length;
+  let from = 0;
+  while (from + length <= n) {
+    let i = from + length - 1;
+    for (; i >= from; i--) if (!isTokenChar(value.charCodeAt(i))) break;
+    if (i >= from) {
+      from = i + 1;
+      continue;
+    }
+    let end = from + length;
+    while (end < n && isTokenChar(value.charCodeAt(end))) end++;
+    runs.push(from, end);
+    from = end + 1;
+  }
+  return runs;
+}
+
+const allRuns = new EntryMemo(
+  (_: undefined, _key: string, value: string) => wholeValueScan(value)?.runs ?? findTokenRuns(value, LONG_RUN),
+);
+
+/**
+ * Pairs `[start, end)` of the value's runs of at least {@link LONG_RUN} token characters, in
+ * order (one search per entry: entry-memo.ts; the kernel's for long values). Detectors that
+ * judge only such runs read these instead of the whole value.
+ */
+export function longTokenRuns(value: string): readonly number[] {
+  return allRuns.get(undefined, '', value);
+}
+
 const longRuns = new EntryMemo(
   (_: undefined, _key: string, value: string) => wholeValueScan(value)?.longRun ?? hasTokenRun(value, LONG_RUN),
 );

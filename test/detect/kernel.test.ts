@@ -13,7 +13,7 @@ import {
   kernelMemorySnapshot,
   runKernel,
 } from '../../src/detect/kernel/line-scan.js';
-import { hasLongTokenRun, hasTokenRun, LONG_RUN } from '../../src/detect/runs.js';
+import { findTokenRuns, hasLongTokenRun, hasTokenRun, LONG_RUN, longTokenRuns } from '../../src/detect/runs.js';
 import { randomText } from './fixtures.js';
 
 test('the committed kernel is the assembly of line-scan.wat', async () => {
@@ -73,6 +73,7 @@ test('long values get the same hint lines and long runs through the kernel as th
       assert.deepEqual([...found.secret], [...reference.secret]);
       assert.equal(found.anySecret, reference.anySecret);
       assert.equal(hasLongTokenRun(c.value), hasTokenRun(c.value, LONG_RUN));
+      assert.deepEqual(longTokenRuns(c.value), findTokenRuns(c.value, LONG_RUN));
     });
 });
 
@@ -112,4 +113,13 @@ test('values over the kernel bound are searched in JavaScript, with the same res
   const lines = hintLines(value);
   assert.deepEqual([...lines.spans], [value.length - 14, value.length - 1]);
   assert.equal(lines.anySecret, true);
+});
+
+test('the kernel lists the long token runs the JavaScript search lists', () => {
+  fc.assert(
+    fc.property(texts, (value) => {
+      assert.deepEqual(runKernel(value)?.runs, findTokenRuns(value, LONG_RUN));
+    }),
+    { numRuns: 3000 },
+  );
 });

@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { test } from 'node:test';
-import { hasTokenRun, isTokenChar, LONG_RUN } from '../../src/detect/runs.js';
+import { findTokenRuns, hasTokenRun, isTokenChar, LONG_RUN } from '../../src/detect/runs.js';
 import { MIN_TOKEN } from '../../src/detect/entropy.js';
 import { base62, randomText } from './fixtures.js';
 
@@ -35,6 +35,34 @@ test('hasTokenRun agrees with counting every run', async (t) => {
       const longest = longestRun(c.value);
       for (const length of [1, 2, 5, 12, 19, 20, 21, 40])
         assert.equal(hasTokenRun(c.value, length), longest >= length, `length ${length}, longest ${longest}`);
+    });
+});
+
+/** Every maximal run of at least `length` token characters, counted the plain way. */
+function plainRuns(value: string, length: number): number[] {
+  const runs: number[] = [];
+  let start = 0;
+  for (let i = 0; i <= value.length; i++) {
+    if (i < value.length && isTokenChar(value.charCodeAt(i))) continue;
+    if (i - start >= length) runs.push(start, i);
+    start = i + 1;
+  }
+  return runs;
+}
+
+test('findTokenRuns lists every maximal run the plain count finds', async (t) => {
+  const cases: Array<{ name: string; value: string }> = [
+    { name: 'empty', value: '' },
+    { name: 'one run, the whole value', value: base62(25, 9) },
+    { name: 'runs at both ends', value: `${base62(21, 10)} and ${base62(30, 11)}` },
+    { name: 'a short run between long ones', value: `${base62(20, 12)}.abc.${base62(22, 13)}` },
+  ];
+  for (let seed = 0; seed < 40; seed++)
+    cases.push({ name: `random mix ${seed}`, value: randomText('ab1_-./=: \n', 300, 200 + seed) });
+  for (const c of cases)
+    await t.test(c.name, () => {
+      for (const length of [1, 3, 8, 20, 21])
+        assert.deepEqual(findTokenRuns(c.value, length), plainRuns(c.value, length), `length ${length}`);
     });
 });
 

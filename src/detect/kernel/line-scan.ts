@@ -1,7 +1,7 @@
 /**
  * The detectors' whole-value pass in WebAssembly (line-scan.wat): the lines that mention a
- * secret word (hint-lines.ts) and whether the value holds a long token run (runs.ts), found in
- * one read of the value, 16 characters at a time (WebAssembly SIMD). On a 64 KB config file it
+ * secret word (hint-lines.ts) and the long token runs of the value (runs.ts), found in one read
+ * of the value, 16 characters at a time (WebAssembly SIMD). On a 64 KB config file it
  * costs about a third of the two JavaScript searches it stands in for. Those searches stay: they
  * are the reference the kernel is tested against, and they run where the kernel does not pay
  * (values shorter than {@link KERNEL_MIN_LENGTH}: the copy and the call cost more) or cannot
@@ -26,7 +26,9 @@ export interface WholeValueScan {
   readonly spans: number[];
   /** Per line: where its first hint fragment starts. */
   readonly fragments: number[];
-  /** True when the value holds a token run of at least 20 characters (runs.ts LONG_RUN). */
+  /** Pairs: `[start, end)` of each maximal run of 20 or more token characters (runs.ts LONG_RUN), in order. */
+  readonly runs: number[];
+  /** True when there is such a run. */
   readonly longRun: boolean;
 }
 
@@ -46,8 +48,8 @@ interface KernelMemory {
 
 interface KernelExports {
   readonly memory: KernelMemory;
-  scan(length: number, recordsAt: number): number;
-  longRun(): number;
+  scan(length: number, linesAt: number, runsAt: number): number;
+  runCount(): number;
 }
 
 /** The instance; null when WebAssembly (or its SIMD) is not available here. */
@@ -86,17 +88,20 @@ export function runKernel(value: string): WholeValueScan | undefined {
   const n = value.length;
   const k = n > KERNEL_MAX_LENGTH ? null : instance();
   if (k === null) return undefined;
-  // UTF-16 at 0 and 64 zero bytes, then records of three i32. A line with a fragment holds at
-  // least two characters and a newline ends it, so there are at most (n + 1) / 3 records.
-  const recordsAt = align16(2 * n + 64);
-  const end = recordsAt + 12 * (Math.floor((n + 1) / 3) + 1);
+  // UTF-16 at 0 and 64 zero bytes, then the records of hint lines (three i32 each) and of long
+  // runs (two i32 each). A line with a fragment holds at least two characters and a newline ends
+  // it, so there are at most (n + 1) / 3 of those; a long run holds 20 characters and a gap ends
+  // it, so there are at most (n + 1) / 21 of these.
+  const linesAt = align16(2 * n + 64);
+  const runsAt = linesAt + 12 * (Math.floor((n + 1) / 3) + 1);
+  const end = runsAt + 8 * (Math.floor((n + 1) / 21) + 1);
   if (k.memory.buffer.byteLength < end && !grow(k.memory, end)) return undefined;
   const memory = Buffer.from(k.memory.buffer);
   try {
     memory.write(value, 0, 'utf16le');
-    memory.fill(0, 2 * n, recordsAt);
-    const count = k.scan(n, recordsAt);
-    const records = new Int32Array(k.memory.buffer, recordsAt, 3 * count);
+    memory.fill(0, 2 * n, linesAt);
+    const count = k.scan(n, linesAt, runsAt);
+    const records = new Int32Array(k.memory.buffer, linesAt, 3 * count);
     const spans: number[] = new Array(2 * count);
     const fragments: number[] = new Array(count);
     for (let r = 0; r < count; r++) {
@@ -104,9 +109,10 @@ export function runKernel(value: string): WholeValueScan | undefined {
       spans[2 * r + 1] = records[3 * r + 1] as number;
       fragments[r] = records[3 * r + 2] as number;
     }
-    return { spans, fragments, longRun: k.longRun() === 1 };
+    const runs = Array.from(new Int32Array(k.memory.buffer, runsAt, 2 * k.runCount()));
+    return { spans, fragments, runs, longRun: runs.length > 0 };
   } finally {
-    memory.fill(0, 0, recordsAt);
+    memory.fill(0, 0, linesAt);
   }
 }
 
