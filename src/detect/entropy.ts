@@ -22,7 +22,7 @@
  */
 import { isPlaceholder, isStrongSecret, isWordy, PASSWORD_HASH } from './placeholders.js';
 import { isSecretName, keyWords } from './secret-names.js';
-import { hasLongTokenRun, isTokenChar } from './runs.js';
+import { hasLongTokenRun, longTokenRuns } from './runs.js';
 import { FindingList, shannonEntropy, wordShare } from './text.js';
 
 export { shannonEntropy, wordShare } from './text.js';
@@ -366,10 +366,9 @@ const MIN_PASSWORD = 12;
 const MAX_PASSWORD = 64;
 
 /**
- * Runs of digits, found by the regex engine (native code, much faster than a JavaScript loop over every
- * character). Every token judged contains one (isExplained rules out tokens without digits), so
- * the scan jumps from digit to digit and walks only the token around each, once: the search
- * resumes after that token, and a walk backwards never passes the end of the previous one.
+ * Runs of digits, found by the regex engine (native code). Every token judged contains one
+ * (isExplained rules out tokens without digits) and is one of the value's long token runs
+ * (runs.ts), so the scan goes from long run to long run and, within each, looks for a digit once.
  * Global, so lastIndex is set before every use; scans are synchronous and never nested.
  */
 const DIGIT = /[0-9]+/g;
@@ -383,43 +382,50 @@ function scanHighEntropy(key: string, value: string): Finding[] {
   }
   // Every token judged below is a run of token characters at least MIN_TOKEN long.
   if (value.length < MIN_TOKEN || !hasLongTokenRun(value)) return [];
+  const runs = longTokenRuns(value);
   let list: FindingList | undefined;
-  // PEM blocks are skipped whole: the next "-----BEGIN" after the cursor and its "-----END".
+  // PEM blocks ([BEGIN, the end of its END marker)) are skipped whole, taken in order.
   let pemBegin = value.indexOf('-----BEGIN');
   let pemEnd = pemBegin === -1 ? -1 : value.indexOf('-----END', pemBegin);
-  let walked = 0; // nothing before this index is walked again
-  let from = 0;
-  while (from < value.length) {
-    DIGIT.lastIndex = from;
+  let from = 0; // where the search for a digit goes on
+  let walked = 0; // no token starts before this index (the end of the last token or PEM block)
+  for (let r = 0; r < runs.length; ) {
+    const runStart = runs[r] as number;
+    const runEnd = runs[r + 1] as number;
+    if (runEnd <= from) {
+      r += 2;
+      continue;
+    }
+    DIGIT.lastIndex = Math.max(runStart, from);
     const m = DIGIT.exec(value);
     if (m === null) break;
     const at = m.index;
+    if (at >= runEnd) {
+      // No digit in the rest of this run: go on from the next digit.
+      from = at;
+      r += 2;
+      continue;
+    }
     if (pemBegin !== -1 && at >= pemBegin) {
       if (pemEnd === -1) break; // an unterminated block runs to the end of the value
       if (at < pemEnd + 8) {
         from = pemEnd + 8;
         walked = from;
-        pemBegin = value.indexOf('-----BEGIN', from);
-        pemEnd = pemBegin === -1 ? -1 : value.indexOf('-----END', pemBegin);
-        continue;
       }
-      pemBegin = value.indexOf('-----BEGIN', at);
+      pemBegin = value.indexOf('-----BEGIN', pemEnd + 8);
       pemEnd = pemBegin === -1 ? -1 : value.indexOf('-----END', pemBegin);
       continue;
     }
-    // Walk the token around the digit: back to the end of the previous token at most, forward to
-    // its end, after which the search resumes; each character is walked at most once.
-    let start = at;
-    while (start > walked && isTokenChar(value.charCodeAt(start - 1))) start--;
-    let end = at + m[0].length;
-    while (end < value.length && isTokenChar(value.charCodeAt(end))) end++;
-    from = end;
-    walked = end;
-    if (end - start < MIN_TOKEN) continue;
+    // The token is the run, less any part inside a PEM block just skipped.
+    const start = Math.max(runStart, walked);
+    from = runEnd;
+    walked = runEnd;
+    r += 2;
+    if (runEnd - start < MIN_TOKEN) continue;
     // `=` is not a token character: it is base64 padding or the `key=value` separator, and
     // either way it ends a token.
     list ??= new FindingList(highEntropyDetector, key, value);
-    judge(key, value, start, end, list);
+    judge(key, value, start, runEnd, list);
     if (list.full) break;
   }
   DIGIT.lastIndex = 0;

@@ -31,6 +31,18 @@ test('high-entropy flags random-looking tokens', async (t) => {
     { name: 'one-case key', value: randomText('abcdefghijklmnopqrstuvwxyz0123456789', 32, 107), lines: [undefined] },
     { name: 'generated password with symbols', value: 'wX4#Be@h^S=o*9Lq', lines: [undefined] },
     {
+      // Tokens are judged whole wherever their first digit is, also after long runs without digits.
+      name: 'digits late in a token, after a long run without digits',
+      value: join(
+        'description: ',
+        'abcdefghijklmnopqrstuvwxyz',
+        '\ntoken: ',
+        randomText('ABCDEFGHJKLMNPQRSTUVWXYZabcdefghjkmnpqrstuvwxyz', 16, 109),
+        base62(10, 110).replace(/[A-Za-z]/, '7'),
+      ),
+      lines: [2],
+    },
+    {
       name: 'secret query parameter',
       value: join('https://h.example.com/x?sig=', base62(40, 108)),
       lines: [undefined],
