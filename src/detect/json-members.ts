@@ -87,14 +87,16 @@ export class JsonContext {
   }
 }
 
-/** Reads a JSON string starting at the quote at `start`; returns the index after its closing quote. */
-function jsonStringEnd(value: string, start: number): number {
-  let i = start + 1;
-  while (i < value.length) {
-    const c = value.charCodeAt(i);
-    if (c === 92) i += 2;
-    else if (c === 34) return i + 1;
-    else i++;
+/**
+ * Reads a JSON string starting at the quote at `start`; returns the index after its closing quote
+ * (the length of the value when it has none). The closing quote is the first one after an even
+ * number of backslashes: found by a native search, with each run of backslashes read once.
+ */
+export function jsonStringEnd(value: string, start: number): number {
+  for (let q = value.indexOf('"', start + 1); q !== -1; q = value.indexOf('"', q + 1)) {
+    let b = q - 1;
+    while (b > start && value.charCodeAt(b) === 92) b--;
+    if ((q - 1 - b) % 2 === 0) return q + 1;
   }
   return value.length;
 }

@@ -8,7 +8,7 @@
 import { strict as assert } from 'node:assert';
 import { test } from 'node:test';
 import { BUILTIN_FORMATS, MAX_FINDINGS_PER_DETECTOR, scanEntry } from '../../src/detect/index.js';
-import { JsonContext, walkJsonMembers } from '../../src/detect/json-members.js';
+import { JsonContext, jsonStringEnd, walkJsonMembers } from '../../src/detect/json-members.js';
 import { HEX, Synthetic } from './synthetic.js';
 
 const NAMES = ['provider-token', 'provider-token-weak'];
@@ -220,5 +220,40 @@ test('the member walk: names, enclosing names and lines', async (t) => {
     assert.equal(namesAt(nested(31))[0]?.length, 31);
     assert.deepEqual(namesAt(nested(31), 2), [['n29', 'n30']]);
     assert.deepEqual(namesAt(nested(40)), [[]]);
+  });
+});
+
+/** The end of a JSON string read character by character, escapes in pairs: what jsonStringEnd must agree with. */
+function stringEndByCharacters(value: string, start: number): number {
+  let i = start + 1;
+  while (i < value.length) {
+    const c = value[i];
+    if (c === '\\') i += 2;
+    else if (c === '"') return i + 1;
+    else i++;
+  }
+  return value.length;
+}
+
+test('jsonStringEnd finds the closing quote past escaped quotes and backslash runs', async (t) => {
+  const cases: Array<{ name: string; value: string; end: number }> = [
+    { name: 'plain', value: '"abc" x', end: 5 },
+    { name: 'escaped quote', value: '"a\\"b" x', end: 6 },
+    { name: 'escaped backslash before the quote', value: '"a\\\\" x', end: 5 },
+    { name: 'three backslashes', value: '"a\\\\\\"b" x', end: 8 },
+    { name: 'no closing quote', value: '"abc\\"', end: 6 },
+    { name: 'a trailing backslash', value: '"abc\\', end: 5 },
+  ];
+  for (const c of cases)
+    await t.test(c.name, () => {
+      assert.equal(jsonStringEnd(c.value, 0), c.end);
+      assert.equal(stringEndByCharacters(c.value, 0), c.end);
+    });
+  await t.test('agrees with reading character by character on random text of quotes and backslashes', () => {
+    const text = new Synthetic('json-string-end');
+    for (let n = 0; n < 2000; n++) {
+      const value = `"${text.string('"\\ab', 1 + (n % 24))}`;
+      assert.equal(jsonStringEnd(value, 0), stringEndByCharacters(value, 0), JSON.stringify(value));
+    }
   });
 });
