@@ -13,9 +13,10 @@
  */
 import { EntryMemo } from './entry-memo.js';
 import { hintLines } from './hint-lines.js';
+import { isJsonShaped, walkJsonMembers } from './json-members.js';
 import { namedSettingTier } from './secret-named-key.js';
 import { SECRET_HINT } from './secret-names.js';
-import { FindingList, isSpace } from './text.js';
+import { FindingList } from './text.js';
 import type { Detector, Finding } from './types.js';
 
 /** Names longer than this are not setting names. */
@@ -153,56 +154,21 @@ function spacedLineTier(line: string): Tier {
   return tier;
 }
 
-/** Reads a JSON string starting at the quote at `start`; returns the index after its closing quote. */
-function jsonStringEnd(value: string, start: number): number {
-  let i = start + 1;
-  while (i < value.length) {
-    const c = value.charCodeAt(i);
-    if (c === 92) i += 2;
-    else if (c === 34) return i + 1;
-    else i++;
-  }
-  return value.length;
-}
-
-/** Walks a JSON(-ish) document once, reporting `"name": "value"` members. */
+/** Reports the secret-named `"name": "value"` members of a JSON(-ish) document (json-members.ts). */
 function scanJson(value: string, lists: Lists): void {
-  let i = value.indexOf('"');
-  while (i !== -1 && !(lists.high.full && lists.low.full)) {
-    const nameEnd = jsonStringEnd(value, i);
-    let j = skipSpace(value, nameEnd);
-    if (value.charCodeAt(j) !== 58) {
-      i = value.indexOf('"', nameEnd);
-      continue;
-    }
-    j = skipSpace(value, j + 1);
-    if (value.charCodeAt(j) !== 34) {
-      i = value.indexOf('"', j);
-      continue;
-    }
-    const valueEnd = jsonStringEnd(value, j);
-    const nameLength = nameEnd - i - 2;
-    if (nameLength > 0 && nameLength <= MAX_NAME && valueEnd - j - 2 <= MAX_SETTING_VALUE) {
-      const tier = namedSettingTier(value.slice(i + 1, nameEnd - 1), value.slice(j + 1, valueEnd - 1));
-      if (tier !== undefined) lists[tier].add(i);
-    }
-    i = value.indexOf('"', valueEnd);
-  }
-}
-
-/** `{...}`, or `[` followed by a JSON value; `[section]` starts an INI file, not JSON. */
-function isJsonShaped(value: string): boolean {
-  const first = value.search(/\S/);
-  if (first === -1) return false;
-  if (value.charCodeAt(first) === 123) return true;
-  if (value.charCodeAt(first) !== 91) return false;
-  const next = value.charCodeAt(skipSpace(value, first + 1));
-  return next === 123 || next === 91 || next === 34 || next === 93 || (next >= 48 && next <= 57);
-}
-
-function skipSpace(value: string, i: number): number {
-  while (i < value.length && isSpace(value.charCodeAt(i))) i++;
-  return i;
+  walkJsonMembers(value, {
+    member(nameStart, nameEnd, valueStart, valueEnd) {
+      const nameLength = nameEnd - nameStart - 2;
+      if (nameLength > 0 && nameLength <= MAX_NAME && valueEnd - valueStart - 2 <= MAX_SETTING_VALUE) {
+        const tier = namedSettingTier(
+          value.slice(nameStart + 1, nameEnd - 1),
+          value.slice(valueStart + 1, valueEnd - 1),
+        );
+        if (tier !== undefined) lists[tier].add(nameStart);
+      }
+      return lists.high.full && lists.low.full;
+    },
+  });
 }
 
 interface Lists {

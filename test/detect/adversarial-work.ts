@@ -38,6 +38,18 @@ export function shapes(): Array<{ name: string; text: string }> {
     { name: 'config-file line', text: join('DB_', 'PASSWORD', '=', base62(16, 22), ' # note\n') },
     { name: 'config-file YAML item', text: join('- client_', 'secret: "', base62(16, 23), '"\n') },
     { name: 'config-file JSON member', text: join('{"api', 'Key": "', base62(16, 24), '", ') },
+    // Keyed formats in JSON members: credential names over keyed-length placeholders, neutral
+    // names over UUIDs, containers that open more than they close, all on one line.
+    {
+      name: 'keyed JSON members',
+      text: join(
+        '{"heroku":{"api_',
+        'key":"00000000-0000-0000-0000-000000000000","request_id":"',
+        [8, 4, 4, 4, 12].map((n, i) => randomText('0123456789abcdef', n, 31 + i)).join('-'),
+        '"},',
+      ),
+    },
+    { name: 'nested JSON names', text: join('{"datadog":[{"x":{"api_', 'key":"', 'a'.repeat(32), '","y":') },
     { name: 'placeholder templates', text: '${{{<#{@%(ENC(shroud:v1:' },
     { name: 'high-entropy token', text: base62(40, 25) },
     { name: 'high-entropy path-like token', text: join(base62(24, 26), '/') },
