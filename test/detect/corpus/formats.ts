@@ -77,7 +77,7 @@ const TEMPLATES: ReadonlyArray<readonly [string, string, string]> = [
   ['oci-customer-secret-key', 'OCI_SECRET_KEY', '{b64:43}='],
   ['yandex-cloud-api-key', 'YC_API_KEY', 'AQVN{b64url:36}'],
   ['heroku-api-key', 'HEROKU_API_KEY', UUID],
-  ['heroku-platform-token', 'HEROKU_TOKEN', 'HRKU-{b64url:60}'],
+  ['heroku-platform-token', 'HEROKU_TOKEN', `HRKU-${UUID}`],
   ['flyio-token', 'FLY_API_TOKEN', 'FlyV1 fm2_{b64:200},fm2_{b64:120}'],
   ['vercel-token', 'VERCEL_TOKEN', '{b62:24}'],
   ['netlify-pat', 'NETLIFY_AUTH_TOKEN', 'nfp_{b62:36}'],
@@ -157,7 +157,7 @@ const TEMPLATES: ReadonlyArray<readonly [string, string, string]> = [
   ['tailscale-key', 'TS_AUTHKEY', 'tskey-auth-k{b62:11}CNTRL-{b62:33}'],
   ['ngrok-token', 'NGROK_AUTHTOKEN', '{b62:27}_{b62:21}'],
   ['sentry-user-token', 'SENTRY_AUTH_TOKEN', 'sntryu_{hex:64}'],
-  ['sentry-org-token', 'SENTRY_AUTH_TOKEN', 'sntrys_eyJ{b64:140}_{b64url:43}'],
+  ['sentry-org-token', 'SENTRY_AUTH_TOKEN', 'sntrys_eyJ{b64:140}_{b64:43}'],
   ['datadog-api-key', 'DATADOG_API_KEY', '{hex:32}'],
   ['datadog-app-key', 'DD_APP_KEY', '{hex:40}'],
   ['newrelic-user-key', 'NEW_RELIC_API_KEY', 'NRAK-{UD:27}'],
@@ -278,6 +278,7 @@ const TEMPLATES: ReadonlyArray<readonly [string, string, string]> = [
   ['duo-secret-key', 'DUO_SECRET_KEY', '{b62:40}'],
   ['openweather-api-key', 'OPENWEATHER_API_KEY', '{hex:32}'],
   ['honeycomb-management-key', 'HONEYCOMB_MANAGEMENT_KEY', 'hcxmk_{b62:26}:{b62:32}'],
+  ['heroku-platform-token-v2', 'HEROKU_API_KEY', 'HRKU-AA{b64url:58}'],
 ];
 
 const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
