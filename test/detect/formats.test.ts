@@ -205,6 +205,7 @@ test('re-checked shapes: the documented form matches, its near misses do not', a
   const B62 = BASE62;
   const LB32 = 'abcdefghijklmnopqrstuvwxyz234567';
   const B64URL = `${BASE62}-_`;
+  const ENTRA = `${BASE62}_~.-`;
   const uuid = (): string =>
     [g.string(HEX, 8), g.string(HEX, 4), `4${g.string(HEX, 3)}`, `a${g.string(HEX, 3)}`, g.string(HEX, 12)].join('-');
   /** Base64 that surely holds `+` and `/` (Sentry's standard alphabet). */
@@ -318,6 +319,58 @@ test('re-checked shapes: the documented form matches, its near misses do not', a
       format: undefined,
     },
     { name: 'Sentry user token, all x', key: 'data', value: `sntryu_${'x'.repeat(64)}`, format: undefined },
+    // Microsoft's published shapes (security-utilities): Entra secrets, ACR keys, NuGet keys.
+    {
+      name: 'Entra secret, version 8',
+      key: 'data',
+      value: `${g.string(B62, 3)}8Q~${g.string(ENTRA, 34)}`,
+      format: 'azure-ad-client-secret',
+    },
+    {
+      name: 'Entra secret, version 7',
+      key: 'data',
+      value: `${g.string(B62, 3)}7Q~${g.string(ENTRA, 31)}`,
+      format: 'azure-ad-client-secret',
+    },
+    {
+      name: 'Entra secret, version 5',
+      key: 'data',
+      value: `${g.string(B62, 3)}5Q~${g.string(ENTRA, 34)}`,
+      format: undefined,
+    },
+    {
+      name: 'Entra secret, 30 after Q~',
+      key: 'data',
+      value: `${g.string(B62, 3)}8Q~${g.string(ENTRA, 30)}`,
+      format: undefined,
+    },
+    {
+      name: 'ACR key, + and / at the end',
+      key: 'data',
+      value: `${g.string(BASE64, 42)}+ACRB+/${g.string(B62, 3)}`,
+      format: 'azure-container-registry-password',
+    },
+    {
+      name: 'ACR key, 5 after +ACR',
+      key: 'data',
+      value: `${g.string(BASE64, 42)}+ACR${g.string(B62, 5)}`,
+      format: undefined,
+    },
+    { name: 'NuGet key', key: 'data', value: `oy2${g.string(LB32, 43)}`, format: 'nuget-api-key' },
+    { name: 'NuGet key, a 0 (not base32)', key: 'data', value: `oy2${g.string(LB32, 42)}0`, format: undefined },
+    { name: 'NuGet key, 42', key: 'data', value: `oy2${g.string(LB32, 42)}`, format: undefined },
+    // GitLab: classic 20 characters, routable up to 310, the versioned form ends its run at a dot.
+    { name: 'GitLab PAT, classic', key: 'data', value: `glpat-${g.string(B64URL, 20)}`, format: 'gitlab-pat' },
+    { name: 'GitLab PAT, routable', key: 'data', value: `glpat-${g.string(B64URL, 120)}`, format: 'gitlab-pat' },
+    {
+      name: 'GitLab PAT, versioned routable',
+      key: 'data',
+      value: `glpat-${g.string(B64URL, 40)}.01.${g.string('0123456789abcdefghijklmnopqrstuvwxyz', 9)}`,
+      format: 'gitlab-pat',
+    },
+    { name: 'GitLab PAT, 19', key: 'data', value: `glpat-${g.string(B64URL, 19)}`, format: undefined },
+    { name: 'GitLab PAT, 311', key: 'data', value: `glpat-${g.string(B64URL, 311)}`, format: undefined },
+    { name: 'GitLab PAT, all x', key: 'data', value: `glpat-${'x'.repeat(100)}`, format: undefined },
   ];
   for (const c of cases)
     await t.test(c.name, () => {

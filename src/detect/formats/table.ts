@@ -123,7 +123,9 @@ export const BUILTIN_FORMATS: readonly TokenFormat[] = [
     hints: ['firebase', 'fcm'],
     source: 'https://firebase.google.com/docs/cloud-messaging/auth-server',
   },
-  // Azure / Microsoft Entra: https://learn.microsoft.com/en-us/entra/identity-platform/how-to-add-credentials
+  // Microsoft publishes the shapes of its identifiable keys in microsoft/security-utilities
+  // (GeneratedRegexPatterns): an Entra client secret is 3 characters, a version digit 7 or 8,
+  // `Q~`, then 31 to 34 (SEC101/156); Purview's definition agrees (up to 40 characters).
   {
     id: 'azure-ad-client-secret',
     provider: 'Microsoft Entra ID',
@@ -131,12 +133,13 @@ export const BUILTIN_FORMATS: readonly TokenFormat[] = [
     prefixes: ['Q~'],
     head: [
       ['A-Za-z0-9_~.-', 3],
-      ['dec', 1],
+      ['78', 1],
     ],
     body: [['A-Za-z0-9_~.-', 31, 34]],
     tier: 'high',
     hints: ['azure', 'entra', 'aad', 'msal'],
-    source: 'https://learn.microsoft.com/en-us/entra/identity-platform/how-to-add-credentials',
+    source:
+      'https://github.com/microsoft/security-utilities/blob/main/GeneratedRegexPatterns/PreciselyClassifiedSecurityKeys.json',
   },
   {
     id: 'azure-storage-account-key',
@@ -146,7 +149,7 @@ export const BUILTIN_FORMATS: readonly TokenFormat[] = [
     body: [['b64', 86], '=='],
     tier: 'high',
     hints: ['azure', 'storage', 'cosmos'],
-    source: 'https://learn.microsoft.com/en-us/azure/storage/common/storage-configure-connection-string',
+    source: 'https://learn.microsoft.com/en-us/purview/sit-defn-azure-storage-account-key',
   },
   {
     id: 'azure-shared-access-key',
@@ -172,7 +175,7 @@ export const BUILTIN_FORMATS: readonly TokenFormat[] = [
   // Azure DevOps PATs, as Microsoft Purview's credential definition describes them: 84 letters and
   // digits with the fixed signature AZDO after the first 76 (its example has 76 characters, AZDO,
   // then 4); the release notes of sprint 241 give the old length, 52, which the same page's
-  // "Base32 encoded 256-bit symmetric key" pattern covers (lower case, as in its earlier example).
+  // "Base32 encoded 256-bit symmetric key" pattern covers (lower case: security-utilities SEC101/102).
   {
     id: 'azure-devops-pat',
     provider: 'Azure DevOps',
@@ -195,16 +198,19 @@ export const BUILTIN_FORMATS: readonly TokenFormat[] = [
     hints: ['azdo', 'ado', 'vsts', 'azuredevops', 'devops'],
     source: 'https://learn.microsoft.com/en-us/purview/sit-defn-azure-devops-personal-access-token',
   },
+  // SEC101/176: 42 base64 characters, `+ACR`, a letter A-D, then 5 more base64 (`+` and `/`
+  // included), 52 in all.
   {
     id: 'azure-container-registry-password',
     provider: 'Azure Container Registry',
     what: 'access key',
     prefixes: ['+ACR'],
     head: [['b64', 42]],
-    body: [['b62', 6]],
+    body: [['b64', 6]],
     tier: 'low',
     hints: ['acr', 'azurecr'],
-    source: 'https://learn.microsoft.com/en-us/azure/container-registry/container-registry-authentication',
+    source:
+      'https://github.com/microsoft/security-utilities/blob/main/GeneratedRegexPatterns/PreciselyClassifiedSecurityKeys.json',
   },
   {
     id: 'azure-cognitive-key',
@@ -649,13 +655,16 @@ export const BUILTIN_FORMATS: readonly TokenFormat[] = [
     source:
       'https://github.blog/security/application-security/introducing-fine-grained-personal-access-tokens-for-github/',
   },
-  // GitLab: https://docs.gitlab.com/ee/security/tokens/#token-prefixes
+  // GitLab: https://docs.gitlab.com/ee/security/tokens/#token-prefixes names the prefixes. A
+  // personal access token was `glpat-` and 20 URL-safe base64 characters; routable ones (GitLab
+  // merge request 169322, the cells design) carry a payload: 37 to 310 characters after `glpat-`,
+  // the versioned form split by dots (the run ends at the first dot).
   {
     id: 'gitlab-pat',
     provider: 'GitLab',
     what: 'personal, project or group access token',
     prefixes: ['glpat-'],
-    body: [['b64url', 20, 64]],
+    body: [['b64url', 20, 310]],
     tier: 'high',
     hints: ['gitlab'],
     source: 'https://docs.gitlab.com/ee/security/tokens/#token-prefixes',
@@ -1015,16 +1024,17 @@ export const BUILTIN_FORMATS: readonly TokenFormat[] = [
     hints: ['rubygems', 'gem'],
     source: 'https://guides.rubygems.org/api-key-scopes/',
   },
-  // NuGet: https://learn.microsoft.com/en-us/nuget/nuget-org/publish-a-package#create-api-keys
+  // NuGet (Microsoft): `oy2` and 43 lower-case base32 characters (security-utilities SEC101/031).
   {
     id: 'nuget-api-key',
     provider: 'NuGet',
     what: 'API key',
     prefixes: ['oy2'],
-    body: [['ld', 43]],
+    body: [['lb32', 43]],
     tier: 'high',
     hints: ['nuget'],
-    source: 'https://learn.microsoft.com/en-us/nuget/nuget-org/publish-a-package#create-api-keys',
+    source:
+      'https://github.com/microsoft/security-utilities/blob/main/GeneratedRegexPatterns/PreciselyClassifiedSecurityKeys.json',
   },
   // crates.io: https://doc.rust-lang.org/cargo/reference/registry-web-api.html
   {

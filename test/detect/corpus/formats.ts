@@ -28,6 +28,7 @@ const ALPHABETS: Record<string, string> = {
   lb32: 'abcdefghijklmnopqrstuvwxyz234567',
   bech: 'qpzry9x8gf2tvdw0s3jn54khce6mua7l'.toUpperCase(),
   azure: 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_~.-',
+  AD: 'ABCD',
 };
 
 const UUID = '{hex:8}-{hex:4}-4{hex:3}-a{hex:3}-{hex:12}';
@@ -61,7 +62,7 @@ const TEMPLATES: ReadonlyArray<readonly [string, string, string]> = [
   ],
   ['azure-devops-pat', 'AZDO_PAT', '{b62:52}{b62:24}AZDO{b62:4}'],
   ['azure-devops-pat-legacy', 'AZURE_DEVOPS_TOKEN', '{lb32:52}'],
-  ['azure-container-registry-password', 'ACR_PASSWORD', '{b64:42}+ACR{b62:6}'],
+  ['azure-container-registry-password', 'ACR_PASSWORD', '{b64:42}+ACR{AD:1}{b64:5}'],
   ['azure-cognitive-key', 'AZURE_OPENAI_API_KEY', '{hex:32}'],
   [
     'microsoft-teams-webhook',
@@ -137,7 +138,7 @@ const TEMPLATES: ReadonlyArray<readonly [string, string, string]> = [
   ['npm-legacy-token', '.npmrc', `registry=https://registry.npmjs.org/\n//registry.npmjs.org/:_authToken=${UUID}\n`],
   ['pypi-token', 'PYPI_API_TOKEN', 'pypi-AgEIcHlwaS5vcmc{b64url:160}'],
   ['rubygems-api-key', 'GEM_HOST_API_KEY', 'rubygems_{hex:48}'],
-  ['nuget-api-key', 'NUGET_API_KEY', 'oy2{ld:43}'],
+  ['nuget-api-key', 'NUGET_API_KEY', 'oy2{lb32:43}'],
   ['crates-io-token', 'CARGO_REGISTRY_TOKEN', 'cio{b62:32}'],
   ['clojars-token', 'CLOJARS_DEPLOY_TOKEN', 'CLOJARS_{hex:60}'],
   ['docker-hub-pat', 'DOCKERHUB_TOKEN', 'dckr_pat_{b64url:27}'],
