@@ -234,6 +234,13 @@ test('re-checked shapes: the documented form matches, its near misses do not', a
       value: `HRKU-AA${g.string(B64URL, 58)}`,
       format: 'heroku-platform-token-v2',
     },
+    {
+      // Newer tokens seen in public material hold a run of underscores mid-body; still random enough.
+      name: 'Heroku HRKU-AA with a run of _',
+      key: 'data',
+      value: `HRKU-AA${g.string(B64URL, 42)}_____w${g.string(B64URL, 10)}`,
+      format: 'heroku-platform-token-v2',
+    },
     { name: 'Heroku HRKU-AA, 57', key: 'data', value: `HRKU-AA${g.string(B64URL, 57)}`, format: undefined },
     { name: 'Heroku HRKU-AA, 59', key: 'data', value: `HRKU-AA${g.string(B64URL, 59)}`, format: undefined },
     { name: 'Heroku HRKU-AA, all x', key: 'data', value: `HRKU-AA${'x'.repeat(58)}`, format: undefined },
