@@ -9,6 +9,7 @@ import { providerTokenDetector, providerTokenWeakDetector } from '../../src/dete
 import { CASES } from './corpus/formats.js';
 import { formatTable } from './format-table.js';
 import { base62 as randomBase62 } from './fixtures.js';
+import { BASE62, BASE64, HEX, Synthetic } from './synthetic.js';
 
 const BY_ID = new Map(BUILTIN_FORMATS.map((f) => [f.id, f]));
 const PROVIDER_DETECTORS = new Set(['provider-token', 'provider-token-weak']);
@@ -193,3 +194,195 @@ function describeFormat(id: string): string {
   const f = BY_ID.get(id)!;
   return `${f.provider} ${f.what}`;
 }
+
+/**
+ * Entries re-checked against their providers' documentation (issue 16): each documented shape is
+ * found, and a near miss of it (wrong length, wrong alphabet, signature moved, placeholder) is not.
+ * Values are synthetic, drawn from the documented shape.
+ */
+test('re-checked shapes: the documented form matches, its near misses do not', async (t) => {
+  const g = new Synthetic('formats-recheck');
+  const B62 = BASE62;
+  const LB32 = 'abcdefghijklmnopqrstuvwxyz234567';
+  const B64URL = `${BASE62}-_`;
+  const ENTRA = `${BASE62}_~.-`;
+  const uuid = (): string =>
+    [g.string(HEX, 8), g.string(HEX, 4), `4${g.string(HEX, 3)}`, `a${g.string(HEX, 3)}`, g.string(HEX, 12)].join('-');
+  /** Base64 that surely holds `+` and `/` (Sentry's standard alphabet). */
+  const b64 = (n: number): string => `+/${g.string(BASE64, n - 2)}`;
+  const payload = Buffer.from(JSON.stringify({ iat: 1764460800.5, url: 'https://sentry.io', org: 'shop' })).toString(
+    'base64',
+  );
+  const heroku = uuid();
+  const ado = g.string(B62, 76);
+  const tsId = `k${g.string(B62, 11)}CNTRL`;
+  const tsSecret = g.string(B62, 32);
+  const cases: Array<{ name: string; key: string; value: string; format: string | undefined }> = [
+    // Heroku: HRKU- and the UUID the token was before; HRKU-AA and 58 URL-safe base64 characters.
+    { name: 'Heroku HRKU- UUID', key: 'data', value: `HRKU-${heroku}`, format: 'heroku-platform-token' },
+    { name: 'Heroku HRKU- UUID, upper case', key: 'data', value: `HRKU-${heroku.toUpperCase()}`, format: undefined },
+    { name: 'Heroku HRKU- UUID, one short', key: 'data', value: `HRKU-${heroku.slice(0, -1)}`, format: undefined },
+    {
+      name: 'Heroku HRKU- zero UUID',
+      key: 'data',
+      value: `HRKU-${heroku.replace(/[0-9a-f]/g, '0')}`,
+      format: undefined,
+    },
+    {
+      name: 'Heroku HRKU-AA',
+      key: 'data',
+      value: `HRKU-AA${g.string(B64URL, 58)}`,
+      format: 'heroku-platform-token-v2',
+    },
+    {
+      // Newer tokens seen in public material hold a run of underscores mid-body; still random enough.
+      name: 'Heroku HRKU-AA with a run of _',
+      key: 'data',
+      value: `HRKU-AA${g.string(B64URL, 42)}_____w${g.string(B64URL, 10)}`,
+      format: 'heroku-platform-token-v2',
+    },
+    { name: 'Heroku HRKU-AA, 57', key: 'data', value: `HRKU-AA${g.string(B64URL, 57)}`, format: undefined },
+    { name: 'Heroku HRKU-AA, 59', key: 'data', value: `HRKU-AA${g.string(B64URL, 59)}`, format: undefined },
+    { name: 'Heroku HRKU-AA, all x', key: 'data', value: `HRKU-AA${'x'.repeat(58)}`, format: undefined },
+    { name: 'Heroku bare UUID under its key', key: 'HEROKU_API_KEY', value: heroku, format: 'heroku-api-key' },
+    { name: 'Heroku bare UUID under a neutral key', key: 'data', value: heroku, format: undefined },
+    // Azure DevOps: 76 letters and digits, AZDO, 4 more; the 52-character base32 form under its key.
+    { name: 'Azure DevOps PAT', key: 'data', value: `${ado}AZDO${g.string(B62, 4)}`, format: 'azure-devops-pat' },
+    {
+      name: 'Azure DevOps PAT, AZDO one early',
+      key: 'data',
+      value: `${ado.slice(1)}AZDO${g.string(B62, 5)}`,
+      format: undefined,
+    },
+    { name: 'Azure DevOps PAT, 3 after AZDO', key: 'data', value: `${ado}AZDO${g.string(B62, 3)}`, format: undefined },
+    {
+      name: 'Azure DevOps PAT, _ in the head',
+      key: 'data',
+      value: `${ado.slice(0, 40)}_${ado.slice(41)}AZDO${g.string(B62, 4)}`,
+      format: undefined,
+    },
+    {
+      name: 'Azure DevOps legacy PAT',
+      key: 'AZURE_DEVOPS_TOKEN',
+      value: g.string(LB32, 52),
+      format: 'azure-devops-pat-legacy',
+    },
+    { name: 'Azure DevOps legacy PAT, 51', key: 'AZURE_DEVOPS_TOKEN', value: g.string(LB32, 51), format: undefined },
+    {
+      name: 'Azure DevOps legacy PAT, an 8 (not base32)',
+      key: 'AZURE_DEVOPS_TOKEN',
+      value: `8${g.string(LB32, 51)}`,
+      format: undefined,
+    },
+    { name: 'Azure DevOps legacy PAT, neutral key', key: 'data', value: g.string(LB32, 52), format: undefined },
+    // Tailscale: the five documented kinds, then the key ID and the secret.
+    ...['api', 'auth', 'client', 'scim', 'webhook'].map((kind) => ({
+      name: `Tailscale tskey-${kind}`,
+      key: 'data',
+      value: `tskey-${kind}-${tsId}-${tsSecret}`,
+      format: 'tailscale-key' as string | undefined,
+    })),
+    {
+      name: 'Tailscale, kind not documented',
+      key: 'data',
+      value: `tskey-oauth-${tsId}-${tsSecret}`,
+      format: undefined,
+    },
+    { name: 'Tailscale, no kind', key: 'data', value: `tskey-${tsId}-${tsSecret}`, format: undefined },
+    {
+      name: 'Tailscale, secret too short',
+      key: 'data',
+      value: `tskey-auth-${tsId}-${tsSecret.slice(0, 19)}`,
+      format: undefined,
+    },
+    { name: 'Tailscale, x secret', key: 'data', value: `tskey-auth-${tsId}-${'x'.repeat(32)}`, format: undefined },
+    // Sentry: sntrys_ + base64 JSON + _ + 43 standard base64; sntryu_ + 64 lower-case hex.
+    {
+      name: 'Sentry org token, + and / in the secret',
+      key: 'data',
+      value: `sntrys_${payload}_${b64(43)}`,
+      format: 'sentry-org-token',
+    },
+    { name: 'Sentry org token, secret 42', key: 'data', value: `sntrys_${payload}_${b64(42)}`, format: undefined },
+    { name: 'Sentry org token, secret 44', key: 'data', value: `sntrys_${payload}_${b64(44)}`, format: undefined },
+    {
+      name: 'Sentry org token, URL-safe secret',
+      key: 'data',
+      value: `sntrys_${payload}_-_${g.string(BASE62, 41)}`,
+      format: undefined,
+    },
+    {
+      name: 'Sentry org token, x secret',
+      key: 'data',
+      value: `sntrys_${payload}_${'x'.repeat(43)}`,
+      format: undefined,
+    },
+    { name: 'Sentry user token', key: 'data', value: `sntryu_${g.string(HEX, 64)}`, format: 'sentry-user-token' },
+    { name: 'Sentry user token, 63', key: 'data', value: `sntryu_${g.string(HEX, 63)}`, format: undefined },
+    {
+      name: 'Sentry user token, upper case',
+      key: 'data',
+      value: `sntryu_${g.string('0123456789ABCDEF', 64)}`,
+      format: undefined,
+    },
+    { name: 'Sentry user token, all x', key: 'data', value: `sntryu_${'x'.repeat(64)}`, format: undefined },
+    // Microsoft's published shapes (security-utilities): Entra secrets, ACR keys, NuGet keys.
+    {
+      name: 'Entra secret, version 8',
+      key: 'data',
+      value: `${g.string(B62, 3)}8Q~${g.string(ENTRA, 34)}`,
+      format: 'azure-ad-client-secret',
+    },
+    {
+      name: 'Entra secret, version 7',
+      key: 'data',
+      value: `${g.string(B62, 3)}7Q~${g.string(ENTRA, 31)}`,
+      format: 'azure-ad-client-secret',
+    },
+    {
+      name: 'Entra secret, version 5',
+      key: 'data',
+      value: `${g.string(B62, 3)}5Q~${g.string(ENTRA, 34)}`,
+      format: undefined,
+    },
+    {
+      name: 'Entra secret, 30 after Q~',
+      key: 'data',
+      value: `${g.string(B62, 3)}8Q~${g.string(ENTRA, 30)}`,
+      format: undefined,
+    },
+    {
+      name: 'ACR key, + and / at the end',
+      key: 'data',
+      value: `${g.string(BASE64, 42)}+ACRB+/${g.string(B62, 3)}`,
+      format: 'azure-container-registry-password',
+    },
+    {
+      name: 'ACR key, 5 after +ACR',
+      key: 'data',
+      value: `${g.string(BASE64, 42)}+ACR${g.string(B62, 5)}`,
+      format: undefined,
+    },
+    { name: 'NuGet key', key: 'data', value: `oy2${g.string(LB32, 43)}`, format: 'nuget-api-key' },
+    { name: 'NuGet key, a 0 (not base32)', key: 'data', value: `oy2${g.string(LB32, 42)}0`, format: undefined },
+    { name: 'NuGet key, 42', key: 'data', value: `oy2${g.string(LB32, 42)}`, format: undefined },
+    // GitLab: classic 20 characters, routable up to 310, the versioned form ends its run at a dot.
+    { name: 'GitLab PAT, classic', key: 'data', value: `glpat-${g.string(B64URL, 20)}`, format: 'gitlab-pat' },
+    { name: 'GitLab PAT, routable', key: 'data', value: `glpat-${g.string(B64URL, 120)}`, format: 'gitlab-pat' },
+    {
+      name: 'GitLab PAT, versioned routable',
+      key: 'data',
+      value: `glpat-${g.string(B64URL, 40)}.01.${g.string('0123456789abcdefghijklmnopqrstuvwxyz', 9)}`,
+      format: 'gitlab-pat',
+    },
+    { name: 'GitLab PAT, 19', key: 'data', value: `glpat-${g.string(B64URL, 19)}`, format: undefined },
+    { name: 'GitLab PAT, 311', key: 'data', value: `glpat-${g.string(B64URL, 311)}`, format: undefined },
+    { name: 'GitLab PAT, all x', key: 'data', value: `glpat-${'x'.repeat(100)}`, format: undefined },
+  ];
+  for (const c of cases)
+    await t.test(c.name, () => {
+      // Keyed formats add how they were found: `Heroku API key (its shape, under a key …)`.
+      const found = scanEntry(c.key, c.value, NAMES).map((f) => f.description.replace(/ \(its shape, .*\)$/, ''));
+      assert.deepEqual(found, c.format === undefined ? [] : [describeFormat(c.format)]);
+    });
+});

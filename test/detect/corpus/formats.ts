@@ -28,6 +28,7 @@ const ALPHABETS: Record<string, string> = {
   lb32: 'abcdefghijklmnopqrstuvwxyz234567',
   bech: 'qpzry9x8gf2tvdw0s3jn54khce6mua7l'.toUpperCase(),
   azure: 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_~.-',
+  AD: 'ABCD',
 };
 
 const UUID = '{hex:8}-{hex:4}-4{hex:3}-a{hex:3}-{hex:12}';
@@ -61,7 +62,7 @@ const TEMPLATES: ReadonlyArray<readonly [string, string, string]> = [
   ],
   ['azure-devops-pat', 'AZDO_PAT', '{b62:52}{b62:24}AZDO{b62:4}'],
   ['azure-devops-pat-legacy', 'AZURE_DEVOPS_TOKEN', '{lb32:52}'],
-  ['azure-container-registry-password', 'ACR_PASSWORD', '{b64:42}+ACR{b62:6}'],
+  ['azure-container-registry-password', 'ACR_PASSWORD', '{b64:42}+ACR{AD:1}{b64:5}'],
   ['azure-cognitive-key', 'AZURE_OPENAI_API_KEY', '{hex:32}'],
   [
     'microsoft-teams-webhook',
@@ -77,7 +78,7 @@ const TEMPLATES: ReadonlyArray<readonly [string, string, string]> = [
   ['oci-customer-secret-key', 'OCI_SECRET_KEY', '{b64:43}='],
   ['yandex-cloud-api-key', 'YC_API_KEY', 'AQVN{b64url:36}'],
   ['heroku-api-key', 'HEROKU_API_KEY', UUID],
-  ['heroku-platform-token', 'HEROKU_TOKEN', 'HRKU-{b64url:60}'],
+  ['heroku-platform-token', 'HEROKU_TOKEN', `HRKU-${UUID}`],
   ['flyio-token', 'FLY_API_TOKEN', 'FlyV1 fm2_{b64:200},fm2_{b64:120}'],
   ['vercel-token', 'VERCEL_TOKEN', '{b62:24}'],
   ['netlify-pat', 'NETLIFY_AUTH_TOKEN', 'nfp_{b62:36}'],
@@ -137,7 +138,7 @@ const TEMPLATES: ReadonlyArray<readonly [string, string, string]> = [
   ['npm-legacy-token', '.npmrc', `registry=https://registry.npmjs.org/\n//registry.npmjs.org/:_authToken=${UUID}\n`],
   ['pypi-token', 'PYPI_API_TOKEN', 'pypi-AgEIcHlwaS5vcmc{b64url:160}'],
   ['rubygems-api-key', 'GEM_HOST_API_KEY', 'rubygems_{hex:48}'],
-  ['nuget-api-key', 'NUGET_API_KEY', 'oy2{ld:43}'],
+  ['nuget-api-key', 'NUGET_API_KEY', 'oy2{lb32:43}'],
   ['crates-io-token', 'CARGO_REGISTRY_TOKEN', 'cio{b62:32}'],
   ['clojars-token', 'CLOJARS_DEPLOY_TOKEN', 'CLOJARS_{hex:60}'],
   ['docker-hub-pat', 'DOCKERHUB_TOKEN', 'dckr_pat_{b64url:27}'],
@@ -157,7 +158,7 @@ const TEMPLATES: ReadonlyArray<readonly [string, string, string]> = [
   ['tailscale-key', 'TS_AUTHKEY', 'tskey-auth-k{b62:11}CNTRL-{b62:33}'],
   ['ngrok-token', 'NGROK_AUTHTOKEN', '{b62:27}_{b62:21}'],
   ['sentry-user-token', 'SENTRY_AUTH_TOKEN', 'sntryu_{hex:64}'],
-  ['sentry-org-token', 'SENTRY_AUTH_TOKEN', 'sntrys_eyJ{b64:140}_{b64url:43}'],
+  ['sentry-org-token', 'SENTRY_AUTH_TOKEN', 'sntrys_eyJ{b64:140}_{b64:43}'],
   ['datadog-api-key', 'DATADOG_API_KEY', '{hex:32}'],
   ['datadog-app-key', 'DD_APP_KEY', '{hex:40}'],
   ['newrelic-user-key', 'NEW_RELIC_API_KEY', 'NRAK-{UD:27}'],
@@ -278,6 +279,7 @@ const TEMPLATES: ReadonlyArray<readonly [string, string, string]> = [
   ['duo-secret-key', 'DUO_SECRET_KEY', '{b62:40}'],
   ['openweather-api-key', 'OPENWEATHER_API_KEY', '{hex:32}'],
   ['honeycomb-management-key', 'HONEYCOMB_MANAGEMENT_KEY', 'hcxmk_{b62:26}:{b62:32}'],
+  ['heroku-platform-token-v2', 'HEROKU_API_KEY', 'HRKU-AA{b64url:58}'],
 ];
 
 const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
