@@ -201,7 +201,7 @@ async function main(): Promise<number> {
       '2000',
       ...SERVE_ARGS,
     ],
-    { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] },
+    { cwd: dir, env: { ...process.env, SHROUD_METRICS_LISTEN: `${HOST}:0` }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   const stdout = scanOutput(child.stdout, SECRET_VALUES);
   const stderr = scanOutput(child.stderr, SECRET_VALUES);

@@ -29,7 +29,12 @@ async function measure(workers: number, cwd: string, body: string, loadMs: numbe
     [join(root, 'bin', 'shroud.js'), 'serve', '--listen', '127.0.0.1:0', '--workers', String(workers)],
     {
       cwd,
-      env: { ...process.env, SHROUD_LOG_LEVEL: 'info', SHROUD_SHUTDOWN_DELAY_MS: '0' },
+      env: {
+        ...process.env,
+        SHROUD_LOG_LEVEL: 'info',
+        SHROUD_SHUTDOWN_DELAY_MS: '0',
+        SHROUD_METRICS_LISTEN: '127.0.0.1:0',
+      },
       stdio: ['ignore', 'ignore', 'pipe'],
     },
   );

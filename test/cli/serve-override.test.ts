@@ -33,7 +33,11 @@ async function startServe(
   const child = spawn(
     process.execPath,
     [join(repo, 'bin', 'shroud.js'), 'serve', '--listen', '127.0.0.1:0', '--shutdown-delay-ms', '0'],
-    { cwd: dir, env: { ...process.env, SHROUD_LOG_LEVEL: 'info', ...env }, stdio: ['ignore', 'ignore', 'pipe'] },
+    {
+      cwd: dir,
+      env: { ...process.env, SHROUD_LOG_LEVEL: 'info', SHROUD_METRICS_LISTEN: '127.0.0.1:0', ...env },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    },
   );
   let stderr = '';
   child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));

@@ -24,7 +24,10 @@ async function serve(argv: string[], cwd: string, env: Record<string, string> = 
     cwd,
     onSignal: (stop) => stop('SIGTERM'),
   };
-  const code = await run(['serve', '--listen', '127.0.0.1:0', '--policies', POLICIES, ...argv], io);
+  const code = await run(
+    ['serve', '--listen', '127.0.0.1:0', '--metrics-listen', '127.0.0.1:0', '--policies', POLICIES, ...argv],
+    io,
+  );
   return { code, stderr };
 }
 

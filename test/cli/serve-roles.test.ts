@@ -110,7 +110,7 @@ test('serve --role unseal without a Kubernetes API (no --kubeconfig, not in a cl
     stdout: { write: () => true },
     stderr: { write: (s: string) => (stderr += s) },
     stdin: Readable.from([]),
-    env: { SHROUD_LOG_LEVEL: 'silent' },
+    env: { SHROUD_LOG_LEVEL: 'silent', SHROUD_METRICS_LISTEN: '127.0.0.1:0' },
     cwd,
   });
   assert.equal(code, 3);

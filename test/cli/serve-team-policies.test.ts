@@ -37,7 +37,12 @@ test('serve --policies: built-ins and the team folder together; a team file that
     stdout: { write: () => true },
     stderr: { write: (s: string) => (stderr += s) },
     stdin: Readable.from([]),
-    env: { SHROUD_LOG_LEVEL: 'silent', SHROUD_POLL_INTERVAL_MS: '200', SHROUD_SHUTDOWN_DELAY_MS: '0' },
+    env: {
+      SHROUD_LOG_LEVEL: 'silent',
+      SHROUD_POLL_INTERVAL_MS: '200',
+      SHROUD_SHUTDOWN_DELAY_MS: '0',
+      SHROUD_METRICS_LISTEN: '127.0.0.1:0',
+    },
     cwd,
     onSignal: (handler) => {
       stop = handler;

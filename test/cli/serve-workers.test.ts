@@ -17,7 +17,12 @@ test('shroud serve --workers 2: workers share one port, a dead worker is replace
     [join(repo, 'bin', 'shroud.js'), 'serve', '--listen', '127.0.0.1:0', '--workers', '2'],
     {
       cwd: dir,
-      env: { ...process.env, SHROUD_LOG_LEVEL: 'warn', SHROUD_SHUTDOWN_DELAY_MS: '100' },
+      env: {
+        ...process.env,
+        SHROUD_LOG_LEVEL: 'warn',
+        SHROUD_SHUTDOWN_DELAY_MS: '100',
+        SHROUD_METRICS_LISTEN: '127.0.0.1:0',
+      },
       stdio: ['ignore', 'ignore', 'pipe'],
     },
   );

@@ -15,6 +15,7 @@ const repo = resolve(import.meta.dirname, '..', '..');
 async function runToExit(argv: string[], cwd: string): Promise<{ code: number | null; stderr: string }> {
   const child = spawn(process.execPath, [join(repo, 'bin', 'shroud.js'), ...argv], {
     cwd,
+    env: { ...process.env, SHROUD_METRICS_LISTEN: '127.0.0.1:0' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stderr = '';
@@ -36,7 +37,11 @@ test('shroud serve (real process): dev certs on first run, serves, drains an in-
       '--policies',
       join(repo, 'policies'),
     ],
-    { cwd: dir, env: { ...process.env, SHROUD_LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'pipe'] },
+    {
+      cwd: dir,
+      env: { ...process.env, SHROUD_LOG_LEVEL: 'info', SHROUD_METRICS_LISTEN: '127.0.0.1:0' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
   );
   let stdout = '';
   let stderr = '';

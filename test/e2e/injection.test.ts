@@ -75,6 +75,7 @@ before(async () => {
       SHROUD_KUBECONFIG: api.kubeconfig,
       SHROUD_SHUTDOWN_DELAY_MS: '0',
       SHROUD_LOG_LEVEL: 'info',
+      SHROUD_METRICS_LISTEN: '127.0.0.1:0',
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

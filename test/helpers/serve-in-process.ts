@@ -32,7 +32,14 @@ export async function serveInProcess(
     stdout: { write: () => true },
     stderr: { write: (s: string) => (stderr += s) },
     stdin: Readable.from([]),
-    env: { SHROUD_LOG_LEVEL: 'silent', SHROUD_POLL_INTERVAL_MS: '200', SHROUD_SHUTDOWN_DELAY_MS: '0', ...env },
+    env: {
+      SHROUD_LOG_LEVEL: 'silent',
+      SHROUD_POLL_INTERVAL_MS: '200',
+      SHROUD_SHUTDOWN_DELAY_MS: '0',
+      // Tests bind ephemeral ports only: never the metrics default, 9090.
+      SHROUD_METRICS_LISTEN: '127.0.0.1:0',
+      ...env,
+    },
     cwd,
     onSignal: (handler) => {
       stop = handler;

@@ -187,6 +187,7 @@ test(
         SHROUD_SHUTDOWN_DELAY_MS: '0',
         SHROUD_POLL_INTERVAL_MS: '200',
         SHROUD_LOG_LEVEL: 'debug',
+        SHROUD_METRICS_LISTEN: '127.0.0.1:0',
         SHROUD_KEK_PROVIDER: 'pkcs11',
         SHROUD_PKCS11_MODULE: hsm.module,
         SHROUD_PKCS11_TOKEN: 'cli-token',

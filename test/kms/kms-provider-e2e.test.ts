@@ -110,7 +110,12 @@ async function startUnseal(dir: string, socket: string, api: FakeApiServer) {
   const server = await startProcess(
     ['serve', '--listen', '127.0.0.1:0', '--role', 'unseal', '--kek-provider', 'kms', '--kms-socket', socket],
     dir,
-    { SHROUD_KUBECONFIG: api.kubeconfig, SHROUD_SHUTDOWN_DELAY_MS: '0', SHROUD_LOG_LEVEL: 'debug' },
+    {
+      SHROUD_KUBECONFIG: api.kubeconfig,
+      SHROUD_SHUTDOWN_DELAY_MS: '0',
+      SHROUD_LOG_LEVEL: 'debug',
+      SHROUD_METRICS_LISTEN: '127.0.0.1:0',
+    },
     /listening on https:\/\/127\.0\.0\.1:(\d+)/,
   );
   return { ...server, port: Number(server.match[1]), ca: readFileSync(join(dir, 'certs', 'ca.crt'), 'utf8') };
