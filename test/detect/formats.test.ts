@@ -105,6 +105,25 @@ test('prefixed formats are found under a neutral key and inside a config file; k
   }
 });
 
+test('keyed formats are found under names whose last word is `pat` or `auth`, as under `…_KEY`', async (t) => {
+  const ado = CASES.find((c) => c.name === 'azure-devops-pat-legacy');
+  assert.ok(ado !== undefined && !ado.value.includes('\n'));
+  for (const key of ['AZURE_DEVOPS_PAT', 'ado_pat', 'AZDO_AUTH', 'AZURE_DEVOPS_KEY']) {
+    await t.test(key, () => {
+      const alone = scanEntry(key, ado.value, NAMES);
+      assert.deepEqual(
+        alone.map((f) => f.detector),
+        ['provider-token'],
+      );
+      const inFile = scanEntry('app.env', `MODE=prod\n${key}=${ado.value}\n`, NAMES);
+      assert.deepEqual(
+        inFile.map((f) => f.line),
+        [2],
+      );
+    });
+  }
+});
+
 test('look-alikes: no provider format reports them, and nothing denies them under a neutral key', async (t) => {
   for (const c of lookAlikes) {
     await t.test(c.name, () => {

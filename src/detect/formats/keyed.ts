@@ -14,7 +14,7 @@
 import { hintLines } from '../hint-lines.js';
 import { isJsonShaped, JsonContext, type JsonMemberVisitor, walkJsonMembers } from '../json-members.js';
 import { unquote } from '../placeholders.js';
-import { isSecretName, keyWords, SECRET_HINT } from '../secret-names.js';
+import { isSecretName, keyWords } from '../secret-names.js';
 import { isSpace } from '../text.js';
 import type { CompiledAlphabet } from './alphabets.js';
 import { looksRandom } from './looks-random.js';
@@ -122,8 +122,8 @@ export class KeyedFormats {
     const maybeJson = first === 123 || first === 91 || isSpace(first);
     if (maybeJson && isJsonShaped(value) && this.scanJson(key, value, limit, found) && oneLine) return;
     if (oneLine) {
-      // Every secret name contains one of the SECRET_HINT fragments (secret-names.ts).
-      if (!SECRET_HINT.test(key)) return;
+      // Every credential name contains one of the fragments (`…_PAT` and `…_AUTH` included).
+      if (!NAME_FRAGMENT.test(key)) return;
       const match = this.match(unquote(value), [key], key);
       if (match !== undefined) found.push({ format: match, position: 0 });
       return;
