@@ -9,13 +9,13 @@
  * Multi-line values are files: the private-key and config-file-secret detectors look inside them.
  */
 import { EntryMemo } from './entry-memo.js';
-import { isStrongSecret, MIN_SECRET_LENGTH, namedValueTier } from './placeholders.js';
+import { isStrongSecret, isVariableReference, MIN_SECRET_LENGTH, namedValueTier } from './placeholders.js';
 import { isKeyLikeName, isSecretName } from './secret-names.js';
 import type { Detector, Finding } from './types.js';
 
 /** The tier of one named setting: `high`, `low` or undefined (no finding). */
 export function namedSettingTier(name: string, value: string): 'high' | 'low' | undefined {
-  if (value.length < MIN_SECRET_LENGTH) return undefined;
+  if (cannotBeSecret(value)) return undefined;
   // The name first: it is judged once and remembered (secret-names.ts), and most names say nothing.
   const secret = isSecretName(name);
   if (!secret && !isKeyLikeName(name)) return undefined;
@@ -23,6 +23,15 @@ export function namedSettingTier(name: string, value: string): 'high' | 'low' | 
   if (secret) return namedValueTier(value);
   if (namedValueTier(value) !== undefined && isStrongSecret(value)) return 'low';
   return undefined;
+}
+
+/**
+ * True when no name can make `value` a finding ({@link namedSettingTier} is undefined for every
+ * name): shorter than MIN_SECRET_LENGTH, or a `${VAR}` reference (a placeholder whatever the
+ * name). The cheapest rejections, made before a name is judged.
+ */
+export function cannotBeSecret(value: string): boolean {
+  return value.length < MIN_SECRET_LENGTH || isVariableReference(value);
 }
 
 /**
