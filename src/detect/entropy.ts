@@ -309,20 +309,41 @@ function isRandomLooking(key: string, value: string, start: number, end: number)
 
 /** Judges one token, or each of its segments when it is path-like. */
 function judge(key: string, value: string, start: number, end: number, list: FindingList): void {
-  // A hash label or prefix explains the whole token, before it is split at `/` (base64 has `/`).
-  if (precededBy(value, start, HASH_LABELS)) return;
-  for (const prefix of HASH_PREFIXES) if (startsWithIgnoreCase(value, prefix, start)) return;
   const pathLike = hasChar(value, start, end, 47) && !hasChar(value, start, end, 43);
   if (!pathLike) {
+    // isRandomLooking rules out the hash labels and prefixes itself (isExplained,
+    // isExplainedByContext), after the cheaper character-class tests that reject most tokens
+    // (hex digests, UUIDs, identifiers).
     if (isRandomLooking(key, value, start, end)) list.add(start);
     return;
   }
+  // A hash label or prefix explains the whole token, before it is split at `/` (base64 has `/`).
+  if (precededBy(value, start, HASH_LABELS)) return;
+  for (const prefix of HASH_PREFIXES) if (startsWithIgnoreCase(value, prefix, start)) return;
   let segmentStart = start;
   for (let i = start; i <= end && !list.full; i++) {
     if (i < end && value.charCodeAt(i) !== 47) continue;
     if (isRandomLooking(key, value, segmentStart, i)) list.add(segmentStart);
     segmentStart = i + 1;
   }
+}
+
+/** What {@link tokenKind} says of a character: not a token character, a hex one (`0-9a-fA-F-`), another one. */
+const NOT_TOKEN = 0;
+const HEX_TOKEN = 1;
+const OTHER_TOKEN = 2;
+const TOKEN_KINDS = new Uint8Array(128);
+for (let c = 0; c < 128; c++)
+  TOKEN_KINDS[c] = !isTokenChar(c)
+    ? NOT_TOKEN
+    : (c >= 48 && c <= 57) || c === 45 || (c >= 65 && c <= 70) || (c >= 97 && c <= 102)
+      ? HEX_TOKEN
+      : OTHER_TOKEN;
+
+/** The kind of the character at `i` (NOT_TOKEN outside the value). */
+function tokenKind(value: string, i: number): number {
+  const c = value.charCodeAt(i); // NaN outside the value
+  return c < 128 ? (TOKEN_KINDS[c] as number) : NOT_TOKEN;
 }
 
 /** True when `value[start, end)` contains the character code `c` (bounded, unlike indexOf). */
@@ -339,6 +360,10 @@ function hasChar(value: string, start: number, end: number, c: number): boolean 
  * one such string is judged whole here.
  */
 function isRandomPassword(key: string, value: string): boolean {
+  // URLs and paths first: native searches that spare the pass below (blanks around the value do
+  // not change these answers, so they hold for the trimmed value too).
+  const first = value.charCodeAt(0);
+  if (first === 47 || first === 123 || first === 91 || value.indexOf('://') !== -1) return false;
   // One pass: both cases and a digit or symbol, and no whitespace inside (surrounding blanks are trimmed).
   let lower = false;
   let upper = false;
@@ -409,13 +434,28 @@ function scanHighEntropy(key: string, value: string): Finding[] {
     }
     // Walk the token around the digit: back to the end of the previous token at most, forward to
     // its end, after which the search resumes; each character is walked at most once.
+    // The walks also note whether the token is hex only (the digits found are hex).
+    let hex = true;
     let start = at;
-    while (start > walked && isTokenChar(value.charCodeAt(start - 1))) start--;
+    for (
+      let kind = tokenKind(value, start - 1);
+      start > walked && kind !== NOT_TOKEN;
+      kind = tokenKind(value, start - 1)
+    ) {
+      hex &&= kind === HEX_TOKEN;
+      start--;
+    }
     let end = at + m[0].length;
-    while (end < value.length && isTokenChar(value.charCodeAt(end))) end++;
+    for (let kind = tokenKind(value, end); kind !== NOT_TOKEN; kind = tokenKind(value, end)) {
+      hex &&= kind === HEX_TOKEN;
+      end++;
+    }
     from = end;
     walked = end;
-    if (end - start < MIN_TOKEN) continue;
+    // Hex tokens (with dashes) are the commonest long tokens of configs (digests, UUIDs) and are
+    // never reported (isExplained, and with neither `/` nor `+` they are not path-like): the
+    // walks rule them out before judge's several passes.
+    if (end - start < MIN_TOKEN || hex) continue;
     // `=` is not a token character: it is base64 padding or the `key=value` separator, and
     // either way it ends a token.
     list ??= new FindingList(highEntropyDetector, key, value);
