@@ -74,10 +74,12 @@ type Tier = 'high' | 'low' | undefined;
 /** Parses one line as a setting; returns the tier of a secret-named one with a real value. */
 function secretLineTier(value: string, start: number, end: number): Tier {
   let i = skipBlanks(value, start, end);
-  if (value.startsWith('- ', i)) i = skipBlanks(value, i + 2, end);
-  if (value.startsWith('export ', i)) i = skipBlanks(value, i + 7, end);
+  // Each prefix is looked for only after its first character (most lines start with a letter).
+  if (value.charCodeAt(i) === 45 && value.startsWith('- ', i)) i = skipBlanks(value, i + 2, end);
+  if (value.charCodeAt(i) === 101 && value.startsWith('export ', i)) i = skipBlanks(value, i + 7, end);
   const first = value.charCodeAt(i);
-  if (i >= end || first === 35 || first === 59 || first === 33 || value.startsWith('//', i)) return undefined;
+  if (i >= end || first === 35 || first === 59 || first === 33 || (first === 47 && value.startsWith('//', i)))
+    return undefined;
   if (first === 60) return xmlLineTier(value.slice(i, Math.min(end, i + MAX_LINE)));
   let nameStart: number;
   let nameEnd: number;
@@ -89,7 +91,8 @@ function secretLineTier(value: string, start: number, end: number): Tier {
     i = close + 1;
   } else {
     nameStart = i;
-    while (i < end && i - nameStart <= MAX_NAME && isNameChar(value.charCodeAt(i))) i++;
+    const nameStop = Math.min(end, nameStart + MAX_NAME + 1);
+    while (i < nameStop && isNameChar(value.charCodeAt(i))) i++;
     if (i === nameStart || i - nameStart > MAX_NAME) return undefined;
     nameEnd = i;
   }
