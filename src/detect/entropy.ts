@@ -340,9 +340,8 @@ for (let c = 0; c < 128; c++)
       ? HEX_TOKEN
       : OTHER_TOKEN;
 
-/** The kind of the character at `i` (NOT_TOKEN outside the value). */
-function tokenKind(value: string, i: number): number {
-  const c = value.charCodeAt(i); // NaN outside the value
+/** The kind of the character code `c`. */
+function tokenKind(c: number): number {
   return c < 128 ? (TOKEN_KINDS[c] as number) : NOT_TOKEN;
 }
 
@@ -360,10 +359,10 @@ function hasChar(value: string, start: number, end: number, c: number): boolean 
  * one such string is judged whole here.
  */
 function isRandomPassword(key: string, value: string): boolean {
-  // URLs and paths first: native searches that spare the pass below (blanks around the value do
-  // not change these answers, so they hold for the trimmed value too).
+  // Paths and JSON first: a first character that spares the pass below (the trimmed value starts
+  // with it too, and such a value is never judged a password).
   const first = value.charCodeAt(0);
-  if (first === 47 || first === 123 || first === 91 || value.indexOf('://') !== -1) return false;
+  if (first === 47 || first === 123 || first === 91) return false;
   // One pass: both cases and a digit or symbol, and no whitespace inside (surrounding blanks are trimmed).
   let lower = false;
   let upper = false;
@@ -437,16 +436,16 @@ function scanHighEntropy(key: string, value: string): Finding[] {
     // The walks also note whether the token is hex only (the digits found are hex).
     let hex = true;
     let start = at;
-    for (
-      let kind = tokenKind(value, start - 1);
-      start > walked && kind !== NOT_TOKEN;
-      kind = tokenKind(value, start - 1)
-    ) {
+    while (start > walked) {
+      const kind = tokenKind(value.charCodeAt(start - 1));
+      if (kind === NOT_TOKEN) break;
       hex &&= kind === HEX_TOKEN;
       start--;
     }
     let end = at + m[0].length;
-    for (let kind = tokenKind(value, end); kind !== NOT_TOKEN; kind = tokenKind(value, end)) {
+    while (end < value.length) {
+      const kind = tokenKind(value.charCodeAt(end));
+      if (kind === NOT_TOKEN) break;
       hex &&= kind === HEX_TOKEN;
       end++;
     }

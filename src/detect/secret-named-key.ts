@@ -48,9 +48,12 @@ const YAML_SETTING = /^\s*[A-Za-z_][\w.-]{0,63}: \S/;
 /** A value that is itself a setting (`password: ENC[…]`, `user=app`): a one-line file, config-file-secret's to read. */
 const SETTING_LINE = /^\s*[A-Za-z_][\w.-]{0,63}(?:: |=)\S/;
 
-/** The entry's tier, judged once per entry for both detectors (entry-memo.ts). */
+/**
+ * The entry's tier, judged once per entry for both detectors (entry-memo.ts). Cheapest first:
+ * the value's character checks, then the name (a Map lookup or two), then a regex.
+ */
 const entryTier = new EntryMemo((_: undefined, key: string, value: string): 'high' | 'low' | undefined =>
-  !mayNameSecret(key) || SETTING_LINE.test(value) ? undefined : namedSettingTier(key, value),
+  cannotBeSecret(value) || !mayNameSecret(key) || SETTING_LINE.test(value) ? undefined : namedSettingTier(key, value),
 );
 
 function finding(detector: Detector, key: string): Finding[] {
