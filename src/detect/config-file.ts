@@ -13,8 +13,8 @@
  */
 import { EntryMemo } from './entry-memo.js';
 import { hintLines } from './hint-lines.js';
-import { MIN_SECRET_LENGTH } from './placeholders.js';
-import { cannotBeSecret, namedSettingTier } from './secret-named-key.js';
+import { isVariableReference, MIN_SECRET_LENGTH } from './placeholders.js';
+import { namedSettingTier } from './secret-named-key.js';
 import { SECRET_HINT } from './secret-names.js';
 import { FindingList, isAlnum, isSpace, isTrimmed } from './text.js';
 import type { Detector, Finding } from './types.js';
@@ -37,26 +37,34 @@ function skipBlanks(value: string, i: number, end: number): number {
   return i;
 }
 
+/** Where a setting's value text is: `[from, to)` of the value (see {@link readSetting}). */
+interface Range {
+  from: number;
+  to: number;
+}
+
 /**
- * Reads a setting's value text from `start` to `end` (end of line): the text is trimmed; a quoted
- * value is what is inside its quotes; otherwise an inline comment (a blank, then `#` or `;`: `a#b`
- * may be a password, `a #b` is a comment) and one trailing comma are dropped. Only the first
- * {@link MAX_SETTING_VALUE} characters are read. Works on indexes and slices once: this runs for
- * every line that mentions a secret word.
+ * Finds a setting's value text between `start` and `end` (end of line) and puts it in `range`:
+ * the text is trimmed; a quoted value is what is inside its quotes; otherwise an inline comment
+ * (a blank, then `#` or `;`: `a#b` may be a password, `a #b` is a comment) and one trailing comma
+ * are dropped. Only the first {@link MAX_SETTING_VALUE} characters are read. Indexes only, no
+ * string is made: this runs for every line that mentions a secret word, and most values are
+ * rejected without one (secretLineTier).
  */
-export function settingValue(value: string, start: number, end: number): string {
+function readSetting(value: string, start: number, end: number, range: Range): void {
   let to = Math.min(end, start + MAX_SETTING_VALUE);
   let from = start;
   while (from < to && isTrimmed(value.charCodeAt(from))) from++;
   while (to > from && isTrimmed(value.charCodeAt(to - 1))) to--;
-  if (from === to) return '';
   const q = value.charCodeAt(from);
-  if (q === 34 || q === 39) {
+  if (from < to && (q === 34 || q === 39)) {
     // Up to the closing quote, or to the end of the text without one (a bounded walk, not an
     // indexOf that could run past the line).
     let close = from + 1;
     while (close < to && value.charCodeAt(close) !== q) close++;
-    return value.slice(from + 1, close);
+    range.from = from + 1;
+    range.to = close;
+    return;
   }
   for (let i = from; i + 1 < to; i++) {
     const next = value.charCodeAt(i + 1);
@@ -66,7 +74,17 @@ export function settingValue(value: string, start: number, end: number): string 
     }
   }
   if (to > from && value.charCodeAt(to - 1) === 44) to--;
-  return value.slice(from, to);
+  range.from = from;
+  range.to = to;
+}
+
+/** Reused by every line's {@link readSetting} (scans are synchronous, never nested). */
+const SETTING: Range = { from: 0, to: 0 };
+
+/** A setting's value text from `start` to `end` (end of line), as {@link readSetting} finds it. */
+export function settingValue(value: string, start: number, end: number): string {
+  readSetting(value, start, end, SETTING);
+  return value.slice(SETTING.from, SETTING.to);
 }
 
 type Tier = 'high' | 'low' | undefined;
@@ -105,14 +123,16 @@ function secretLineTier(value: string, start: number, end: number): Tier {
   }
   // `=>` (PHP and Perl arrays) separates like `=`.
   const valueFrom = sep === 61 && value.charCodeAt(i + 1) === 62 ? i + 2 : i + 1;
-  // The value's cheap rejections come before the name is sliced and judged (a Map lookup that
-  // hashes a fresh string): most secret-named settings of a file are short (`token.ttl=3600`) or
-  // a reference (`password=${DB_PASSWORD}`). A value read from fewer than MIN_SECRET_LENGTH
-  // characters is shorter still.
+  // The value's cheap rejections (cannotBeSecret's, on indexes) come before the value and name
+  // are sliced and the name judged (a Map lookup that hashes a fresh string): most secret-named
+  // settings of a file are short (`token.ttl=3600`) or a reference (`password=${DB_PASSWORD}`).
+  // A value read from fewer than MIN_SECRET_LENGTH characters is shorter still.
   let tier: Tier;
   if (end - valueFrom >= MIN_SECRET_LENGTH) {
-    const setting = settingValue(value, valueFrom, end);
-    if (!cannotBeSecret(setting)) tier = namedSettingTier(value.slice(nameStart, nameEnd), setting);
+    readSetting(value, valueFrom, end, SETTING);
+    const { from, to } = SETTING;
+    if (to - from >= MIN_SECRET_LENGTH && !isVariableReference(value, from, to))
+      tier = namedSettingTier(value.slice(nameStart, nameEnd), value.slice(from, to));
   }
   // An XML document as the value of a setting (an embedded file with its newlines escaped).
   const valueStart = skipBlanks(value, i + 1, end);

@@ -40,16 +40,21 @@ const TEMPLATE_PATTERNS: readonly RegExp[] = [
 ];
 
 /**
- * True when `value` is exactly a `${VAR}` reference (TEMPLATE_PATTERNS' first pattern, tested
- * with character checks): the commonest placeholder in config files, so callers that see many
+ * True when `value` (or `value[start, end)`) is exactly a `${VAR}` reference (TEMPLATE_PATTERNS'
+ * first pattern, tested with character checks): the commonest placeholder in config files, so callers that see many
  * settings (config-file-secret) reject it before anything costlier. Such a value is always a
  * placeholder ({@link isPlaceholder}).
  */
-export function isVariableReference(value: string): boolean {
-  const last = value.length - 1;
-  if (last < 2 || value.charCodeAt(0) !== 36 || value.charCodeAt(1) !== 123 || value.charCodeAt(last) !== 125)
+export function isVariableReference(value: string, start = 0, end = value.length): boolean {
+  const last = end - 1;
+  if (
+    last - start < 2 ||
+    value.charCodeAt(start) !== 36 ||
+    value.charCodeAt(start + 1) !== 123 ||
+    value.charCodeAt(last) !== 125
+  )
     return false;
-  for (let i = 2; i < last; i++) {
+  for (let i = start + 2; i < last; i++) {
     const c = value.charCodeAt(i);
     if (c === 123 || c === 125) return false;
   }

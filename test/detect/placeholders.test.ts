@@ -167,6 +167,7 @@ test('isVariableReference is the ${VAR} template pattern, and such a value is ne
     fc.property(reference, fc.constantFrom('password', 'API_KEY', 'mailer_key', 'LOG_LEVEL'), (value, name) => {
       const expected = /^\$\{[^{}]*\}$/.test(value);
       assert.equal(isVariableReference(value), expected, value);
+      assert.equal(isVariableReference(`\${${value}}`, 2, 2 + value.length), expected, value);
       if (expected) {
         assert.equal(isPlaceholder(value), true, value);
         assert.equal(namedValueTier(value), undefined, value);
