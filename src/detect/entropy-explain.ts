@@ -4,7 +4,8 @@
  * sealed prefixes) and its context (a hash label before it, a password hash or SOPS value it
  * belongs to, a URL it sits in, the name it is the value of, base64 of readable text).
  */
-import { isWordy, PASSWORD_HASH } from './placeholders.js';
+import { PASSWORD_HASH } from './placeholders.js';
+import { isWordy } from './secret-strength.js';
 import { isSecretName, keyWords } from './secret-names.js';
 import { wordShare } from './text.js';
 

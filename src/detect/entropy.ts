@@ -34,7 +34,8 @@ import {
   precededBy,
   startsWithIgnoreCase,
 } from './entropy-explain.js';
-import { isPlaceholder, isStrongSecret, PASSWORD_HASH } from './placeholders.js';
+import { isPlaceholder, PASSWORD_HASH } from './placeholders.js';
+import { isStrongSecret } from './secret-strength.js';
 import { hasLongTokenRun, isTokenChar } from './runs.js';
 import { FindingList, shannonEntropy } from './text.js';
 

@@ -9,7 +9,8 @@
  * Multi-line values are files: the private-key and config-file-secret detectors look inside them.
  */
 import { EntryMemo } from './entry-memo.js';
-import { isStrongSecret, isVariableReference, MIN_SECRET_LENGTH, namedValueTier } from './placeholders.js';
+import { isVariableReference, MIN_SECRET_LENGTH } from './placeholders.js';
+import { isStrongSecret, namedValueTier } from './secret-strength.js';
 import { isKeyLikeName, isSecretName } from './secret-names.js';
 import type { Detector, Finding } from './types.js';
 

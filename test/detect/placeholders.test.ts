@@ -1,15 +1,9 @@
 import { strict as assert } from 'node:assert';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import {
-  isPlaceholder,
-  isRealLookingSecret,
-  isStrongSecret,
-  isVariableReference,
-  namedValueTier,
-  unquote,
-} from '../../src/detect/placeholders.js';
+import { isPlaceholder, isVariableReference, unquote } from '../../src/detect/placeholders.js';
 import { namedSettingTier } from '../../src/detect/secret-named-key.js';
+import { isRealLookingSecret, isStrongSecret, namedValueTier } from '../../src/detect/secret-strength.js';
 import { join } from './fixtures.js';
 
 test('isPlaceholder recognises stand-ins', async (t) => {
