@@ -128,17 +128,23 @@ function endsWithName(value: string, end: number, name: string): boolean {
 }
 
 /**
- * The start of the password parameter name (PASSWORD_NAMES) that ends right before the `=` at
- * `eq`, blanks between allowed and starting at or after `from`; -1 when there is none. (`| 32`
- * lower-cases ASCII letters and maps no other character to one.)
+ * The start of the password parameter (a PASSWORD_NAMES name) that ends right before the `=` at
+ * `eq`, blanks between allowed, starting at or after `from` and at a parameter boundary (the
+ * start of the value or an isParamBoundary character); -1 when there is none. The boundary is
+ * checked before the name's characters: a name ends no other (`passwd` is not `pwd`), so the
+ * first name that fits the end is the only one. (`| 32` lower-cases ASCII letters and maps no
+ * other character to one.)
  */
-export function passwordNameBefore(value: string, from: number, eq: number): number {
+export function passwordParamBefore(value: string, from: number, eq: number): number {
   let end = eq;
   while (end > from && (value.charCodeAt(end - 1) === 32 || value.charCodeAt(end - 1) === 9)) end--;
   const last = value.charCodeAt(end - 1) | 32;
   if (last !== 100 && last !== 121) return -1; // d, y
-  for (const name of PASSWORD_NAMES)
-    if (end - name.length >= from && endsWithName(value, end, name)) return end - name.length;
+  for (const name of PASSWORD_NAMES) {
+    const start = end - name.length;
+    if (start < from || (start > 0 && !isParamBoundary(value.charCodeAt(start - 1)))) continue;
+    if (endsWithName(value, end, name)) return start;
+  }
   return -1;
 }
 
@@ -150,9 +156,8 @@ export function passwordNameBefore(value: string, from: number, eq: number): num
  */
 function passwordParams(value: string, from: number, to: number, eq: number, positions: number[]): number {
   for (; eq !== -1 && eq < to && positions.length < 64; eq = value.indexOf('=', eq + 1)) {
-    const start = passwordNameBefore(value, from, eq);
+    const start = passwordParamBefore(value, from, eq);
     if (start === -1) continue;
-    if (start > 0 && !isParamBoundary(value.charCodeAt(start - 1))) continue;
     let valueFrom = eq + 1;
     while (value.charCodeAt(valueFrom) === 32 || value.charCodeAt(valueFrom) === 9) valueFrom++;
     if (!isRealPassword(paramValue(value, valueFrom))) continue;
