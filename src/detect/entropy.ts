@@ -140,6 +140,12 @@ function tokenKind(c: number): number {
   return c < 128 ? (TOKEN_KINDS[c] as number) : NOT_TOKEN;
 }
 
+/** True when every character of `value` is a hex digit or a dash. */
+function isHexOnly(value: string): boolean {
+  for (let i = 0; i < value.length; i++) if (tokenKind(value.charCodeAt(i)) !== HEX_TOKEN) return false;
+  return true;
+}
+
 /** True when `value[start, end)` contains the character code `c` (bounded, unlike indexOf). */
 function hasChar(value: string, start: number, end: number, c: number): boolean {
   for (let i = start; i < end; i++) if (value.charCodeAt(i) === c) return true;
@@ -202,6 +208,9 @@ function scanHighEntropy(key: string, value: string): Finding[] {
   }
   // Every token judged below is a run of token characters at least MIN_TOKEN long.
   if (value.length < MIN_TOKEN || !hasLongTokenRun(value)) return [];
+  // A value of hex digits and dashes only (a UUID, a digest) holds hex tokens only, which are
+  // never reported (below): one pass, which stops at the first other character, spares the search.
+  if (isHexOnly(value)) return [];
   let list: FindingList | undefined;
   // PEM blocks are skipped whole: the next "-----BEGIN" after the cursor and its "-----END".
   let pemBegin = value.indexOf('-----BEGIN');

@@ -124,4 +124,13 @@ test('high-entropy never reports a hex token (digests, UUIDs), wherever it sits 
     }),
     { numRuns: 500 },
   );
+  // Mixed-case hex longer than a whole-value password (66 characters) is never a finding either.
+  const longHex = fc.tuple(fc.nat(), fc.integer({ min: 67, max: 300 }), fc.boolean()).map(([seed, length, dashes]) => {
+    const hex = randomText('0123456789abcdefABCDEF', length, seed + 1);
+    return dashes ? hex.replace(/(.{8})/g, '$1-') : hex;
+  });
+  fc.assert(
+    fc.property(longHex, (value) => assert.deepEqual(scan(value), [])),
+    { numRuns: 300 },
+  );
 });
