@@ -14,9 +14,10 @@
 import { EntryMemo } from './entry-memo.js';
 import { hintLines } from './hint-lines.js';
 import { isJsonShaped, walkJsonMembers } from './json-members.js';
+import { isVariableReference, MIN_SECRET_LENGTH } from './placeholders.js';
 import { namedSettingTier } from './secret-named-key.js';
 import { SECRET_HINT } from './secret-names.js';
-import { FindingList } from './text.js';
+import { FindingList, isAlnum, isTrimmed } from './text.js';
 import type { Detector, Finding } from './types.js';
 
 /** Names longer than this are not setting names. */
@@ -24,21 +25,12 @@ const MAX_NAME = 256;
 /** Only this much of a setting's value is examined (real-looking values are far shorter). */
 const MAX_SETTING_VALUE = 2048;
 
+/** 1 for the characters of an unquoted setting name: letters, digits and `. _ - [ ] @ $ /` (properties, YAML paths, env names, flags). */
+const NAME_CHARS = new Uint8Array(128);
+for (let c = 0; c < 128; c++) NAME_CHARS[c] = isAlnum(c) || '._-[]@$/'.includes(String.fromCharCode(c)) ? 1 : 0;
+
 function isNameChar(c: number): boolean {
-  // letters, digits and . _ - [ ] @ $ / (properties, YAML paths, env names, flags)
-  return (
-    (c >= 48 && c <= 57) ||
-    (c >= 65 && c <= 90) ||
-    (c >= 97 && c <= 122) ||
-    c === 46 ||
-    c === 95 ||
-    c === 45 ||
-    c === 91 ||
-    c === 93 ||
-    c === 64 ||
-    c === 36 ||
-    c === 47
-  );
+  return c < 128 && NAME_CHARS[c] === 1;
 }
 
 function skipBlanks(value: string, i: number, end: number): number {
@@ -46,18 +38,54 @@ function skipBlanks(value: string, i: number, end: number): number {
   return i;
 }
 
-/** Reads a setting's value text from `start` to `end` (end of line): quotes, comments, commas. */
-function settingValue(value: string, start: number, end: number): string {
-  const text = value.slice(start, Math.min(end, start + MAX_SETTING_VALUE)).trim();
-  const q = text.charCodeAt(0);
-  if (q === 34 || q === 39) {
-    const close = text.indexOf(text[0] as string, 1);
-    return close === -1 ? text.slice(1) : text.slice(1, close);
+/** Where a setting's value text is: `[from, to)` of the value (see {@link readSetting}). */
+interface Range {
+  from: number;
+  to: number;
+}
+
+/**
+ * Finds a setting's value text between `start` and `end` (end of line) and puts it in `range`:
+ * the text is trimmed; a quoted value is what is inside its quotes; otherwise an inline comment
+ * (a blank, then `#` or `;`: `a#b` may be a password, `a #b` is a comment) and one trailing comma
+ * are dropped. Only the first {@link MAX_SETTING_VALUE} characters are read. Indexes only, no
+ * string is made: this runs for every line that mentions a secret word, and most values are
+ * rejected without one (secretLineTier).
+ */
+function readSetting(value: string, start: number, end: number, range: Range): void {
+  let to = Math.min(end, start + MAX_SETTING_VALUE);
+  let from = start;
+  while (from < to && isTrimmed(value.charCodeAt(from))) from++;
+  while (to > from && isTrimmed(value.charCodeAt(to - 1))) to--;
+  const q = value.charCodeAt(from);
+  if (from < to && (q === 34 || q === 39)) {
+    // Up to the closing quote, or to the end of the text without one (a bounded walk, not an
+    // indexOf that could run past the line).
+    let close = from + 1;
+    while (close < to && value.charCodeAt(close) !== q) close++;
+    range.from = from + 1;
+    range.to = close;
+    return;
   }
-  // An inline comment needs a blank before it: `a#b` may be a password, `a #b` is a comment.
-  const comment = text.search(/\s[#;]/);
-  const bare = comment === -1 ? text : text.slice(0, comment);
-  return bare.endsWith(',') ? bare.slice(0, -1) : bare;
+  for (let i = from; i + 1 < to; i++) {
+    const next = value.charCodeAt(i + 1);
+    if ((next === 35 || next === 59) && isTrimmed(value.charCodeAt(i))) {
+      to = i;
+      break;
+    }
+  }
+  if (to > from && value.charCodeAt(to - 1) === 44) to--;
+  range.from = from;
+  range.to = to;
+}
+
+/** Reused by every line's {@link readSetting} (scans are synchronous, never nested). */
+const SETTING: Range = { from: 0, to: 0 };
+
+/** A setting's value text from `start` to `end` (end of line), as {@link readSetting} finds it. */
+export function settingValue(value: string, start: number, end: number): string {
+  readSetting(value, start, end, SETTING);
+  return value.slice(SETTING.from, SETTING.to);
 }
 
 type Tier = 'high' | 'low' | undefined;
@@ -65,22 +93,27 @@ type Tier = 'high' | 'low' | undefined;
 /** Parses one line as a setting; returns the tier of a secret-named one with a real value. */
 function secretLineTier(value: string, start: number, end: number): Tier {
   let i = skipBlanks(value, start, end);
-  if (value.startsWith('- ', i)) i = skipBlanks(value, i + 2, end);
-  if (value.startsWith('export ', i)) i = skipBlanks(value, i + 7, end);
+  // Each prefix is looked for only after its first character (most lines start with a letter).
+  if (value.charCodeAt(i) === 45 && value.startsWith('- ', i)) i = skipBlanks(value, i + 2, end);
+  if (value.charCodeAt(i) === 101 && value.startsWith('export ', i)) i = skipBlanks(value, i + 7, end);
   const first = value.charCodeAt(i);
-  if (i >= end || first === 35 || first === 59 || first === 33 || value.startsWith('//', i)) return undefined;
+  if (i >= end || first === 35 || first === 59 || first === 33 || (first === 47 && value.startsWith('//', i)))
+    return undefined;
   if (first === 60) return xmlLineTier(value.slice(i, Math.min(end, i + MAX_LINE)));
-  let name: string;
+  let nameStart: number;
+  let nameEnd: number;
   if (first === 34 || first === 39) {
     const close = value.indexOf(value[i] as string, i + 1);
     if (close === -1 || close >= end || close - i > MAX_NAME) return undefined;
-    name = value.slice(i + 1, close);
+    nameStart = i + 1;
+    nameEnd = close;
     i = close + 1;
   } else {
-    const nameStart = i;
-    while (i < end && i - nameStart <= MAX_NAME && isNameChar(value.charCodeAt(i))) i++;
+    nameStart = i;
+    const nameStop = Math.min(end, nameStart + MAX_NAME + 1);
+    while (i < nameStop && isNameChar(value.charCodeAt(i))) i++;
     if (i === nameStart || i - nameStart > MAX_NAME) return undefined;
-    name = value.slice(nameStart, i);
+    nameEnd = i;
   }
   const afterName = i;
   i = skipBlanks(value, i, end);
@@ -91,7 +124,17 @@ function secretLineTier(value: string, start: number, end: number): Tier {
   }
   // `=>` (PHP and Perl arrays) separates like `=`.
   const valueFrom = sep === 61 && value.charCodeAt(i + 1) === 62 ? i + 2 : i + 1;
-  const tier = namedSettingTier(name, settingValue(value, valueFrom, end));
+  // The value's cheap rejections (cannotBeSecret's, on indexes) come before the value and name
+  // are sliced and the name judged (a Map lookup that hashes a fresh string): most secret-named
+  // settings of a file are short (`token.ttl=3600`) or a reference (`password=${DB_PASSWORD}`).
+  // A value read from fewer than MIN_SECRET_LENGTH characters is shorter still.
+  let tier: Tier;
+  if (end - valueFrom >= MIN_SECRET_LENGTH) {
+    readSetting(value, valueFrom, end, SETTING);
+    const { from, to } = SETTING;
+    if (to - from >= MIN_SECRET_LENGTH && !isVariableReference(value, from, to))
+      tier = namedSettingTier(value.slice(nameStart, nameEnd), value.slice(from, to));
+  }
   // An XML document as the value of a setting (an embedded file with its newlines escaped).
   const valueStart = skipBlanks(value, i + 1, end);
   const quoted = value.charCodeAt(valueStart) === 34 || value.charCodeAt(valueStart) === 39;

@@ -28,12 +28,26 @@ const MAX_PARAM = 256;
 const CONTEXT = 512;
 
 /**
- * Starts with the literal names, so the regex engine skips ahead quickly; the boundary before is
- * checked in code. Global: lastIndex is reset around every use (scans are synchronous, never nested).
+ * Names of password parameters, lower case; matched in any (ASCII) case right before `=`, blanks
+ * between allowed. Each ends in `d` or `y`, the first thing checked, and no name ends another.
  */
-const PASSWORD_PARAM = /(?:password|pwd|passwd|accountkey|sharedaccesskey)[ \t]*=[ \t]*/gi;
-/** Characters that may come right before a parameter name. */
-const PARAM_BOUNDARY = ';&? \t\r\n,("\'';
+const PASSWORD_NAMES: readonly string[] = ['password', 'pwd', 'passwd', 'accountkey', 'sharedaccesskey'];
+/** Characters that may come right before a parameter name: `; & ?`, blanks, line ends, `, ( " '`. */
+function isParamBoundary(c: number): boolean {
+  return (
+    c === 59 ||
+    c === 38 ||
+    c === 63 ||
+    c === 32 ||
+    c === 9 ||
+    c === 13 ||
+    c === 10 ||
+    c === 44 ||
+    c === 40 ||
+    c === 34 ||
+    c === 39
+  );
+}
 const CONTEXT_PARAM =
   /(?:^|[;&?\s,("'])(?:user|username|uid|user id|userid|host|hostname|server|data source|database|dbname|initial catalog|accountname|endpoint|sharedaccesskeyname|port)[ \t]*=|LoginModule|jdbc:/i;
 const ORACLE_THIN = /jdbc:oracle:thin:([^/@\s:;"']{1,64})\/([^@\s;"']{1,256})@/g;
@@ -105,16 +119,48 @@ function hasAnchor(value: string): boolean {
   );
 }
 
+/** True when `value` ends at `end` with `name` (lower-case letters), in any ASCII case. */
+function endsWithName(value: string, end: number, name: string): boolean {
+  const start = end - name.length;
+  if (start < 0) return false;
+  for (let i = 0; i < name.length; i++) if ((value.charCodeAt(start + i) | 32) !== name.charCodeAt(i)) return false;
+  return true;
+}
+
 /**
- * Adds the positions of password parameters with a real value and another connection parameter
- * near them, found in `text` (the value, or the line of it starting at `offset`), up to 64 in all.
+ * The start of the password parameter (a PASSWORD_NAMES name) that ends right before the `=` at
+ * `eq`, blanks between allowed, starting at or after `from` and at a parameter boundary (the
+ * start of the value or an isParamBoundary character); -1 when there is none. The boundary is
+ * checked before the name's characters: a name ends no other (`passwd` is not `pwd`), so the
+ * first name that fits the end is the only one. (`| 32` lower-cases ASCII letters and maps no
+ * other character to one.)
  */
-function passwordParams(value: string, offset: number, text: string, positions: number[]): void {
-  PASSWORD_PARAM.lastIndex = 0;
-  for (let m = PASSWORD_PARAM.exec(text); m !== null && positions.length < 64; m = PASSWORD_PARAM.exec(text)) {
-    const start = offset + m.index;
-    if (start > 0 && !PARAM_BOUNDARY.includes(value[start - 1] as string)) continue;
-    if (!isRealPassword(paramValue(value, start + m[0].length))) continue;
+export function passwordParamBefore(value: string, from: number, eq: number): number {
+  let end = eq;
+  while (end > from && (value.charCodeAt(end - 1) === 32 || value.charCodeAt(end - 1) === 9)) end--;
+  const last = value.charCodeAt(end - 1) | 32;
+  if (last !== 100 && last !== 121) return -1; // d, y
+  for (const name of PASSWORD_NAMES) {
+    const start = end - name.length;
+    if (start < from || (start > 0 && !isParamBoundary(value.charCodeAt(start - 1)))) continue;
+    if (endsWithName(value, end, name)) return start;
+  }
+  return -1;
+}
+
+/**
+ * Adds the positions of password parameters in `value[from, to)` (the value, or a line of it) with
+ * a real value and another connection parameter near them, up to 64 in all. `eq` is the first
+ * `=` at or after `from` (or -1); returns the first `=` at or after `to`, so that the next line's
+ * search resumes there and no character is searched twice.
+ */
+function passwordParams(value: string, from: number, to: number, eq: number, positions: number[]): number {
+  for (; eq !== -1 && eq < to && positions.length < 64; eq = value.indexOf('=', eq + 1)) {
+    const start = passwordParamBefore(value, from, eq);
+    if (start === -1) continue;
+    let valueFrom = eq + 1;
+    while (value.charCodeAt(valueFrom) === 32 || value.charCodeAt(valueFrom) === 9) valueFrom++;
+    if (!isRealPassword(paramValue(value, valueFrom))) continue;
     // Another connection parameter on the same line (before or after the password), looked
     // for within CONTEXT characters either side.
     let contextStart = start;
@@ -125,22 +171,26 @@ function passwordParams(value: string, offset: number, text: string, positions: 
     while (contextEnd < rightStop && value.charCodeAt(contextEnd) !== 10) contextEnd++;
     if (CONTEXT_PARAM.test(value.slice(contextStart, contextEnd))) positions.push(start);
   }
-  PASSWORD_PARAM.lastIndex = 0;
+  return eq;
 }
 
 function scanConnectionStrings(key: string, value: string): Finding[] {
   if (value.length < 8 || !hasAnchor(value)) return [];
   const positions: number[] = [];
-  if (value.indexOf('=') !== -1) {
-    if (value.indexOf('\n') === -1) passwordParams(value, 0, value, positions);
+  // Password parameters are found from the `=` after their names: a native search for `=`.
+  const firstEq = value.indexOf('=');
+  if (firstEq !== -1) {
+    if (value.indexOf('\n') === -1) passwordParams(value, 0, value.length, firstEq, positions);
     else {
       // Every password parameter name holds `pass`, `pw` or `key`: only the lines that mention
-      // a secret word (hint-lines.ts, shared with other detectors) are searched. A match never
-      // spans a newline, so searching each line finds what a search of the value would.
+      // a secret word (hint-lines.ts, shared with other detectors) are searched. A parameter
+      // never spans a newline, so searching each line finds what a search of the value would.
       const spans = hintLines(value).spans;
-      for (let l = 0; l < spans.length && positions.length < 64; l += 2) {
+      let eq = firstEq;
+      for (let l = 0; l < spans.length && positions.length < 64 && eq !== -1; l += 2) {
         const lineStart = spans[l] as number;
-        passwordParams(value, lineStart, value.slice(lineStart, spans[l + 1]), positions);
+        if (eq < lineStart) eq = value.indexOf('=', lineStart);
+        eq = passwordParams(value, lineStart, spans[l + 1] as number, eq, positions);
       }
     }
   }

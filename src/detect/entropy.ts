@@ -2,7 +2,7 @@
  * `high-entropy` (low confidence): long base64-ish tokens whose characters are spread like
  * random data, when nothing else explains them. Generated passwords, API keys of unknown
  * vendors and signing secrets look like this; so do some harmless things, which is why the
- * findings only warn and why these explanations are ruled out first:
+ * findings only warn and why these explanations are ruled out first (entropy-explain.ts):
  *
  * - hex-only tokens (with or without dashes): sha256/sha1 digests, image digests, git commits,
  *   checksums, UUIDs. Hex secrets exist, but so many harmless hex strings sit in configs that
@@ -20,10 +20,24 @@
  * - tokens shorter than {@link MIN_TOKEN} or longer than {@link MAX_TOKEN} (binary blobs, fonts
  *   and images embedded as base64 are data, not credentials).
  */
-import { isPlaceholder, isStrongSecret, isWordy, PASSWORD_HASH } from './placeholders.js';
-import { isSecretName, keyWords } from './secret-names.js';
-import { hasLongTokenRun, longTokenRuns } from './runs.js';
-import { FindingList, shannonEntropy, wordShare } from './text.js';
+import {
+  HASH_LABELS,
+  HASH_PREFIXES,
+  inPasswordHash,
+  insideUrl,
+  inSopsValue,
+  isBase64OfText,
+  isExplained,
+  isSecretParameter,
+  nameBefore,
+  namedAsNotSecret,
+  precededBy,
+  startsWithIgnoreCase,
+} from './entropy-explain.js';
+import { isPlaceholder, PASSWORD_HASH } from './placeholders.js';
+import { isStrongSecret } from './secret-strength.js';
+import { hasLongTokenRun, isTokenChar, longTokenRuns } from './runs.js';
+import { FindingList, shannonEntropy } from './text.js';
 
 export { shannonEntropy, wordShare } from './text.js';
 import type { Detector, Finding } from './types.js';
@@ -36,49 +50,6 @@ export const MAX_TOKEN = 512;
 const ENTROPY_CEILING = 4.5;
 /** How far below the maximum possible entropy of a short token a random one still lands. */
 const SHORT_TOKEN_MARGIN = 0.6;
-
-/** Tokens with at least this share of word-like runs are identifiers (see the module comment). */
-const MAX_WORD_SHARE = 0.5;
-
-/** SSH public key blobs and age recipients: public keys. */
-const SSH_PUBLIC_KEY_BLOBS: readonly string[] = [
-  'AAAAB3NzaC1',
-  'AAAAC3NzaC1',
-  'AAAAE2VjZHNh',
-  'AAAAGnNr',
-  'AAAAInNr',
-  'age1',
-];
-/** Subresource Integrity, npm, Nix and similar `algorithm-base64` hashes. */
-const HASH_PREFIXES: readonly string[] = [
-  'sha1-',
-  'sha256-',
-  'sha384-',
-  'sha512-',
-  'md5-',
-  'sha224-',
-  'blake2b-',
-  'nonce-', // a CSP nonce: public in every page it protects
-];
-/** Labels right before a hash: go.sum and Terraform `h1:`/`zh:`, `sha256:`, ssh fingerprints, jasypt `ENC(`. */
-const HASH_LABELS: readonly string[] = [
-  'h1:',
-  'zh:',
-  'sha1:',
-  'sha256:',
-  'sha384:',
-  'sha512:',
-  'md5:',
-  'enc(',
-  'base64,', // the payload of a data: URI (an image, a font)
-  '{ssha}', // LDAP password hashes
-  '{sha}',
-  '{ssha256}',
-  '{ssha512}',
-];
-/** Shortest one-case token judged (see isExplained). */
-const MIN_ONE_CASE = 24;
-const SEALED_PREFIX = 'shroud:v1:';
 
 /** The entropy a token of `length` characters needs to count as random-looking. */
 export function entropyThreshold(length: number, oneCase = false): number {
@@ -97,182 +68,6 @@ function isOneCaseToken(value: string, start: number, end: number): boolean {
     lower ||= c >= 97 && c <= 122;
   }
   return upper !== lower;
-}
-
-/**
- * True when the characters alone explain the token: hex, fewer than three character classes
- * (except long one-case keys, below), word-like, or a known public or sealed prefix.
- *
- * One-case keys (`[a-z0-9]` or `[A-Z0-9]`, many services issue them) are judged when they are
- * at least {@link MIN_ONE_CASE} characters, have no `-` or `_` (which join the words of names
- * like `k8s-app-v2-canary`) and between 10% and 60% digits, as random draws from those alphabets do.
- */
-function isExplained(value: string, start: number, end: number): boolean {
-  let hexish = true;
-  let upper = false;
-  let lower = false;
-  let digits = 0;
-  let joiners = false;
-  for (let i = start; i < end; i++) {
-    const c = value.charCodeAt(i);
-    const isDigit = c >= 48 && c <= 57;
-    const isUpper = c >= 65 && c <= 90;
-    const isLower = c >= 97 && c <= 122;
-    if (isDigit) digits++;
-    upper ||= isUpper;
-    lower ||= isLower;
-    joiners ||= c === 45 || c === 95;
-    if (!(isDigit || c === 45 || (c >= 65 && c <= 70) || (c >= 97 && c <= 102))) hexish = false;
-  }
-  if (hexish || digits === 0 || isUlid(value, start, end)) return true;
-  if (!(upper && lower)) {
-    const length = end - start;
-    if (!(upper || lower) || joiners || length < MIN_ONE_CASE) return true;
-    if (digits < length * 0.1 || digits > length * 0.6 || isWordy(value.slice(start, end))) return true;
-  } else if (wordShare(value, start, end) >= MAX_WORD_SHARE) return true;
-  if (start >= SEALED_PREFIX.length && value.startsWith(SEALED_PREFIX, start - SEALED_PREFIX.length)) return true;
-  for (const prefix of HASH_PREFIXES) if (startsWithIgnoreCase(value, prefix, start)) return true;
-  for (const prefix of SSH_PUBLIC_KEY_BLOBS) if (value.startsWith(prefix, start)) return true;
-  return false;
-}
-
-/**
- * ULIDs: 26 characters of Crockford base32 whose first ten encode a millisecond timestamp, so
- * they start with 0 to 7 (`01…` until the year 2109). Identifiers, not keys.
- */
-function isUlid(value: string, start: number, end: number): boolean {
-  if (end - start !== 26) return false;
-  const first = value.charCodeAt(start);
-  if (first < 48 || first > 55) return false;
-  for (let i = start; i < end; i++) if (CROCKFORD.indexOf(value[i] as string) === -1) return false;
-  return true;
-}
-const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
-
-function startsWithIgnoreCase(value: string, prefix: string, at: number): boolean {
-  if (at + prefix.length > value.length) return false;
-  for (let i = 0; i < prefix.length; i++) {
-    let c = value.charCodeAt(at + i);
-    if (c >= 65 && c <= 90) c += 32;
-    if (c !== prefix.charCodeAt(i)) return false;
-  }
-  return true;
-}
-
-/** True when the text right before `start` (same line) ends with one of `labels`, ignoring case. */
-function precededBy(value: string, start: number, labels: readonly string[]): boolean {
-  for (const label of labels)
-    if (start >= label.length && startsWithIgnoreCase(value, label, start - label.length)) return true;
-  return false;
-}
-
-/** The setting name right before a token (`name=`, `name: `, `"name": "`), or undefined. */
-function nameBefore(value: string, start: number): string | undefined {
-  let i = start;
-  const stop = Math.max(0, start - 8);
-  while (i > stop && SEPARATOR_CHARS.includes(value[i - 1] as string)) i--;
-  if (i === start || !/[:=]/.test(value.slice(i, start))) return undefined;
-  const end = i;
-  const nameStop = Math.max(0, end - 64);
-  while (i > nameStop && /[A-Za-z0-9_.-]/.test(value[i - 1] as string)) i--;
-  return i === end ? undefined : value.slice(i, end);
-}
-const SEPARATOR_CHARS = ' \t"\'\\:=';
-
-/** True when the token sits inside a URL: `://` earlier in the same whitespace-free run. */
-function insideUrl(value: string, start: number): boolean {
-  const stop = Math.max(0, start - 2048);
-  for (let i = start - 1; i >= stop; i--) {
-    const c = value.charCodeAt(i);
-    if (c === 32 || c === 9 || c === 10 || c === 13 || c === 34 || c === 39) return false;
-    if (c === 47 && i >= 2 && value.charCodeAt(i - 1) === 47 && value.charCodeAt(i - 2) === 58) return true;
-  }
-  return false;
-}
-
-/**
- * True when the name the token is the value of says it is an identifier, a hash or public
- * (`request_id`, `checksum`, `integrity`, `etag`, `commit`, a JWK's `x`, `y`, `n`, `e`,
- * `site_key`). The ConfigMap key names a token that starts the value.
- */
-function namedAsNotSecret(name: string): boolean {
-  const words = keyWords(name);
-  const last = words[words.length - 1];
-  if (last === undefined) return false;
-  if (NOT_SECRET_LAST_WORDS.has(last) || (words.length === 1 && JWK_PUBLIC_MEMBERS.has(last))) return true;
-  for (const w of words) if (PUBLIC_WORDS.has(w)) return true;
-  return false;
-}
-const NOT_SECRET_LAST_WORDS: ReadonlySet<string> = new Set(
-  (
-    'id ids uuid guid ulid hash hashes digest checksum checksums sum integrity sha sha1 sha256 sha512 md5 etag ' +
-    'fingerprint commit revision rev version tag ref url uri link href src image kid nonce state'
-  ).split(' '),
-);
-const JWK_PUBLIC_MEMBERS: ReadonlySet<string> = new Set(['x', 'y', 'n', 'e', 'x5t', 'x5c']);
-const PUBLIC_WORDS: ReadonlySet<string> = new Set(['public', 'publishable', 'site', 'pub']);
-
-/** Query parameters and settings inside URLs whose values are credentials (`?sig=`, `&access_token=`). */
-function isSecretParameter(name: string): boolean {
-  return isSecretName(name) || URL_SECRET_PARAMETERS.has(name.toLowerCase());
-}
-const URL_SECRET_PARAMETERS: ReadonlySet<string> = new Set([
-  'sig',
-  'signature',
-  'key',
-  'code',
-  'auth',
-  'x-amz-signature',
-]);
-
-/**
- * True when the token is base64 of readable text (prose, a config snippet, JSON): valid UTF-8
- * without control characters other than tab and newline, with spaces or newlines in it.
- */
-function isBase64OfText(value: string, start: number, end: number): boolean {
-  let bytes: Buffer;
-  try {
-    bytes = Buffer.from(value.slice(start, end), 'base64');
-  } catch {
-    return false;
-  }
-  if (bytes.length < 12) return false;
-  let text: string;
-  try {
-    text = UTF8.decode(bytes);
-  } catch {
-    return false;
-  }
-  // PEM text (a certificate or public key; private keys are the private-key detector's).
-  if (text.startsWith('-----BEGIN ')) return true;
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters mean binary data
-  if (/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f\ufffd]/.test(text)) return false;
-  const spaces = text.match(/[\s{}":,]/g)?.length ?? 0;
-  return spaces >= text.length / 16;
-}
-const UTF8 = new TextDecoder('utf-8', { fatal: true });
-
-/**
- * True when the token is part of a password hash (`$2b$12$…`, `user:$apr1$…`, `{SSHA}…`): the
- * text from the start of the word it belongs to (at most 128 characters back) is one.
- */
-function inPasswordHash(value: string, start: number, end: number): boolean {
-  let from = start;
-  const stop = Math.max(0, start - 128);
-  while (from > stop && !WORD_BREAKS.includes(value[from - 1] as string)) from--;
-  return PASSWORD_HASH.test(value.slice(from, end));
-}
-const WORD_BREAKS = ' \t\r\n"\'=,';
-
-/** True when the token sits inside a SOPS `ENC[AES256_GCM,data:…,iv:…,tag:…]` value on its line. */
-function inSopsValue(value: string, start: number): boolean {
-  const stop = Math.max(0, start - 4096);
-  for (let i = start - 1; i >= stop; i--) {
-    const c = value.charCodeAt(i);
-    if (c === 10 || c === 93) return false; // a newline or a `]` closes first
-    if (c === 91 && value.startsWith('ENC', i - 3)) return true;
-  }
-  return false;
 }
 
 /** Whether the value being scanned has one line, found once per scan (not once per token). */
@@ -309,20 +104,46 @@ function isRandomLooking(key: string, value: string, start: number, end: number)
 
 /** Judges one token, or each of its segments when it is path-like. */
 function judge(key: string, value: string, start: number, end: number, list: FindingList): void {
-  // A hash label or prefix explains the whole token, before it is split at `/` (base64 has `/`).
-  if (precededBy(value, start, HASH_LABELS)) return;
-  for (const prefix of HASH_PREFIXES) if (startsWithIgnoreCase(value, prefix, start)) return;
   const pathLike = hasChar(value, start, end, 47) && !hasChar(value, start, end, 43);
   if (!pathLike) {
+    // isRandomLooking rules out the hash labels and prefixes itself (isExplained,
+    // isExplainedByContext), after the cheaper character-class tests that reject most tokens
+    // (hex digests, UUIDs, identifiers).
     if (isRandomLooking(key, value, start, end)) list.add(start);
     return;
   }
+  // A hash label or prefix explains the whole token, before it is split at `/` (base64 has `/`).
+  if (precededBy(value, start, HASH_LABELS)) return;
+  for (const prefix of HASH_PREFIXES) if (startsWithIgnoreCase(value, prefix, start)) return;
   let segmentStart = start;
   for (let i = start; i <= end && !list.full; i++) {
     if (i < end && value.charCodeAt(i) !== 47) continue;
     if (isRandomLooking(key, value, segmentStart, i)) list.add(segmentStart);
     segmentStart = i + 1;
   }
+}
+
+/** What {@link tokenKind} says of a character: not a token character, a hex one (`0-9a-fA-F-`), another one. */
+const NOT_TOKEN = 0;
+const HEX_TOKEN = 1;
+const OTHER_TOKEN = 2;
+const TOKEN_KINDS = new Uint8Array(128);
+for (let c = 0; c < 128; c++)
+  TOKEN_KINDS[c] = !isTokenChar(c)
+    ? NOT_TOKEN
+    : (c >= 48 && c <= 57) || c === 45 || (c >= 65 && c <= 70) || (c >= 97 && c <= 102)
+      ? HEX_TOKEN
+      : OTHER_TOKEN;
+
+/** The kind of the character code `c`. */
+function tokenKind(c: number): number {
+  return c < 128 ? (TOKEN_KINDS[c] as number) : NOT_TOKEN;
+}
+
+/** True when every character of `value[start, end)` is a hex digit or a dash. */
+function isHexOnly(value: string, start: number, end: number): boolean {
+  for (let i = start; i < end; i++) if (tokenKind(value.charCodeAt(i)) !== HEX_TOKEN) return false;
+  return true;
 }
 
 /** True when `value[start, end)` contains the character code `c` (bounded, unlike indexOf). */
@@ -339,6 +160,10 @@ function hasChar(value: string, start: number, end: number, c: number): boolean 
  * one such string is judged whole here.
  */
 function isRandomPassword(key: string, value: string): boolean {
+  // Paths and JSON first: a first character that spares the pass below (the trimmed value starts
+  // with it too, and such a value is never judged a password).
+  const first = value.charCodeAt(0);
+  if (first === 47 || first === 123 || first === 91) return false;
   // One pass: both cases and a digit or symbol, and no whitespace inside (surrounding blanks are trimmed).
   let lower = false;
   let upper = false;
@@ -382,6 +207,9 @@ function scanHighEntropy(key: string, value: string): Finding[] {
   }
   // Every token judged below is a run of token characters at least MIN_TOKEN long.
   if (value.length < MIN_TOKEN || !hasLongTokenRun(value)) return [];
+  // A value of hex digits and dashes only (a UUID, a digest) holds hex tokens only, which are
+  // never reported (below): one pass, which stops at the first other character, spares the search.
+  if (isHexOnly(value, 0, value.length)) return [];
   const runs = longTokenRuns(value);
   let list: FindingList | undefined;
   // PEM blocks ([BEGIN, the end of its END marker)) are skipped whole, taken in order.
@@ -421,7 +249,10 @@ function scanHighEntropy(key: string, value: string): Finding[] {
     from = runEnd;
     walked = runEnd;
     r += 2;
-    if (runEnd - start < MIN_TOKEN) continue;
+    // Hex tokens (with dashes) are the commonest long tokens of configs (digests, UUIDs) and are
+    // never reported (isExplained, and with neither `/` nor `+` they are not path-like): ruled
+    // out here before judge's several passes.
+    if (runEnd - start < MIN_TOKEN || isHexOnly(value, start, runEnd)) continue;
     // `=` is not a token character: it is base64 padding or the `key=value` separator, and
     // either way it ends a token.
     list ??= new FindingList(highEntropyDetector, key, value);

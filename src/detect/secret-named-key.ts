@@ -9,16 +9,18 @@
  * Multi-line values are files: the private-key and config-file-secret detectors look inside them.
  */
 import { EntryMemo } from './entry-memo.js';
-import { isStrongSecret, MIN_SECRET_LENGTH, namedValueTier } from './placeholders.js';
+import { isVariableReference, MIN_SECRET_LENGTH } from './placeholders.js';
+import { isStrongSecret, namedValueTier } from './secret-strength.js';
 import { isKeyLikeName, isSecretName } from './secret-names.js';
 import type { Detector, Finding } from './types.js';
 
 /** The tier of one named setting: `high`, `low` or undefined (no finding). */
 export function namedSettingTier(name: string, value: string): 'high' | 'low' | undefined {
-  if (value.length < MIN_SECRET_LENGTH) return undefined;
-  // The name first: it is judged once and remembered (secret-names.ts), and most names say nothing.
-  const secret = isSecretName(name);
-  if (!secret && !isKeyLikeName(name)) return undefined;
+  if (cannotBeSecret(value)) return undefined;
+  // The name first: it is judged once and remembered, and most names say nothing.
+  const kind = nameKind(name);
+  if (kind === NAME_SAYS_NOTHING) return undefined;
+  const secret = kind === SECRET_NAME;
   if (YAML_SETTING.test(value)) return undefined;
   if (secret) return namedValueTier(value);
   if (namedValueTier(value) !== undefined && isStrongSecret(value)) return 'low';
@@ -26,11 +28,47 @@ export function namedSettingTier(name: string, value: string): 'high' | 'low' | 
 }
 
 /**
+ * True when no name can make `value` a finding ({@link namedSettingTier} is undefined for every
+ * name): shorter than MIN_SECRET_LENGTH, or a `${VAR}` reference (a placeholder whatever the
+ * name). The cheapest rejections, made before a name is judged.
+ */
+export function cannotBeSecret(value: string): boolean {
+  return value.length < MIN_SECRET_LENGTH || isVariableReference(value);
+}
+
+/**
  * True when `name` can make a setting a finding at all (a secret name, or a key-like one):
  * {@link namedSettingTier} is undefined for every value otherwise.
  */
 export function mayNameSecret(name: string): boolean {
-  return isSecretName(name) || isKeyLikeName(name);
+  return nameKind(name) !== NAME_SAYS_NOTHING;
+}
+
+/** What a name says of its setting: nothing, a secret (isSecretName), a credential (isKeyLikeName; never both). */
+const NAME_SAYS_NOTHING = 0;
+const SECRET_NAME = 1;
+const KEY_LIKE_NAME = 2;
+
+/**
+ * Both judgements of a name, remembered together per name (up to {@link NAME_KINDS_SIZE} names,
+ * then the memory starts over), so that a setting costs one lookup, not two: most names say
+ * nothing, and that took both. Names are not secret; values are never kept here.
+ */
+const NAME_KINDS_SIZE = 4096;
+const nameKinds = new Map<string, number>();
+
+/** Longer names are judged (both judgements say no to them) but not remembered. */
+const MAX_REMEMBERED_NAME = 256;
+
+function nameKind(name: string): number {
+  let kind = nameKinds.get(name);
+  if (kind === undefined) {
+    kind = isSecretName(name) ? SECRET_NAME : isKeyLikeName(name) ? KEY_LIKE_NAME : NAME_SAYS_NOTHING;
+    if (name.length > MAX_REMEMBERED_NAME) return kind;
+    if (nameKinds.size >= NAME_KINDS_SIZE) nameKinds.clear();
+    nameKinds.set(name, kind);
+  }
+  return kind;
 }
 
 /** A value that is itself a YAML setting (`password: ENC[…]`): a file embedded in another, read as one. */
@@ -39,9 +77,12 @@ const YAML_SETTING = /^\s*[A-Za-z_][\w.-]{0,63}: \S/;
 /** A value that is itself a setting (`password: ENC[…]`, `user=app`): a one-line file, config-file-secret's to read. */
 const SETTING_LINE = /^\s*[A-Za-z_][\w.-]{0,63}(?:: |=)\S/;
 
-/** The entry's tier, judged once per entry for both detectors (entry-memo.ts). */
+/**
+ * The entry's tier, judged once per entry for both detectors (entry-memo.ts). Cheapest first:
+ * the value's character checks, then the name (a Map lookup), then a regex.
+ */
 const entryTier = new EntryMemo((_: undefined, key: string, value: string): 'high' | 'low' | undefined =>
-  !mayNameSecret(key) || SETTING_LINE.test(value) ? undefined : namedSettingTier(key, value),
+  cannotBeSecret(value) || !mayNameSecret(key) || SETTING_LINE.test(value) ? undefined : namedSettingTier(key, value),
 );
 
 function finding(detector: Detector, key: string): Finding[] {

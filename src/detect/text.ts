@@ -21,6 +21,25 @@ export function isSpace(c: number): boolean {
 }
 
 /**
+ * True for the characters String.prototype.trim removes and a regex `\s` matches: ASCII
+ * whitespace (tab, LF, VT, FF, CR, space) and the Unicode spaces and line terminators.
+ */
+export function isTrimmed(c: number): boolean {
+  if (c < 128) return c === 32 || (c >= 9 && c <= 13);
+  return (
+    c === 0xa0 ||
+    c === 0x1680 ||
+    (c >= 0x2000 && c <= 0x200a) ||
+    c === 0x2028 ||
+    c === 0x2029 ||
+    c === 0x202f ||
+    c === 0x205f ||
+    c === 0x3000 ||
+    c === 0xfeff
+  );
+}
+
+/**
  * Returns the end of the run of characters accepted by `accept` that starts at `from`, looking at
  * no more than `limit` characters (the returned index is at most `from + limit`).
  */

@@ -1,6 +1,8 @@
 import { strict as assert } from 'node:assert';
 import { test } from 'node:test';
-import { configFileSecretDetector } from '../../src/detect/config-file.js';
+import fc from 'fast-check';
+import { configFileSecretDetector, configFileSecretLowDetector, settingValue } from '../../src/detect/config-file.js';
+import { namedSettingTier } from '../../src/detect/secret-named-key.js';
 import { join } from './fixtures.js';
 
 const pw = join('Kq7', 'vR2x9Lm!');
@@ -179,4 +181,73 @@ test('config-file-secret reads PHP settings', async (t) => {
         c.lines,
       ),
     );
+});
+
+/**
+ * settingValue reads indexes and slices once; this is how it read a value before, with trim,
+ * a regex search and slices: the reference it must agree with.
+ */
+function referenceSettingValue(value: string, start: number, end: number): string {
+  const text = value.slice(start, Math.min(end, start + 2048)).trim();
+  const q = text.charCodeAt(0);
+  if (q === 34 || q === 39) {
+    const close = text.indexOf(text[0] as string, 1);
+    return close === -1 ? text.slice(1) : text.slice(1, close);
+  }
+  const comment = text.search(/\s[#;]/);
+  const bare = comment === -1 ? text : text.slice(0, comment);
+  return bare.endsWith(',') ? bare.slice(0, -1) : bare;
+}
+
+/** Setting value text: quotes, comment marks, commas, ASCII and Unicode blanks, letters. */
+const settingText = fc
+  .array(
+    fc.constantFrom('"', "'", '#', ';', ',', ' ', '\t', '\u00a0', '\u2028', '\ufeff', 'a', 'Z', '7', '$', '{', '}'),
+    {
+      maxLength: 24,
+    },
+  )
+  .map((parts) => parts.join(''));
+
+test('settingValue agrees with the trim-and-search reading of a setting value', () => {
+  fc.assert(
+    fc.property(settingText, fc.nat(30), fc.nat(30), (text, a, b) => {
+      const start = Math.min(a, text.length);
+      const end = Math.min(text.length, start + b);
+      assert.equal(settingValue(text, start, end), referenceSettingValue(text, start, end));
+    }),
+    { numRuns: 2000 },
+  );
+});
+
+test('a name=value line gets the tier of its name and value (the short and ${VAR} shortcuts change nothing)', () => {
+  const strong = join('Kq7vR2x9', 'Lm!Wp4Zs');
+  const names = ['password', 'db.password', 'API_KEY', 'app.token.ttl', 'clientSecret', 'mailer_key', 'token'];
+  const values = fc.oneof(
+    settingText,
+    fc.constantFrom(
+      '${DB_PASSWORD}',
+      '${A}',
+      '${A}}',
+      '${{A}',
+      '"${A}"',
+      ' ${A} ',
+      '${A} #c',
+      '${A},',
+      '3600',
+      'abc12',
+    ),
+    fc.constantFrom(strong, `"${strong}"`, `${strong} # note`, `${strong},`, 'sunshine42', ` ${strong}`),
+  );
+  fc.assert(
+    fc.property(fc.constantFrom(...names), fc.constantFrom('=', ': ', ' = ', ':'), values, (name, sep, text) => {
+      fc.pre(!/^\s*["']?[<>]/.test(text)); // an XML value and `=>` are read otherwise
+      const line = `${name}${sep}${text}`;
+      const expected = namedSettingTier(name, referenceSettingValue(line, line.length - text.length, line.length));
+      const high = configFileSecretDetector.scan('f', line).length;
+      const low = configFileSecretLowDetector.scan('f', line).length;
+      assert.deepEqual([high, low], [expected === 'high' ? 1 : 0, expected === 'low' ? 1 : 0], line);
+    }),
+    { numRuns: 2000 },
+  );
 });

@@ -1,6 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { test } from 'node:test';
-import { connectionStringDetector } from '../../src/detect/connection-string.js';
+import fc from 'fast-check';
+import { connectionStringDetector, passwordParamBefore } from '../../src/detect/connection-string.js';
 import { join } from './fixtures.js';
 
 const pw = join('Kq7', 'vR2x9Lm');
@@ -71,4 +72,58 @@ test('connection-string findings never carry the value', () => {
   );
   assert.equal(findings.length, 1);
   assert.ok(!JSON.stringify(findings).includes(pw));
+});
+
+test('password parameters found from each = are the matches of a regex search for their names at a boundary', () => {
+  // The reading connection-string used before: one case-insensitive search for the names.
+  const reference = (text: string): number[][] => {
+    const found: number[][] = [];
+    for (const m of text.matchAll(/(?:password|pwd|passwd|accountkey|sharedaccesskey)[ \t]*=[ \t]*/gi))
+      if (m.index === 0 || ';&? \t\r\n,("\''.includes(text[m.index - 1] as string))
+        found.push([m.index, m.index + m[0].indexOf('=')]);
+    return found;
+  };
+  const piece = fc.constantFrom(
+    'password',
+    'PassWord',
+    'pwd',
+    'PWD',
+    'passwd',
+    'AccountKey',
+    'SharedAccessKey',
+    'sharedaccesskey',
+    'accountkey',
+    'pass',
+    'word',
+    'wd',
+    'key',
+    'd',
+    'y',
+    '=',
+    ' ',
+    '\t',
+    ';',
+    '\n',
+    'x',
+    '\u017f',
+    'K',
+    '\u212a',
+    '==',
+    '.',
+    '&',
+    '(',
+    '"',
+  );
+  fc.assert(
+    fc.property(fc.array(piece, { maxLength: 14 }), (parts) => {
+      const text = parts.join('');
+      const fast: number[][] = [];
+      for (let eq = text.indexOf('='); eq !== -1; eq = text.indexOf('=', eq + 1)) {
+        const start = passwordParamBefore(text, 0, eq);
+        if (start !== -1) fast.push([start, eq]);
+      }
+      assert.deepEqual(fast, reference(text), text);
+    }),
+    { numRuns: 3000 },
+  );
 });

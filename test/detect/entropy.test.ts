@@ -1,6 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { randomUUID } from 'node:crypto';
 import { test } from 'node:test';
+import fc from 'fast-check';
 import { entropyThreshold, highEntropyDetector, shannonEntropy, wordShare } from '../../src/detect/entropy.js';
 import { base62, base64, fake, generatedPublicKeys, join, randomText } from './fixtures.js';
 
@@ -111,4 +112,37 @@ test('high-entropy does not flag what has another explanation', async (t) => {
     { name: 'private key body (its own detector reports it)', value: fake.pem('PRIVATE KEY', 80) },
   ];
   for (const c of cases) await t.test(c.name, () => assert.deepEqual(scan(c.value), []));
+});
+
+test('high-entropy never reports a hex token (digests, UUIDs), wherever it sits in a value', () => {
+  // Lower-case hex, so that no whole value is a mixed-case password (isRandomPassword's business).
+  const hexToken = fc.tuple(fc.nat(), fc.integer({ min: 20, max: 140 }), fc.boolean()).map(([seed, length, dashes]) => {
+    const hex = randomText('0123456789abcdef', length, seed + 1);
+    return dashes ? hex.replace(/(.{8})/g, '$1-') : hex;
+  });
+  const around = fc.constantFrom(
+    ['', ''],
+    ['image@sha256:', ''],
+    ['id=', '\n'],
+    ['x ', ' y'],
+    ['token: ', ''],
+    ['/a/', '/b'],
+    ['k=', '/v1'],
+  );
+  fc.assert(
+    fc.property(hexToken, around, (token, [before, after]) => {
+      assert.deepEqual(scan(`${before}${token}${after}`), []);
+      assert.deepEqual(highEntropyDetector.scan('CHECKSUM', `${before}${token}${after}`), []);
+    }),
+    { numRuns: 500 },
+  );
+  // Mixed-case hex longer than a whole-value password (66 characters) is never a finding either.
+  const longHex = fc.tuple(fc.nat(), fc.integer({ min: 67, max: 300 }), fc.boolean()).map(([seed, length, dashes]) => {
+    const hex = randomText('0123456789abcdefABCDEF', length, seed + 1);
+    return dashes ? hex.replace(/(.{8})/g, '$1-') : hex;
+  });
+  fc.assert(
+    fc.property(longHex, (value) => assert.deepEqual(scan(value), [])),
+    { numRuns: 300 },
+  );
 });

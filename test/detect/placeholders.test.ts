@@ -1,12 +1,9 @@
 import { strict as assert } from 'node:assert';
 import { test } from 'node:test';
-import {
-  isPlaceholder,
-  isRealLookingSecret,
-  isStrongSecret,
-  namedValueTier,
-  unquote,
-} from '../../src/detect/placeholders.js';
+import fc from 'fast-check';
+import { isPlaceholder, isVariableReference, unquote } from '../../src/detect/placeholders.js';
+import { namedSettingTier } from '../../src/detect/secret-named-key.js';
+import { isRealLookingSecret, isStrongSecret, namedValueTier } from '../../src/detect/secret-strength.js';
 import { join } from './fixtures.js';
 
 test('isPlaceholder recognises stand-ins', async (t) => {
@@ -153,4 +150,24 @@ test('namedValueTier: high for generated, low for chosen, none for stand-ins and
     { name: 'LDAP hash', value: join('{SSHA}', 'W6ph5Mm5Pz8GgiULbPgzG37mj9g='), expected: undefined },
   ];
   for (const c of cases) await t.test(c.name, () => assert.equal(namedValueTier(c.value), c.expected));
+});
+
+test('isVariableReference is the ${VAR} template pattern, and such a value is never a secret', () => {
+  const text = fc
+    .array(fc.constantFrom('$', '{', '}', 'A', '_', ' ', '\n', 'x'), { maxLength: 16 })
+    .map((parts) => parts.join(''));
+  const reference = fc.tuple(text, fc.boolean()).map(([inner, wrap]) => (wrap ? `\${${inner}}` : inner));
+  fc.assert(
+    fc.property(reference, fc.constantFrom('password', 'API_KEY', 'mailer_key', 'LOG_LEVEL'), (value, name) => {
+      const expected = /^\$\{[^{}]*\}$/.test(value);
+      assert.equal(isVariableReference(value), expected, value);
+      assert.equal(isVariableReference(`\${${value}}`, 2, 2 + value.length), expected, value);
+      if (expected) {
+        assert.equal(isPlaceholder(value), true, value);
+        assert.equal(namedValueTier(value), undefined, value);
+        assert.equal(namedSettingTier(name, value), undefined, value);
+      }
+    }),
+    { numRuns: 3000 },
+  );
 });

@@ -1,6 +1,14 @@
 import { strict as assert } from 'node:assert';
 import { test } from 'node:test';
-import { secretNamedKeyDetector, secretNamedKeyLowDetector } from '../../src/detect/secret-named-key.js';
+import fc from 'fast-check';
+import {
+  mayNameSecret,
+  namedSettingTier,
+  secretNamedKeyDetector,
+  secretNamedKeyLowDetector,
+} from '../../src/detect/secret-named-key.js';
+import { isKeyLikeName, isSecretName } from '../../src/detect/secret-names.js';
+import { isStrongSecret, namedValueTier } from '../../src/detect/secret-strength.js';
 import { join } from './fixtures.js';
 
 const pw = join('Kq7', 'vR2x9Lm!');
@@ -74,4 +82,51 @@ test('secret-named-key-low warns for chosen passwords and key-like names with ge
 test('secret-named-key leaves one-line files under secret-named keys to config-file-secret', () => {
   assert.deepEqual(secretNamedKeyDetector.scan('secrets.yaml', join('password: ', pw, '\n')), []);
   assert.deepEqual(secretNamedKeyDetector.scan('db-credentials.env', join('DB_PASSWORD=', pw)), []);
+});
+
+test('the remembered kind of a name gives what both name judgements give', () => {
+  // namedSettingTier as it read before it remembered a name's kind: both judgements asked in turn.
+  const reference = (name: string, value: string): 'high' | 'low' | undefined => {
+    if (value.length < 6) return undefined;
+    const secret = isSecretName(name);
+    if (!secret && !isKeyLikeName(name)) return undefined;
+    if (/^\s*[A-Za-z_][\w.-]{0,63}: \S/.test(value)) return undefined;
+    if (secret) return namedValueTier(value);
+    return namedValueTier(value) !== undefined && isStrongSecret(value) ? 'low' : undefined;
+  };
+  const word = fc.constantFrom(
+    'db',
+    'password',
+    'api',
+    'key',
+    'mailer',
+    'cache',
+    'token',
+    'ttl',
+    'file',
+    'auth',
+    'public',
+    '2',
+  );
+  const name = fc
+    .tuple(fc.array(word, { minLength: 1, maxLength: 4 }), fc.constantFrom('_', '.', '-'))
+    .map(([w, sep]) => w.join(sep));
+  const value = fc.constantFrom(
+    join('Kq7vR2x9', 'Lm!Wp4Zs'),
+    'sunshine42',
+    '${DB_PASSWORD}',
+    'abc',
+    'user: app',
+    join('a8F3kQ9z', 'L2mX7vB1'),
+  );
+  fc.assert(
+    fc.property(name, value, (n, v) => {
+      // Twice: the first call judges the name, the second reads what was remembered.
+      for (let round = 0; round < 2; round++) {
+        assert.equal(mayNameSecret(n), isSecretName(n) || isKeyLikeName(n), n);
+        assert.equal(namedSettingTier(n, v), reference(n, v), `${n} ${v}`);
+      }
+    }),
+    { numRuns: 1000 },
+  );
 });
