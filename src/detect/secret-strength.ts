@@ -68,7 +68,6 @@ export function isRealLookingSecret(value: string): boolean {
   if (v.length < MIN_SECRET_LENGTH || v.length > MAX_CANDIDATE_LENGTH) return false;
   // Multi-line values are files; the private-key and config-file detectors look inside them.
   if (v.indexOf('\n') !== -1) return false;
-  if (isPlaceholder(v)) return false;
   if (ORDINARY_WORDS.has(v.toLowerCase())) return false;
   if (/^\d+$/.test(v) && v.length < MIN_NUMERIC_SECRET_LENGTH) return false;
   // Identifiers, not credentials (the product contract: UUIDs and digests are never flagged).
@@ -84,7 +83,10 @@ export function isRealLookingSecret(value: string): boolean {
     return false;
   // A JSON object or array on one line is a document; config-file-secret looks inside it.
   if (v.startsWith('{') || v.startsWith('[')) return false;
-  return v.split(/\s+/).length < 4;
+  if (v.split(/\s+/).length >= 4) return false;
+  // Last: the placeholder judgement reads the value several times over, and every test above is
+  // a single pass that rules out far more values in config files (paths, URLs, numbers).
+  return !isPlaceholder(v);
 }
 
 /** Generated secrets are at least this long; shorter real-looking values are passwords people chose. */
