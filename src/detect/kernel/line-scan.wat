@@ -41,7 +41,7 @@
     (local $i i32) (local $at i32) (local $count i32) (local $record i32)
     (local $lineStart i32) (local $inHintLine i32)
     (local $run i32) (local $runs i32) (local $gaps i32) (local $end i32)
-    (local $v0 v128) (local $l0 v128) (local $l1 v128) (local $l2 v128) (local $lower v128)
+    (local $v0 v128) (local $l0 v128) (local $l1 v128) (local $lower v128)
     (local $newlines i32) (local $events i32) (local $lane i32) (local $p i32)
     (local.set $lower (i8x16.splat (i32.const 0x20)))
     (block $done
@@ -78,39 +78,24 @@
 
         ;; Newlines and candidates, in lane order: a newline ends the line, a confirmed fragment
         ;; opens a record for a line that has none yet. Candidates are the lanes where a
-        ;; fragment's first three lower-cased characters (`pw` its two) start; $fragmentAt
-        ;; confirms each.
+        ;; fragment's first two lower-cased characters start (pa pw se ke to cr au); $fragmentAt
+        ;; confirms each. (A third character in the filter costs more than the few extra
+        ;; candidates it rules out.)
         (local.set $newlines (i8x16.bitmask (i8x16.eq (local.get $v0) (i8x16.splat (i32.const 10)))))
         (local.set $l1 (v128.or (local.get $lower)
           (i8x16.narrow_i16x8_u (v128.load offset=2 (local.get $at)) (v128.load offset=18 (local.get $at)))))
-        (local.set $l2 (v128.or (local.get $lower)
-          (i8x16.narrow_i16x8_u (v128.load offset=4 (local.get $at)) (v128.load offset=20 (local.get $at)))))
         (local.set $events (i32.or (local.get $newlines) (i8x16.bitmask
           (v128.or
             (v128.or
-              (v128.and (i8x16.eq (local.get $l0) (i8x16.splat (i32.const 0x70))) ;; p
-                (v128.or (i8x16.eq (local.get $l1) (i8x16.splat (i32.const 0x77))) ;; pw
-                  (v128.and (i8x16.eq (local.get $l1) (i8x16.splat (i32.const 0x61))) ;; pa
-                    (v128.or (i8x16.eq (local.get $l2) (i8x16.splat (i32.const 0x73))) ;; pas
-                      (i8x16.eq (local.get $l2) (i8x16.splat (i32.const 0x74))))))) ;; pat
-              (v128.or
-                (v128.and (i8x16.eq (local.get $l0) (i8x16.splat (i32.const 0x73))) ;; sec
-                  (v128.and (i8x16.eq (local.get $l1) (i8x16.splat (i32.const 0x65)))
-                    (i8x16.eq (local.get $l2) (i8x16.splat (i32.const 0x63)))))
-                (v128.and (i8x16.eq (local.get $l0) (i8x16.splat (i32.const 0x74))) ;; tok
-                  (v128.and (i8x16.eq (local.get $l1) (i8x16.splat (i32.const 0x6f)))
-                    (i8x16.eq (local.get $l2) (i8x16.splat (i32.const 0x6b)))))))
+              (v128.and (i8x16.eq (local.get $l0) (i8x16.splat (i32.const 0x70))) ;; pa pw
+                (v128.or (i8x16.eq (local.get $l1) (i8x16.splat (i32.const 0x61))) (i8x16.eq (local.get $l1) (i8x16.splat (i32.const 0x77)))))
+              (v128.and (v128.or (i8x16.eq (local.get $l0) (i8x16.splat (i32.const 0x73))) (i8x16.eq (local.get $l0) (i8x16.splat (i32.const 0x6b)))) ;; se ke
+                (i8x16.eq (local.get $l1) (i8x16.splat (i32.const 0x65)))))
             (v128.or
+              (v128.and (i8x16.eq (local.get $l0) (i8x16.splat (i32.const 0x74))) (i8x16.eq (local.get $l1) (i8x16.splat (i32.const 0x6f)))) ;; to
               (v128.or
-                (v128.and (i8x16.eq (local.get $l0) (i8x16.splat (i32.const 0x6b))) ;; key
-                  (v128.and (i8x16.eq (local.get $l1) (i8x16.splat (i32.const 0x65)))
-                    (i8x16.eq (local.get $l2) (i8x16.splat (i32.const 0x79)))))
-                (v128.and (i8x16.eq (local.get $l0) (i8x16.splat (i32.const 0x63))) ;; cre
-                  (v128.and (i8x16.eq (local.get $l1) (i8x16.splat (i32.const 0x72)))
-                    (i8x16.eq (local.get $l2) (i8x16.splat (i32.const 0x65))))))
-              (v128.and (i8x16.eq (local.get $l0) (i8x16.splat (i32.const 0x61))) ;; aut
-                (v128.and (i8x16.eq (local.get $l1) (i8x16.splat (i32.const 0x75)))
-                  (i8x16.eq (local.get $l2) (i8x16.splat (i32.const 0x74))))))))))
+                (v128.and (i8x16.eq (local.get $l0) (i8x16.splat (i32.const 0x63))) (i8x16.eq (local.get $l1) (i8x16.splat (i32.const 0x72)))) ;; cr
+                (v128.and (i8x16.eq (local.get $l0) (i8x16.splat (i32.const 0x61))) (i8x16.eq (local.get $l1) (i8x16.splat (i32.const 0x75)))))))))) ;; au
         (block $noMore
           (loop $event
             (br_if $noMore (i32.eqz (local.get $events)))
