@@ -7,8 +7,9 @@
  * Outside a scanEntry call (a detector called directly) nothing is remembered: each call computes.
  */
 
-/** Every memo, so one call forgets them all. */
-const memos: EntryMemo<unknown, unknown>[] = [];
+/** The memos holding a result of the entry being scanned, so one call forgets them (most entries fill few). */
+const filled: EntryMemo<unknown, unknown>[] = [];
+let filledCount = 0;
 let active = false;
 
 /** One result per entry, keyed by the entry (key, value) and a context (a format index, say). */
@@ -19,15 +20,14 @@ export class EntryMemo<C, T> {
   private value = '';
   private result: T | undefined;
 
-  constructor(private readonly compute: (context: C, key: string, value: string) => T) {
-    memos.push(this as EntryMemo<unknown, unknown>);
-  }
+  constructor(private readonly compute: (context: C, key: string, value: string) => T) {}
 
   /** The result for this entry: remembered within an entry's scan, computed otherwise. */
   get(context: C, key: string, value: string): T {
     if (this.filled && this.context === context && this.key === key && this.value === value) return this.result as T;
     const result = this.compute(context, key, value);
     if (active) {
+      if (!this.filled) filled[filledCount++] = this as EntryMemo<unknown, unknown>;
       this.filled = true;
       this.context = context;
       this.key = key;
@@ -54,5 +54,6 @@ export function beginEntryScan(): void {
 /** Ends {@link beginEntryScan}: every memo forgets its entry. */
 export function endEntryScan(): void {
   active = false;
-  for (let i = 0; i < memos.length; i++) (memos[i] as EntryMemo<unknown, unknown>).forget();
+  for (let i = 0; i < filledCount; i++) (filled[i] as EntryMemo<unknown, unknown>).forget();
+  filledCount = 0;
 }
