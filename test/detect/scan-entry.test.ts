@@ -1,6 +1,12 @@
 import { strict as assert } from 'node:assert';
 import { test } from 'node:test';
-import { getDetector, listDetectors, MAX_FINDINGS_PER_DETECTOR, scanEntry } from '../../src/detect/index.js';
+import {
+  buildFormatIndex,
+  getDetector,
+  listDetectors,
+  MAX_FINDINGS_PER_DETECTOR,
+  scanEntry,
+} from '../../src/detect/index.js';
 import { isShroudError } from '../../src/errors.js';
 import { base62, fake, generatedPrivateKeys, join } from './fixtures.js';
 
@@ -257,6 +263,27 @@ test('a detector finds nothing in values shorter than its minLength (so scanEntr
             assert.deepEqual(d.scan(key, text.slice(0, n)), [], `${d.name} on ${n} characters`);
     });
   }
+});
+
+test('scanEntry still runs a team format on a value shorter than every built-in detector reads', () => {
+  const format = { id: 'team-pin', provider: 'Team', tier: 'high' as const, description: 'Team PIN' };
+  const index = buildFormatIndex(
+    [],
+    [
+      {
+        format,
+        find: (text: string, from: number) => {
+          const at = text.indexOf('XQ', from);
+          return at === -1 ? undefined : { start: at, end: at + 5 };
+        },
+      },
+    ],
+  );
+  assert.deepEqual(scanEntry('PIN', 'XQ7', undefined, undefined), []);
+  assert.deepEqual(
+    scanEntry('PIN', 'XQ7', undefined, index).map((f) => f.description),
+    ['Team PIN'],
+  );
 });
 
 test('scanEntry drops findings, high or low, that point at a placeholder token', async (t) => {

@@ -191,6 +191,8 @@ function rarestPart(anchor: string, head: readonly CompiledPart[], body: readonl
   return best;
 }
 
+const byPosition = (a: FormatMatch, b: FormatMatch): number => a.position - b.position;
+
 /** True when [start, end) overlaps a span already reported (pairs in `spans`). */
 function overlaps(spans: readonly number[], start: number, end: number): boolean {
   for (let i = 0; i < spans.length; i += 2)
@@ -320,7 +322,8 @@ export class FormatIndex {
         from = Math.max(m.end, m.start + 1);
       }
     }
-    return found.sort((a, b) => a.position - b.position);
+    if (found.length > 1) found.sort(byPosition);
+    return found;
   }
 
   private scanAnchors(value: string, limit: number, found: FormatMatch[]): void {
