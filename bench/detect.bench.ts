@@ -7,7 +7,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import { findHintLines } from '../src/detect/hint-lines.js';
 import { listDetectors, scanEntry } from '../src/detect/index.js';
 import { kernelAvailable, runKernel } from '../src/detect/kernel/line-scan.js';
-import { hasTokenRun, LONG_RUN } from '../src/detect/runs.js';
+import { findTokenRuns, LONG_RUN } from '../src/detect/runs.js';
 import { measure } from './harness.js';
 import {
   certificateBundle,
@@ -159,7 +159,7 @@ export async function run(): Promise<void> {
     ...(kernelAvailable() ? [measureCpu('  whole-value pass: kernel', () => runKernel(fileValue))] : []),
     measureCpu(
       '  whole-value pass: JavaScript',
-      () => findHintLines(fileValue).spans.length + Number(hasTokenRun(fileValue, LONG_RUN)),
+      () => findHintLines(fileValue).spans.length + findTokenRuns(fileValue, LONG_RUN).length,
     ),
   ]);
 

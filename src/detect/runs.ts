@@ -8,13 +8,13 @@
  * and `:`) skips both.
  *
  * The search reads windows of `LONG_RUN` characters backwards and jumps past the first
- * character that cannot be in a run (see hasTokenRun): each character is read at most once, and
- * on text of short words only the tail of each word a window ends in is read.
+ * character that cannot be in a run (see findTokenRuns): each character is read at most once,
+ * and on text of short words only the tail of each word a window ends in is read.
  *
  * Long values are searched by the WebAssembly kernel instead (kernel/line-scan.ts), in the same
- * pass that finds their hint lines. Within one scanEntry call the answer for the entry is
- * remembered (entry-memo.ts), so the detectors that ask share one search; it is forgotten when
- * the entry's scan ends.
+ * pass that finds their hint lines. Within one scanEntry call the runs of the entry are
+ * remembered (entry-memo.ts), so the detectors that ask share one search; they are forgotten
+ * when the entry's scan ends.
  */
 import { EntryMemo } from './entry-memo.js';
 import { wholeValueScan } from './kernel/line-scan.js';
@@ -42,34 +42,16 @@ export function isTokenChar(c: number): boolean {
 }
 
 /**
- * True when `value` holds a run of at least `length` token characters (length >= 1).
+ * Pairs `[start, end)` of each maximal run of at least `length` token characters (length >= 1),
+ * in order.
  *
  * `from` is always the start of the value or the character after a non-token one, so a run of
  * `length` starts there exactly when the window [from, from + length) is all token characters.
  * The window is read backwards from its end; the first non-token character found rules out every
  * start up to it, and the next window begins right after it. That next window ends beyond the
- * one just read, and its backward walk stops at a non-token character, which cannot be among
- * the token characters already read: every character is read at most once.
- */
-export function hasTokenRun(value: string, length: number): boolean {
-  const n = value.length;
-  let from = 0;
-  while (from + length <= n) {
-    let i = from + length - 1;
-    for (; i >= from; i--) {
-      const c = value.charCodeAt(i);
-      if (c >= 128 || TOKEN_CHARS[c] === 0) break;
-    }
-    if (i < from) return true;
-    from = i + 1;
-  }
-  return false;
-}
-
-/**
- * Pairs `[start, end)` of each maximal run of at least `length` token characters, in order. The
- * same backward windows as {@link hasTokenRun}; a found run is then walked to its end, and the
- * search resumes after it: each character is read at most once.
+ * one just read, and its backward walk stops at a non-token character, which cannot be among the
+ * token characters already read. A found run is walked to its end and the search resumes after
+ * it: every character is read at most once.
  */
 export function findTokenRuns(value: string, length: number): number[] {
   const runs: number[] = [];
@@ -103,11 +85,7 @@ export function longTokenRuns(value: string): readonly number[] {
   return allRuns.get(undefined, '', value);
 }
 
-const longRuns = new EntryMemo(
-  (_: undefined, _key: string, value: string) => wholeValueScan(value)?.longRun ?? hasTokenRun(value, LONG_RUN),
-);
-
 /** True when `value` holds a token run of at least {@link LONG_RUN} characters (one search per entry: entry-memo.ts). */
 export function hasLongTokenRun(value: string): boolean {
-  return longRuns.get(undefined, '', value);
+  return longTokenRuns(value).length > 0;
 }

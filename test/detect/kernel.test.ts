@@ -13,7 +13,7 @@ import {
   kernelMemorySnapshot,
   runKernel,
 } from '../../src/detect/kernel/line-scan.js';
-import { findTokenRuns, hasLongTokenRun, hasTokenRun, LONG_RUN, longTokenRuns } from '../../src/detect/runs.js';
+import { findTokenRuns, hasLongTokenRun, LONG_RUN, longTokenRuns } from '../../src/detect/runs.js';
 import { randomText } from './fixtures.js';
 
 test('the committed kernel is the assembly of line-scan.wat', async () => {
@@ -42,7 +42,7 @@ test('the kernel finds the lines and long runs the JavaScript searches find', ()
       const found = runKernel(value);
       assert.ok(found !== undefined);
       assert.deepEqual(found.spans, [...findHintLines(value).spans]);
-      assert.equal(found.longRun, hasTokenRun(value, LONG_RUN));
+      assert.equal(found.longRun, findTokenRuns(value, LONG_RUN).length > 0);
     }),
     { numRuns: 3000 },
   );
@@ -72,7 +72,7 @@ test('long values get the same hint lines and long runs through the kernel as th
       assert.deepEqual([...found.spans], [...reference.spans]);
       assert.deepEqual([...found.secret], [...reference.secret]);
       assert.equal(found.anySecret, reference.anySecret);
-      assert.equal(hasLongTokenRun(c.value), hasTokenRun(c.value, LONG_RUN));
+      assert.equal(hasLongTokenRun(c.value), findTokenRuns(c.value, LONG_RUN).length > 0);
       assert.deepEqual(longTokenRuns(c.value), findTokenRuns(c.value, LONG_RUN));
     });
 });
