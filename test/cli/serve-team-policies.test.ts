@@ -1,13 +1,11 @@
 import { strict as assert } from 'node:assert';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { CliIO } from '../../src/cli/io.js';
-import { run } from '../../src/cli/run.js';
 import { httpsCall } from '../helpers/https.js';
 import { admissionReview } from '../helpers/reviews.js';
+import { serveInProcess } from '../helpers/serve-in-process.js';
 import { REPLACEMENT, TEAM_RULE } from '../helpers/team-policies.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
@@ -31,32 +29,9 @@ test('serve --policies: built-ins and the team folder together; a team file that
   const team = join(cwd, 'team');
   mkdirSync(team);
   writeFileSync(join(team, 'latest.yaml'), TEAM_RULE);
-  let stderr = '';
-  let stop: ((signal: NodeJS.Signals) => void) | undefined;
-  const io: CliIO = {
-    stdout: { write: () => true },
-    stderr: { write: (s: string) => (stderr += s) },
-    stdin: Readable.from([]),
-    env: {
-      SHROUD_LOG_LEVEL: 'silent',
-      SHROUD_POLL_INTERVAL_MS: '200',
-      SHROUD_SHUTDOWN_DELAY_MS: '0',
-      SHROUD_METRICS_LISTEN: '127.0.0.1:0',
-    },
-    cwd,
-    onSignal: (handler) => {
-      stop = handler;
-    },
-  };
-  const exited = run(['serve', '--listen', '127.0.0.1:0', '--policies', 'team'], io);
+  const serving = await serveInProcess(['--policies', 'team'], cwd);
   try {
-    let port = 0;
-    for (let i = 0; i < 400 && port === 0; i++) {
-      port = Number(/listening on https:\/\/127\.0\.0\.1:(\d+)/.exec(stderr)?.[1] ?? 0);
-      if (port === 0) await sleep(50);
-    }
-    assert.ok(port > 0, `serve did not start:\n${stderr}`);
-    const ca = readFileSync(join(cwd, 'certs', 'ca.crt'), 'utf8');
+    const { port, ca } = serving;
     const review = async () =>
       JSON.parse((await httpsCall(port, ca, '/validate', { body: admissionReview(pod) })).body).response;
 
@@ -79,7 +54,6 @@ test('serve --policies: built-ins and the team folder together; a team file that
       'the replacement is in force',
     );
   } finally {
-    stop?.('SIGINT');
-    assert.equal(await exited, 0);
+    assert.equal(await serving.stop(), 0);
   }
 });
