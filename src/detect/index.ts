@@ -46,6 +46,9 @@ const DETECTORS: readonly Detector[] = Object.freeze(
 
 const BY_NAME: ReadonlyMap<string, Detector> = new Map(DETECTORS.map((d) => [d.name, d]));
 
+/** The shortest value a built-in detector reads. */
+const SHORTEST_READ = Math.min(...DETECTORS.map((d) => d.minLength ?? 0));
+
 /** Every built-in detector; the list is frozen. */
 export function listDetectors(): readonly Detector[] {
   return DETECTORS;
@@ -78,8 +81,9 @@ export function scanEntry(
 ): Finding[] {
   const selected = names === undefined ? DETECTORS : resolve(names);
   const teamDetectors = formats === undefined ? undefined : detectorsFor(formats);
-  // Most values of a ConfigMap (`true`, `8080`, `info`) are shorter than any detector reads.
-  if (value.length < shortestRead(selected, teamDetectors)) return [];
+  // Most values of a ConfigMap (`true`, `8080`, `info`) are shorter than any detector reads
+  // (a team's formats may read shorter ones).
+  if (value.length < (formats === undefined ? SHORTEST_READ : Math.min(SHORTEST_READ, formats.minLength))) return [];
   const findings: Finding[] = [];
   // No closures on this path: most entries are short values that every detector skips at once.
   beginEntryScan();
@@ -140,30 +144,6 @@ function explainLowFindings(findings: Finding[]): Finding[] {
   for (const f of findings) if (f.confidence === 'high') explainedLines.add(f.line);
   if (explainedLines.size === 0) return findings;
   return findings.filter((f) => f.confidence === 'high' || !explainedLines.has(f.line));
-}
-
-/** Per selected list, its shortest read: with the built-in detectors, and with each team's. */
-const shortest = new WeakMap<readonly Detector[], number>();
-const shortestWithTeam = new WeakMap<ReadonlyMap<string, Detector>, WeakMap<readonly Detector[], number>>();
-
-/** The shortest value one of `selected` (as `team` replaces them) reads: its least minLength (made once per pair). */
-function shortestRead(selected: readonly Detector[], team: ReadonlyMap<string, Detector> | undefined): number {
-  let cache = shortest;
-  if (team !== undefined) {
-    let forTeam = shortestWithTeam.get(team);
-    if (forTeam === undefined) {
-      forTeam = new WeakMap();
-      shortestWithTeam.set(team, forTeam);
-    }
-    cache = forTeam;
-  }
-  let least = cache.get(selected);
-  if (least === undefined) {
-    least = Number.POSITIVE_INFINITY;
-    for (const builtin of selected) least = Math.min(least, (team?.get(builtin.name) ?? builtin).minLength ?? 0);
-    cache.set(selected, least);
-  }
-  return least;
 }
 
 const byIndex = new WeakMap<FormatIndex, ReadonlyMap<string, Detector>>();
