@@ -162,7 +162,9 @@ export class KeyedFormats {
    */
   private scanJson(key: string, value: string, limit: number, found: FormatMatch[]): boolean {
     const candidates = this.jsonCandidates;
-    if (candidates === undefined || !NAME_FRAGMENT.test(value) || !candidates.test(value)) return false;
+    // A document without a hint line (hint-lines.ts: the same fragments, found once per entry and
+    // shared with other detectors) has no credential name.
+    if (candidates === undefined || hintLines(value).spans.length === 0 || !candidates.test(value)) return false;
     const context = this.context;
     let name = '';
     const names = (): string[] => [key, ...context.names(value, MAX_ENCLOSING_NAMES), name];
