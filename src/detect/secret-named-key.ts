@@ -11,7 +11,7 @@
 import { EntryMemo } from './entry-memo.js';
 import { isVariableReference, MIN_SECRET_LENGTH } from './placeholders.js';
 import { isStrongSecret, namedValueTier } from './secret-strength.js';
-import { isKeyLikeName, isSecretName } from './secret-names.js';
+import { NAME_SAYS_NOTHING, nameKind, SECRET_NAME } from './secret-names.js';
 import type { Detector, Finding } from './types.js';
 
 /** The tier of one named setting: `high`, `low` or undefined (no finding). */
@@ -42,33 +42,6 @@ export function cannotBeSecret(value: string): boolean {
  */
 export function mayNameSecret(name: string): boolean {
   return nameKind(name) !== NAME_SAYS_NOTHING;
-}
-
-/** What a name says of its setting: nothing, a secret (isSecretName), a credential (isKeyLikeName; never both). */
-const NAME_SAYS_NOTHING = 0;
-const SECRET_NAME = 1;
-const KEY_LIKE_NAME = 2;
-
-/**
- * Both judgements of a name, remembered together per name (up to {@link NAME_KINDS_SIZE} names,
- * then the memory starts over), so that a setting costs one lookup, not two: most names say
- * nothing, and that took both. Names are not secret; values are never kept here.
- */
-const NAME_KINDS_SIZE = 4096;
-const nameKinds = new Map<string, number>();
-
-/** Longer names are judged (both judgements say no to them) but not remembered. */
-const MAX_REMEMBERED_NAME = 256;
-
-function nameKind(name: string): number {
-  let kind = nameKinds.get(name);
-  if (kind === undefined) {
-    kind = isSecretName(name) ? SECRET_NAME : isKeyLikeName(name) ? KEY_LIKE_NAME : NAME_SAYS_NOTHING;
-    if (name.length > MAX_REMEMBERED_NAME) return kind;
-    if (nameKinds.size >= NAME_KINDS_SIZE) nameKinds.clear();
-    nameKinds.set(name, kind);
-  }
-  return kind;
 }
 
 /** A value that is itself a YAML setting (`password: ENC[…]`): a file embedded in another, read as one. */

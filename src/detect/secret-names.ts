@@ -234,28 +234,36 @@ export function baseWord(word: string): string {
   return stem;
 }
 
+/** What a key name says of its value: nothing, a secret ({@link isSecretName}), a credential ({@link isKeyLikeName}); never both. */
+export const NAME_SAYS_NOTHING = 0;
+export const SECRET_NAME = 1;
+export const KEY_LIKE_NAME = 2;
+export type NameKind = typeof NAME_SAYS_NOTHING | typeof SECRET_NAME | typeof KEY_LIKE_NAME;
+
 /**
  * Key names repeat from one admission review to the next (the same ConfigMaps are applied again
- * and again), so both judgements are remembered per name, up to {@link NAME_CACHE_SIZE} names
- * (then the memory starts over). Names are not secret; values are never cached here.
+ * and again), so a name's kind is remembered, up to {@link NAME_CACHE_SIZE} names (then the
+ * memory starts over): one lookup answers both questions. Names are not secret; values are never
+ * cached here.
  */
 const NAME_CACHE_SIZE = 4096;
-const secretNameCache = new Map<string, boolean>();
-const keyLikeNameCache = new Map<string, boolean>();
+const nameKinds = new Map<string, NameKind>();
 
-function remembered(cache: Map<string, boolean>, key: string, judge: (key: string) => boolean): boolean {
-  const known = cache.get(key);
-  if (known !== undefined) return known;
-  const result = judge(key);
-  if (cache.size >= NAME_CACHE_SIZE) cache.clear();
-  cache.set(key, result);
-  return result;
+/** The kind of a key name (see {@link NAME_SAYS_NOTHING}); names over MAX_KEY_LENGTH say nothing. */
+export function nameKind(key: string): NameKind {
+  if (key.length === 0 || key.length > MAX_KEY_LENGTH) return NAME_SAYS_NOTHING;
+  let kind = nameKinds.get(key);
+  if (kind === undefined) {
+    kind = judgeSecretName(key) ? SECRET_NAME : judgeKeyLikeName(key) ? KEY_LIKE_NAME : NAME_SAYS_NOTHING;
+    if (nameKinds.size >= NAME_CACHE_SIZE) nameKinds.clear();
+    nameKinds.set(key, kind);
+  }
+  return kind;
 }
 
 /** True when a key name says its value is a secret (see the module comment for examples). */
 export function isSecretName(key: string): boolean {
-  if (key.length === 0 || key.length > MAX_KEY_LENGTH) return false;
-  return remembered(secretNameCache, key, judgeSecretName);
+  return nameKind(key) === SECRET_NAME;
 }
 
 function judgeSecretName(key: string): boolean {
@@ -309,12 +317,11 @@ const ORDINARY_KEY_WORDS: ReadonlySet<string> = new Set(
  * with the entropy of a generated secret.
  */
 export function isKeyLikeName(key: string): boolean {
-  if (key.length === 0 || key.length > MAX_KEY_LENGTH) return false;
-  return remembered(keyLikeNameCache, key, judgeKeyLikeName);
+  return nameKind(key) === KEY_LIKE_NAME;
 }
 
+/** Judged only for names that are not secret names (nameKind). */
 function judgeKeyLikeName(key: string): boolean {
-  if (isSecretName(key)) return false;
   const words = keyWords(key).map(baseWord);
   while (words.length > 0 && /^\d+$/.test(words[words.length - 1] as string)) words.pop();
   const last = words[words.length - 1];
